@@ -1,0 +1,377 @@
+"""``blgw``: the gateway's command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from gateway.settings import GatewaySettings, get_settings, parse_origins
+
+
+def _settings() -> GatewaySettings:
+    return get_settings()
+
+
+def _registry():  # noqa: ANN202
+    from plugins.manager import registry_from_settings
+
+    registry = registry_from_settings(_settings())
+    for error in registry.errors:
+        click.secho(f"warning: plugin not loaded: {error}", fg="yellow", err=True)
+    return registry
+
+
+def _store():  # noqa: ANN202
+    from gateway.store.session import open_store
+
+    return open_store(_settings().database_url)
+
+
+def _index():  # noqa: ANN202
+    from index.base import open_index
+
+    return open_index(_settings().index_url)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="bl-gateway")
+def main() -> None:
+    """Beilun site-group gateway: crawl legacy subsites into one exchange standard, one store
+    and one search index.
+
+    \b
+    Typical use:
+      blgw sites                    list the site plugins
+      blgw crawl rsj                crawl one site (or --all), then update the index
+      blgw report                   the last run's report
+      blgw search 社保              search all sites
+      blgw export rsj -o rsj.jsonl  the site's items in the exchange standard
+      blgw demo                     the whole path on the bundled PHP fixture subsite
+
+    Settings come from BLGW_* environment variables (see gateway/settings.py): BLGW_DATA_DIR,
+    BLGW_DATABASE_URL, BLGW_INDEX_URL, BLGW_PLUGIN_DIRS, BLGW_ORIGINS.
+    """
+
+
+# --- sites and plugins ------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def sites(as_json: bool) -> None:
+    """List the site plugins that loaded."""
+    registry = _registry()
+    rows = [
+        {"code": s.code, "name": s.name, "base_url": s.site.base_url, "platform": s.site.platform,
+         "schedule": s.site.schedule, "columns": [c.name for c in s.columns], "source": s.source}
+        for s in registry
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    if not rows:
+        click.echo("no site plugins loaded")
+    for r in rows:
+        click.echo(f"{r['code']:<8} {r['name']}  {r['base_url']}  [{r['platform']}; {r['schedule']}]")
+        click.echo(f"         columns: {', '.join(r['columns'])}")
+        click.echo(f"         from {r['source']}")
+
+
+@main.group()
+def plugin() -> None:
+    """Plugin tools for integrators."""
+
+
+@plugin.command("validate")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def plugin_validate(files: tuple[Path, ...]) -> None:
+    """Validate plugin files (default: every plugin found); exit 1 on any problem."""
+    from plugins.declarative import PluginError, load_site_file
+
+    problems = 0
+    if files:
+        for path in files:
+            try:
+                spec = load_site_file(path)
+                click.echo(f"ok: {path}: site {spec.code} ({spec.name}), {len(spec.columns)} columns")
+            except PluginError as exc:
+                problems += 1
+                click.secho(str(exc), fg="red", err=True)
+    else:
+        registry = _registry()
+        for spec in registry:
+            click.echo(f"ok: {spec.source}: site {spec.code}, {len(spec.columns)} columns")
+        problems = len(registry.errors)
+    sys.exit(1 if problems else 0)
+
+
+# --- crawling ---------------------------------------------------------------------------
+
+
+def run_crawl(codes: list[str], *, origins: dict[str, str] | None = None,
+              columns: str | None = None, max_pages: int | None = None,
+              progress: bool = True, log_level: str = "WARNING") -> list[int]:
+    """Crawl the given sites in this process; return the ids of the runs it made."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    from spiders.loader import PluginSpiderLoader
+
+    settings = Settings()
+    settings.setmodule("spiders.settings", priority="project")
+    settings.set("BLGW_PROGRESS_ENABLED", progress, priority="cmdline")
+    settings.set("LOG_LEVEL", log_level, priority="cmdline")
+    settings.set("BLGW_DATABASE_URL", _settings().database_url, priority="cmdline")
+    if origins:
+        settings.set("BLGW_ORIGINS", ",".join(f"{k}={v}" for k, v in origins.items()), priority="cmdline")
+    loader = PluginSpiderLoader(_registry())
+    process = CrawlerProcess(settings, install_root_handler=True)
+    crawlers = []
+    for code in codes:
+        crawler = process.create_crawler(loader.load(code))
+        crawlers.append(crawler)
+        kwargs = {}
+        if columns:
+            kwargs["columns"] = columns
+        if max_pages:
+            kwargs["max_pages"] = str(max_pages)
+        process.crawl(crawler, **kwargs)
+    process.start()
+    return [c.stats.get_value("blgw/run_id") for c in crawlers if c.stats.get_value("blgw/run_id")]
+
+
+@main.command()
+@click.argument("codes", nargs=-1)
+@click.option("--all", "all_sites", is_flag=True, help="Crawl every site.")
+@click.option("--origin", "origins", multiple=True, metavar="CODE=URL",
+              help="Fetch a site from another origin (mirror, test server); ids stay on the site's own URLs.")
+@click.option("--columns", help="Comma-separated column names to crawl (default: all).")
+@click.option("--max-pages", type=int, help="At most this many list pages per column.")
+@click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@click.option("--log-level", default="WARNING", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+def crawl(codes: tuple[str, ...], all_sites: bool, origins: tuple[str, ...], columns: str | None,
+          max_pages: int | None, no_index: bool, quiet: bool, log_level: str) -> None:
+    """Crawl sites by code (or --all), store the items, update the index, print the reports.
+
+    Exits 1 when a site's run failed."""
+    registry = _registry()
+    if all_sites:
+        codes = tuple(s.code for s in registry)
+    if not codes:
+        raise click.UsageError("name at least one site code, or --all (see `blgw sites`)")
+    for code in codes:
+        if code not in registry.sites:
+            raise click.BadParameter(f"no site plugin {code!r} (see `blgw sites`)", param_hint="CODES")
+    try:
+        override = parse_origins(",".join(origins))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--origin") from exc
+    run_ids = run_crawl(list(codes), origins=override, columns=columns, max_pages=max_pages,
+                        progress=not quiet, log_level=log_level)
+    failed = _print_runs(run_ids)
+    if not no_index:
+        _sync()
+    sys.exit(1 if failed or len(run_ids) < len(codes) else 0)
+
+
+def _print_runs(run_ids: list[int]) -> int:
+    from gateway.reports import format_run
+    from gateway.store.models import CrawlRun
+
+    store = _store()
+    failed = 0
+    with store.session() as session:
+        for run_id in run_ids:
+            run = session.get(CrawlRun, run_id)
+            click.echo(format_run(run))
+            failed += run.status != "finished"
+    return failed
+
+
+def _sync() -> None:
+    from gateway.indexing import sync_index
+
+    with _index() as index:
+        result = sync_index(_store(), index)
+        click.echo(f"index: {result.upserted} upserted, {result.deleted} deleted, {index.count()} documents")
+
+
+@main.command()
+@click.option("--site", help="Only this site's runs.")
+@click.option("--limit", default=20, show_default=True)
+def runs(site: str | None, limit: int) -> None:
+    """List recent crawl runs."""
+    from gateway.store.repository import list_runs
+
+    with _store().session() as session:
+        for run in list_runs(session, site, limit):
+            click.echo(
+                f"{run.id:>5}  {run.site_code:<8} {run.status:<9} {run.started_at:%Y-%m-%d %H:%M:%S}  "
+                f"pages {run.pages_fetched:<5} new {run.items_new:<4} changed {run.items_changed:<4} "
+                f"unchanged {run.items_unchanged:<4} errors {run.error_count}"
+            )
+
+
+@main.command()
+@click.argument("run_id", required=False, type=int)
+@click.option("--site", help="The last run of this site.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--max-errors", default=20, show_default=True)
+def report(run_id: int | None, site: str | None, as_json: bool, max_errors: int) -> None:
+    """Show a run's report (default: the latest run)."""
+    from gateway.reports import format_run, run_summary
+    from gateway.store.models import CrawlRun
+    from gateway.store.repository import latest_run
+
+    with _store().session() as session:
+        run = session.get(CrawlRun, run_id) if run_id else latest_run(session, site)
+        if run is None:
+            raise click.ClickException("no such run" if run_id else "no runs yet: run `blgw crawl` first")
+        if as_json:
+            click.echo(json.dumps(run_summary(run, max_errors), ensure_ascii=False, indent=1))
+        else:
+            click.echo(format_run(run, max_errors))
+
+
+# --- search, export, index --------------------------------------------------------------
+
+
+@main.command()
+@click.argument("query")
+@click.option("--site", "sites_", multiple=True, help="Only these sites (repeatable).")
+@click.option("--column", help="Only this column (any level of the column path).")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Published on or after.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Published on or before.")
+@click.option("--order", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option("--page", default=1, show_default=True)
+@click.option("--size", default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def search(query: str, sites_: tuple[str, ...], column: str | None, date_from: dt.datetime | None,
+           date_to: dt.datetime | None, order: str, page: int, size: int, as_json: bool) -> None:
+    """Search the index from the terminal."""
+    from pydantic import ValidationError
+
+    from index.base import SearchQuery
+
+    try:
+        q = SearchQuery(q=query, site_codes=list(sites_), column=column,
+                        date_from=date_from.date() if date_from else None,
+                        date_to=date_to.date() if date_to else None, order=order, page=page, size=size)
+    except ValidationError as exc:
+        raise click.BadParameter("; ".join(e["msg"] for e in exc.errors())) from exc
+    with _index() as index:
+        result = index.search(q)
+    if as_json:
+        click.echo(result.model_dump_json(indent=1))
+        return
+    click.echo(f"{result.total} results for {query!r}")
+    for n, hit in enumerate(result.hits, start=(page - 1) * size + 1):
+        date = hit.published_at.strftime("%Y-%m-%d") if hit.published_at else "—"
+        click.echo(f"{n:>3}. {_terminal(hit.title_html)}  [{hit.site_code} · {' > '.join(hit.column_path)} · {date}]")
+        click.echo(f"     {hit.url}")
+        click.echo(f"     {_terminal(hit.snippet_html)}")
+
+
+def _terminal(fragment: str) -> str:
+    """Highlight HTML (escaped text with <mark>) for a terminal: bold the marks."""
+    import html
+
+    bold = click.style("\x00", bold=True).split("\x00")
+    return html.unescape(fragment.replace("<mark>", bold[0]).replace("</mark>", bold[1]))
+
+
+@main.command()
+@click.argument("code")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
+def export(code: str, output: Path | None) -> None:
+    """Export a site's stored items as JSON Lines in the exchange standard."""
+    from gateway.store.repository import iter_articles
+
+    out = output.open("w", encoding="utf-8") if output else sys.stdout
+    n = 0
+    try:
+        with _store().session() as session:
+            for article in iter_articles(session, code):
+                out.write(article.model_dump_json() + "\n")
+                n += 1
+    finally:
+        if output:
+            out.close()
+    click.echo(f"exported {n} items of site {code}" + (f" to {output}" if output else ""), err=True)
+
+
+@main.group("index")
+def index_group() -> None:
+    """Search index maintenance (the index is rebuilt from the store)."""
+
+
+@index_group.command("sync")
+def index_sync() -> None:
+    """Send documents changed in the store to the index."""
+    _sync()
+
+
+@index_group.command("rebuild")
+def index_rebuild() -> None:
+    """Empty the index and fill it from the store alone."""
+    from gateway.indexing import rebuild_index
+
+    with _index() as index:
+        result = rebuild_index(_store(), index)
+        click.echo(f"index rebuilt: {result.upserted} documents")
+
+
+@main.group()
+def db() -> None:
+    """Store maintenance."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (also done automatically on first use)."""
+    from gateway.store.session import Store
+
+    store = Store(_settings().database_url)
+    store.migrate()
+    click.echo(f"store at {store.url} is up to date")
+
+
+# --- demo -------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--query", "-q", "queries", multiple=True, default=("社保", "就业"), show_default=True,
+              help="Searches to run after the crawl.")
+@click.option("--articles", default=180, show_default=True, help="Articles the fixture generator writes.")
+@click.option("--seed", default=2024, show_default=True)
+def demo(queries: tuple[str, ...], articles: int, seed: int) -> None:
+    """The main job on the embedded defaults: start the PHP fixture subsite (rsj), crawl it
+    into the store, build the index, and answer searches."""
+    from fixture_sites.generator import generate
+    from fixture_sites.servers import php_bureau_server
+
+    settings = _settings()
+    fixture_dir = settings.data_dir / "fixture-rsj"
+    generate(fixture_dir, seed=seed, n_articles=articles)
+    click.echo(f"fixture subsite data generated in {fixture_dir}")
+    with php_bureau_server(fixture_dir) as base_url:
+        click.echo(f"PHP fixture subsite rsj serving at {base_url}")
+        run_ids = run_crawl(["rsj"], origins={"rsj": base_url})
+        failed = _print_runs(run_ids)
+    _sync()
+    ctx = click.get_current_context()
+    for query in queries:
+        click.echo()
+        ctx.invoke(search, query=query, sites_=(), column=None, date_from=None, date_to=None,
+                   order="relevance", page=1, size=3, as_json=False)
+    sys.exit(1 if failed or not run_ids else 0)
+
+
+if __name__ == "__main__":
+    main()

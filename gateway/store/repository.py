@@ -1,0 +1,172 @@
+"""Reads and writes of the store, in one place (the spider pipeline, CLI and API use these)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from collections.abc import Iterator
+from enum import StrEnum
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from gateway.store.models import CrawlError, CrawlRun, Document, Site, utcnow
+from normalizers.models import Article
+from plugins.spec import SiteSpec
+
+
+class Outcome(StrEnum):
+    NEW = "new"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+
+
+def upsert_site(session: Session, spec: SiteSpec) -> Site:
+    """Create or refresh the row of a site from its plugin."""
+    site = session.get(Site, spec.code)
+    if site is None:
+        site = Site(code=spec.code)
+        session.add(site)
+    site.name = spec.name
+    site.base_url = spec.site.base_url
+    site.platform = spec.site.platform
+    site.plugin_source = spec.source[:500]
+    return site
+
+
+def start_run(session: Session, site_code: str) -> CrawlRun:
+    run = CrawlRun(site_code=site_code, status="running", stats={})
+    session.add(run)
+    session.flush()
+    return run
+
+
+def record_error(
+    session: Session, run_id: int, url: str, kind: str, message: str, field: str | None = None
+) -> None:
+    session.add(CrawlError(run_id=run_id, url=url, kind=kind, field=field, message=message[:4000]))
+    session.execute(
+        update(CrawlRun).where(CrawlRun.id == run_id).values(error_count=CrawlRun.error_count + 1)
+    )
+
+
+def finish_run(
+    session: Session, run_id: int, *, status: str, reason: str | None, stats: dict
+) -> CrawlRun:
+    run = session.get(CrawlRun, run_id)
+    assert run is not None
+    run.status = status
+    run.finish_reason = reason
+    run.finished_at = utcnow()
+    run.pages_fetched = int(stats.get("downloader/response_count", 0))
+    run.stats = stats
+    return run
+
+
+def upsert_article(
+    session: Session,
+    article: Article,
+    *,
+    fetch_url: str,
+    raw_body: bytes,
+    content_type: str | None,
+    http_status: int,
+    run_id: int | None,
+    seen_at: dt.datetime | None = None,
+) -> Outcome:
+    """Insert or update the document of ``article`` by id; say whether it was new, changed or
+    unchanged (by content hash). The raw page is kept either way: it is the emergency copy."""
+    seen_at = seen_at or utcnow()
+    document = session.get(Document, article.id)
+    new_hash = article.content_hash
+    if document is None:
+        outcome = Outcome.NEW
+        document = Document(
+            id=article.id, site_code=article.site_code, first_seen_at=seen_at,
+            last_changed_at=seen_at,
+        )
+        session.add(document)
+    elif document.content_hash != new_hash or document.status != "active":
+        outcome = Outcome.CHANGED
+        document.last_changed_at = seen_at
+    else:
+        outcome = Outcome.UNCHANGED
+    if outcome is not Outcome.UNCHANGED:
+        document.item = article.model_dump(mode="json")
+        document.title = article.title
+        document.content_hash = new_hash
+    document.url = str(article.source_url)
+    document.fetch_url = fetch_url
+    document.status = "active"
+    document.last_seen_at = seen_at
+    document.last_run_id = run_id
+    document.http_status = http_status
+    document.raw_content_type = content_type
+    document.raw_page = zlib.compress(raw_body, 6)
+    if run_id is not None:
+        column = {
+            Outcome.NEW: CrawlRun.items_new,
+            Outcome.CHANGED: CrawlRun.items_changed,
+            Outcome.UNCHANGED: CrawlRun.items_unchanged,
+        }[outcome]
+        session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values({column: column + 1}))
+    return outcome
+
+
+def raw_page(document: Document) -> bytes:
+    """The last raw page of a document, as fetched."""
+    return zlib.decompress(document.raw_page)
+
+
+def iter_articles(
+    session: Session, site_code: str | None = None, *, status: str = "active", batch: int = 500
+) -> Iterator[Article]:
+    """Stored articles (of one site, or all), in id order, read in batches."""
+    stmt = select(Document.item).where(Document.status == status).order_by(Document.id)
+    if site_code is not None:
+        stmt = stmt.where(Document.site_code == site_code)
+    for item in session.scalars(stmt.execution_options(yield_per=batch)):
+        yield Article.model_validate(item)
+
+
+def pending_for_index(session: Session, limit: int = 500) -> list[Document]:
+    """Active documents whose indexed version differs from the stored one."""
+    stmt = (
+        select(Document)
+        .where(Document.status == "active")
+        .where((Document.indexed_hash.is_(None)) | (Document.indexed_hash != Document.content_hash))
+        .order_by(Document.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def mark_indexed(session: Session, pairs: list[tuple[str, str]]) -> None:
+    """Record that document ``id`` is in the index at ``content_hash``."""
+    for doc_id, content_hash in pairs:
+        session.execute(update(Document).where(Document.id == doc_id).values(indexed_hash=content_hash))
+
+
+def reset_indexed(session: Session) -> None:
+    session.execute(update(Document).values(indexed_hash=None))
+
+
+def count_documents(session: Session, site_code: str | None = None, status: str = "active") -> int:
+    stmt = select(func.count()).select_from(Document).where(Document.status == status)
+    if site_code is not None:
+        stmt = stmt.where(Document.site_code == site_code)
+    return int(session.scalar(stmt) or 0)
+
+
+def latest_run(session: Session, site_code: str | None = None) -> CrawlRun | None:
+    stmt = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1)
+    if site_code is not None:
+        stmt = stmt.where(CrawlRun.site_code == site_code)
+    return session.scalars(stmt).first()
+
+
+def list_runs(session: Session, site_code: str | None = None, limit: int = 20) -> list[CrawlRun]:
+    stmt = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
+    if site_code is not None:
+        stmt = stmt.where(CrawlRun.site_code == site_code)
+    return list(session.scalars(stmt))

@@ -1,0 +1,9 @@
+"""Site plugins: what a subsite is (its columns, paging and selectors), found through pluggy.
+
+Plugin authors import ``hookimpl`` from here; everything else is in ``plugins.spec`` (the
+declarative format), ``plugins.manager`` (discovery) and ``plugins.testing`` (test helpers).
+"""
+
+from plugins.hookspecs import hookimpl, hookspec
+
+__all__ = ["hookimpl", "hookspec"]

@@ -1,0 +1,225 @@
+"""The declarative site plugin format, validated by pydantic.
+
+A site plugin is a TOML file; its tables map one to one onto the models below. Unknown keys
+are errors (a misspelt ``lst`` must not be silently ignored), and every error names the file,
+the line and the field. See docs/plugins.md for a worked example.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from normalizers.models import SITE_CODE_PATTERN, Category
+from normalizers.page import ExtractionHints
+
+_CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
+_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+_INTERVAL = re.compile(r"^every\s+(\d+)\s*([mhd])$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def validate_schedule(value: str) -> str:
+    """A five-field cron expression (``0 2 * * *``) or an interval (``every 6h``, m/h/d)."""
+    text = " ".join(value.split())
+    if _INTERVAL.match(text):
+        if int(_INTERVAL.match(text).group(1)) == 0:  # type: ignore[union-attr]
+            raise ValueError("an interval must be at least 1")
+        return text
+    parts = text.split(" ")
+    if len(parts) != 5:
+        raise ValueError(
+            f"expected a cron expression with 5 fields (minute hour day month weekday) "
+            f"or an interval like 'every 6h', got {value!r}"
+        )
+    for part, (low, high), name in zip(
+        parts, _CRON_RANGES, ("minute", "hour", "day", "month", "weekday"), strict=True
+    ):
+        if not _CRON_FIELD.match(part):
+            raise ValueError(f"cron {name} field {part!r} is not valid")
+        for number in re.findall(r"(?<![/\d])\d+", part):
+            if not low <= int(number) <= high:
+                raise ValueError(f"cron {name} field {part!r}: {number} is outside {low}-{high}")
+    return text
+
+
+# --- Paging -----------------------------------------------------------------------------
+
+
+class NoPaging(_Strict):
+    """The list has one page."""
+
+    type: Literal["none"]
+
+
+class NextLinkPaging(_Strict):
+    """Follow a 'next page' link (下一页) found by a selector until there is none."""
+
+    type: Literal["next_link"]
+    next: str = Field(description="CSS or XPath selector of the next page's URL (an href)")
+    max_pages: int = Field(500, ge=1, le=100_000)
+
+
+class QueryParamPaging(_Strict):
+    """Change one query parameter (``page=2``, ``PageNo=3``) until a page brings no new item
+    or ``last_page`` says so."""
+
+    type: Literal["query"]
+    param: str = Field(min_length=1)
+    first: int = Field(1, description="The number of the column's first page")
+    step: int = Field(1, ge=1)
+    last_page: str | None = Field(
+        None, description="Selector of the number of pages, or regex with one group over the HTML"
+    )
+    max_pages: int = Field(500, ge=1, le=100_000)
+
+
+Paging = Annotated[NoPaging | NextLinkPaging | QueryParamPaging, Field(discriminator="type")]
+
+
+# --- List and detail extraction ---------------------------------------------------------
+
+
+class ListRules(_Strict):
+    """How to read a list page. Selectors are CSS (``a::attr(href)`` works), or XPath when they
+    start with ``/`` or ``(``. ``link``, ``title`` and ``date`` apply inside each ``item``."""
+
+    item: str = Field(description="Selector of one entry of the list")
+    link: str = Field("a::attr(href)", description="Selector of the entry's detail URL")
+    title: str | None = Field("a::attr(title)", description="Selector of the entry's title")
+    date: str | None = Field(None, description="Selector of the entry's date")
+    paging: Paging = Field(default_factory=lambda: NoPaging(type="none"))
+
+
+class DetailRules(_Strict):
+    """Selectors for detail pages; any left out is found by the normalizer's heuristics."""
+
+    title: str | None = None
+    body: str | None = None
+    published_at: str | None = None
+    disclosure_table: str | None = None
+    attachments: str | None = None
+    remove: list[str] = Field(default_factory=list, description="Boilerplate inside the body")
+    disclosure_labels: dict[str, str] = Field(
+        default_factory=dict, description="Site-specific label → DisclosureMetadata field"
+    )
+
+    def hints(self) -> ExtractionHints:
+        return ExtractionHints(
+            title=self.title,
+            body=self.body,
+            published_at=self.published_at,
+            disclosure_table=self.disclosure_table,
+            attachments=self.attachments,
+            disclosure_labels=dict(self.disclosure_labels),
+            remove=tuple(self.remove),
+        )
+
+
+class Column(_Strict):
+    """One column (栏目) of the site with its list URL and place in the taxonomy."""
+
+    name: str = Field(min_length=1)
+    url: str = Field(min_length=1, description="List URL, absolute or relative to base_url")
+    path: list[str] = Field(default_factory=list, description="Column path; default [category, name]")
+    category: Category = Category.GOVERNMENT_INFORMATION
+    list: ListRules | None = Field(None, description="Overrides the site's list rules")
+    detail: DetailRules | None = Field(None, description="Overrides the site's detail rules")
+
+    @property
+    def column_path(self) -> tuple[str, ...]:
+        return tuple(self.path) if self.path else (self.category.value, self.name)
+
+
+class SiteInfo(_Strict):
+    """The ``[site]`` table: who the site is and how to treat it."""
+
+    code: str = Field(pattern=SITE_CODE_PATTERN, description="Site code, e.g. rsj (rsj.bl.gov.cn)")
+    name: str = Field(min_length=1)
+    base_url: str = Field(description="The site's public origin, e.g. http://rsj.bl.gov.cn/")
+    allowed_domains: list[str] = Field(default_factory=list)
+    start_urls: list[str] = Field(default_factory=list, description="Extra pages to start from")
+    schedule: str = Field("0 2 * * *", description="Cron expression or 'every 6h'")
+    obey_robots: bool = True
+    platform: str = Field("generic", description="php, aspnet, asp, trs, hanweb, generic…")
+    concurrency: int = Field(2, ge=1, le=2, description="Requests in flight to this site (1-2)")
+    download_delay: float = Field(0.5, ge=0, le=60, description="Seconds between requests")
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute_http(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"must be an absolute http(s) URL, got {value!r}")
+        return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", "", ""))
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        return validate_schedule(value)
+
+
+class SiteSpec(_Strict):
+    """A whole site plugin: ``[site]``, default ``[list]``/``[detail]`` rules, ``[[columns]]``."""
+
+    site: SiteInfo
+    list: ListRules | None = None
+    detail: DetailRules = Field(default_factory=DetailRules)
+    columns: list[Column] = Field(min_length=1)
+    source: str = Field("<python>", exclude=True, description="Where the spec came from")
+
+    @model_validator(mode="after")
+    def _every_column_has_list_rules(self) -> SiteSpec:
+        for index, column in enumerate(self.columns):
+            if column.list is None and self.list is None:
+                raise ValueError(
+                    f"columns[{index}] ({column.name}) has no list rules: "
+                    "add a [list] table for the site or a [columns.list] table"
+                )
+        names = [c.name for c in self.columns]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"column names must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+    @property
+    def code(self) -> str:
+        return self.site.code
+
+    @property
+    def name(self) -> str:
+        return self.site.name
+
+    def list_rules(self, column: Column) -> ListRules:
+        rules = column.list or self.list
+        assert rules is not None  # guaranteed by the validator
+        return rules
+
+    def detail_rules(self, column: Column) -> DetailRules:
+        return column.detail or self.detail
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"site {self.code} has no column {name!r}")
+
+    def allowed_domains(self) -> list[str]:
+        host = urlsplit(self.site.base_url).hostname or ""
+        return sorted({host, *self.site.allowed_domains})
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """One entry found on a list page: the detail URL and what the list shows of it."""
+
+    url: str
+    title: str | None = None
+    date: str | None = None

@@ -1,0 +1,111 @@
+"""The pipeline from fetched page to store: normalize (pure), let plugins adjust, upsert.
+
+It also owns the run: it opens a ``crawl_runs`` row when the spider opens and closes it with
+the crawl's stats, and it records every problem (HTTP, network, field) against the run.
+Items that pass through come out as exchange-standard dicts, so ``scrapy crawl rsj -O x.jsonl``
+writes the standard too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from gateway.store.repository import (
+    finish_run, record_error, start_run, upsert_article, upsert_site,
+)
+from gateway.store.session import Store, open_store
+from normalizers import normalize_article
+from normalizers.article import NormalizationError
+from normalizers.models import Article
+from normalizers.page import PageContext, RawPage
+from spiders.items import CrawlProblem, FetchedPage
+
+
+class StorePipeline:
+    """Normalizes each :class:`FetchedPage` and upserts it into the store."""
+
+    def __init__(self, crawler: Crawler, store: Store):
+        self.crawler = crawler
+        self.store = store
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        url = crawler.settings.get("BLGW_DATABASE_URL") or None
+        return cls(crawler, open_store(url))
+
+    @property
+    def spider(self):  # noqa: ANN201
+        return self.crawler.spider
+
+    def open_spider(self) -> None:
+        with self.store.session() as session:
+            upsert_site(session, self.spider.site)
+            self.run_id = start_run(session, self.spider.site.code).id
+        self.crawler.stats.set_value("blgw/run_id", self.run_id)
+        self.spider.logger.info("run %s started for site %s", self.run_id, self.spider.site.code)
+
+    def close_spider(self) -> None:
+        reason = self.crawler.stats.get_value("finish_reason") or "finished"
+        stats = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                 for k, v in self.crawler.stats.get_stats().items()}
+        with self.store.session() as session:
+            run = finish_run(session, self.run_id, status="finished" if reason == "finished" else "failed",
+                             reason=reason, stats=stats)
+            if run.pages_fetched == 0:
+                run.status = "failed"
+                record_error(session, self.run_id, self.spider.site.site.base_url, "site",
+                             "no page could be fetched from the site")
+        self.store.dispose()
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, CrawlProblem):
+            self._problem(item.url, item.kind, item.message, item.field)
+            raise DropItem(f"{item.kind} problem at {item.url}: {item.message}")
+        if not isinstance(item, FetchedPage):
+            return item
+        article = self._normalize(item)
+        with self.store.session() as session:
+            outcome = upsert_article(
+                session, article, fetch_url=item.fetch_url, raw_body=item.body,
+                content_type=item.content_type, http_status=item.status, run_id=self.run_id,
+            )
+            for error in article.field_errors:
+                record_error(session, self.run_id, item.public_url, "field", error.message, error.field)
+        self.crawler.stats.inc_value(f"blgw/items_{outcome.value}")
+        return article.model_dump(mode="json")
+
+    def _normalize(self, item: FetchedPage) -> Article:
+        site = self.spider.site
+        column = site.column(item.column)
+        page = RawPage(url=item.fetch_url, body=item.body, content_type=item.content_type,
+                       status=item.status, fetched_at=item.fetched_at)
+        context = PageContext(
+            site_code=site.code, column_path=column.column_path, category=column.category,
+            public_url=item.public_url, list_title=item.list_title, list_date=item.list_date,
+        )
+        hook = self.spider.registry.hook
+        hints = hook.extraction_hints(site=site, column=column, url=item.fetch_url)
+        if hints is None:
+            hints = site.detail_rules(column).hints()
+        try:
+            article = normalize_article(page, context, hints)
+        except NormalizationError as exc:
+            self._problem(item.public_url, "extraction", str(exc), getattr(exc, "field", None))
+            raise DropItem(f"cannot normalize {item.public_url}: {exc}") from exc
+        try:
+            replaced = hook.process_article(site=site, article=article, page=page)
+            if replaced is not None:
+                article = Article.model_validate(replaced.model_dump())
+        except (ValidationError, Exception) as exc:  # a plugin bug must not lose the item
+            self._problem(item.public_url, "plugin", f"process_article failed: {exc!r}")
+        return article
+
+    def _problem(self, url: str, kind: str, message: str, field: str | None = None) -> None:
+        self.crawler.stats.inc_value(f"blgw/errors/{kind}")
+        with self.store.session() as session:
+            record_error(session, self.run_id, url, kind, message, field)

@@ -1,0 +1,52 @@
+"""Scrapy settings of the gateway: polite defaults for small legacy servers.
+
+Every ``BLGW_*`` Scrapy setting is listed here with its default. Per-site values
+(concurrency, delay, robots.txt) come from each site plugin's ``[site]`` table.
+"""
+
+from gateway.settings import get_settings
+
+BOT_NAME = "blgw"
+SPIDER_LOADER_CLASS = "spiders.loader.PluginSpiderLoader"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+USER_AGENT = get_settings().user_agent
+
+# Politeness: a legacy subsite often runs on one small server.
+ROBOTSTXT_OBEY = True  # per site: obey_robots in the plugin
+CONCURRENT_REQUESTS = 16  # across all sites of one process
+CONCURRENT_REQUESTS_PER_DOMAIN = 2  # per site: concurrency (1-2) in the plugin
+DOWNLOAD_DELAY = 0.5  # per site: download_delay in the plugin
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 50 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 10 * 1024 * 1024
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = True  # legacy sessions (ASPSESSIONID, PHPSESSID) need cookies
+
+# Retries with exponential backoff (spiders.middlewares.BackoffRetryMiddleware).
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+BLGW_RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubles per attempt
+BLGW_RETRY_BACKOFF_MAX = 60.0
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "spiders.middlewares.BackoffRetryMiddleware": 550,
+}
+
+ITEM_PIPELINES = {"spiders.pipelines.StorePipeline": 300}
+BLGW_DATABASE_URL = ""  # empty: the gateway settings' BLGW_DATABASE_URL
+
+EXTENSIONS = {"spiders.extensions.Progress": 500}
+BLGW_PROGRESS_ENABLED = False  # the CLI turns it on
+BLGW_PROGRESS_INTERVAL = 2.0
+
+BLGW_ORIGINS = ""  # code=http://host:port,… fetch a site from another origin (mirror, test server)
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+TELNETCONSOLE_ENABLED = False
