@@ -114,7 +114,8 @@ def plugin_validate(files: tuple[Path, ...]) -> None:
 
 def run_crawl(codes: list[str], *, origins: dict[str, str] | None = None,
               columns: str | None = None, max_pages: int | None = None,
-              progress: bool = True, log_level: str = "WARNING") -> list[int]:
+              progress: bool = True, log_level: str = "WARNING",
+              overrides: dict[str, str] | None = None) -> list[int]:
     """Crawl the given sites in this process; return the ids of the runs it made."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
@@ -126,6 +127,8 @@ def run_crawl(codes: list[str], *, origins: dict[str, str] | None = None,
     settings.set("BLGW_PROGRESS_ENABLED", progress, priority="cmdline")
     settings.set("LOG_LEVEL", log_level, priority="cmdline")
     settings.set("BLGW_DATABASE_URL", _settings().database_url, priority="cmdline")
+    for name, value in (overrides or {}).items():
+        settings.set(name, value, priority="cmdline")
     if origins:
         settings.set("BLGW_ORIGINS", ",".join(f"{k}={v}" for k, v in origins.items()), priority="cmdline")
     loader = PluginSpiderLoader(_registry())
@@ -155,8 +158,11 @@ def run_crawl(codes: list[str], *, origins: dict[str, str] | None = None,
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
 @click.option("--log-level", default="WARNING", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="Override a Scrapy setting, as `scrapy crawl -s` does (e.g. DOWNLOAD_DELAY=2).")
 def crawl(codes: tuple[str, ...], all_sites: bool, origins: tuple[str, ...], columns: str | None,
-          max_pages: int | None, no_index: bool, quiet: bool, log_level: str) -> None:
+          max_pages: int | None, no_index: bool, quiet: bool, log_level: str,
+          overrides: tuple[str, ...]) -> None:
     """Crawl sites by code (or --all), store the items, update the index, print the reports.
 
     Exits 1 when a site's run failed."""
@@ -172,8 +178,14 @@ def crawl(codes: tuple[str, ...], all_sites: bool, origins: tuple[str, ...], col
         override = parse_origins(",".join(origins))
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--origin") from exc
+    settings_overrides = {}
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r} must look like NAME=VALUE", param_hint="--set")
+        settings_overrides[name] = value
     run_ids = run_crawl(list(codes), origins=override, columns=columns, max_pages=max_pages,
-                        progress=not quiet, log_level=log_level)
+                        progress=not quiet, log_level=log_level, overrides=settings_overrides)
     failed = _print_runs(run_ids)
     if not no_index:
         _sync()

@@ -125,11 +125,13 @@ def _known_fields(keys: tuple) -> list[str]:
 def _strip_tags(loc: tuple) -> tuple:
     """Drop pydantic's union/discriminator tags (e.g. 'next_link') from an error location."""
     keys: list = []
+    tagged_at = -1
     for item in loc:
-        if isinstance(item, str) and keys and not isinstance(keys[-1], int):
+        if isinstance(item, str) and keys and not isinstance(keys[-1], int) and tagged_at != len(keys):
             models = _model_at(tuple(keys))
             if len(models) > 1 and not any(item in m.model_fields for m in models):
-                continue  # a discriminator value, not a key
+                tagged_at = len(keys)  # a discriminator value right after its union field
+                continue
         keys.append(item)
     return tuple(keys)
 

@@ -71,6 +71,26 @@ def _load_module(path: Path) -> ModuleType:
     return module
 
 
+def _register_checked(pm: pluggy.PluginManager, registry: SiteRegistry, load, name: str | None,
+                      source: str) -> None:  # noqa: ANN001
+    """Load and register one plugin; a plugin that fails to import, or implements a hook that
+    does not exist (a typo such as ``process_artcle``), is refused and reported, and the
+    others still load."""
+    try:
+        plugin = load()
+        pm.register(plugin, name=name)
+    except Exception as exc:
+        registry.errors.append(PluginError([PluginProblem(source, None, None, f"cannot load: {exc!r}")]))
+        return
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        pm.unregister(plugin)
+        known = ", ".join(sorted(n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "blgw_spec")))
+        registry.errors.append(PluginError([PluginProblem(source, None, None,
+            f"implements a hook that does not exist: {exc} (hooks: {known})")]))
+
+
 def build_registry(
     plugin_dirs: Iterable[Path] = (),
     *,
@@ -104,29 +124,15 @@ def build_registry(
         for path in sorted(folder.glob("*.py")):
             if path.name.startswith("_"):
                 continue
-            try:
-                pm.register(_load_module(path), name=f"local:{path}")
-            except Exception as exc:  # a broken plugin must not stop the others
-                registry.errors.append(
-                    PluginError([PluginProblem(str(path), None, None, f"cannot load: {exc!r}")])
-                )
+            _register_checked(pm, registry, lambda path=path: _load_module(path), f"local:{path}", str(path))
 
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if entry_points_filter is not None and ep.name not in entry_points_filter:
             continue
-        try:
-            pm.register(ep.load(), name=f"entrypoint:{ep.name}")
-        except Exception as exc:
-            registry.errors.append(
-                PluginError([PluginProblem(f"entry point {ep.name} ({ep.value})", None, None,
-                                           f"cannot load: {exc!r}")])
-            )
+        _register_checked(pm, registry, ep.load, f"entrypoint:{ep.name}", f"entry point {ep.name} ({ep.value})")
 
     for plugin in extra_plugins:
-        pm.register(plugin)
-
-    # A hook implementation whose name matches no hook spec is a typo: fail loudly.
-    pm.check_pending()
+        _register_checked(pm, registry, lambda plugin=plugin: plugin, None, repr(plugin))
     pm.hook.register_sites(register=registry._register)
     for error in registry.errors:
         logger.warning("plugin not loaded: %s", error)

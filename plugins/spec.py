@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, List, Literal  # noqa: UP035 - models have a field named 'list'
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -128,7 +128,7 @@ class Column(_Strict):
 
     name: str = Field(min_length=1)
     url: str = Field(min_length=1, description="List URL, absolute or relative to base_url")
-    path: list[str] = Field(default_factory=list, description="Column path; default [category, name]")
+    path: List[str] = Field(default_factory=lambda: [], description="Column path; default [category, name]")
     category: Category = Category.GOVERNMENT_INFORMATION
     list: ListRules | None = Field(None, description="Overrides the site's list rules")
     detail: DetailRules | None = Field(None, description="Overrides the site's detail rules")
@@ -172,7 +172,7 @@ class SiteSpec(_Strict):
     site: SiteInfo
     list: ListRules | None = None
     detail: DetailRules = Field(default_factory=DetailRules)
-    columns: list[Column] = Field(min_length=1)
+    columns: List[Column] = Field(min_length=1)
     source: str = Field("<python>", exclude=True, description="Where the spec came from")
 
     @model_validator(mode="after")
@@ -211,7 +211,7 @@ class SiteSpec(_Strict):
                 return column
         raise KeyError(f"site {self.code} has no column {name!r}")
 
-    def allowed_domains(self) -> list[str]:
+    def allowed_domains(self) -> List[str]:
         host = urlsplit(self.site.base_url).hostname or ""
         return sorted({host, *self.site.allowed_domains})
 

@@ -31,6 +31,7 @@ def upsert_site(session: Session, spec: SiteSpec) -> Site:
     site.base_url = spec.site.base_url
     site.platform = spec.site.platform
     site.plugin_source = spec.source[:500]
+    session.flush()  # runs and documents refer to it in the same transaction
     return site
 
 

@@ -1,0 +1,158 @@
+"""Run the fixture subsites locally.
+
+``php_bureau_server(data_dir)`` starts PHP's built-in web server on the legacy PHP site in ``php_bureau/``
+(北仑区人力资源和社会保障局, site code ``rsj``) reading ``data_dir/site.sqlite`` and ``data_dir/uploadfile/``
+(write both with :func:`fixture_sites.generator.generate`), and yields its base URL::
+
+    with php_bureau_server(data_dir) as base_url:   # "http://127.0.0.1:54321"
+        ...
+
+Foreground use: ``python -m fixture_sites.servers DATA_DIR [--port N] [--generate]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+PHP_BUREAU_DIR = Path(__file__).resolve().parent / "php_bureau"
+INSTALL_HINT = "install Debian package php-cli php-sqlite3 php-mbstring (apt-get install php-cli php-sqlite3 php-mbstring)"
+STARTUP_TIMEOUT = 10.0
+
+
+def find_php() -> str:
+    """Path of the ``php`` CLI binary (``$PHP_BINARY`` overrides); RuntimeError if it is missing."""
+    php = os.environ.get("PHP_BINARY") or shutil.which("php")
+    if not php:
+        raise RuntimeError(f"php not found on PATH: {INSTALL_HINT}")
+    return php
+
+
+def _check_php_modules(php: str) -> None:
+    out = subprocess.run([php, "-m"], capture_output=True, text=True, timeout=30).stdout.lower().split()
+    missing = [m for m in ("pdo_sqlite", "mbstring") if m not in out]
+    if missing:
+        raise RuntimeError(f"php is missing module(s) {', '.join(missing)}: {INSTALL_HINT}")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as resp:
+            return resp.status == 200
+    except urllib.error.HTTPError:
+        return True  # the server is up, even if it is unhappy
+    except OSError:
+        return False
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Terminate php and anything it forked (PHP_CLI_SERVER_WORKERS) - its own process group only."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=5)
+
+
+@contextmanager
+def php_bureau_server(data_dir: Path, host: str = "127.0.0.1", port: int | None = None,
+                      workers: int = 1) -> Iterator[str]:
+    """Serve the PHP bureau site for *data_dir*; yield ``http://host:port``; stop the server on exit.
+
+    *workers* > 1 sets ``PHP_CLI_SERVER_WORKERS`` (concurrent requests); the default 1 is a small, old,
+    single-threaded server, like the real ones.
+    """
+    data_dir = Path(data_dir).resolve()
+    if not (data_dir / "site.sqlite").is_file():
+        raise FileNotFoundError(f"{data_dir}/site.sqlite not found; run: python -m fixture_sites.generator {data_dir}")
+    php = find_php()
+    _check_php_modules(php)
+    if port is None:
+        port = free_port(host)
+    else:
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind((host, port))
+        except OSError as e:
+            raise RuntimeError(f"cannot serve the PHP bureau site on {host}:{port}: {e}") from e
+    env = dict(os.environ, RSJ_DATA_DIR=str(data_dir))
+    env.pop("PHP_CLI_SERVER_WORKERS", None)
+    if workers > 1:
+        env["PHP_CLI_SERVER_WORKERS"] = str(workers)
+    base_url = f"http://{host}:{port}"
+    # php -S logs every request to stderr: send it to a file so a full pipe can never block the server
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            [php, "-S", f"{host}:{port}", "-t", str(PHP_BUREAU_DIR), str(PHP_BUREAU_DIR / "router.php")],
+            cwd=PHP_BUREAU_DIR, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while True:
+                exited = proc.poll() is not None
+                if not exited and _answers(base_url + "/robots.txt") and proc.poll() is None:
+                    break
+                if exited or time.monotonic() > deadline:
+                    why = (f"exited with code {proc.returncode}" if exited
+                           else f"did not answer within {STARTUP_TIMEOUT:.0f}s")
+                    _stop(proc)
+                    log.seek(0)
+                    output = log.read().decode("utf-8", "replace").strip()
+                    raise RuntimeError(f"php -S on {host}:{port} {why}; php output:\n{output or '(none)'}")
+                time.sleep(0.05)
+            yield base_url
+        finally:
+            _stop(proc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m fixture_sites.servers",
+                                 description="Serve the PHP bureau fixture site (rsj) in the foreground.")
+    ap.add_argument("data_dir", type=Path, help="directory with site.sqlite (see fixture_sites.generator)")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=None, help="default: a free port")
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--generate", action="store_true", help="(re)generate DATA_DIR first (seed 2024, 180 articles)")
+    args = ap.parse_args(argv)
+    if args.generate:
+        from fixture_sites.generator import generate
+        generate(args.data_dir)
+    with php_bureau_server(args.data_dir, host=args.host, port=args.port, workers=args.workers) as url:
+        print(f"rsj fixture site: {url}/  (data: {Path(args.data_dir).resolve()}); Ctrl-C to stop", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,397 @@
+"""The embedded search backend: one SQLite file (WAL mode) with an FTS5 table.
+
+Tables
+    ``meta``        key/value: ``schema_version`` and ``analyzer_version``.
+    ``documents``   one row per article: ``docid`` (integer key shared with the FTS rowid),
+                    ``id`` (unique), ``site_code``, ``column_path`` (JSON array),
+                    ``category``, ``published_at`` (integer microseconds since the Unix epoch,
+                    NULL when unknown), ``title``, ``url``, ``body_text`` and ``article`` (the
+                    full Article JSON, what :meth:`EmbeddedIndex.get` returns).
+    ``fts``         contentless FTS5 table over (``title``, ``body``) holding the analyzer's
+                    tokens (:func:`index.tokenize.token_text`) separated by spaces; tokenizer
+                    ``unicode61`` with ``_`` (the end marker) as a token character, so it only
+                    splits on the spaces; ``prefix='1'`` speeds up one-character queries.
+                    Being contentless it stores no second copy of the text; deleting a row
+                    re-analyzes the stored title and body to tell FTS5 which tokens to remove,
+                    which is exact because the analyzer version is pinned in ``meta``.
+
+Ranking is ``bm25(fts, 5.0, 1.0)`` (a title match weighs five body matches); filters are plain
+SQL on ``documents``; highlighting is :mod:`index.highlight` on the original text.
+
+One connection per instance (``check_same_thread=False``) guarded by a lock; writes run in
+``BEGIN IMMEDIATE`` transactions of up to 500 documents, so other processes can read (WAL)
+while an upsert runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from index.base import (
+    IndexClosedError, IndexSchemaError, SearchHit, SearchIndex, SearchIndexError, SearchQuery,
+    SearchResult,
+)
+from index.highlight import Highlighter
+from index.tokenize import ANALYZER_VERSION, ParsedQuery, parse_query, run_tokens, token_text
+from normalizers.models import SHANGHAI, Article
+
+SCHEMA_VERSION = "1"
+"""Bump when the table layout changes (the analyzer has its own ANALYZER_VERSION)."""
+
+TITLE_WEIGHT = 5.0
+BODY_WEIGHT = 1.0
+BATCH = 500
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+_SCHEMA = f"""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE documents (
+    docid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    site_code TEXT NOT NULL,
+    column_path TEXT NOT NULL,
+    category TEXT NOT NULL,
+    published_at INTEGER,
+    title TEXT NOT NULL,
+    url TEXT NOT NULL,
+    body_text TEXT NOT NULL,
+    article TEXT NOT NULL
+);
+CREATE INDEX documents_site_published ON documents (site_code, published_at);
+CREATE INDEX documents_published ON documents (published_at);
+CREATE VIRTUAL TABLE fts USING fts5(
+    title, body, content='', prefix='1',
+    tokenize="unicode61 remove_diacritics 0 tokenchars '_'"
+);
+INSERT INTO meta (key, value) VALUES
+    ('schema_version', '{SCHEMA_VERSION}'), ('analyzer_version', '{ANALYZER_VERSION}');
+"""
+
+_RANK = f"bm25(fts, {TITLE_WEIGHT}, {BODY_WEIGHT})"
+_ORDER = {
+    "relevance": f"{_RANK}, d.published_at IS NULL, d.published_at DESC, d.id",
+    "date": f"d.published_at IS NULL, d.published_at DESC, {_RANK}, d.id",
+}
+
+
+def _create_schema(conn: sqlite3.Connection) -> None:
+    # Statement by statement: executescript() would commit the caller's transaction.
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _micros(value: dt.datetime) -> int:
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _from_micros(value: int) -> dt.datetime:
+    return (_EPOCH + dt.timedelta(microseconds=value)).astimezone(SHANGHAI)
+
+
+def _day_start(day: dt.date) -> int:
+    """Microseconds of 00:00 of ``day`` in Asia/Shanghai."""
+    return _micros(dt.datetime.combine(day, dt.time(), tzinfo=SHANGHAI))
+
+
+def _quote(token: str) -> str:
+    # Tokens are alphanumeric (plus the end marker), so they never contain a double quote;
+    # doubling is there for safety all the same.
+    return '"' + token.replace('"', '""') + '"'
+
+
+def fts5_query(parsed: ParsedQuery) -> str:
+    """The FTS5 MATCH expression of a parsed query (non-empty): every token quoted, clauses
+    joined by AND. See :mod:`index.tokenize` for the token scheme."""
+    parts: list[str] = []
+    for clause in parsed.clauses:
+        if clause.phrase:
+            tokens: list[str] = []
+            prefix = False
+            last = len(clause.runs) - 1
+            for i, run in enumerate(clause.runs):
+                toks = run_tokens(run)
+                if i == last and run.is_cjk:
+                    if len(run.text) == 1:
+                        toks, prefix = [run.text], True  # 保 → 保* (保险, 保_ …)
+                    else:
+                        toks = toks[:-1]  # the phrase need not end where the document's run ends
+                tokens.extend(toks)
+            parts.append(_quote(" ".join(tokens)) + ("*" if prefix else ""))
+            continue
+        run = clause.runs[0]
+        if not run.is_cjk:
+            parts.append(_quote(run.text))
+        elif len(run.text) == 1:
+            parts.append(_quote(run.text) + "*")
+        else:
+            parts.extend(_quote(t) for t in run_tokens(run)[:-1])
+    return " AND ".join(parts)
+
+
+class EmbeddedIndex(SearchIndex):
+    """The :class:`SearchIndex` on a SQLite FTS5 file (``path``) or in memory (``:memory:``)."""
+
+    def __init__(self, path: str | Path = ":memory:", *, timeout: float = 30.0) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = sqlite3.connect(
+            self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        self._schema_error: str | None = None
+        self._foreign = False
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._schema_error = self._check_or_create_schema()
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            self._conn = None
+            raise SearchIndexError(f"cannot open the search index {self.path}: {exc}") from exc
+
+    def __repr__(self) -> str:
+        return f"EmbeddedIndex({self.path!r})"
+
+    # -- schema -------------------------------------------------------------------------------
+
+    def _check_or_create_schema(self) -> str | None:
+        """Create the tables in an empty database; return an error message if the database
+        holds something else (another version, or not an index)."""
+        conn = self._conn
+        assert conn is not None
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Another process may have created it meanwhile.
+                if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
+                    _create_schema(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return self._check_or_create_schema()
+        rebuild = "run `blgw index rebuild` to recreate it from the store"
+        meta: dict[str, str] = {}
+        if "meta" in tables:
+            try:
+                meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            except sqlite3.DatabaseError:
+                meta = {}
+        if "schema_version" not in meta:
+            # Someone else's database (the store, say): never touch it, not even in clear().
+            self._foreign = True
+            return (f"{self.path} is not a search index (it holds other tables: "
+                    f"{', '.join(sorted(tables)[:5])}); check BLGW_INDEX_URL")
+        found = (meta.get("schema_version"), meta.get("analyzer_version"))
+        wanted = (SCHEMA_VERSION, str(ANALYZER_VERSION))
+        if found != wanted:
+            return (f"the search index {self.path} has schema_version {found[0]} / analyzer_version "
+                    f"{found[1]}, this program needs {wanted[0]} / {wanted[1]}; {rebuild}")
+        return None
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise IndexClosedError(f"the search index {self.path} is closed")
+        if self._schema_error is not None:
+            raise IndexSchemaError(self._schema_error)
+        return self._conn
+
+    def _write(self) -> _Transaction:
+        return _Transaction(self._db())
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def upsert(self, articles: Iterable[Article]) -> int:
+        written = 0
+        iterator = iter(articles)
+        with self._lock:
+            self._db()  # a closed or outdated index fails even on empty input
+            while True:
+                chunk = _take(iterator, BATCH)
+                if not chunk:
+                    return written
+                with self._write() as conn:
+                    for article in chunk:
+                        self._upsert_one(conn, article)
+                written += len(chunk)
+
+    def _upsert_one(self, conn: sqlite3.Connection, article: Article) -> None:
+        if not isinstance(article, Article):
+            raise TypeError(f"upsert takes Article items, not {type(article).__name__}")
+        values = (
+            article.site_code,
+            json.dumps(article.column_path, ensure_ascii=False),
+            article.category.value,
+            _micros(article.published_at) if article.published_at is not None else None,
+            article.title,
+            str(article.source_url),
+            article.body_text,
+            article.model_dump_json(),
+        )
+        old = conn.execute("SELECT docid, title, body_text FROM documents WHERE id = ?",
+                           (article.id,)).fetchone()
+        if old is None:
+            cur = conn.execute(
+                "INSERT INTO documents (id, site_code, column_path, category, published_at, title,"
+                " url, body_text, article) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (article.id, *values))
+            self._fts_insert(conn, cur.lastrowid, article.title, article.body_text)
+            return
+        docid, old_title, old_body = old
+        conn.execute(
+            "UPDATE documents SET site_code = ?, column_path = ?, category = ?, published_at = ?,"
+            " title = ?, url = ?, body_text = ?, article = ? WHERE docid = ?", (*values, docid))
+        if (old_title, old_body) != (article.title, article.body_text):
+            self._fts_delete(conn, docid, old_title, old_body)
+            self._fts_insert(conn, docid, article.title, article.body_text)
+
+    @staticmethod
+    def _fts_insert(conn: sqlite3.Connection, docid: int | None, title: str, body: str) -> None:
+        conn.execute("INSERT INTO fts (rowid, title, body) VALUES (?, ?, ?)",
+                     (docid, token_text(title), token_text(body)))
+
+    @staticmethod
+    def _fts_delete(conn: sqlite3.Connection, docid: int, title: str, body: str) -> None:
+        conn.execute("INSERT INTO fts (fts, rowid, title, body) VALUES ('delete', ?, ?, ?)",
+                     (docid, token_text(title), token_text(body)))
+
+    def delete(self, ids: Iterable[str]) -> int:
+        removed = 0
+        iterator = iter(ids)
+        with self._lock:
+            self._db()
+            while True:
+                chunk = _take(iterator, BATCH)
+                if not chunk:
+                    return removed
+                with self._write() as conn:
+                    for id_ in chunk:
+                        row = conn.execute("SELECT docid, title, body_text FROM documents WHERE id = ?",
+                                           (id_,)).fetchone()
+                        if row is None:
+                            continue
+                        self._fts_delete(conn, *row)
+                        conn.execute("DELETE FROM documents WHERE docid = ?", (row[0],))
+                        removed += 1
+
+    def clear(self) -> None:
+        """Drop and recreate the index tables (also after a schema change). A database that is
+        not a search index (no ``schema_version`` in ``meta``) is never touched."""
+        with self._lock:
+            if self._conn is None:
+                raise IndexClosedError(f"the search index {self.path} is closed")
+            if self._foreign:
+                raise IndexSchemaError(f"refusing to clear {self.path}: {self._schema_error}")
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for name in ("fts", "documents", "meta"):
+                    conn.execute(f"DROP TABLE IF EXISTS {name}")
+                _create_schema(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            self._schema_error = None
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def get(self, id: str) -> Article | None:  # noqa: A002
+        with self._lock:
+            row = self._db().execute("SELECT article FROM documents WHERE id = ?", (id,)).fetchone()
+        return Article.model_validate_json(row[0]) if row else None
+
+    def count(self) -> int:
+        with self._lock:
+            return self._db().execute("SELECT count(*) FROM documents").fetchone()[0]
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        parsed = parse_query(query.q)
+        empty = SearchResult(total=0, hits=[], page=query.page, size=query.size)
+        if parsed.is_empty:
+            with self._lock:
+                self._db()  # still report a closed or outdated index
+            return empty
+        where = ["fts MATCH ?"]
+        params: list[Any] = [fts5_query(parsed)]
+        if query.site_codes:
+            where.append(f"d.site_code IN ({', '.join('?' * len(query.site_codes))})")
+            params.extend(query.site_codes)
+        if query.column is not None:
+            where.append("EXISTS (SELECT 1 FROM json_each(d.column_path) AS c WHERE c.value = ?)")
+            params.append(query.column)
+        if query.date_from is not None:
+            where.append("d.published_at >= ?")
+            params.append(_day_start(query.date_from))
+        if query.date_to is not None:
+            where.append("d.published_at < ?")
+            params.append(_day_start(query.date_to + dt.timedelta(days=1)))
+        # CROSS JOIN keeps fts as the outer loop, where bm25() is available.
+        source = f"FROM fts CROSS JOIN documents AS d ON d.docid = fts.rowid WHERE {' AND '.join(where)}"
+        with self._lock:
+            conn = self._db()
+            total = conn.execute(f"SELECT count(*) {source}", params).fetchone()[0]
+            if total <= query.offset:
+                return empty.model_copy(update={"total": total})
+            ranked = conn.execute(
+                f"SELECT fts.rowid, {_RANK} {source} ORDER BY {_ORDER[query.order]} LIMIT ? OFFSET ?",
+                [*params, query.size, query.offset]).fetchall()
+            scores = {docid: -rank for docid, rank in ranked}
+            rows = {r[0]: r for r in conn.execute(
+                "SELECT docid, id, site_code, column_path, category, title, url, published_at, body_text"
+                f" FROM documents WHERE docid IN ({', '.join('?' * len(scores))})", list(scores))}
+        highlighter = Highlighter(parsed)
+        hits = []
+        for docid, score in scores.items():
+            _, id_, site_code, column_path, category, title, url, published, body = rows[docid]
+            title_html, snippet_html = highlighter.document(title, body)
+            hits.append(SearchHit(
+                id=id_, site_code=site_code, column_path=json.loads(column_path), category=category,
+                title=title, title_html=title_html, url=url,
+                published_at=_from_micros(published) if published is not None else None,
+                score=score, snippet_html=snippet_html))
+        return SearchResult(total=total, hits=hits, page=query.page, size=query.size)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def optimize(self) -> None:
+        """Merge the FTS5 b-trees (optional maintenance after large loads)."""
+        with self._lock, self._write() as conn:
+            conn.execute("INSERT INTO fts (fts) VALUES ('optimize')")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error) on an autocommit connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.conn.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+
+
+def _take(iterator: Iterator[Any], n: int) -> list[Any]:
+    chunk = []
+    for item in iterator:
+        chunk.append(item)
+        if len(chunk) >= n:
+            break
+    return chunk

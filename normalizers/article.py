@@ -1,0 +1,294 @@
+"""One detail page → one exchange-standard Article (the normalizers' public entry point).
+
+URLs: everything on the page is resolved against ``page.url`` (where it was fetched). When
+that origin (scheme, host, port) differs from ``context.public_url``'s — a mirror or a test
+server — attachment and body links on the fetch origin are moved to the public origin, so the
+stored item never points at the mirror; links to other hosts are left alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass
+
+import lxml.html
+from lxml import etree
+
+from normalizers.dates import ParsedDate, find_datetime, parse_datetime
+from normalizers.disclosure import find_disclosure_block, parse_disclosure_block
+from normalizers.encoding import decode_html
+from normalizers.extract import (
+    attachment_blocks,
+    clean_body,
+    extract_attachments,
+    find_body,
+    find_title,
+    inline_text,
+    meta_content,
+    select,
+    select_text,
+)
+from normalizers.models import SHANGHAI, Article, Attachment, DisclosureMetadata, FieldError, document_id
+from normalizers.page import ExtractionHints, PageContext, RawPage
+from normalizers.sanitize import sanitize_html
+from normalizers.text import clean_text, html_to_text, tag_name
+from normalizers.urls import origin, rebase
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DATE_LABEL = re.compile(r"(发布时间|发布日期|发表时间|发文日期|更新时间|更新日期|日期|时间)\s*[:：]")
+_STRONG_DATE_LABELS = ("发布时间", "发布日期", "发表时间")
+_LINE_MAX = 200
+_UNLABELLED_LOOKAHEAD = 15
+
+
+class NormalizationError(ValueError):
+    """A page that cannot become an Article (only a missing title, which is required)."""
+
+    def __init__(self, message: str, *, field: str, url: str) -> None:
+        super().__init__(f"{message} ({field}) at {url}")
+        self.field = field
+        self.url = url
+
+
+def parse_html(text: str) -> etree._Element:
+    """The ``<html>`` element of a decoded page; an empty document for empty input."""
+    # lxml refuses str input with an encoding declaration, and NULs/controls in any input.
+    text = _CONTROL.sub("", _XML_DECLARATION.sub("", text))
+    if not text.strip():
+        return lxml.html.document_fromstring("<html><body></body></html>")
+    try:
+        return lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return lxml.html.document_fromstring(f"<html><body>{html.escape(text)}</body></html>")
+
+
+def _contains(ancestor: etree._Element | None, el: etree._Element | None) -> bool:
+    return ancestor is not None and el is not None and (ancestor is el or ancestor in el.iterancestors())
+
+
+def _line_of(el: etree._Element, keep_out: list[etree._Element | None]) -> etree._Element:
+    """The whole short line an element belongs to (e.g. the info bar around a date span),
+    never growing into an element that holds the title or body."""
+    while True:
+        parent = el.getparent()
+        if parent is None or tag_name(parent) in ("body", "html"):
+            return el
+        if any(_contains(parent, k) for k in keep_out if k is not None and k is not el):
+            return el
+        if len(clean_text(parent.text_content())) > _LINE_MAX:
+            return el
+        el = parent
+
+
+@dataclass
+class _DateLine:
+    parsed: ParsedDate | None = None
+    element: etree._Element | None = None  # the whole line, to keep it out of the body
+    unparsed: str | None = None  # what followed a 发布时间-like label when no date could be read
+
+
+def _find_date_line(root: etree._Element, title_el: etree._Element | None, body_el: etree._Element | None,
+                    disclosure_el: etree._Element | None) -> _DateLine:
+    """The 发布时间/发布日期/日期 line near the title (the first after it; else the nearest
+    before it, with a 发布时间-like label only, as headers print today's date), or else an
+    unlabelled date just after the title; never inside the disclosure block or the body."""
+    found = _DateLine()
+    order = {el: i for i, el in enumerate(root.iter())}
+    title_pos = order.get(title_el, -1) if title_el is not None else -1
+    body_has_title = _contains(body_el, title_el)
+    after, before = [], []
+    for el in root.iter():
+        tag = tag_name(el)
+        if tag is None or tag in ("script", "style", "head", "title", "meta"):
+            continue
+        if _contains(disclosure_el, el) or _contains(title_el, el):
+            continue
+        if body_el is not None and not body_has_title and _contains(body_el, el):
+            continue
+        text = inline_text(el)
+        if len(text) > _LINE_MAX or not (m := _DATE_LABEL.search(text)):
+            continue
+        (after if order[el] > title_pos else before).append((el, text, m))
+    before = [(el, text, m) for el, text, m in before if m.group(1) in _STRONG_DATE_LABELS]
+    for el, text, m in after + before[::-1]:
+        parsed = find_datetime(text[m.end():m.end() + 40])
+        if parsed is not None:
+            found.parsed, found.element = parsed, _line_of(el, [title_el, body_el])
+            return found
+        if m.group(1) in _STRONG_DATE_LABELS and found.unparsed is None:
+            found.unparsed = clean_text(text[m.end():m.end() + 40])
+    if title_el is not None:
+        seen = 0
+        for el in root.iter():
+            if order[el] <= title_pos or _contains(title_el, el) or tag_name(el) is None:
+                continue
+            if _contains(disclosure_el, el) or (not body_has_title and _contains(body_el, el)):
+                continue
+            text = clean_text(el.text_content())
+            if not text:
+                continue
+            seen += 1
+            if seen > _UNLABELLED_LOOKAHEAD:
+                break
+            if len(text) <= 40 and (parsed := parse_datetime(text)) is not None:
+                found.parsed, found.element = parsed, _line_of(el, [title_el, body_el])
+                return found
+    return found
+
+
+def _select_safely(root: etree._Element, selector: str | None, name: str, errors: list[FieldError],
+                   ) -> str | None:
+    """The selector if it is valid; else a FieldError and None (heuristics take over)."""
+    if not selector:
+        return None
+    try:
+        select(root, selector)
+    except ValueError as exc:
+        errors.append(FieldError(field=name, message=str(exc), raw=selector))
+        return None
+    return selector
+
+
+def _at_midnight(date: dt.date) -> dt.datetime:
+    return dt.datetime(date.year, date.month, date.day, tzinfo=SHANGHAI)
+
+
+def _published_at(root: etree._Element, selector: str | None, context: PageContext,
+                  disclosure: DisclosureMetadata, date_line: _DateLine, errors: list[FieldError]) -> dt.datetime | None:
+    if selector:
+        text, _ = select_text(root, selector)
+        if text:
+            parsed = find_datetime(text)
+            if parsed is not None:
+                return parsed.value
+            errors.append(FieldError(field="published_at", message="unparseable date in the published_at selector",
+                                     raw=text))
+    if date_line.parsed is not None:
+        return date_line.parsed.value
+    if pub_meta := meta_content(root, "PubDate") or meta_content(root, "publishdate"):
+        parsed = parse_datetime(pub_meta) or find_datetime(pub_meta)
+        if parsed is not None:
+            return parsed.value
+    if disclosure.published_date is not None:
+        return _at_midnight(disclosure.published_date)
+    if context.list_date:
+        parsed = parse_datetime(context.list_date) or find_datetime(context.list_date)
+        if parsed is not None:
+            return parsed.value
+    raw = date_line.unparsed or pub_meta or context.list_date
+    if raw:
+        errors.append(FieldError(field="published_at", message="unparseable publication date", raw=raw))
+    return None
+
+
+def _lowest_common_ancestor(a: etree._Element | None, b: etree._Element | None) -> etree._Element | None:
+    if a is None or b is None:
+        return None
+    ancestors_a = [a, *a.iterancestors()]
+    for anc in [b, *b.iterancestors()]:
+        if anc in ancestors_a:
+            return anc
+    return None
+
+
+def _inner_html(el: etree._Element) -> str:
+    return (html.escape(el.text, quote=False) if el.text else "") + "".join(
+        lxml.html.tostring(child, encoding="unicode") for child in el)
+
+
+def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHints | None = None) -> Article:
+    """Turn one fetched detail page into an Article of the exchange standard.
+
+    Decodes the bytes (``decode_html``), then reads: the title (``hints.title`` or the title
+    heuristics; ``context.list_title`` when the page has none); the publication time
+    (``hints.published_at``; else the 发布时间/发布日期/日期 line near the title; else
+    ``<meta name="PubDate">``; else the disclosure 发布日期; else ``context.list_date`` — the
+    索引号 is never a source); the disclosure metadata; the body as text and sanitized HTML
+    (without the disclosure block, title, date line, attachment list and boilerplate); and the
+    attachments, re-based onto the public origin (see the module docstring).
+
+    Values that cannot be read become ``field_errors`` and are left empty; only a page
+    without any title raises ``NormalizationError(field="title")``.
+    """
+    hints = hints or ExtractionHints()
+    errors: list[FieldError] = []
+    decoded = decode_html(page.body, page.content_type)
+    root = parse_html(decoded.text)
+    public_url = context.public_url
+    moved = origin(page.url) != origin(public_url)
+
+    def to_public(url: str) -> str:
+        return rebase(url, page.url, public_url) if moved else url
+
+    title_hint = _select_safely(root, hints.title, "title", errors)
+    body_hint = _select_safely(root, hints.body, "body_text", errors)
+    date_hint = _select_safely(root, hints.published_at, "published_at", errors)
+    disclosure_hint = _select_safely(root, hints.disclosure_table, "disclosure", errors)
+    attachments_hint = _select_safely(root, hints.attachments, "attachments", errors)
+    remove = tuple(s for s in hints.remove if _select_safely(root, s, "body_text", errors))
+
+    title = find_title(root, title_hint, context.list_title, exclude=context.column_path)
+    if title is None:
+        raise NormalizationError("no title on the page or in the list", field="title", url=public_url)
+    # A title or body selector that stops matching means the site changed: worth a report.
+    if title_hint and title.source != "hint":
+        errors.append(FieldError(field="title", message="title selector matched nothing; heuristics used",
+                                 raw=title_hint))
+    if body_hint and not any(isinstance(el, etree._Element) for el in select(root, body_hint)):
+        errors.append(FieldError(field="body_text", message="body selector matched nothing; heuristics used",
+                                 raw=body_hint))
+
+    disclosure_el = find_disclosure_block(root, disclosure_hint, hints.disclosure_labels)
+    disclosure, disclosure_errors = parse_disclosure_block(disclosure_el, hints.disclosure_labels)
+    errors.extend(disclosure_errors)
+
+    body_el = find_body(root, body_hint)
+    date_line = _find_date_line(root, title.element, body_el, disclosure_el)
+    published_at = _published_at(root, date_hint, context, disclosure, date_line, errors)
+
+    attachment_scope = root
+    if attachments_hint is None:
+        lca = _lowest_common_ancestor(title.element, body_el)
+        if lca is not None and lca is body_el:
+            lca = lca.getparent()
+        if lca is not None and tag_name(lca) not in ("html", "body"):
+            attachment_scope = lca
+    found = extract_attachments(attachment_scope, page.url, attachments_hint)
+    attachments: list[Attachment] = []
+    for attachment in found:
+        url = to_public(str(attachment.url))
+        try:
+            attachments.append(Attachment(name=attachment.name, url=url, file_type=attachment.file_type))
+        except ValueError:
+            errors.append(FieldError(field="attachments", message="invalid attachment URL", raw=url))
+
+    if body_el is None:
+        body_text = body_html = ""
+        errors.append(FieldError(field="body_text", message="no main content found"))
+    else:
+        exclude = [disclosure_el, title.element, date_line.element]
+        if attachments_hint:
+            exclude += [el for el in select(root, attachments_hint) if isinstance(el, etree._Element)]
+        exclude += attachment_blocks(body_el, page.url)
+        cleaned = clean_body(body_el, remove=remove, exclude=[el for el in exclude if el is not None])
+        body_text = html_to_text(cleaned)
+        body_html = sanitize_html(_inner_html(cleaned), page.url, url_map=to_public if moved else None)
+
+    return Article(
+        id=document_id(public_url),
+        site_code=context.site_code,
+        column_path=list(context.column_path),
+        category=context.category,
+        title=title.text,
+        published_at=published_at,
+        body_text=body_text,
+        body_html=body_html,
+        disclosure=disclosure,
+        attachments=attachments,
+        source_url=public_url,
+        fetched_at=page.fetched_at or dt.datetime.now(SHANGHAI),
+        field_errors=errors,
+    )

@@ -1,0 +1,148 @@
+"""Chinese government page dates: ``2024-01-05``, ``2024年1月5日 14时29分``, ``19-05-17``…
+
+All results are Asia/Shanghai. Years outside 1990–2100 and impossible dates are rejected.
+
+Index numbers are not dates. The rule: a date is only taken when it is not glued to other
+identifier characters — it may not be preceded by a digit, an ASCII letter, ``/``, ``-``,
+``.`` or ``_``, and may not be followed by a digit, an ASCII letter, or ``-``/``/``/``.``/``_``
+plus a digit. So ``002948120/2024-00123``, ``BL0206-0103-2023-0041`` and
+``20191202-189769`` contain no date. Compact ``YYYYMMDD`` is accepted only when it is the
+whole value (``parse_datetime("20240105")``), never inside a longer line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from normalizers.models import SHANGHAI
+from normalizers.text import clean_text, fullwidth_to_ascii
+
+Precision = Literal["day", "minute", "second"]
+
+MIN_YEAR, MAX_YEAR = 1990, 2100
+
+# Full-width separators that dates are written with; digits come from fullwidth_to_ascii.
+_SEPARATORS = str.maketrans({"－": "-", "／": "/", "．": ".", "：": ":", "﹕": ":", "—": "-", "–": "-"})
+
+_BEFORE = r"(?<![0-9A-Za-z/\-._])"
+_AFTER = r"(?![0-9A-Za-z])(?![-/._]\d)"
+_TIME = (
+    r"(?:\s*T\s*|\s+|(?<=日)\s*)"
+    r"(?P<hour>\d{1,2})\s*(?::|时|點|点)\s*(?P<minute>\d{1,2})(?:\s*分)?"
+    r"(?:\s*(?::\s*(?P<second>\d{1,2})(?:\.\d{1,6})?|(?P<second_cn>\d{1,2})\s*秒))?"
+    r"(?:\s*(?P<tz>Z|[+-]\d{2}:?\d{2}))?"
+)
+_DATE_RE = re.compile(
+    _BEFORE + r"(?:"
+    r"(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
+    r"|(?P<cy>\d{4})\s*年\s*(?P<cm>\d{1,2})\s*月\s*(?P<cd>\d{1,2})\s*[日号]?"
+    r"|(?P<yy>\d{2})-(?P<ym>\d{1,2})-(?P<yd>\d{1,2})"
+    r")(?:" + _TIME + r")?" + _AFTER
+)
+_COMPACT_RE = re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})")
+_WEEKDAY = re.compile(r"(星期|礼拜|周)[一二三四五六日天]")
+
+
+@dataclass(frozen=True)
+class ParsedDate:
+    """A parsed date-time in Asia/Shanghai and how much of it the page printed."""
+
+    value: dt.datetime
+    precision: Precision
+
+    @property
+    def date(self) -> dt.date:
+        return self.value.date()
+
+
+def _prepare(text: str) -> str:
+    return clean_text(fullwidth_to_ascii(html.unescape(text)).translate(_SEPARATORS))
+
+
+def _year(raw: str, two_digit: bool) -> int:
+    year = int(raw)
+    if two_digit:  # POSIX %y pivot: 00-68 → 20yy, 69-99 → 19yy (and only 1990-1999 pass the range)
+        year += 2000 if year <= 68 else 1900
+    return year
+
+
+def _build(match: re.Match[str]) -> ParsedDate | None:
+    g = match.groupdict()
+    if g["y"]:
+        year, month, day = _year(g["y"], False), int(g["m"]), int(g["d"])
+    elif g["cy"]:
+        year, month, day = _year(g["cy"], False), int(g["cm"]), int(g["cd"])
+    else:
+        year, month, day = _year(g["yy"], True), int(g["ym"]), int(g["yd"])
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None
+    try:
+        day_value = dt.datetime(year, month, day)
+    except ValueError:
+        return None
+    if g["hour"] is None:
+        return ParsedDate(day_value.replace(tzinfo=SHANGHAI), "day")
+    second = g["second"] or g["second_cn"]
+    try:
+        value = day_value.replace(hour=int(g["hour"]), minute=int(g["minute"]), second=int(second or 0))
+    except ValueError:  # an impossible time: keep the date the page did print correctly
+        return ParsedDate(day_value.replace(tzinfo=SHANGHAI), "day")
+    precision: Precision = "second" if second is not None else "minute"
+    if g["tz"]:
+        tz = g["tz"]
+        offset = dt.timezone.utc if tz == "Z" else dt.timezone(
+            (1 if tz[0] == "+" else -1) * dt.timedelta(hours=int(tz[1:3]), minutes=int(tz[-2:])))
+        return ParsedDate(value.replace(tzinfo=offset).astimezone(SHANGHAI), precision)
+    return ParsedDate(value.replace(tzinfo=SHANGHAI), precision)
+
+
+def find_datetime(text: str | None) -> ParsedDate | None:
+    """The first plausible date-time in a longer line, e.g. the ``2024年1月5日 14:29`` of
+    ``发布时间：2024年1月5日 14:29　来源：区人力社保局　浏览次数：``; None if there is none.
+
+    Index-number-like strings are skipped (see the module docstring for the rule).
+    """
+    if not text:
+        return None
+    for match in _DATE_RE.finditer(_prepare(text)):
+        parsed = _build(match)
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def parse_datetime(text: str | None) -> ParsedDate | None:
+    """Parse a value that *is* a date, possibly with a label, brackets or a weekday
+    (``发布时间：2024-01-05 14:29``, ``[2024-01-05]``, ``(2024年01月05日)``).
+
+    Returns None when the text holds no date, an impossible one, or more digits than the date
+    (so ``002948120/2024-00123`` and ``20191202-189769`` are not dates).
+    """
+    if not text:
+        return None
+    prepared = _prepare(text)
+    match = _DATE_RE.search(prepared)
+    if match is None:
+        bare = re.sub(r"^[^\d]*?[:：]\s*", "", prepared).strip(" []()【】〔〕（）")
+        compact = _COMPACT_RE.fullmatch(bare)
+        if compact is None:
+            return None
+        try:
+            day = dt.datetime(int(compact["y"]), int(compact["m"]), int(compact["d"]), tzinfo=SHANGHAI)
+        except ValueError:
+            return None
+        return ParsedDate(day, "day") if MIN_YEAR <= day.year <= MAX_YEAR else None
+    residue = _WEEKDAY.sub("", prepared[:match.start()] + prepared[match.end():])
+    if re.search(r"\d", residue):
+        return None
+    return _build(match)
+
+
+def parse_date(text: str | None) -> dt.date | None:
+    """The calendar date of ``parse_datetime(text)``, or None."""
+    parsed = parse_datetime(text)
+    return parsed.value.date() if parsed else None

@@ -1,0 +1,546 @@
+"""Main content of a detail page: title, body element and attachments.
+
+Plugin selectors (hints) win; without them, heuristics tuned on government CMS pages: known
+body containers (``#zoom``, ``.TRS_Editor``, ``#UCAP-CONTENT``…), else a readability-style
+score (text and Chinese punctuation of paragraphs, credited to their container, scaled down
+by link density and by navigation-like class names).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from pathlib import PurePosixPath
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
+
+from lxml import etree
+from parsel.csstranslator import css2xpath
+from pydantic import ValidationError
+
+from normalizers.models import Attachment
+from normalizers.text import BLOCK_TAGS, DROPPED_TAGS, clean_text, paragraphs, tag_name
+
+# --------------------------------------------------------------------------------------- selectors
+
+
+def select(root: etree._Element, selector: str) -> list:
+    """Elements (or strings, for ``::text``/``::attr()``/XPath text) matched by ``selector``.
+
+    CSS by default (with parsel's ``::text`` and ``::attr(name)``); XPath when the selector
+    starts with ``/`` or ``(``. Raises ValueError for an invalid selector.
+    """
+    selector = selector.strip()
+    try:
+        xpath = selector if selector.startswith(("/", "(")) else css2xpath(selector)
+        result = root.xpath(xpath)
+    except Exception as exc:  # cssselect and lxml raise several unrelated types
+        raise ValueError(f"invalid selector {selector!r}: {exc}") from exc
+    return result if isinstance(result, list) else [result]
+
+
+def select_text(root: etree._Element, selector: str) -> tuple[str | None, etree._Element | None]:
+    """(cleaned text, element) of the first non-empty match of ``selector``."""
+    for found in select(root, selector):
+        if isinstance(found, etree._Element):
+            text = clean_text(" ".join(paragraphs(found)))
+            if text:
+                return text, found
+        elif text := clean_text(str(found)):
+            parent = found.getparent() if hasattr(found, "getparent") else None
+            return text, parent
+    return None, None
+
+
+def _class_id(el: etree._Element) -> str:
+    return f"{el.get('class', '')} {el.get('id', '')}".lower()
+
+
+def _within(el: etree._Element, pattern: re.Pattern[str]) -> bool:
+    return any(pattern.search(_class_id(a)) for a in [el, *el.iterancestors()] if tag_name(a))
+
+
+def _index_path(ancestor: etree._Element, el: etree._Element) -> list[int] | None:
+    path = []
+    while el is not ancestor:
+        parent = el.getparent()
+        if parent is None:
+            return None
+        path.append(parent.index(el))
+        el = parent
+    return path[::-1]
+
+
+# ------------------------------------------------------------------------------------------ title
+
+_TITLE_SEPARATORS = re.compile(r"\s*(?:--+|__+|_|\||｜|—+|–|-|::|·)\s*")
+_TITLE_CLASS = re.compile(r"title|biaoti|headline|(?:^|[\s_-])(?:tit|bt)(?:$|[\s_\d-])")
+_CHROME = re.compile(r"header|logo|banner|(?:^|[\s_-])nav|menu|footer|copyright|crumb|location|position|"
+                     r"(?:^|[\s_-])dqwz")
+_ELLIPSIS = re.compile(r"(?:…+|\.{3,}|。。。)$")
+_TAG_BONUS = {"h1": 0.15, "title-like": 0.12, "h2": 0.08, "h3": 0.04}
+
+
+@dataclass(frozen=True)
+class TitleMatch:
+    """A title and the element it was read from (None when it came from metadata)."""
+
+    text: str
+    element: etree._Element | None
+    source: str  # "hint", "heading", "meta", "title-tag", "list"
+
+
+def meta_content(root: etree._Element, name: str) -> str | None:
+    """The cleaned content of ``<meta name=…>`` (case-insensitive), or None."""
+    for el in root.iter("meta"):
+        if (el.get("name") or el.get("property") or "").strip().lower() == name.lower():
+            value = clean_text(el.get("content"))
+            if value:
+                return value
+    return None
+
+
+def is_truncated(title: str) -> bool:
+    """True for list-style shortened titles ending with … or ..."""
+    return bool(_ELLIPSIS.search(title.strip()))
+
+
+def _bare(title: str) -> str:
+    return re.sub(r"\s+", "", _ELLIPSIS.sub("", title.strip()))
+
+
+def title_similarity(a: str, b: str) -> float:
+    """0…1: how much two titles are the same title (containment and truncation count)."""
+    a, b = _bare(a), _bare(b)
+    if not a or not b:
+        return 0.0
+    if a == b:
+        return 1.0
+    ratio = SequenceMatcher(None, a, b, autojunk=False).ratio()
+    short, long_ = sorted((a, b), key=len)
+    if len(short) >= 4 and short in long_:
+        ratio = max(ratio, 0.6 + 0.4 * len(short) / len(long_))
+    return ratio
+
+
+def prefer_complete(found: str, list_title: str | None) -> str:
+    """Of two forms of one title, the one that is not cut short with …/... ."""
+    if not list_title:
+        return found
+    if is_truncated(list_title) and _bare(found).startswith(_bare(list_title)):
+        return found
+    if is_truncated(found) and _bare(list_title).startswith(_bare(found)) and not is_truncated(list_title):
+        return list_title
+    return found
+
+
+def _title_candidates(root: etree._Element) -> Iterable[tuple[etree._Element, str]]:
+    for el in root.iter():
+        tag = tag_name(el)
+        if tag in ("h1", "h2", "h3"):
+            yield el, tag
+        elif tag not in (None, "html", "body", "meta", "title") and _TITLE_CLASS.search(_class_id(el)):
+            yield el, "title-like"
+
+
+def find_title(root: etree._Element, hint: str | None = None, list_title: str | None = None,
+               exclude: Iterable[str] = ()) -> TitleMatch | None:
+    """The article title and where it was found; see ``extract_title``."""
+    if hint:
+        text, el = select_text(root, hint)
+        if text:
+            return TitleMatch(prefer_complete(text, list_title), el, "hint")
+    meta_title = meta_content(root, "ArticleTitle")
+    site_names = {clean_text(n) for n in exclude if n}
+    site_names |= {n for n in (meta_content(root, "SiteName"), meta_content(root, "ColumnName")) if n}
+    candidates = []
+    for el, kind in _title_candidates(root):
+        text = clean_text(" ".join(paragraphs(el)))
+        if 2 <= len(text) <= 300 and text not in site_names:
+            candidates.append((el, kind, text, _within(el, _CHROME)))
+
+    # <title> is "article - column - site" in some order: its article part is the one a
+    # heading on the page repeats (first part on ties); the other parts are site/column names.
+    title_tag = next(root.iter("title"), None)
+    title_parts = [p for p in (_TITLE_SEPARATORS.split(clean_text(title_tag.text_content()))
+                               if title_tag is not None else []) if p and p not in site_names]
+    main_part = None
+    if title_parts:
+        def repeated(part: str) -> float:
+            return max((title_similarity(t, part) for _, _, t, chrome in candidates if not chrome), default=0.0)
+
+        main_part = max(title_parts, key=lambda p: (round(repeated(p), 2), -title_parts.index(p)))
+        site_names |= {p for p in title_parts if p != main_part}
+    refs = [r for r in (meta_title, main_part, list_title) if r and r not in site_names]
+
+    best: tuple[float, etree._Element, str] | None = None
+    first_heading: tuple[etree._Element, str] | None = None
+    for el, kind, text, chrome in candidates:
+        if text in site_names:
+            continue
+        if first_heading is None and not chrome and len(text) >= 4 and kind in ("h1", "title-like"):
+            first_heading = (el, text)
+        if not refs:
+            continue
+        sim = max(title_similarity(text, r) for r in refs)
+        score = sim + _TAG_BONUS[kind] - (0.5 if chrome else 0)
+        if sim >= 0.6 and (best is None or score > best[0]):
+            best = (score, el, text)
+    if best is None and refs:  # old layouts: a bold <td> or <font> that matches the metadata
+        for el in root.iter("td", "font", "strong", "b", "div", "span", "p"):
+            text = clean_text(el.text_content())
+            if 4 <= len(text) <= 300 and text not in site_names:
+                sim = max(title_similarity(text, r) for r in refs[:2]) if refs[:2] else 0.0
+                if sim >= 0.8 and (best is None or sim > best[0]):
+                    best = (sim, el, text)
+    if best is not None:
+        return TitleMatch(prefer_complete(best[2], list_title), best[1], "heading")
+    if meta_title and meta_title not in site_names:
+        return TitleMatch(prefer_complete(meta_title, list_title), None, "meta")
+    if first_heading is not None:
+        return TitleMatch(prefer_complete(first_heading[1], list_title), first_heading[0], "heading")
+    if main_part and len(title_parts) > 1 and len(main_part) >= 4:
+        return TitleMatch(prefer_complete(main_part, list_title), None, "title-tag")
+    if list_title and clean_text(list_title):
+        return TitleMatch(clean_text(list_title), None, "list")
+    return None
+
+
+def extract_title(root: etree._Element, hint: str | None = None, list_title: str | None = None,
+                  exclude: Iterable[str] = ()) -> str | None:
+    """The article title.
+
+    The ``hint`` selector's text when it matches; else the h1/h2/h3 or ``.title``-like element
+    that best matches ``<meta name="ArticleTitle">``, the ``<title>`` minus its site/column
+    parts, or ``list_title``; never the site or column name (``<meta name="SiteName">``,
+    ``ColumnName``, the other ``<title>`` parts, or any name in ``exclude``). Falls back to
+    ArticleTitle, the first heading, the ``<title>`` part, then ``list_title``. When the found
+    title and ``list_title`` are the same title and one is cut short with …/..., the complete
+    one is returned.
+    """
+    match = find_title(root, hint, list_title, exclude)
+    return match.text if match else None
+
+
+# ------------------------------------------------------------------------------------------- body
+
+STRONG_CONTAINERS = ("#zoom", "#Zoom", ".zoom", ".TRS_Editor", ".TRS_UEDITOR", "#UCAP-CONTENT",
+                     ".article-content", ".article_content", "#article-content", "#article_content",
+                     ".art_content", "#fontzoom", ".view.TRS_UEDITOR")
+_POSITIVE = re.compile(r"content|article|zoom|text|detail|(?:^|[\s_-])con(?:$|[\s_-])|main|body|news|wz|nr")
+_NEGATIVE = re.compile(r"footer|foot|(?:^|[\s_-])nav|menu|header|sidebar|side|copyright|comment|share|"
+                       r"link|list|banner|logo|crumb|location|bottom|(?:^|[\s_-])top(?:$|[\s_-])|xglj|related")
+_CONTAINER_TAGS = frozenset({"div", "td", "section", "article", "main", "body", "center", "form", "blockquote",
+                             "font", "dd"})
+_PARAGRAPH_TAGS = frozenset({"p", "pre", "li", "h4", "h5", "h6", "dt"})
+_PUNCT = re.compile(r"[，。；！？、,;]")
+
+_TOOL_PHRASES = re.compile(
+    r"打印本页|打印此页|打印文章|打印本文|打印|关闭窗口|关闭本页|关闭|返回顶部|返回列表|返回|加入收藏|收藏本页|收藏|"
+    r"分享到|分享|我要纠错|纠错|保存本页|扫一扫|在手机上?打开|浏览次数|访问次数|阅读次数|点击数|点击率|"
+    r"字号|字体|默认|背景色|视力保护色")
+_FONT_SIZE = re.compile(r"字[号体]")
+_PUNCT_OR_SPACE = re.compile(r"[\s\W\d_]+")
+_PREV_NEXT = re.compile(r"^[【\[（(]?\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇|上一页|下一页)")
+_RELATED = re.compile(r"^[【\[（(]?\s*(?:相关链接|相关文章|相关阅读|相关信息|相关新闻|相关稿件|友情链接|推荐阅读)")
+_SHARE = re.compile(r"share|bdshare|jiathis|bshare|fenxiang")
+_FOOTER_STRONG = re.compile(r"网站标识码|ICP备|ICP证|公网安备|版权所有|Copyright|©", re.I)
+_FOOTER_WEAK = re.compile(r"主办单位|承办单位|技术支持|联系我们|网站地图|建议使用|分辨率|主办：|承办：")
+_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_REMOVED_TAGS = DROPPED_TAGS | {"form"}
+
+
+def inline_text(el: etree._Element) -> str:
+    """Cleaned text of ``el`` outside its block-level children (its own line)."""
+    parts = [el.text or ""]
+    for child in el:
+        tag = tag_name(child)
+        if tag is not None and tag not in BLOCK_TAGS and tag not in DROPPED_TAGS:
+            parts.append(child.text_content())
+        parts.append(child.tail or "")
+    return clean_text("".join(parts))
+
+
+def _paragraph_score(text: str) -> float:
+    return 1 + len(_PUNCT.findall(text)) + min(len(text) / 50, 3)
+
+
+def _link_density(el: etree._Element) -> float:
+    total = len(clean_text(el.text_content()))
+    if not total:
+        return 1.0
+    links = sum(len(clean_text(a.text_content())) for a in el.iter("a"))
+    return min(links / total, 1.0)
+
+
+def _containers_up(el: etree._Element) -> Iterable[etree._Element]:
+    for anc in el.iterancestors():
+        if tag_name(anc) in _CONTAINER_TAGS:
+            yield anc
+
+
+def _density_body(root: etree._Element) -> etree._Element | None:
+    scores: dict[etree._Element, float] = {}
+
+    def credit(el: etree._Element, score: float) -> None:
+        scores[el] = scores.get(el, 0.0) + score
+
+    for el in root.iter():
+        tag = tag_name(el)
+        if tag is None or tag in DROPPED_TAGS:
+            continue
+        if tag in _PARAGRAPH_TAGS:
+            text = clean_text(el.text_content())
+            targets = list(_containers_up(el))[:2]
+        elif tag in _CONTAINER_TAGS:
+            text = inline_text(el)
+            targets = [el, *list(_containers_up(el))[:1]]
+        else:
+            continue
+        if len(text) < 10:
+            continue
+        score = _paragraph_score(text)
+        for i, target in enumerate(targets):
+            credit(target, score if i == 0 else score / 2)
+    best, best_score = None, 0.0
+    for el, score in scores.items():
+        names = _class_id(el)
+        weight = (1.25 if _POSITIVE.search(names) else 1.0) * (0.5 if _NEGATIVE.search(names) else 1.0)
+        final = score * (1 - _link_density(el)) * weight
+        if final > best_score:
+            best, best_score = el, final
+    return best
+
+
+def _has_content(el: etree._Element) -> bool:
+    return bool(clean_text(el.text_content())) or any(True for _ in el.iter("img", "table", "a"))
+
+
+def find_body(root: etree._Element, hint: str | None = None) -> etree._Element | None:
+    """The main-content element of the page itself (not a copy); see ``extract_body``."""
+    if hint:
+        found = [el for el in select(root, hint) if isinstance(el, etree._Element)]
+        if found:
+            return found[0]
+    for selector in STRONG_CONTAINERS:
+        for el in select(root, selector):
+            if isinstance(el, etree._Element) and _has_content(el):
+                return el
+    return _density_body(root)
+
+
+def _is_toolbar(text: str) -> bool:
+    if len(text) > 80 or not _TOOL_PHRASES.search(text):
+        return False
+    rest = _TOOL_PHRASES.sub("", text)
+    if _FONT_SIZE.search(text):
+        rest = re.sub(r"[大中小]", "", rest)
+    return not _PUNCT_OR_SPACE.sub("", rest)
+
+
+def _is_footer(el: etree._Element, text: str) -> bool:
+    if len(text) > 400:
+        return False
+    strong, weak = len(_FOOTER_STRONG.findall(text)), len(_FOOTER_WEAK.findall(text))
+    if not (strong or weak >= 2):
+        return False
+    lines = paragraphs(el) or [text]
+    marked = sum(1 for line in lines if _FOOTER_STRONG.search(line) or _FOOTER_WEAK.search(line) or len(line) <= 12)
+    return marked / len(lines) >= 0.7
+
+
+def _boilerplate(el: etree._Element) -> bool:
+    if _HIDDEN.search(el.get("style", "")) or _SHARE.search(_class_id(el)):
+        return True
+    text = clean_text(el.text_content())
+    if not text:
+        return False
+    if _is_toolbar(text) or _is_footer(el, text):
+        return True
+    if len(text) < 200 and _PREV_NEXT.match(text):
+        return True
+    if _RELATED.match(text) and (len(text) <= 8 or _link_density(el) >= 0.5):
+        return True
+    return False
+
+
+def _drop(el: etree._Element) -> None:
+    if el.getparent() is not None:
+        el.drop_tree()
+
+
+def strip_boilerplate(body: etree._Element) -> None:
+    """Remove toolbars (打印本页, 关闭窗口, 字号 大 中 小), share widgets, 上一篇/下一篇,
+    相关链接 blocks, site footers, hidden elements, scripts and forms inside ``body``."""
+    for el in list(body.iter()):
+        if el is body:
+            continue
+        tag = tag_name(el)
+        if tag is None:
+            if isinstance(el, etree._Comment):
+                _drop(el)
+            continue
+        if tag in _REMOVED_TAGS:
+            _drop(el)
+    stack = list(body)
+    while stack:
+        el = stack.pop(0)
+        if tag_name(el) is None:
+            continue
+        if _boilerplate(el):
+            heading_only = _RELATED.match(clean_text(el.text_content())) and len(clean_text(el.text_content())) <= 8
+            following = list(el.itersiblings()) if heading_only else []
+            _drop(el)
+            for sibling in following:  # the link list under a 相关链接 heading
+                if tag_name(sibling) and _link_density(sibling) >= 0.5:
+                    _drop(sibling)
+                elif tag_name(sibling):
+                    break
+            continue
+        stack[:0] = list(el)
+
+
+def clean_body(body: etree._Element, *, remove: Sequence[str] = (),
+               exclude: Sequence[etree._Element] = ()) -> etree._Element:
+    """A cleaned copy of a body element: the ``remove`` selectors' matches, the ``exclude``
+    elements (those inside ``body``; e.g. the disclosure table, title and date line), scripts
+    and boilerplate (see ``strip_boilerplate``) dropped. The page tree is not changed."""
+    paths = [p for p in (_index_path(body, el) for el in exclude if el is not None and el is not body) if p]
+    cleaned = copy.deepcopy(body)
+    cleaned.tail = None
+    targets = []
+    for path in paths:
+        el = cleaned
+        for i in path:
+            el = el[i]
+        targets.append(el)
+    for selector in remove:
+        targets.extend(el for el in select(cleaned, selector) if isinstance(el, etree._Element))
+    for el in targets:
+        if el is not cleaned:
+            _drop(el)
+    strip_boilerplate(cleaned)
+    return cleaned
+
+
+def extract_body(root: etree._Element, hint: str | None = None, *, remove: Sequence[str] = (),
+                 exclude: Sequence[etree._Element] = ()) -> etree._Element | None:
+    """The main content, as a cleaned copy of its element (the page tree is not changed).
+
+    The ``hint`` selector's first element; else the first non-empty known container
+    (``#zoom``, ``.TRS_Editor``, ``#UCAP-CONTENT``, ``.article-content``…); else the element
+    with the best text-density score (paragraph text and punctuation credited to their
+    container, penalised by link density). Inside it, toolbars (打印本页, 关闭窗口, 字号 大 中
+    小), share widgets, 上一篇/下一篇, 相关链接 blocks, footers and scripts are dropped, as are
+    the ``remove`` selectors' matches and the ``exclude`` elements. None when the page has no
+    content at all.
+    """
+    body = find_body(root, hint)
+    return None if body is None else clean_body(body, remove=remove, exclude=exclude)
+
+
+# ------------------------------------------------------------------------------------ attachments
+
+DOCUMENT_EXTENSIONS = frozenset({"pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "wps", "et", "dps", "zip",
+                                 "rar", "7z", "txt", "ofd", "csv"})
+IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png"})
+_DOWNLOAD_URL = re.compile(r"download|downfile|down\.|attach|getfile|filedown|fujian", re.I)
+_EXT_IN_TEXT = re.compile(r"\.([A-Za-z0-9]{1,5})\s*(?:[)）\]】]|$)")
+_NAV_AREAS = re.compile(r"footer|(?:^|[\s_-])foot|header|(?:^|[\s_-])nav|menu|copyright|bottom")
+
+
+def _extension(name: str) -> str | None:
+    suffix = PurePosixPath(unquote(name)).suffix.lower().lstrip(".")
+    return suffix or None
+
+
+def attachment_type(url: str, text: str) -> str | None:
+    """The file type of a link if it is an attachment, else None."""
+    parts = urlsplit(url)
+    ext = _extension(parts.path)
+    says_attachment = "附件" in text
+    if ext in DOCUMENT_EXTENSIONS:
+        return ext
+    if ext in IMAGE_EXTENSIONS:
+        return ext if says_attachment else None
+    # download.php?id=3, downfile.jsp?filename=x.pdf: the type is in the query or the link text
+    for _, value in parse_qsl(parts.query):
+        if (qext := _extension(value)) in DOCUMENT_EXTENSIONS:
+            return qext
+    if _DOWNLOAD_URL.search(parts.path + "?" + parts.query):
+        m = _EXT_IN_TEXT.search(text)
+        if m and m.group(1).lower() in DOCUMENT_EXTENSIONS | (IMAGE_EXTENSIONS if says_attachment else set()):
+            return m.group(1).lower()
+    return None
+
+
+def extract_attachments(root: etree._Element, base_url: str, hint: str | None = None) -> list[Attachment]:
+    """Attachment links under ``root`` (or under the ``hint`` selector's elements), in order.
+
+    A link is an attachment when its path ends with a document extension (pdf, doc, docx,
+    xls, xlsx, ppt, pptx, wps, et, zip, rar, 7z, txt, ofd, csv; jpg/png only when the link
+    text says 附件), or when it is a download-style URL (``download.php?``, ``attach``…) whose
+    query or link text names such a file. Name: the cleaned link text (else its title, else
+    the file name); URL: absolute against ``base_url``; file_type: the lower-case extension.
+    De-duplicated by URL; links in headers, footers and menus are skipped when there is no hint.
+    """
+    if hint:
+        scopes = [el for el in select(root, hint) if isinstance(el, etree._Element)]
+    else:
+        scopes = [root]
+    found: list[Attachment] = []
+    seen: set[str] = set()
+    for scope in scopes:
+        links = [scope] if tag_name(scope) == "a" else list(scope.iter("a"))
+        for a in links:
+            href = (a.get("href") or "").strip()
+            if not href or href.startswith(("#", "javascript:", "mailto:")):
+                continue
+            if not hint and _within(a, _NAV_AREAS):
+                continue
+            try:
+                url = urljoin(base_url, href)
+            except ValueError:
+                continue
+            if urlsplit(url).scheme not in ("http", "https"):
+                continue
+            text = clean_text(a.text_content()) or clean_text(a.get("title"))
+            file_type = attachment_type(url, text)
+            if file_type is None or url in seen:
+                continue
+            name = text or unquote(PurePosixPath(urlsplit(url).path).name) or url
+            try:
+                found.append(Attachment(name=name, url=url, file_type=file_type))
+            except ValidationError:
+                continue
+            seen.add(url)
+    return found
+
+
+def attachment_blocks(body: etree._Element, base_url: str) -> list[etree._Element]:
+    """The attachment lists under ``body``: for each attachment link, its highest ancestor
+    whose text is little more than link texts and an 附件 label. A link inside prose
+    (``详见附件：<a>…</a>。…``) is not a list and stays."""
+    blocks: list[etree._Element] = []
+    for a in body.iter("a"):
+        try:
+            url = urljoin(base_url, (a.get("href") or "").strip())
+        except ValueError:
+            continue
+        if attachment_type(url, clean_text(a.text_content())) is None:
+            continue
+        chosen = None
+        for anc in a.iterancestors():
+            if anc is body:
+                break
+            text = clean_text(anc.text_content())
+            for link in anc.iter("a"):
+                text = text.replace(clean_text(link.text_content()), "")
+            if len(re.sub(r"(?:相关)?附件(?:下载)?|下载|[\s\d\W_]", "", text)) > 0:
+                break
+            chosen = anc
+        if chosen is not None and not any(chosen is b or b in chosen.iterancestors() for b in blocks):
+            blocks = [b for b in blocks if chosen not in b.iterancestors()] + [chosen]
+    return blocks

@@ -1,0 +1,603 @@
+"""Conformance suite of the search index: every backend must pass it unchanged.
+
+The ``index`` fixture is parametrized over backends. ``embedded`` (SQLite FTS5) runs always;
+``elasticsearch`` runs only when BLGW_TEST_ELASTICSEARCH_URL names a cluster (each test gets its
+own throw-away index, named by the URL path). Tests use only the public interface of
+``index.base`` and check behaviour, never backend-specific scores or storage.
+
+Decisions fixed here (part of the contract):
+
+* A query without any searchable text (only punctuation, emoji or operators such as AND/OR) is a
+  valid SearchQuery and returns an empty result; a blank or >200-character ``q`` is a
+  validation error.
+* ``title_html`` / ``snippet_html`` are escaped text where only ``<mark>…</mark>`` is markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+import re
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from pydantic import ValidationError
+
+from index.base import SearchIndex, SearchQuery, SearchResult
+from normalizers.models import SHANGHAI, Article, Attachment, Category, DisclosureMetadata, document_id
+
+ES_ENV = "BLGW_TEST_ELASTICSEARCH_URL"
+
+BACKENDS = [
+    pytest.param("embedded", id="embedded"),
+    pytest.param("elasticsearch", id="elasticsearch"),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def index(request: pytest.FixtureRequest, tmp_path) -> Iterator[SearchIndex]:
+    if request.param == "embedded":
+        from index.embedded import EmbeddedIndex
+
+        idx: SearchIndex = EmbeddedIndex(tmp_path / "index.sqlite")
+    elif request.param == "elasticsearch":
+        url = os.environ.get(ES_ENV)
+        if not url:
+            pytest.skip(f"set {ES_ENV} to run the conformance suite against a real cluster")
+        from index.base import open_index  # the backend is only imported when a cluster is given
+
+        idx = open_index(f"{url.rstrip('/')}/blgw-test-{uuid.uuid4().hex[:12]}")
+    else:  # pragma: no cover
+        raise AssertionError(request.param)
+    try:
+        yield idx
+    finally:
+        try:
+            idx.clear()
+        finally:
+            idx.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Articles
+
+FETCHED = dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.timezone.utc)
+
+
+def art(slug: str, title: str, body: str, *, site: str = "rsj",
+        column: tuple[str, ...] = ("政务公开", "通知公告"),
+        published: dt.datetime | None = dt.datetime(2024, 3, 15, 10, 0, tzinfo=SHANGHAI),
+        category: Category = Category.GOVERNMENT_INFORMATION, **extra) -> Article:
+    url = f"http://{site}.bl.gov.cn/art/{slug}.html"
+    return Article(
+        id=document_id(url), site_code=site, column_path=list(column), category=category,
+        title=title, published_at=published, body_text=body,
+        body_html="".join(f"<p>{html.escape(p)}</p>" for p in body.split("\n\n")),
+        source_url=url, fetched_at=FETCHED, **extra)
+
+
+def sh(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> dt.datetime:
+    return dt.datetime(y, m, d, hh, mm, tzinfo=SHANGHAI)
+
+
+SHEBAO = art(
+    "shebao", "关于调整2024年度社保缴费基数的通知",
+    "各参保单位、参保人员：\n\n根据省人力社保厅有关规定，现就调整2024年度社保缴费基数有关事项通知如下。"
+    "一、职工基本养老保险缴费基数上下限按全省统一标准执行。\n\n二、请各单位于4月30日前完成申报。",
+    published=sh(2024, 3, 15))
+SHEHUI_BAOXIAN = art(
+    "shehui", "北仑区社会保险费征缴管理办法",
+    "第一条 为加强社会保险费征缴管理，保障参保人员合法权益，制定本办法。\n\n"
+    "第二条 本办法适用于本区行政区域内的用人单位。",
+    column=("政务公开", "政策法规"), published=sh(2024, 1, 10))
+YANGLAO_APART = art(
+    "laonian", "做好老年人健康服务工作的意见",
+    "推进医养结合，鼓励养老机构与医疗机构签约合作，将符合条件的机构纳入医疗保险定点范围。",
+    site="wjw", column=("政务公开", "工作动态"), published=sh(2024, 2, 20))
+AIGUO = art(
+    "aiguo", "关于开展2024年春季爱国卫生运动的公告",
+    "为巩固国家卫生城市创建成果，现决定在全区开展春季爱国卫生运动，请广大市民积极参与。",
+    site="wjw", column=("通知公告",), published=sh(2024, 3, 31, 23, 30))
+YANGCHEN = art(
+    "yangchen", "北仑区建筑工地扬尘治理情况公示",
+    "现将2023年第四季度建筑工地扬尘治理检查情况予以公示，详见附件PDF文件。公示期为5个工作日。",
+    site="zjj", column=("政务公开", "公示公告"), published=sh(2024, 4, 1, 0, 10))
+UNDATED = art(
+    "undated", "住房公积金提取指南",
+    "职工购买自住住房、偿还住房贷款本息的，可以申请提取住房公积金。",
+    site="zjj", column=("网上服务", "办事指南"), published=None, category=Category.ONLINE_SERVICES)
+
+CORPUS = [SHEBAO, SHEHUI_BAOXIAN, YANGLAO_APART, AIGUO, YANGCHEN, UNDATED]
+
+
+@pytest.fixture
+def loaded(index: SearchIndex) -> SearchIndex:
+    assert index.upsert(CORPUS) == len(CORPUS)
+    return index
+
+
+def search(index: SearchIndex, q: str, **kw) -> SearchResult:
+    return index.search(SearchQuery(q=q, **kw))
+
+
+def ids(result: SearchResult) -> set[str]:
+    return {h.id for h in result.hits}
+
+
+def ranked(result: SearchResult) -> list[str]:
+    return [h.id for h in result.hits]
+
+
+def filler(n: int) -> str:
+    """Neutral Chinese text of exactly n characters (no query word of these tests inside)."""
+    text = "本区持续优化营商环境推进数字化改革提升群众满意度"
+    return (text * (n // len(text) + 1))[:n]
+
+
+# --------------------------------------------------------------------------------------------
+# Chinese matching
+
+
+def test_two_character_word_matches_only_the_literal_word(loaded: SearchIndex) -> None:
+    result = search(loaded, "社保")
+    assert ids(result) == {SHEBAO.id}
+    assert result.total == 1
+    # 社会保险 contains 社 and 保 but not the word 社保.
+    assert SHEHUI_BAOXIAN.id not in ids(result)
+
+
+def test_two_character_word_gonggao(loaded: SearchIndex) -> None:
+    assert ids(search(loaded, "公告")) == {AIGUO.id}
+    assert ids(search(loaded, "公示")) == {YANGCHEN.id}
+
+
+def test_longer_word(loaded: SearchIndex) -> None:
+    assert ids(search(loaded, "社会保险")) == {SHEHUI_BAOXIAN.id}
+    assert ids(search(loaded, "爱国卫生运动")) == {AIGUO.id}
+
+
+def test_one_character_query(loaded: SearchIndex) -> None:
+    # 险 is always the last character of its word here (保险): must be found anyway.
+    assert ids(search(loaded, "险")) == {SHEBAO.id, SHEHUI_BAOXIAN.id, YANGLAO_APART.id}
+    assert ids(search(loaded, "尘")) == {YANGCHEN.id}
+    assert ids(search(loaded, "金")) == {UNDATED.id}
+    assert search(loaded, "鄞").total == 0
+
+
+def test_one_character_query_finds_a_lone_character(index: SearchIndex) -> None:
+    lone = art("lone", "人事任免（甲）", "任命张三为区人力社保局副局长。")
+    index.upsert([lone, SHEBAO])
+    assert ids(search(index, "甲")) == {lone.id}
+
+
+def test_phrase_requires_adjacent_terms(loaded: SearchIndex) -> None:
+    # SHEBAO has 养老保险; YANGLAO_APART has 养老 and 保险 apart.
+    assert ids(search(loaded, '"养老保险"')) == {SHEBAO.id}
+    assert ids(search(loaded, "养老 保险")) == {SHEBAO.id, YANGLAO_APART.id}
+
+
+def test_phrase_order_matters(index: SearchIndex) -> None:
+    doc = art("order", "医疗保险报销指南", "参保人员住院医疗费用按规定报销。")
+    index.upsert([doc])
+    assert ids(search(index, '"医疗保险"')) == {doc.id}
+    assert search(index, '"保险医疗"').total == 0
+
+
+def test_chinese_quotes_are_phrase_quotes(loaded: SearchIndex) -> None:
+    assert ids(search(loaded, "“养老保险”")) == {SHEBAO.id}
+
+
+def test_terms_are_anded_across_title_and_body(loaded: SearchIndex) -> None:
+    # 社保 in title and body, 申报 only in the body.
+    assert ids(search(loaded, "社保 申报")) == {SHEBAO.id}
+    assert search(loaded, "社保 扬尘").total == 0
+    assert ids(search(loaded, "北仑区 公示")) == {YANGCHEN.id}
+
+
+def test_operators_are_not_interpreted(loaded: SearchIndex) -> None:
+    # OR is ignored: this is 社保 AND 扬尘, not a disjunction.
+    assert search(loaded, "社保 OR 扬尘").total == 0
+    assert ids(search(loaded, "社保 AND 申报")) == {SHEBAO.id}
+    # "-" excludes nothing.
+    assert ids(search(loaded, "社保 -申报")) == {SHEBAO.id}
+
+
+# --------------------------------------------------------------------------------------------
+# ASCII, numbers, width
+
+
+def test_ascii_words_case_insensitive(loaded: SearchIndex) -> None:
+    assert ids(search(loaded, "pdf")) == {YANGCHEN.id}
+    assert ids(search(loaded, "PDF")) == {YANGCHEN.id}
+    assert ids(search(loaded, "Pdf 公示")) == {YANGCHEN.id}
+
+
+def test_ascii_words_match_whole_words(index: SearchIndex) -> None:
+    doc = art("pdfs", "附件下载说明", "所有附件均提供PDFs格式。")
+    index.upsert([doc])
+    assert search(index, "pdf").total == 0
+    assert ids(search(index, "pdfs")) == {doc.id}
+
+
+def test_numbers(loaded: SearchIndex) -> None:
+    assert ids(search(loaded, "2024")) == {SHEBAO.id, AIGUO.id}
+    assert ids(search(loaded, "2023")) == {YANGCHEN.id}
+    assert ids(search(loaded, "2024 社保")) == {SHEBAO.id}
+
+
+def test_full_width_digits_and_letters_match_half_width(loaded: SearchIndex) -> None:
+    assert ids(search(loaded, "２０２３")) == {YANGCHEN.id}
+    assert ids(search(loaded, "ＰＤＦ")) == {YANGCHEN.id}
+
+
+def test_full_width_text_in_documents_is_found(index: SearchIndex) -> None:
+    doc = art("fw", "２０２４年第１号通告", "依据ＧＢ５０００９标准。")
+    index.upsert([doc])
+    assert ids(search(index, "2024")) == {doc.id}
+    assert ids(search(index, "gb50009")) == {doc.id}
+
+
+# --------------------------------------------------------------------------------------------
+# Ranking
+
+
+def test_title_match_outranks_single_body_mention(index: SearchIndex) -> None:
+    in_title = art("t", "医保报销流程说明", filler(80))
+    in_body = art("b", "办事流程说明", filler(40) + "医保" + filler(38))
+    index.upsert([in_body, in_title])
+    assert ranked(search(index, "医保")) == [in_title.id, in_body.id]
+
+
+def test_more_occurrences_rank_higher(index: SearchIndex) -> None:
+    once = art("once", "工作简报一", filler(30) + "医保" + filler(68))
+    thrice = art("thrice", "工作简报二", filler(10) + "医保" + filler(20) + "医保" + filler(20) + "医保" + filler(44))
+    assert len(once.body_text) == len(thrice.body_text)
+    index.upsert([once, thrice])
+    result = search(index, "医保")
+    assert ranked(result) == [thrice.id, once.id]
+    assert result.hits[0].score > result.hits[1].score
+
+
+def test_relevance_ties_break_newest_first(index: SearchIndex) -> None:
+    old = art("old", "医保政策问答", filler(50), published=sh(2023, 1, 1))
+    new = art("new", "医保政策问答", filler(50), published=sh(2024, 1, 1))
+    index.upsert([old, new])
+    assert ranked(search(index, "医保")) == [new.id, old.id]
+
+
+# --------------------------------------------------------------------------------------------
+# Filters
+
+
+def test_site_filter(loaded: SearchIndex) -> None:
+    assert ids(search(loaded, "2024", site_codes=["wjw"])) == {AIGUO.id}
+    assert ids(search(loaded, "2024", site_codes=["wjw", "rsj"])) == {AIGUO.id, SHEBAO.id}
+    assert search(loaded, "2024", site_codes=["nosuch"]).total == 0
+
+
+def test_column_filter_matches_any_path_element(loaded: SearchIndex) -> None:
+    q = "的"  # in most documents
+    assert ids(search(loaded, q, column="政策法规")) == {SHEHUI_BAOXIAN.id}
+    # 政务公开 is the first element of several paths; 通知公告 the last of SHEBAO's and the only
+    # element of AIGUO's.
+    assert ids(search(loaded, q, column="政务公开")) == {SHEBAO.id, SHEHUI_BAOXIAN.id, YANGLAO_APART.id}
+    assert ids(search(loaded, q, column="通知公告")) == {SHEBAO.id, AIGUO.id}
+    # Whole column names only.
+    assert search(loaded, q, column="政策").total == 0
+    assert search(loaded, q, column="政务公开 > 政策法规").total == 0
+
+
+def test_date_filter_bounds_are_inclusive_days(loaded: SearchIndex) -> None:
+    q = "区"  # SHEHUI_BAOXIAN 2024-01-10, AIGUO 2024-03-31, YANGCHEN 2024-04-01
+    assert ids(search(loaded, q)) == {SHEHUI_BAOXIAN.id, AIGUO.id, YANGCHEN.id}
+    assert SHEHUI_BAOXIAN.id in ids(search(loaded, q, date_from=dt.date(2024, 1, 10)))
+    assert SHEHUI_BAOXIAN.id not in ids(search(loaded, q, date_from=dt.date(2024, 1, 11)))
+    assert SHEHUI_BAOXIAN.id in ids(search(loaded, q, date_to=dt.date(2024, 1, 10)))
+    assert SHEHUI_BAOXIAN.id not in ids(search(loaded, q, date_to=dt.date(2024, 1, 9)))
+    one_day = search(loaded, q, date_from=dt.date(2024, 1, 10), date_to=dt.date(2024, 1, 10))
+    assert ids(one_day) == {SHEHUI_BAOXIAN.id}
+    assert ids(search(loaded, q, date_from=dt.date(2024, 1, 11), date_to=dt.date(2024, 3, 31))) == {AIGUO.id}
+
+
+def test_date_filter_uses_shanghai_days(loaded: SearchIndex) -> None:
+    # AIGUO: 2024-03-31 23:30 Shanghai (15:30 UTC); YANGCHEN: 2024-04-01 00:10 Shanghai, which
+    # is still 2024-03-31 (16:10) in UTC. Days are Shanghai days.
+    q = "公"  # 公告 (AIGUO), 公示 (YANGCHEN), 公积金 (UNDATED)
+    assert ids(search(loaded, q, date_to=dt.date(2024, 3, 31))) == {AIGUO.id}
+    assert ids(search(loaded, q, date_from=dt.date(2024, 3, 31), date_to=dt.date(2024, 3, 31))) == {AIGUO.id}
+    assert ids(search(loaded, q, date_from=dt.date(2024, 4, 1))) == {YANGCHEN.id}
+
+
+def test_undated_documents_are_excluded_by_date_filters(loaded: SearchIndex) -> None:
+    assert ids(search(loaded, "公积金")) == {UNDATED.id}
+    assert search(loaded, "公积金", date_from=dt.date(2000, 1, 1)).total == 0
+    assert search(loaded, "公积金", date_to=dt.date(2100, 1, 1)).total == 0
+
+
+def test_filters_combine(loaded: SearchIndex) -> None:
+    result = search(loaded, "的", site_codes=["rsj", "zjj"], column="政务公开",
+                    date_from=dt.date(2024, 1, 1), date_to=dt.date(2024, 3, 31))
+    assert ids(result) == {SHEBAO.id, SHEHUI_BAOXIAN.id}
+
+
+# --------------------------------------------------------------------------------------------
+# Paging and order
+
+
+def _many(n: int = 23) -> list[Article]:
+    return [art(f"p{i:02d}", f"第{i}期医保政策解读", f"医保政策解读第{i}期。" + filler(40),
+                published=sh(2024, 1, 1) + dt.timedelta(days=i)) for i in range(n)]
+
+
+def test_paging_is_disjoint_and_total_is_stable(index: SearchIndex) -> None:
+    docs = _many()
+    index.upsert(docs)
+    seen: list[str] = []
+    for page in (1, 2, 3):
+        result = search(index, "医保", page=page, size=10)
+        assert result.total == 23
+        assert (result.page, result.size) == (page, 10)
+        seen.extend(ranked(result))
+    assert len(seen) == 23 and set(seen) == {d.id for d in docs}
+    past = search(index, "医保", page=4, size=10)
+    assert past.hits == [] and past.total == 23
+
+
+@pytest.mark.parametrize("order", ["relevance", "date"])
+def test_paging_is_consistent_with_one_big_page(index: SearchIndex, order: str) -> None:
+    index.upsert(_many())
+    whole = ranked(search(index, "医保", size=50, order=order))
+    paged = [i for p in (1, 2, 3, 4, 5) for i in ranked(search(index, "医保", page=p, size=5, order=order))]
+    assert paged == whole
+
+
+def test_order_by_date_newest_first_undated_last(loaded: SearchIndex) -> None:
+    result = search(loaded, "公", order="date")  # 公告, 公示, 公积金
+    assert ranked(result) == [YANGCHEN.id, AIGUO.id, UNDATED.id]
+    every = search(loaded, "的", order="date", size=50)
+    dates = [h.published_at for h in every.hits]
+    assert None in dates and dates[-1] is None
+    known = [d for d in dates if d is not None]
+    assert known == sorted(known, reverse=True)
+
+
+def test_order_by_date_ignores_relevance(index: SearchIndex) -> None:
+    strong_old = art("so", "医保医保医保", "医保政策。", published=sh(2023, 1, 1))
+    weak_new = art("wn", "工作通报", filler(60) + "医保" + filler(30), published=sh(2024, 6, 1))
+    index.upsert([strong_old, weak_new])
+    assert ranked(search(index, "医保")) == [strong_old.id, weak_new.id]
+    assert ranked(search(index, "医保", order="date")) == [weak_new.id, strong_old.id]
+
+
+# --------------------------------------------------------------------------------------------
+# Writes, reads
+
+
+def test_upsert_replaces_by_id(loaded: SearchIndex) -> None:
+    changed = SHEBAO.model_copy(update={"title": "关于调整2024年度医保缴费基数的通知",
+                                        "body_text": "现就调整医保缴费基数有关事项通知如下。"})
+    assert loaded.upsert([changed]) == 1
+    assert loaded.count() == len(CORPUS)
+    assert search(loaded, "社保").total == 0
+    result = search(loaded, "医保")
+    assert ranked(result) == [SHEBAO.id]
+    assert result.hits[0].title == changed.title
+    assert loaded.get(SHEBAO.id) == changed
+
+
+def test_upsert_metadata_change_is_searchable(loaded: SearchIndex) -> None:
+    moved = SHEBAO.model_copy(update={"site_code": "ylj", "column_path": ["信息公开", "通知"]})
+    loaded.upsert([moved])
+    assert ids(search(loaded, "社保", site_codes=["ylj"], column="通知")) == {SHEBAO.id}
+    assert search(loaded, "社保", site_codes=["rsj"]).total == 0
+
+
+def test_upsert_same_id_twice_in_one_call_last_wins(index: SearchIndex) -> None:
+    first = art("dup", "医保政策", "第一版。")
+    second = first.model_copy(update={"title": "社保政策"})
+    assert index.upsert(iter([first, second])) == 2
+    assert index.count() == 1
+    assert index.get(first.id) == second
+    assert search(index, "医保").total == 0
+
+
+def test_upsert_accepts_a_generator_and_empty_input(index: SearchIndex) -> None:
+    assert index.upsert(a for a in CORPUS) == len(CORPUS)
+    assert index.upsert([]) == 0
+    assert index.count() == len(CORPUS)
+
+
+def test_delete(loaded: SearchIndex) -> None:
+    assert loaded.delete([SHEBAO.id, AIGUO.id, "0" * 32]) == 2
+    assert loaded.count() == len(CORPUS) - 2
+    assert loaded.get(SHEBAO.id) is None
+    assert search(loaded, "社保").total == 0
+    assert search(loaded, "公告").total == 0
+    assert loaded.delete([SHEBAO.id]) == 0
+    assert loaded.delete([]) == 0
+    # Deleted documents can come back.
+    loaded.upsert([SHEBAO])
+    assert ids(search(loaded, "社保")) == {SHEBAO.id}
+
+
+def test_get_round_trips_the_article(index: SearchIndex) -> None:
+    full = art(
+        "full", "北仑区人民政府办公室关于印发《2024年政务公开工作要点》的通知",
+        "各乡镇人民政府、街道办事处：\n\n现将《要点》印发给你们，请认真贯彻执行。",
+        published=dt.datetime(2024, 4, 2, 9, 30, 15, 123456, tzinfo=SHANGHAI),
+        disclosure=DisclosureMetadata(index_number="11330206002948120A/2024-00042", publisher="区政府办公室",
+                                      written_date=dt.date(2024, 3, 29), document_number="仑政办发〔2024〕12号",
+                                      keywords=["政务公开", "要点"], extra={"有效性": "有效"}),
+        attachments=[Attachment(name="附件1：要点.pdf", url="http://www.bl.gov.cn/f/1.pdf", file_type="pdf")],
+    )
+    index.upsert([full, SHEBAO])
+    got = index.get(full.id)
+    assert got == full
+    assert got.model_dump(mode="json") == full.model_dump(mode="json")
+    assert got.content_hash == full.content_hash
+    assert index.get("f" * 32) is None
+
+
+def test_count_and_clear(index: SearchIndex) -> None:
+    assert index.count() == 0
+    index.upsert(CORPUS)
+    assert index.count() == len(CORPUS)
+    index.clear()
+    assert index.count() == 0
+    assert search(index, "社保").total == 0
+    index.upsert([SHEBAO])
+    assert index.count() == 1 and search(index, "社保").total == 1
+
+
+# --------------------------------------------------------------------------------------------
+# Hits, highlighting
+
+
+def test_hit_fields(loaded: SearchIndex) -> None:
+    (hit,) = search(loaded, "扬尘").hits
+    assert hit.id == YANGCHEN.id
+    assert hit.site_code == "zjj"
+    assert hit.column_path == ["政务公开", "公示公告"]
+    assert hit.category == Category.GOVERNMENT_INFORMATION
+    assert hit.title == YANGCHEN.title
+    assert hit.url == str(YANGCHEN.source_url)
+    assert hit.published_at == YANGCHEN.published_at
+    assert hit.published_at.utcoffset() == dt.timedelta(hours=8)
+    assert isinstance(hit.score, float)
+    (undated,) = search(loaded, "公积金").hits
+    assert undated.published_at is None and undated.category == Category.ONLINE_SERVICES
+
+
+def _plain(fragment: str) -> str:
+    """The text of a highlighted fragment: only <mark> tags may be markup."""
+    assert re.sub(r"</?mark>", "", fragment).count("<") == 0
+    return html.unescape(re.sub(r"</?mark>", "", fragment))
+
+
+def _marked(fragment: str) -> list[str]:
+    return [html.unescape(m) for m in re.findall(r"<mark>(.*?)</mark>", fragment)]
+
+
+def test_highlight_marks_terms_in_title_and_snippet(loaded: SearchIndex) -> None:
+    (hit,) = search(loaded, "社保 申报").hits
+    assert _plain(hit.title_html) == SHEBAO.title
+    assert _marked(hit.title_html) == ["社保"]
+    assert "<mark>社保</mark>" in hit.snippet_html
+    assert "<mark>申报</mark>" in hit.snippet_html
+    assert len(_plain(hit.snippet_html)) <= 160
+
+
+def test_highlight_phrase_and_one_character(loaded: SearchIndex) -> None:
+    (hit,) = search(loaded, '"养老保险"').hits
+    assert "<mark>养老保险</mark>" in hit.snippet_html
+    for h in search(loaded, "险").hits:
+        assert set(_marked(h.title_html + h.snippet_html)) <= {"险"}
+        assert _marked(h.title_html + h.snippet_html)
+
+
+def test_highlight_is_case_and_width_insensitive(loaded: SearchIndex) -> None:
+    (hit,) = search(loaded, "ｐｄｆ").hits
+    assert _marked(hit.snippet_html) == ["PDF"]
+
+
+def test_highlight_escapes_html(index: SearchIndex) -> None:
+    evil = art("evil", "<script>alert('社保')</script> & 通知",
+               "正文<script>alert(1)</script>提到社保 & <b>医保</b> \"引号\"。")
+    index.upsert([evil])
+    (hit,) = search(index, "社保").hits
+    assert "<script>" not in hit.title_html and "<script>" not in hit.snippet_html
+    assert "&lt;script&gt;" in hit.title_html
+    assert "&lt;script&gt;" in hit.snippet_html
+    assert "&lt;b&gt;" in hit.snippet_html and "&amp;" in hit.snippet_html
+    assert _plain(hit.title_html) == evil.title
+    assert _marked(hit.title_html) == ["社保"] and _marked(hit.snippet_html) == ["社保"]
+    # Searching for the markup itself finds the word, still escaped.
+    (hit,) = search(index, "<script>").hits
+    assert "<script>" not in hit.title_html
+    assert _marked(hit.title_html) == ["script", "script"]
+
+
+def test_snippet_is_the_densest_window(index: SearchIndex) -> None:
+    body = filler(300) + "医保" + filler(300) + "社保医保社保" + filler(300)
+    doc = art("dense", "工作通报", body)
+    index.upsert([doc])
+    (hit,) = search(index, "医保 社保").hits
+    text = _plain(hit.snippet_html)
+    assert "社保医保社保" in text
+    assert text.startswith("…") and text.endswith("…")
+    assert len(text) <= 160
+    assert "".join(_marked(hit.snippet_html)) == "社保医保社保"  # one or several <mark>s
+
+
+def test_snippet_is_the_start_of_the_body_for_title_only_matches(index: SearchIndex) -> None:
+    doc = art("titleonly", "医保政策问答", "第一段说明。\n\n" + filler(300))
+    index.upsert([doc])
+    (hit,) = search(index, "医保").hits
+    assert "<mark>" in hit.title_html
+    assert "<mark>" not in hit.snippet_html
+    assert _plain(hit.snippet_html).startswith("第一段说明。")
+    assert len(_plain(hit.snippet_html)) <= 160
+
+
+# --------------------------------------------------------------------------------------------
+# Hostile and degenerate queries
+
+HOSTILE = [
+    '"', '""', '"社保', '社保"', 'AND OR', 'AND', 'OR 社保', 'NOT', '*', '社保*', '(', ')', '社保)',
+    'NEAR(', 'NEAR(社保 医保, 2)', 'col:x', 'title:社保', '^', '社保^2', '-', '-社保', '+社保', '{', '[',
+    "'", "\\", '%', '_', '~', '社保~', '社' * 200, 'a' * 200, '社保 ' * 66, '😀', '社保😀', '🇨🇳',
+    '\x00', '\u200b', '“', '〔2024〕12号', 'OR OR OR', '"AND"', '"NEAR"', 'x' + '"' * 50,
+]
+
+
+@pytest.mark.parametrize("q", HOSTILE)
+def test_hostile_queries_never_raise(loaded: SearchIndex, q: str) -> None:
+    for order in ("relevance", "date"):
+        result = search(loaded, q, order=order, site_codes=["rsj"], column="政务公开",
+                        date_from=dt.date(2024, 1, 1), date_to=dt.date(2024, 12, 31))
+        assert isinstance(result, SearchResult)
+        assert result.total >= len(result.hits)
+
+
+@pytest.mark.parametrize("q", ["，。！", "!!!", "...", "《》", "😀", "AND OR NOT", '"', "* ( ) ^ :"])
+def test_queries_without_searchable_text_return_nothing(loaded: SearchIndex, q: str) -> None:
+    result = search(loaded, q)
+    assert result.total == 0 and result.hits == []
+
+
+def test_quoted_operators_are_text(index: SearchIndex) -> None:
+    doc = art("op", "Q AND A 问答", "常见问题 FAQ。")
+    index.upsert([doc])
+    assert ids(search(index, '"and"')) == {doc.id}
+
+
+# --------------------------------------------------------------------------------------------
+# SearchQuery validation (backend-neutral)
+
+
+@pytest.mark.parametrize("q", ["", "   ", "\n\t", "a" * 201, "社" * 201])
+def test_query_text_length_is_validated(q: str) -> None:
+    with pytest.raises(ValidationError):
+        SearchQuery(q=q)
+
+
+def test_query_text_is_stripped_before_the_length_check() -> None:
+    assert SearchQuery(q="  社保  ").q == "社保"
+    assert SearchQuery(q=" " * 10 + "社" * 200 + " " * 10).q == "社" * 200
+
+
+@pytest.mark.parametrize("kw", [
+    {"page": 0}, {"page": 101}, {"size": 0}, {"size": 51}, {"order": "title"},
+    {"date_from": dt.date(2024, 2, 1), "date_to": dt.date(2024, 1, 1)}, {"unknown": 1},
+])
+def test_query_parameters_are_validated(kw: dict) -> None:
+    with pytest.raises(ValidationError):
+        SearchQuery(q="社保", **kw)
+
+
+def test_query_defaults() -> None:
+    q = SearchQuery(q="社保")
+    assert (q.site_codes, q.column, q.date_from, q.date_to, q.page, q.size, q.order) == (
+        [], None, None, None, 1, 10, "relevance")

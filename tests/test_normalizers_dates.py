@@ -1,0 +1,96 @@
+"""Chinese date formats, and index numbers that must not be read as dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from normalizers.dates import find_datetime, parse_date, parse_datetime
+from normalizers.models import SHANGHAI
+
+
+def at(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize("text, value, precision", [
+    ("2024-01-05", at(2024, 1, 5), "day"),
+    ("[2024-01-05]", at(2024, 1, 5), "day"),
+    ("(2024年01月05日)", at(2024, 1, 5), "day"),
+    ("（2024年01月05日）", at(2024, 1, 5), "day"),
+    ("2024/1/5 14:29:32", at(2024, 1, 5, 14, 29, 32), "second"),
+    ("2024/1/5 14:29", at(2024, 1, 5, 14, 29), "minute"),
+    ("2024年1月5日", at(2024, 1, 5), "day"),
+    ("2024年01月05日 14时29分", at(2024, 1, 5, 14, 29), "minute"),
+    ("2024年1月5日14时29分32秒", at(2024, 1, 5, 14, 29, 32), "second"),
+    ("2024.01.05", at(2024, 1, 5), "day"),
+    ("发布时间：2024-01-05 14:29", at(2024, 1, 5, 14, 29), "minute"),
+    ("发布日期: 2024-01-05", at(2024, 1, 5), "day"),
+    ("19-05-17", at(2019, 5, 17), "day"),
+    ("２０２４年１月５日", at(2024, 1, 5), "day"),
+    ("２０２４－０１－０５", at(2024, 1, 5), "day"),
+    ("&nbsp;2024-01-05&nbsp;", at(2024, 1, 5), "day"),
+    ("\u30002024-01-05\u3000", at(2024, 1, 5), "day"),
+    ("2024-01-05 14:29:32.0", at(2024, 1, 5, 14, 29, 32), "second"),
+    ("2024年1月5日 星期五", at(2024, 1, 5), "day"),
+    ("20240105", at(2024, 1, 5), "day"),
+])
+def test_formats_parse(text, value, precision):
+    parsed = parse_datetime(text)
+    assert parsed is not None, text
+    assert (parsed.value, parsed.precision) == (value, precision)
+
+
+def test_values_are_aware_and_in_shanghai():
+    assert parse_datetime("2024-01-05 14:29").value.utcoffset() == dt.timedelta(hours=8)
+
+
+def test_an_explicit_offset_is_converted_to_shanghai():
+    assert parse_datetime("2024-01-05T06:29:00Z").value == at(2024, 1, 5, 14, 29)
+
+
+@pytest.mark.parametrize("index_number", [
+    "002948120/2024-00123",
+    "BL0206-0103-2023-0041",
+    "20191202-189769",
+    "000014349/2017-00110",
+    "330206-01-03-2009-20090105-0012",
+    "索引号：002948120/2024-00123",
+])
+def test_index_numbers_are_not_dates(index_number):
+    assert parse_datetime(index_number) is None
+    assert find_datetime(index_number) is None
+
+
+@pytest.mark.parametrize("text", ["2024-02-30", "2023年2月29日", "2024-13-01", "1989-12-31", "2101-01-01", "85-05-17"])
+def test_impossible_dates_and_years_out_of_range_are_rejected(text):
+    assert parse_datetime(text) is None
+
+
+@pytest.mark.parametrize("text", ["", "无", "暂无", "2024年1月", "第2024号", "共12页 2024"])
+def test_non_dates_give_none(text):
+    assert parse_datetime(text) is None
+
+
+def test_a_value_with_more_numbers_than_the_date_is_not_a_date():
+    assert parse_datetime("2024-01-05 第3号") is None
+
+
+def test_find_datetime_takes_the_date_out_of_an_info_line():
+    parsed = find_datetime("发布时间：2024年1月5日 14:29\u3000来源：区人力社保局\u3000浏览次数：")
+    assert (parsed.value, parsed.precision) == (at(2024, 1, 5, 14, 29), "minute")
+
+
+def test_find_datetime_skips_an_index_number_before_the_real_date():
+    parsed = find_datetime("索引号：002948120/2024-00123 发布日期：2024-01-05")
+    assert parsed.value == at(2024, 1, 5)
+
+
+def test_find_datetime_skips_an_impossible_date_and_takes_the_next():
+    assert find_datetime("2024-02-30 更正为 2024-02-29").value == at(2024, 2, 29)
+
+
+def test_parse_date_returns_the_calendar_date():
+    assert parse_date("2017年05月15日") == dt.date(2017, 5, 15)
+    assert parse_date("not a date") is None

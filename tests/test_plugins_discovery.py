@@ -1,0 +1,140 @@
+"""Plugin discovery: local folders (TOML and Python), entry points, and failure isolation."""
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from plugins.manager import BUILTIN_SITES_DIR, build_registry
+
+SITE = """\
+[site]
+code = "{code}"
+name = "测试站点 {code}"
+base_url = "http://{code}.bl.gov.cn/"
+
+[list]
+item = "ul li"
+
+[[columns]]
+name = "通知公告"
+url = "list.php?catid=1"
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_folder_plugins_load_and_a_misspelt_one_is_reported_without_stopping_others(tmp_path):
+    write(tmp_path, "aaa.toml", SITE.format(code="aaa"))
+    bad = write(tmp_path, "bbb.toml", SITE.format(code="bbb").replace("[list]\nitem", "[lst]\nitem"))
+    write(tmp_path, "ccc.toml", SITE.format(code="ccc"))
+    registry = build_registry([tmp_path], include_builtin=False)
+    assert sorted(registry.sites) == ["aaa", "ccc"]
+    (error,) = registry.errors
+    text = str(error)
+    assert str(bad) in text and "lst" in text and "did you mean 'list'?" in text
+    assert f"{bad}:6:" in text  # the line of [lst]
+
+
+def test_builtin_folder_holds_the_fixture_site():
+    registry = build_registry([], include_builtin=True)
+    assert "rsj" in registry.sites
+    assert registry.get("rsj").source.startswith(str(BUILTIN_SITES_DIR))
+    assert not registry.errors
+
+
+def test_python_hook_module_in_folder_is_registered_and_scoped_by_site(tmp_path):
+    write(tmp_path, "aaa.toml", SITE.format(code="aaa"))
+    write(tmp_path, "aaa_hooks.py", """
+        from plugins import hookimpl
+        from plugins.spec import ListEntry
+
+        @hookimpl
+        def list_entries(site, column, url, html):
+            if site.code != "aaa":
+                return None
+            return [ListEntry(url="show.php?id=1", title="from hook")]
+    """)
+    write(tmp_path, "bbb.toml", SITE.format(code="bbb"))
+    registry = build_registry([tmp_path], include_builtin=False)
+    aaa, bbb = registry.get("aaa"), registry.get("bbb")
+    got = registry.hook.list_entries(site=aaa, column=aaa.columns[0], url="http://aaa/", html="")
+    assert [e.title for e in got] == ["from hook"]
+    assert registry.hook.list_entries(site=bbb, column=bbb.columns[0], url="http://bbb/", html="") is None
+
+
+def test_hook_with_a_misspelt_name_is_refused_and_named(tmp_path):
+    write(tmp_path, "aaa.toml", SITE.format(code="aaa"))
+    write(tmp_path, "typo.py", """
+        from plugins import hookimpl
+
+        @hookimpl
+        def process_artcle(site, article, page):
+            return None
+    """)
+    registry = build_registry([tmp_path], include_builtin=False)
+    assert "aaa" in registry.sites
+    (error,) = registry.errors
+    assert "typo.py" in str(error) and "process_artcle" in str(error)
+
+
+def test_python_module_that_fails_to_import_is_reported(tmp_path):
+    write(tmp_path, "aaa.toml", SITE.format(code="aaa"))
+    write(tmp_path, "broken.py", "import does_not_exist_anywhere\n")
+    registry = build_registry([tmp_path], include_builtin=False)
+    assert list(registry.sites) == ["aaa"]
+    assert "broken.py" in str(registry.errors[0]) and "does_not_exist_anywhere" in str(registry.errors[0])
+
+
+def test_duplicate_site_code_names_both_sources(tmp_path):
+    first = write(tmp_path, "a.toml", SITE.format(code="dup"))
+    second = write(tmp_path, "b.toml", SITE.format(code="dup"))
+    registry = build_registry([tmp_path], include_builtin=False)
+    assert registry.get("dup").source == str(first)
+    assert str(second) in str(registry.errors[0]) and str(first) in str(registry.errors[0])
+
+
+@pytest.fixture
+def installed_plugin(tmp_path, monkeypatch):
+    """A real installed distribution (dist-info on sys.path) with a blgw.plugins entry point."""
+    package = tmp_path / "blgw_site_qzfb.py"
+    package.write_text(textwrap.dedent('''
+        from plugins import hookimpl
+        from plugins.spec import SiteSpec
+
+        @hookimpl
+        def register_sites(register):
+            register(SiteSpec.model_validate({
+                "site": {"code": "qzfb", "name": "北仑区政府办", "base_url": "http://qzfb.bl.gov.cn/"},
+                "list": {"item": "li"},
+                "columns": [{"name": "通知公告", "url": "/tzgg/"}],
+                "source": "blgw-site-qzfb",
+            }))
+    '''), encoding="utf-8")
+    dist = tmp_path / "blgw_site_qzfb-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: blgw-site-qzfb\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[blgw.plugins]\nqzfb = blgw_site_qzfb\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield
+    sys.modules.pop("blgw_site_qzfb", None)
+
+
+def test_entry_point_plugin_registers_its_site(installed_plugin):
+    registry = build_registry([], include_builtin=False)
+    assert registry.get("qzfb").name == "北仑区政府办"
+
+
+def test_entry_point_filter_restricts_loading(installed_plugin):
+    registry = build_registry([], include_builtin=False, entry_points_filter={"something-else"})
+    assert "qzfb" not in registry.sites
+
+
+def test_missing_plugin_folder_is_reported(tmp_path):
+    registry = build_registry([tmp_path / "nope"], include_builtin=False)
+    assert "does not exist" in str(registry.errors[0])
