@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 from collections import Counter
 from urllib.parse import urlsplit
 
@@ -21,7 +22,7 @@ from gateway.store.models import CrawlRun, Document
 from gateway.store.session import Store
 from normalizers.models import Article
 
-from .conftest import REPO
+REPO = Path(__file__).resolve().parent.parent
 
 PUBLIC = "http://rsj.bl.gov.cn"
 # what plugins/sites/rsj.toml declares

@@ -4,10 +4,11 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from normalizers.models import Article
 
-from .conftest import REPO
+REPO = Path(__file__).resolve().parent.parent
 
 
 def scrapy(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
