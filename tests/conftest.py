@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -58,6 +59,8 @@ def php_site(tmp_path_factory):
     import json
 
     if not _php_available():
+        if os.environ.get("BLGW_REQUIRE_FIXTURES"):
+            pytest.fail("php-cli is missing but BLGW_REQUIRE_FIXTURES is set (.ci/run sets it)")
         pytest.skip("php-cli is not installed (apt-get install php-cli php-sqlite3 php-mbstring); "
                     ".ci/run installs it")
     from fixture_sites.generator import generate
@@ -67,3 +70,17 @@ def php_site(tmp_path_factory):
     truth = json.loads((data_dir / "truth.json").read_text(encoding="utf-8"))
     with php_bureau_server(data_dir) as base_url:
         yield base_url, data_dir, truth
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Group skips by reason, so a skipped Elasticsearch run is one loud line, not 96."""
+    from collections import Counter
+
+    reasons = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        if isinstance(report.longrepr, tuple):
+            reasons[report.longrepr[2].removeprefix("Skipped: ")] += 1
+    if reasons:
+        terminalreporter.section("skipped (grouped)", sep="=", yellow=True, bold=True)
+        for reason, n in reasons.most_common():
+            terminalreporter.write_line(f"SKIPPED {n:4d} × {reason}", yellow=True, bold=True)
