@@ -16,7 +16,7 @@ def _settings() -> GatewaySettings:
     return get_settings()
 
 
-def _registry():  # noqa: ANN202
+def _registry():
     from plugins.manager import registry_from_settings
 
     registry = registry_from_settings(_settings())
@@ -25,13 +25,13 @@ def _registry():  # noqa: ANN202
     return registry
 
 
-def _store():  # noqa: ANN202
+def _store():
     from gateway.store.session import open_store
 
     return open_store(_settings().database_url)
 
 
-def _index():  # noqa: ANN202
+def _index():
     from index.base import open_index
 
     return open_index(_settings().index_url)

@@ -6,8 +6,14 @@ analyzer and query parser; ``index.highlight`` the highlighter.
 """
 
 from index.base import (
-    IndexClosedError, IndexSchemaError, SearchHit, SearchIndex, SearchIndexError, SearchQuery,
-    SearchResult, open_index,
+    IndexClosedError,
+    IndexSchemaError,
+    SearchHit,
+    SearchIndex,
+    SearchIndexError,
+    SearchQuery,
+    SearchResult,
+    open_index,
 )
 
 __all__ = [

@@ -12,17 +12,32 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+from collections.abc import Iterable
 from types import TracebackType
-from typing import Annotated, Iterable, Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from normalizers.models import Article, Category
 
 __all__ = [
-    "SearchQuery", "SearchHit", "SearchResult", "SearchIndex", "open_index",
-    "SearchIndexError", "IndexSchemaError", "IndexClosedError", "SUPPORTED_SCHEMES",
+    "SUPPORTED_SCHEMES",
+    "IndexClosedError",
+    "IndexSchemaError",
+    "SearchHit",
+    "SearchIndex",
+    "SearchIndexError",
+    "SearchQuery",
+    "SearchResult",
+    "open_index",
 ]
 
 SUPPORTED_SCHEMES = ("sqlite:///<path>", "sqlite://:memory:")
@@ -159,7 +174,7 @@ class SearchIndex(abc.ABC):
         documents actually removed."""
 
     @abc.abstractmethod
-    def get(self, id: str) -> Article | None:  # noqa: A002 - the field is called id
+    def get(self, id: str) -> Article | None:
         """The article as last upserted (equal to it, field by field), or None."""
 
     @abc.abstractmethod

@@ -29,15 +29,27 @@ import datetime as dt
 import json
 import sqlite3
 import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from index.base import (
-    IndexClosedError, IndexSchemaError, SearchHit, SearchIndex, SearchIndexError, SearchQuery,
+    IndexClosedError,
+    IndexSchemaError,
+    SearchHit,
+    SearchIndex,
+    SearchIndexError,
+    SearchQuery,
     SearchResult,
 )
 from index.highlight import Highlighter
-from index.tokenize import ANALYZER_VERSION, ParsedQuery, parse_query, run_tokens, token_text
+from index.tokenize import (
+    ANALYZER_VERSION,
+    ParsedQuery,
+    parse_query,
+    run_tokens,
+    token_text,
+)
 from normalizers.models import SHANGHAI, Article
 
 SCHEMA_VERSION = "1"
@@ -47,7 +59,7 @@ TITLE_WEIGHT = 5.0
 BODY_WEIGHT = 1.0
 BATCH = 500
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 _SCHEMA = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -304,7 +316,7 @@ class EmbeddedIndex(SearchIndex):
 
     # -- reads --------------------------------------------------------------------------------
 
-    def get(self, id: str) -> Article | None:  # noqa: A002
+    def get(self, id: str) -> Article | None:
         with self._lock:
             row = self._db().execute("SELECT article FROM documents WHERE id = ?", (id,)).fetchone()
         return Article.model_validate_json(row[0]) if row else None

@@ -66,10 +66,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import add
-from typing import Iterator, Literal
+from typing import Literal
 
 END_MARK = "_"
 """Suffix of the end-marker token that closes each CJK run (see the module docstring)."""

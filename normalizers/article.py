@@ -30,13 +30,20 @@ from normalizers.extract import (
     select,
     select_text,
 )
-from normalizers.models import SHANGHAI, Article, Attachment, DisclosureMetadata, FieldError, document_id
+from normalizers.models import (
+    SHANGHAI,
+    Article,
+    Attachment,
+    DisclosureMetadata,
+    FieldError,
+    document_id,
+)
 from normalizers.page import ExtractionHints, PageContext, RawPage
 from normalizers.sanitize import sanitize_html
 from normalizers.text import clean_text, html_to_text, tag_name
 from normalizers.urls import origin, rebase
 
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DATE_LABEL = re.compile(r"(发布时间|发布日期|发表时间|发文日期|更新时间|更新日期|日期|时间)\s*[:：]")
 _STRONG_DATE_LABELS = ("发布时间", "发布日期", "发表时间")

@@ -94,7 +94,7 @@ def _build(match: re.Match[str]) -> ParsedDate | None:
     precision: Precision = "second" if second is not None else "minute"
     if g["tz"]:
         tz = g["tz"]
-        offset = dt.timezone.utc if tz == "Z" else dt.timezone(
+        offset = dt.UTC if tz == "Z" else dt.timezone(
             (1 if tz[0] == "+" else -1) * dt.timedelta(hours=int(tz[1:3]), minutes=int(tz[-2:])))
         return ParsedDate(value.replace(tzinfo=offset).astimezone(SHANGHAI), precision)
     return ParsedDate(value.replace(tzinfo=SHANGHAI), precision)

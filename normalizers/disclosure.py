@@ -45,7 +45,7 @@ _KEYWORD_SPLIT = re.compile(r"[\s;；,，、]+")
 _COLON = "[:：]"
 _STRIP_LABEL = re.compile(r"[\s:：\[\]【】]+")
 # An unknown label: a few CJK characters (spaces allowed between them) before a colon.
-_GENERIC_PAIR = re.compile(r"^\s*([\u4e00-\u9fff][\u4e00-\u9fff\s]{0,9})\s*[:：]\s*(.*)$", re.S)
+_GENERIC_PAIR = re.compile(r"^\s*([\u4e00-\u9fff][\u4e00-\u9fff\s]{0,9})\s*[:：]\s*(.*)$", re.DOTALL)
 _SIZE_PENALTY = 150  # characters of text that cost a candidate block one label
 
 

@@ -34,7 +34,7 @@ def select(root: etree._Element, selector: str) -> list:
     """
     selector = selector.strip()
     try:
-        xpath = selector if selector.startswith(("/", "(")) else css2xpath(selector)
+        xpath = selector if selector.startswith(("/", "(", "./")) else css2xpath(selector)
         result = root.xpath(xpath)
     except Exception as exc:  # cssselect and lxml raise several unrelated types
         raise ValueError(f"invalid selector {selector!r}: {exc}") from exc
@@ -246,9 +246,9 @@ _PUNCT_OR_SPACE = re.compile(r"[\s\W\d_]+")
 _PREV_NEXT = re.compile(r"^[【\[（(]?\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇|上一页|下一页)")
 _RELATED = re.compile(r"^[【\[（(]?\s*(?:相关链接|相关文章|相关阅读|相关信息|相关新闻|相关稿件|友情链接|推荐阅读)")
 _SHARE = re.compile(r"share|bdshare|jiathis|bshare|fenxiang")
-_FOOTER_STRONG = re.compile(r"网站标识码|ICP备|ICP证|公网安备|版权所有|Copyright|©", re.I)
+_FOOTER_STRONG = re.compile(r"网站标识码|ICP备|ICP证|公网安备|版权所有|Copyright|©", re.IGNORECASE)
 _FOOTER_WEAK = re.compile(r"主办单位|承办单位|技术支持|联系我们|网站地图|建议使用|分辨率|主办：|承办：")
-_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _REMOVED_TAGS = DROPPED_TAGS | {"form"}
 
 
@@ -446,7 +446,7 @@ def extract_body(root: etree._Element, hint: str | None = None, *, remove: Seque
 DOCUMENT_EXTENSIONS = frozenset({"pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "wps", "et", "dps", "zip",
                                  "rar", "7z", "txt", "ofd", "csv"})
 IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png"})
-_DOWNLOAD_URL = re.compile(r"download|downfile|down\.|attach|getfile|filedown|fujian", re.I)
+_DOWNLOAD_URL = re.compile(r"download|downfile|down\.|attach|getfile|filedown|fujian", re.IGNORECASE)
 _EXT_IN_TEXT = re.compile(r"\.([A-Za-z0-9]{1,5})\s*(?:[)）\]】]|$)")
 _NAV_AREAS = re.compile(r"footer|(?:^|[\s_-])foot|header|(?:^|[\s_-])nav|menu|copyright|bottom")
 

@@ -29,9 +29,9 @@ URL_SCHEMES = frozenset({"http", "https", "mailto"})
 _CONTENT_TAGS = {"script", "style", "xml", "noscript", "template", "iframe", "object", "embed", "head",
                  "title", "select", "textarea", "button", "math", "svg", "frame", "frameset", "applet"}
 # Word: <!--[if gte mso 9]>…<![endif]--> hides content; <![if !supportLists]>…<![endif]> shows it.
-_DOWNLEVEL_HIDDEN = re.compile(r"<!--\[if[^\]]*\]>.*?<!\[endif\]-->", re.S | re.I)
-_DOWNLEVEL_REVEALED = re.compile(r"<!\[(?:if[^\]]*|endif)\]>", re.I)
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_DOWNLEVEL_HIDDEN = re.compile(r"<!--\[if[^\]]*\]>.*?<!\[endif\]-->", re.DOTALL | re.IGNORECASE)
+_DOWNLEVEL_REVEALED = re.compile(r"<!\[(?:if[^\]]*|endif)\]>", re.IGNORECASE)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
 def _resolve(value: str, base_url: str, url_map: Callable[[str], str] | None) -> str | None:

@@ -17,7 +17,7 @@ _SPACES = "\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u20
 _SPACE_RUN = re.compile(f"[{_SPACES}]+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"), None)
 # Double-escaped entities survive HTML parsing as literal text in many legacy databases.
-_LITERAL_NBSP = re.compile(r"&(?:nbsp|#160|#x0*a0);?", re.I)
+_LITERAL_NBSP = re.compile(r"&(?:nbsp|#160|#x0*a0);?", re.IGNORECASE)
 _FULLWIDTH_ALNUM = {
     **{0xFF10 + i: ord("0") + i for i in range(10)},
     **{0xFF21 + i: ord("A") + i for i in range(26)},

@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import posixpath
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import (
+    parse_qsl,
+    quote,
+    unquote,
+    urlencode,
+    urljoin,
+    urlsplit,
+    urlunsplit,
+)
 
-_SESSION_PARAMS = re.compile(r"^(phpsessid|jsessionid|aspsessionid\w*|sid|sessionid|utm_\w+|spm)$", re.I)
-_PATH_SESSION = re.compile(r";jsessionid=[^/?#]*", re.I)
+_SESSION_PARAMS = re.compile(r"^(phpsessid|jsessionid|aspsessionid\w*|sid|sessionid|utm_\w+|spm)$", re.IGNORECASE)
+_PATH_SESSION = re.compile(r";jsessionid=[^/?#]*", re.IGNORECASE)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 

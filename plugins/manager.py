@@ -31,7 +31,7 @@ class SiteRegistry:
         self.errors: list[PluginError] = []
 
     @property
-    def hook(self):  # noqa: ANN201 - pluggy's HookRelay is dynamically typed
+    def hook(self):
         return self.pm.hook
 
     def get(self, code: str) -> SiteSpec:
@@ -72,7 +72,7 @@ def _load_module(path: Path) -> ModuleType:
 
 
 def _register_checked(pm: pluggy.PluginManager, registry: SiteRegistry, load, name: str | None,
-                      source: str) -> None:  # noqa: ANN001
+                      source: str) -> None:
     """Load and register one plugin; a plugin that fails to import, or implements a hook that
     does not exist (a typo such as ``process_artcle``), is refused and reported, and the
     others still load."""
@@ -139,7 +139,7 @@ def build_registry(
     return registry
 
 
-def registry_from_settings(settings=None) -> SiteRegistry:  # noqa: ANN001
+def registry_from_settings(settings=None) -> SiteRegistry:
     """Build the registry the gateway's settings describe (plugin folders, entry-point filter)."""
     from gateway.settings import get_settings
 

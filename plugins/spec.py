@@ -7,12 +7,20 @@ the line and the field. See docs/plugins.md for a worked example.
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
-from typing import Annotated, List, Literal  # noqa: UP035 - models have a field named 'list'
+from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from normalizers.models import SITE_CODE_PATTERN, Category
 from normalizers.page import ExtractionHints
@@ -20,6 +28,44 @@ from normalizers.page import ExtractionHints
 _CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
 _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _INTERVAL = re.compile(r"^every\s+(\d+)\s*([mhd])$")
+
+
+XPATH_PREFIXES = ("/", "(", "./")
+
+
+def check_selector(value: str) -> str:
+    """A CSS selector (parsel's ``::text``/``::attr(x)`` allowed) or an XPath expression
+    (starting with ``/``, ``./`` or ``(``); compiled now, so a typo fails at load time."""
+    from parsel import Selector as _Parsel
+
+    text = value.strip()
+    if not text:
+        raise ValueError("a selector cannot be empty")
+    probe = _Parsel(text="<html><body></body></html>")
+    try:
+        if text.startswith(XPATH_PREFIXES):
+            probe.xpath(text)
+        else:
+            probe.css(text)
+    except Exception as exc:  # cssselect and lxml raise unrelated types
+        kind = "XPath" if text.startswith(XPATH_PREFIXES) else "CSS"
+        raise ValueError(f"not a valid {kind} selector: {text!r} ({exc})") from None
+    return text
+
+
+def check_selector_or_regex(value: str) -> str:
+    if value.startswith("re:"):
+        try:
+            if re.compile(value[3:]).groups != 1:
+                raise ValueError(f"the regex {value[3:]!r} needs exactly one group (the number)")
+        except re.error as exc:
+            raise ValueError(f"not a valid regex: {value[3:]!r} ({exc})") from None
+        return value
+    return check_selector(value)
+
+
+Sel = Annotated[str, AfterValidator(check_selector)]
+SelOrRegex = Annotated[str, AfterValidator(check_selector_or_regex)]
 
 
 class _Strict(BaseModel):
@@ -63,7 +109,7 @@ class NextLinkPaging(_Strict):
     """Follow a 'next page' link (下一页) found by a selector until there is none."""
 
     type: Literal["next_link"]
-    next: str = Field(description="CSS or XPath selector of the next page's URL (an href)")
+    next: Sel = Field(description="CSS or XPath selector of the next page's URL (an href)")
     max_pages: int = Field(500, ge=1, le=100_000)
 
 
@@ -75,7 +121,7 @@ class QueryParamPaging(_Strict):
     param: str = Field(min_length=1)
     first: int = Field(1, description="The number of the column's first page")
     step: int = Field(1, ge=1)
-    last_page: str | None = Field(
+    last_page: SelOrRegex | None = Field(
         None, description="Selector of the number of pages, or regex with one group over the HTML"
     )
     max_pages: int = Field(500, ge=1, le=100_000)
@@ -91,22 +137,22 @@ class ListRules(_Strict):
     """How to read a list page. Selectors are CSS (``a::attr(href)`` works), or XPath when they
     start with ``/`` or ``(``. ``link``, ``title`` and ``date`` apply inside each ``item``."""
 
-    item: str = Field(description="Selector of one entry of the list")
-    link: str = Field("a::attr(href)", description="Selector of the entry's detail URL")
-    title: str | None = Field("a::attr(title)", description="Selector of the entry's title")
-    date: str | None = Field(None, description="Selector of the entry's date")
+    item: Sel = Field(description="Selector of one entry of the list")
+    link: Sel = Field("a::attr(href)", description="Selector of the entry's detail URL")
+    title: Sel | None = Field("a::attr(title)", description="Selector of the entry's title")
+    date: Sel | None = Field(None, description="Selector of the entry's date")
     paging: Paging = Field(default_factory=lambda: NoPaging(type="none"))
 
 
 class DetailRules(_Strict):
     """Selectors for detail pages; any left out is found by the normalizer's heuristics."""
 
-    title: str | None = None
-    body: str | None = None
-    published_at: str | None = None
-    disclosure_table: str | None = None
-    attachments: str | None = None
-    remove: list[str] = Field(default_factory=list, description="Boilerplate inside the body")
+    title: Sel | None = None
+    body: Sel | None = None
+    published_at: Sel | None = None
+    disclosure_table: Sel | None = None
+    attachments: Sel | None = None
+    remove: list[Sel] = Field(default_factory=list, description="Boilerplate inside the body")
     disclosure_labels: dict[str, str] = Field(
         default_factory=dict, description="Site-specific label → DisclosureMetadata field"
     )
@@ -128,7 +174,7 @@ class Column(_Strict):
 
     name: str = Field(min_length=1)
     url: str = Field(min_length=1, description="List URL, absolute or relative to base_url")
-    path: List[str] = Field(default_factory=lambda: [], description="Column path; default [category, name]")
+    path: builtins.list[str] = Field(default_factory=list, description="Column path; default [category, name]")
     category: Category = Category.GOVERNMENT_INFORMATION
     list: ListRules | None = Field(None, description="Overrides the site's list rules")
     detail: DetailRules | None = Field(None, description="Overrides the site's detail rules")
@@ -172,7 +218,7 @@ class SiteSpec(_Strict):
     site: SiteInfo
     list: ListRules | None = None
     detail: DetailRules = Field(default_factory=DetailRules)
-    columns: List[Column] = Field(min_length=1)
+    columns: builtins.list[Column] = Field(min_length=1)
     source: str = Field("<python>", exclude=True, description="Where the spec came from")
 
     @model_validator(mode="after")
@@ -211,7 +257,7 @@ class SiteSpec(_Strict):
                 return column
         raise KeyError(f"site {self.code} has no column {name!r}")
 
-    def allowed_domains(self) -> List[str]:
+    def allowed_domains(self) -> builtins.list[str]:
         host = urlsplit(self.site.base_url).hostname or ""
         return sorted({host, *self.site.allowed_domains})
 

@@ -16,9 +16,9 @@ Fixtures:
 Example (in an integrator's tests)::
 
     def test_notice_page(plugin_page):
-        article = plugin_page("rsj", "通知公告", "tests/pages/rsj_show_5.html",
-                              "http://rsj.bl.gov.cn/show.php?id=5")
-        assert article.disclosure.index_number == "002948120/2024-00123"
+        article = plugin_page("rsj", "通知公告", "tests/pages/rsj_show_102.html",
+                              "http://rsj.bl.gov.cn/show.php?id=102")
+        assert article.disclosure.index_number == "20200312-763331"
 """
 
 from __future__ import annotations
@@ -85,14 +85,14 @@ def site_registry() -> SiteRegistry:
 
 
 @pytest.fixture
-def plugin_page(site_registry: SiteRegistry):  # noqa: ANN201
+def plugin_page(site_registry: SiteRegistry):
     """``plugin_page(site_code, column, path_or_bytes, url)`` → Article (see module doc)."""
     return lambda code, column, source, url, content_type=None: normalize_saved_page(
         site_registry, code, column, source, url, content_type)
 
 
 @pytest.fixture
-def plugin_list(site_registry: SiteRegistry):  # noqa: ANN201
+def plugin_list(site_registry: SiteRegistry):
     """``plugin_list(site_code, column, path_or_bytes, url)`` → ListPageResult (see module doc)."""
     return lambda code, column, source, url, page_number=1: read_saved_list(
         site_registry, code, column, source, url, page_number)

@@ -30,7 +30,7 @@ class Progress:
 
     def line(self) -> str:
         stats = self.crawler.stats
-        get = lambda key: stats.get_value(key, 0)  # noqa: E731
+        get = lambda key: stats.get_value(key, 0)
         errors = sum(v for k, v in stats.get_stats().items() if k.startswith("blgw/errors/"))
         return (
             f"[{self.crawler.spider.name}] pages {get('downloader/response_count')}"
@@ -39,11 +39,11 @@ class Progress:
             f" unchanged {get('blgw/items_unchanged')} | errors {errors}"
         )
 
-    def spider_opened(self, spider) -> None:  # noqa: ANN001
+    def spider_opened(self, spider) -> None:
         self.loop = task.LoopingCall(lambda: print(self.line(), file=sys.stderr, flush=True))
         self.loop.start(self.interval, now=False)
 
-    def spider_closed(self, spider, reason: str) -> None:  # noqa: ANN001
+    def spider_closed(self, spider, reason: str) -> None:
         if self.loop and self.loop.running:
             self.loop.stop()
         print(f"{self.line()} | {reason}", file=sys.stderr, flush=True)

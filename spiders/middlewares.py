@@ -15,7 +15,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     times 2^(attempt-1), capped at ``BLGW_RETRY_BACKOFF_MAX``, with ±25 % jitter, so a failing
     small server gets breathing room instead of an immediate second hit."""
 
-    def __init__(self, settings):  # noqa: ANN001
+    def __init__(self, settings):
         super().__init__(settings)
         self.base = settings.getfloat("BLGW_RETRY_BACKOFF_BASE", 2.0)
         self.cap = settings.getfloat("BLGW_RETRY_BACKOFF_MAX", 60.0)
@@ -30,9 +30,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
         delay = request.meta.get("blgw_backoff")
         if delay:
             await asyncio.sleep(delay)
-        return None
 
-    def _retry(self, request: Request, reason) -> Request | None:  # noqa: ANN001
+    def _retry(self, request: Request, reason) -> Request | None:
         retry = super()._retry(request, reason)
         if retry is not None:
             attempt = retry.meta.get("retry_times", 1)

@@ -15,7 +15,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from gateway.store.repository import (
-    finish_run, record_error, start_run, upsert_article, upsert_site,
+    finish_run,
+    record_error,
+    start_run,
+    upsert_article,
+    upsert_site,
 )
 from gateway.store.session import Store, open_store
 from normalizers import normalize_article
@@ -39,7 +43,7 @@ class StorePipeline:
         return cls(crawler, open_store(url))
 
     @property
-    def spider(self):  # noqa: ANN201
+    def spider(self):
         return self.crawler.spider
 
     def open_spider(self) -> None:

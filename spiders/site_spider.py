@@ -24,7 +24,14 @@ from normalizers.encoding import decode_html
 from normalizers.models import SHANGHAI
 from normalizers.urls import canonicalize_url, rebase
 from plugins.manager import SiteRegistry
-from plugins.spec import Column, ListEntry, ListRules, NextLinkPaging, QueryParamPaging, SiteSpec
+from plugins.spec import (
+    Column,
+    ListEntry,
+    ListRules,
+    NextLinkPaging,
+    QueryParamPaging,
+    SiteSpec,
+)
 from spiders.items import CrawlProblem, FetchedPage
 
 
@@ -68,7 +75,7 @@ class SiteSpider(scrapy.Spider):
         self._seen_in_column: dict[str, set[str]] = {}
 
     @classmethod
-    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):  # noqa: ANN001, ANN206
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
         origins = {**get_settings().origins, **parse_origins(crawler.settings.get("BLGW_ORIGINS"))}
         spider.fetch_origin = origins.get(cls.site.code)

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from normalizers.models import SHANGHAI, Article, Category, DisclosureMetadata, document_id
+from normalizers.models import (
+    SHANGHAI,
+    Article,
+    Category,
+    DisclosureMetadata,
+    document_id,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 

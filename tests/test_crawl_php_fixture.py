@@ -12,8 +12,8 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 from collections import Counter
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest

@@ -7,7 +7,6 @@ import re
 import shutil
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 

@@ -26,7 +26,14 @@ import pytest
 from pydantic import ValidationError
 
 from index.base import SearchIndex, SearchQuery, SearchResult
-from normalizers.models import SHANGHAI, Article, Attachment, Category, DisclosureMetadata, document_id
+from normalizers.models import (
+    SHANGHAI,
+    Article,
+    Attachment,
+    Category,
+    DisclosureMetadata,
+    document_id,
+)
 
 ES_ENV = "BLGW_TEST_ELASTICSEARCH_URL"
 
@@ -46,7 +53,9 @@ def index(request: pytest.FixtureRequest, tmp_path) -> Iterator[SearchIndex]:
         url = os.environ.get(ES_ENV)
         if not url:
             pytest.skip(f"Elasticsearch conformance run NOT EXECUTED: no cluster configured (set {ES_ENV}=http://host:9200)")
-        from index.base import open_index  # the backend is only imported when a cluster is given
+        from index.base import (
+            open_index,  # the backend is only imported when a cluster is given
+        )
 
         idx = open_index(f"{url.rstrip('/')}/blgw-test-{uuid.uuid4().hex[:12]}")
     else:  # pragma: no cover
@@ -63,7 +72,7 @@ def index(request: pytest.FixtureRequest, tmp_path) -> Iterator[SearchIndex]:
 # --------------------------------------------------------------------------------------------
 # Articles
 
-FETCHED = dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.timezone.utc)
+FETCHED = dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.UTC)
 
 
 def art(slug: str, title: str, body: str, *, site: str = "rsj",

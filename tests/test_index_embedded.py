@@ -9,7 +9,13 @@ import threading
 
 import pytest
 
-from index.base import IndexClosedError, IndexSchemaError, SearchIndexError, SearchQuery, open_index
+from index.base import (
+    IndexClosedError,
+    IndexSchemaError,
+    SearchIndexError,
+    SearchQuery,
+    open_index,
+)
 from index.embedded import EmbeddedIndex, fts5_query
 from index.tokenize import parse_query
 from normalizers.models import SHANGHAI, Article, Category, document_id

@@ -6,7 +6,15 @@ import pytest
 
 from index.highlight import Highlighter
 from index.tokenize import (
-    END_MARK, Clause, Run, analyze, is_cjk, normalize, parse_query, runs, token_text,
+    END_MARK,
+    Clause,
+    Run,
+    analyze,
+    is_cjk,
+    normalize,
+    parse_query,
+    runs,
+    token_text,
 )
 
 

@@ -122,3 +122,19 @@ def test_valid_schedules(value):
 def test_invalid_schedules(value):
     with pytest.raises(ValueError):
         validate_schedule(value)
+
+
+def test_invalid_css_selector_fails_at_load_time_naming_the_field():
+    bad = GOOD.replace('body = "#zoom"', 'body = "div[class=zoom"')
+    (problem,) = _problems(bad)
+    assert problem.field == "detail.body"
+    assert "not a valid CSS selector" in problem.message and "div[class=zoom" in problem.message
+    assert problem.line == bad.splitlines().index('body = "div[class=zoom"') + 1
+
+
+def test_invalid_xpath_and_regex_are_reported():
+    bad = GOOD.replace("//a[text()='下一页']/@href", "//a[text()='下一页'/@href").replace(
+        "re:页次：\\\\d+/(\\\\d+)", "re:页次：(\\\\d+")
+    fields = {p.field: p.message for p in _problems(bad)}
+    assert "not a valid XPath selector" in fields["columns[1].list.paging.next"]
+    assert "not a valid regex" in fields["list.paging.last_page"]

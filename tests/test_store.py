@@ -8,7 +8,14 @@ from sqlalchemy import inspect, select
 
 from gateway.store.models import Base, CrawlRun, Document
 from gateway.store.repository import (
-    Outcome, count_documents, iter_articles, raw_page, record_error, start_run, upsert_article, upsert_site,
+    Outcome,
+    count_documents,
+    iter_articles,
+    raw_page,
+    record_error,
+    start_run,
+    upsert_article,
+    upsert_site,
 )
 from gateway.store.session import Store
 from plugins.manager import build_registry

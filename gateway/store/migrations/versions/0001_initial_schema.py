@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-24 16:23:26.928496
 """
-from alembic import op
 import sqlalchemy as sa
-import gateway.store.models
+from alembic import op
 
+import gateway.store.models
 
 revision = '0001'
 down_revision = None
