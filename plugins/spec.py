@@ -8,7 +8,10 @@ the line and the field. See docs/plugins.md for a worked example.
 from __future__ import annotations
 
 import builtins
+import functools
 import re
+import tomllib
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -66,6 +69,7 @@ def check_selector_or_regex(value: str) -> str:
 
 Sel = Annotated[str, AfterValidator(check_selector)]
 SelOrRegex = Annotated[str, AfterValidator(check_selector_or_regex)]
+Render = Literal["html", "browser"]
 
 
 class _Strict(BaseModel):
@@ -127,7 +131,43 @@ class QueryParamPaging(_Strict):
     max_pages: int = Field(500, ge=1, le=100_000)
 
 
-Paging = Annotated[NoPaging | NextLinkPaging | QueryParamPaging, Field(discriminator="type")]
+class PostbackPaging(_Strict):
+    """ASP.NET WebForms: post the list's form back with ``__EVENTTARGET`` = the pager's control
+    and ``__EVENTARGUMENT`` = ``Page$N`` (with ``__VIEWSTATE`` & co. from the current page),
+    page after page until the pager has no next page. An expired or invalid ViewState restarts
+    the list from its first page (up to ``max_restarts`` times)."""
+
+    type: Literal["postback"]
+    target: str = Field("detect", min_length=1,
+                        description="The pager's event target (e.g. ctl00$Main$GridView1), or 'detect'")
+    form: Sel | None = Field(None, description="Selector of the form to post; default the one holding __VIEWSTATE")
+    max_pages: int = Field(500, ge=1, le=100_000)
+    max_restarts: int = Field(3, ge=0, le=20)
+
+
+class TrsPaging(_Strict):
+    """TRS WCM: ``index.html``, ``index_1.html``… whose count is given by the page's
+    ``createPageHTML(N, current, "index", "html")`` script."""
+
+    type: Literal["trs"]
+    max_pages: int = Field(500, ge=1, le=100_000)
+
+
+class HanwebPaging(_Strict):
+    """Hanweb JCMS: page 1 is embedded in the column page as ``<datastore>`` records; further
+    records come from POSTing the column's form to ``dataproxy.jsp?startrecord=&endrecord=&perpage=``."""
+
+    type: Literal["hanweb"]
+    records_per_request: int = Field(45, ge=1, le=1000, description="endrecord - startrecord + 1")
+    proxy: str = Field("/module/web/jpage/dataproxy.jsp",
+                       description="The data proxy's path when the page does not name it")
+    max_pages: int = Field(500, ge=1, le=100_000, description="The most proxy requests per column")
+
+
+Paging = Annotated[
+    NoPaging | NextLinkPaging | QueryParamPaging | PostbackPaging | TrsPaging | HanwebPaging,
+    Field(discriminator="type"),
+]
 
 
 # --- List and detail extraction ---------------------------------------------------------
@@ -141,6 +181,8 @@ class ListRules(_Strict):
     link: Sel = Field("a::attr(href)", description="Selector of the entry's detail URL")
     title: Sel | None = Field("a::attr(title)", description="Selector of the entry's title")
     date: Sel | None = Field(None, description="Selector of the entry's date")
+    follow_frames: bool = Field(True, description="A first list page with no entries: read its frames/iframes")
+    wait_for: Sel | None = Field(None, description="Browser pages: the selector to wait for (default: item)")
     paging: Paging = Field(default_factory=lambda: NoPaging(type="none"))
 
 
@@ -153,6 +195,7 @@ class DetailRules(_Strict):
     disclosure_table: Sel | None = None
     attachments: Sel | None = None
     remove: list[Sel] = Field(default_factory=list, description="Boilerplate inside the body")
+    wait_for: Sel | None = Field(None, description="Browser pages: the selector to wait for (default: title)")
     disclosure_labels: dict[str, str] = Field(
         default_factory=dict, description="Site-specific label → DisclosureMetadata field"
     )
@@ -178,6 +221,7 @@ class Column(_Strict):
     category: Category = Category.GOVERNMENT_INFORMATION
     list: ListRules | None = Field(None, description="Overrides the site's list rules")
     detail: DetailRules | None = Field(None, description="Overrides the site's detail rules")
+    render: Render | None = Field(None, description="'browser' renders this column's pages in Chromium")
 
     @property
     def column_path(self) -> tuple[str, ...]:
@@ -197,6 +241,7 @@ class SiteInfo(_Strict):
     platform: str = Field("generic", description="php, aspnet, asp, trs, hanweb, generic…")
     concurrency: int = Field(2, ge=1, le=2, description="Requests in flight to this site (1-2)")
     download_delay: float = Field(0.5, ge=0, le=60, description="Seconds between requests")
+    render: Render = Field("html", description="'browser' renders every page in Chromium (scrapy-playwright)")
 
     @field_validator("base_url")
     @classmethod
@@ -220,6 +265,34 @@ class SiteSpec(_Strict):
     detail: DetailRules = Field(default_factory=DetailRules)
     columns: builtins.list[Column] = Field(min_length=1)
     source: str = Field("<python>", exclude=True, description="Where the spec came from")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _presets_and_inheritance(cls, data: object) -> object:
+        """The platform preset supplies ``[list]``/``[detail]`` keys the plugin leaves out, and
+        a column's ``list``/``detail`` tables inherit the site's, key by key."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        site = data.get("site")
+        platform = site.get("platform") if isinstance(site, dict) else None
+        preset = load_preset(platform) if isinstance(platform, str) else {}
+        for key in ("list", "detail"):
+            own = data.get(key)
+            if preset.get(key) and (own is None or isinstance(own, dict)):
+                data[key] = {**preset[key], **(own or {})}
+        columns = data.get("columns")
+        if isinstance(columns, builtins.list):
+            merged = []
+            for column in columns:
+                if isinstance(column, dict):
+                    column = dict(column)
+                    for key in ("list", "detail"):
+                        if isinstance(column.get(key), dict) and isinstance(data.get(key), dict):
+                            column[key] = {**data[key], **column[key]}
+                merged.append(column)
+            data["columns"] = merged
+        return data
 
     @model_validator(mode="after")
     def _every_column_has_list_rules(self) -> SiteSpec:
@@ -260,6 +333,25 @@ class SiteSpec(_Strict):
     def allowed_domains(self) -> builtins.list[str]:
         host = urlsplit(self.site.base_url).hostname or ""
         return sorted({host, *self.site.allowed_domains})
+
+
+PRESETS_DIR = Path(__file__).resolve().parent / "presets"
+
+
+@functools.cache
+def load_preset(platform: str) -> dict:
+    """The ``[list]`` and ``[detail]`` defaults of a platform (``plugins/presets/<platform>.toml``);
+    empty for a platform without a preset."""
+    path = PRESETS_DIR / f"{platform}.toml"
+    if not re.fullmatch(r"[a-z0-9_]+", platform) or not path.is_file():
+        return {}
+    with path.open("rb") as f:
+        data = tomllib.load(f)
+    return {key: data[key] for key in ("list", "detail") if key in data}
+
+
+def presets() -> builtins.list[str]:
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.toml"))
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,9 @@ def normalize_saved_page(registry: SiteRegistry, site_code: str, column_name: st
 @dataclass
 class ListPageResult:
     entries: list[ListEntry]
-    next_pages: list[str] = field(default_factory=list)
+    next_pages: list[str] = field(default_factory=list)  # URLs (GET or POST) of the next list pages
+    next_requests: list = field(default_factory=list)  # spiders.listing.ListRequest, with POST forms
+    decision: str = ""  # the paging decision, as `blgw plugin check` prints it
 
 
 def read_saved_list(registry: SiteRegistry, site_code: str, column_name: str,
@@ -74,8 +76,8 @@ def read_saved_list(registry: SiteRegistry, site_code: str, column_name: str,
     column = site.column(column_name)
     spider = spider_class(site, registry)()
     text = decode_html(_read(source)).text
-    details, next_pages = spider.read_list_page(url, text, column, page_number)
-    return ListPageResult([ListEntry(u, e.title, e.date) for u, e in details], next_pages)
+    page = spider.read_list_page(url, text, column, page_number)
+    return ListPageResult(page.entries, [r.url for r in page.next], page.next, page.decision)
 
 
 @pytest.fixture(scope="session")

@@ -8,14 +8,13 @@ limit the crawl) and ``max_pages`` (list pages per column, overriding the plugin
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from parsel import Selector
-from scrapy.http import Request, Response
+from scrapy.http import FormRequest, Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -24,40 +23,18 @@ from normalizers.encoding import decode_html
 from normalizers.models import SHANGHAI
 from normalizers.urls import canonicalize_url, rebase
 from plugins.manager import SiteRegistry
-from plugins.spec import (
-    Column,
-    ListEntry,
-    ListRules,
-    NextLinkPaging,
-    QueryParamPaging,
-    SiteSpec,
+from plugins.spec import XPATH_PREFIXES, Column, ListEntry, PostbackPaging, SiteSpec
+from spiders.listing import (
+    VIEWSTATE_ERROR,
+    ListPage,
+    ListRequest,
+    datastore,
+    entries_from_rules,
+    frame_urls,
+    next_list_pages,
+    url_from_script,
 )
 from spiders.items import CrawlProblem, FetchedPage
-
-
-def select_all(root: Selector, selector: str) -> list[Selector]:
-    """CSS, or XPath when the selector starts with '/' or '(' (or './')."""
-    if selector.startswith(("/", "(", "./")):
-        return list(root.xpath(selector))
-    return list(root.css(selector))
-
-
-def select_text(root: Selector, selector: str | None) -> str | None:
-    """The text of the first match: an attribute / text node value, or an element's text."""
-    if not selector:
-        return None
-    for node in select_all(root, selector):
-        value = node.get()
-        if value is None:
-            continue
-        if isinstance(node.root, str):
-            text = value
-        else:
-            text = " ".join(node.xpath(".//text()").getall())
-        text = " ".join(text.split())
-        if text:
-            return text
-    return None
 
 
 class SiteSpider(scrapy.Spider):
@@ -73,6 +50,8 @@ class SiteSpider(scrapy.Spider):
         self.max_pages_override = int(max_pages) if max_pages else None
         self.fetch_origin: str | None = None
         self._seen_in_column: dict[str, set[str]] = {}
+        self._list_pages_requested: dict[str, set] = {}
+        self.decisions: list[tuple[str, int, str, int, str]] = []  # column, page, url, new entries, why
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
@@ -112,12 +91,36 @@ class SiteSpider(scrapy.Spider):
         for column in self.columns():
             yield self._list_request(self.fetch_url(column.url), column, 1)
 
-    def _list_request(self, url: str, column: Column, page_number: int) -> Request:
-        return Request(
-            url, callback=self.parse_list, errback=self.on_error, priority=-page_number,
-            cb_kwargs={"column": column, "page_number": page_number},
-            meta={"blgw_column": column.name},
-        )
+    def render_in_browser(self, column: Column) -> bool:
+        return (column.render or self.site.site.render) == "browser"
+
+    def _list_request(self, url: str, column: Column, page_number: int,
+                      list_request: ListRequest | None = None, restarts: int = 0) -> Request:
+        list_request = list_request or ListRequest(url, page_number)
+        meta: dict[str, Any] = {"blgw_column": column.name, "blgw_list": list_request, "blgw_restarts": restarts}
+        kwargs: dict[str, Any] = {
+            "callback": self.parse_list, "errback": self.on_list_error, "priority": -page_number,
+            "cb_kwargs": {"column": column, "page_number": page_number}, "meta": meta,
+        }
+        if list_request.method == "POST":
+            # each postback carries its own ViewState: never deduplicated, never retried blindly
+            meta["dont_retry"] = list_request.kind == "postback"
+            return FormRequest(list_request.url, formdata=list(list_request.formdata), dont_filter=True, **kwargs)
+        if self.render_in_browser(column):
+            self._browserize(meta, self.site.list_rules(column).wait_for or self.site.list_rules(column).item)
+        return Request(url, dont_filter=list_request.kind == "restart", **kwargs)
+
+    def _browserize(self, meta: dict[str, Any], wait_for: str | None) -> None:
+        from scrapy_playwright.page import PageMethod
+
+        meta["playwright"] = True
+        if wait_for:
+            state = {"state": "attached", "timeout": self.settings.getint("BLGW_BROWSER_WAIT_MS", 15000)}
+            if wait_for.startswith(XPATH_PREFIXES):
+                wait_for = "xpath=" + wait_for
+            else:
+                wait_for = wait_for.split("::")[0]  # parsel pseudo-elements are not CSS
+            meta["playwright_page_methods"] = [PageMethod("wait_for_selector", wait_for, **state)]
 
     def parse_start(self, response: Response) -> Iterator[Any]:
         """Entry pages are checked, not stored: warn about columns they do not link to."""
@@ -132,83 +135,99 @@ class SiteSpider(scrapy.Spider):
 
     def parse_list(self, response: Response, column: Column, page_number: int) -> Iterator[Any]:
         text = decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1")).text
-        details, next_pages = self.read_list_page(response.url, text, column, page_number)
-        if not details:
+        list_request: ListRequest | None = response.meta.get("blgw_list")
+        paging = self.site.list_rules(column).paging
+        if isinstance(paging, PostbackPaging) and list_request and list_request.method == "POST" \
+                and VIEWSTATE_ERROR.search(text):
+            yield from self._restart_list(column, response.meta, f"the server rejected the ViewState at {response.url}")
+            return
+        page = self.read_list_page(response.url, text, column, page_number, list_request)
+        self.decisions.append((column.name, page_number, response.url, len(page.entries), page.decision))
+        if not page.entries:
             self.logger.info("no new list entries on %s (column %s)", response.url, column.name)
         self.crawler.stats.inc_value("blgw/list_pages")
-        for url, entry in details:
-            yield Request(url, callback=self.parse_detail, errback=self.on_error, priority=10,
-                          cb_kwargs={"column": column, "entry": entry})
-        for url in next_pages:
-            yield self._list_request(url, column, page_number + 1)
+        for entry in page.entries:
+            yield self._detail_request(entry, column)
+        for nxt in page.next:
+            yield self._list_request(nxt.url, column, nxt.page_number, nxt,
+                                     restarts=response.meta.get("blgw_restarts", 0))
 
-    def read_list_page(self, url: str, text: str, column: Column,
-                       page_number: int) -> tuple[list[tuple[str, ListEntry]], list[str]]:
-        """The detail pages (fetch URL, entry) new to this column, and the list pages to fetch
-        next, for one list page. No I/O: usable on saved pages (see ``plugins.testing``)."""
+    def _detail_request(self, entry: ListEntry, column: Column) -> Request:
+        meta: dict[str, Any] = {"blgw_column": column.name}
+        if self.render_in_browser(column):
+            rules = self.site.detail_rules(column)
+            self._browserize(meta, rules.wait_for or rules.title)
+        return Request(entry.url, callback=self.parse_detail, errback=self.on_error, priority=10,
+                       cb_kwargs={"column": column, "entry": entry}, meta=meta)
+
+    def _restart_list(self, column: Column, meta: dict[str, Any], why: str) -> Iterator[Any]:
+        paging = self.site.list_rules(column).paging
+        restarts = meta.get("blgw_restarts", 0) + 1
+        limit = getattr(paging, "max_restarts", 0)
+        if restarts > limit:
+            yield CrawlProblem(url=self.fetch_url(column.url), kind="paging",
+                               message=f"{why}; gave up after {limit} restarts of column {column.name}")
+            return
+        self.logger.warning("%s; restarting column %s from its first page (%d/%d)", why, column.name, restarts, limit)
+        self.crawler.stats.inc_value("blgw/list_restarts")
+        self.decisions.append((column.name, 1, self.fetch_url(column.url), 0, f"restart {restarts}/{limit}: {why}"))
+        first = ListRequest(self.fetch_url(column.url), 1, kind="restart")
+        yield self._list_request(first.url, column, 1, first, restarts=restarts)
+
+    def on_list_error(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        list_request: ListRequest | None = request.meta.get("blgw_list")
+        column = self.site.column(request.meta["blgw_column"])
+        if list_request is not None and list_request.kind == "postback" and failure.check(HttpError):
+            status = failure.value.response.status
+            yield from self._restart_list(column, request.meta, f"HTTP {status} on a postback to {request.url}")
+            return
+        yield from self.on_error(failure)
+
+    def read_list_page(self, url: str, text: str, column: Column, page_number: int,
+                       list_request: ListRequest | None = None) -> ListPage:
+        """The detail pages new to this column, and the list pages to fetch next, for one
+        list page. No I/O: usable on saved pages (see ``plugins.testing``)."""
         rules = self.site.list_rules(column)
         root = Selector(text=text)
         entries = self.registry.hook.list_entries(site=self.site, column=column, url=url, html=text)
         if entries is None:
-            entries = list(self._entries_from_rules(root, rules))
+            store = datastore(text)  # Hanweb: the entries are CDATA records, not page markup
+            entries = list(entries_from_rules(Selector(text=store[0]) if store else root, rules))
         seen = self._seen_in_column.setdefault(column.name, set())
-        details: list[tuple[str, ListEntry]] = []
+        details: list[ListEntry] = []
         for entry in entries:
             href = (entry.url or "").strip()
-            if not href or href.lower().startswith(("javascript:", "mailto:", "#")):
+            if href.lower().startswith("javascript:"):
+                href = url_from_script(href) or ""
+            if not href or href.lower().startswith(("mailto:", "#")):
                 continue
             detail_url = self.fetch_url(urljoin(url, href))
             key = self.public_url(detail_url)
             if key in seen:
                 continue
             seen.add(key)
-            details.append((detail_url, entry))
-        next_pages = self._next_pages(url, text, root, column, rules, page_number, len(details))
-        return details, next_pages
-
-    def _entries_from_rules(self, root: Selector, rules: ListRules) -> Iterator[ListEntry]:
-        for node in select_all(root, rules.item):
-            link = select_text(node, rules.link)
-            if link:
-                yield ListEntry(url=link, title=select_text(node, rules.title), date=select_text(node, rules.date))
-
-    def _next_pages(self, url: str, text: str, root: Selector, column: Column,
-                    rules: ListRules, page_number: int, new_on_page: int) -> list[str]:
+            details.append(ListEntry(detail_url, entry.title, entry.date))
         hooked = self.registry.hook.next_list_pages(
             site=self.site, column=column, url=url, html=text, page_number=page_number)
         if hooked is not None:
-            return [self.fetch_url(urljoin(url, u)) for u in hooked]
-        paging = rules.paging
-        max_pages = self.max_pages_override or getattr(paging, "max_pages", 1)
-        if page_number >= max_pages:
-            return []
-        if isinstance(paging, NextLinkPaging):
-            href = select_text(root, paging.next)
-            if href and not href.lower().startswith("javascript:"):
-                return [self.fetch_url(urljoin(url, href))]
-            return []
-        if isinstance(paging, QueryParamPaging):
-            if new_on_page == 0:  # a page past the end, or one repeating the last page
-                return []
-            if paging.last_page:
-                last = self._last_page(root, text, paging.last_page)
-                if last is not None and page_number >= last:
-                    return []
-            parts = urlsplit(url)
-            query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != paging.param]
-            query.append((paging.param, str(paging.first + paging.step * page_number)))
-            return [urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))]
-        return []
-
-    @staticmethod
-    def _last_page(root: Selector, text: str, rule: str) -> int | None:
-        if rule.startswith("re:"):
-            match = re.search(rule[3:], text)
-            value = match.group(1) if match else None
+            nxt = [ListRequest(self.fetch_url(urljoin(url, u)), page_number + 1) for u in hooked]
+            decision = f"next_list_pages hook: {len(nxt)} page(s)"
+        elif not entries and page_number == 1 and rules.follow_frames and (frames := frame_urls(root, url)):
+            nxt = [ListRequest(u, 1, kind="frame") for u in frames]
+            decision = f"no entries; reading {len(frames)} frame(s): {', '.join(frames)}"
         else:
-            value = select_text(root, rule)
-        digits = re.search(r"\d+", value or "")
-        return int(digits.group()) if digits else None
+            max_pages = self.max_pages_override or getattr(rules.paging, "max_pages", 1)
+            nxt, decision = next_list_pages(url, text, root, rules, page_number, len(details), max_pages, list_request)
+        fresh = []
+        requested = self._list_pages_requested.setdefault(column.name, set())
+        for request in nxt:
+            key = (request.method, request.url, request.formdata if request.kind != "postback" else page_number)
+            if request.method == "GET" and key in requested:
+                continue
+            requested.add(key)
+            fresh.append(request)
+        return ListPage(details, fresh, decision)
 
     def parse_detail(self, response: Response, column: Column, entry: ListEntry) -> Iterator[Any]:
         content_type = response.headers.get("Content-Type")
