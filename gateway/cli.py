@@ -109,6 +109,66 @@ def plugin_validate(files: tuple[Path, ...]) -> None:
     sys.exit(1 if problems else 0)
 
 
+@plugin.command("check")
+@click.argument("code")
+@click.option("--origin", "origins", multiple=True, metavar="CODE=URL",
+              help="Fetch the site from another origin (mirror, test server).")
+@click.option("--columns", help="Comma-separated column names (default: all).")
+@click.option("--pages", default=2, show_default=True, help="List pages per column.")
+@click.option("--items", default=3, show_default=True, help="Detail pages per column.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--log-level", default="ERROR", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy setting.")
+def plugin_check(code: str, origins: tuple[str, ...], columns: str | None, pages: int, items: int,
+                 as_json: bool, log_level: str, overrides: tuple[str, ...]) -> None:
+    """Dry run: crawl a few pages of each column of a site, print the paging decisions and the
+    extracted items. Writes nothing to the store or the index. Exits 1 when a column yields no
+    item or a page cannot be extracted."""
+    from gateway.plugin_tools import run_check
+
+    registry = _registry()
+    if code not in registry.sites:
+        raise click.UsageError(f"no site {code!r}; known: {', '.join(sorted(registry.sites)) or 'none'}")
+    report = run_check(code, origins=_origins(origins), columns=columns, pages=pages, items=items,
+                       log_level=log_level, overrides=_overrides(overrides))
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=1))
+    else:
+        click.echo(report.format())
+    sys.exit(0 if report.ok else 1)
+
+
+@plugin.command("new")
+@click.argument("url")
+@click.option("--code", help="Site code (default: the first label of the host, e.g. rsj).")
+@click.option("--name", help="Site name (default: the home page's title).")
+@click.option("--base-url", help="The public origin when URL is a mirror or test server.")
+@click.option("--platform", help="Skip detection and use this platform's preset.")
+@click.option("--out", "out_dir", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write CODE.toml into (e.g. a BLGW_PLUGIN_DIRS folder).")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def plugin_new(url: str, code: str | None, name: str | None, base_url: str | None, platform: str | None,
+               out_dir: Path, force: bool) -> None:
+    """Scaffold a site plugin from its home page: detect the platform (Hanweb, TRS, ASP.NET,
+    classic ASP, DedeCMS, PHPCMS, PHP, JavaScript, generic), find the columns, write CODE.toml."""
+    from gateway.plugin_tools import scaffold
+    from plugins.declarative import PluginError
+
+    try:
+        result = scaffold(url, code=code, name=name, base_url=base_url, out_dir=out_dir,
+                          platform=platform, force=force)
+    except (ValueError, FileExistsError, OSError, PluginError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("platform guesses:")
+    for guess in result.guesses[:4]:
+        click.echo(f"  {guess.platform:<8} {guess.score:.2f}  {'; '.join(guess.evidence[:3])}")
+    click.echo(f"columns found: {len(result.columns)}")
+    click.echo(f"wrote {result.path} (platform {result.platform}); it validates.")
+    click.echo(f"next: BLGW_PLUGIN_DIRS={result.path.parent.resolve()} blgw plugin check "
+               f"{result.path.stem}" + (f" --origin {result.path.stem}={url.rstrip('/')}" if base_url else ""))
+
+
 # --- crawling ---------------------------------------------------------------------------
 
 
@@ -132,7 +192,7 @@ def run_crawl(codes: list[str], *, origins: dict[str, str] | None = None,
     if origins:
         settings.set("BLGW_ORIGINS", ",".join(f"{k}={v}" for k, v in origins.items()), priority="cmdline")
     loader = PluginSpiderLoader(_registry())
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawlers = []
     for code in codes:
         crawler = process.create_crawler(loader.load(code))
@@ -174,22 +234,31 @@ def crawl(codes: tuple[str, ...], all_sites: bool, origins: tuple[str, ...], col
     for code in codes:
         if code not in registry.sites:
             raise click.BadParameter(f"no site plugin {code!r} (see `blgw sites`)", param_hint="CODES")
-    try:
-        override = parse_origins(",".join(origins))
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--origin") from exc
-    settings_overrides = {}
-    for item in overrides:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise click.BadParameter(f"{item!r} must look like NAME=VALUE", param_hint="--set")
-        settings_overrides[name] = value
+    override = _origins(origins)
+    settings_overrides = _overrides(overrides)
     run_ids = run_crawl(list(codes), origins=override, columns=columns, max_pages=max_pages,
                         progress=not quiet, log_level=log_level, overrides=settings_overrides)
     failed = _print_runs(run_ids)
     if not no_index:
         _sync()
     sys.exit(1 if failed or len(run_ids) < len(codes) else 0)
+
+
+def _origins(origins: tuple[str, ...]) -> dict[str, str]:
+    try:
+        return parse_origins(",".join(origins))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--origin") from exc
+
+
+def _overrides(overrides: tuple[str, ...]) -> dict[str, str]:
+    result = {}
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r} must look like NAME=VALUE", param_hint="--set")
+        result[name] = value
+    return result
 
 
 def _print_runs(run_ids: list[int]) -> int:

@@ -16,6 +16,33 @@ from plugins.spec import SiteSpec
 from spiders.site_spider import SiteSpider
 
 
+def browser_settings(spec: SiteSpec) -> dict:
+    """scrapy-playwright for a site with pages rendered in Chromium; nothing for the others, so
+    plain sites never start a browser."""
+    if spec.site.render != "browser" and not any(c.render == "browser" for c in spec.columns):
+        return {}
+    from scrapy.utils.project import get_project_settings
+
+    project = get_project_settings()
+    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    return {
+        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_LAUNCH_OPTIONS": {
+            "executable_path": project.get("BLGW_CHROMIUM", "/usr/bin/chromium"),
+            "headless": True,
+            "args": ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+        },
+        "PLAYWRIGHT_MAX_CONTEXTS": 1,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": project.getint("BLGW_BROWSER_MAX_PAGES", 2),
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 30000,
+        "DOWNLOADER_MIDDLEWARES": {
+            **project.getdict("DOWNLOADER_MIDDLEWARES"),
+            "spiders.middlewares.BrowserRecycleMiddleware": 950,
+        },
+    }
+
+
 def spider_class(spec: SiteSpec, registry: SiteRegistry) -> type[SiteSpider]:
     """The spider class of one site, with its politeness settings."""
     return type(
@@ -29,6 +56,7 @@ def spider_class(spec: SiteSpec, registry: SiteRegistry) -> type[SiteSpider]:
                 "CONCURRENT_REQUESTS_PER_DOMAIN": spec.site.concurrency,
                 "DOWNLOAD_DELAY": spec.site.download_delay,
                 "ROBOTSTXT_OBEY": spec.site.obey_robots,
+                **browser_settings(spec),
             },
             "__doc__": f"Spider of {spec.name} ({spec.code}), from {spec.source}.",
         },

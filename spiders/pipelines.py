@@ -29,7 +29,75 @@ from normalizers.page import PageContext, RawPage
 from spiders.items import CrawlProblem, FetchedPage
 
 
-class StorePipeline:
+class _Normalizing:
+    """Turns a :class:`FetchedPage` into an exchange-standard item with the site's hints and hooks."""
+
+    crawler: Crawler
+
+    @property
+    def spider(self):
+        return self.crawler.spider
+
+    def _problem(self, url: str, kind: str, message: str, field: str | None = None) -> None:
+        raise NotImplementedError
+
+    def _normalize(self, item: FetchedPage) -> Article:
+        site = self.spider.site
+        column = site.column(item.column)
+        page = RawPage(url=item.fetch_url, body=item.body, content_type=item.content_type,
+                       status=item.status, fetched_at=item.fetched_at)
+        context = PageContext(
+            site_code=site.code, column_path=column.column_path, category=column.category,
+            public_url=item.public_url, list_title=item.list_title, list_date=item.list_date,
+        )
+        hook = self.spider.registry.hook
+        hints = hook.extraction_hints(site=site, column=column, url=item.fetch_url)
+        if hints is None:
+            hints = site.detail_rules(column).hints()
+        try:
+            article = normalize_article(page, context, hints)
+        except NormalizationError as exc:
+            self._problem(item.public_url, "extraction", str(exc), getattr(exc, "field", None))
+            raise DropItem(f"cannot normalize {item.public_url}: {exc}") from exc
+        try:
+            replaced = hook.process_article(site=site, article=article, page=page)
+            if replaced is not None:
+                article = Article.model_validate(replaced.model_dump())
+        except (ValidationError, Exception) as exc:  # a plugin bug must not lose the item
+            self._problem(item.public_url, "plugin", f"process_article failed: {exc!r}")
+        return article
+
+
+class CheckPipeline(_Normalizing):
+    """``blgw plugin check``: normalize like a crawl, write nothing; the items and problems are
+    kept on the spider (``check_items``, ``check_problems``) for the report."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CheckPipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.spider.check_items = []
+        self.spider.check_problems = []
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, CrawlProblem):
+            self._problem(item.url, item.kind, item.message, item.field)
+            raise DropItem(f"{item.kind} problem at {item.url}: {item.message}")
+        if not isinstance(item, FetchedPage):
+            return item
+        article = self._normalize(item)
+        self.spider.check_items.append((item.column, article))
+        return article.model_dump(mode="json")
+
+    def _problem(self, url: str, kind: str, message: str, field: str | None = None) -> None:
+        self.spider.check_problems.append(CrawlProblem(url=url, kind=kind, message=message, field=field))
+
+
+class StorePipeline(_Normalizing):
     """Normalizes each :class:`FetchedPage` and upserts it into the store."""
 
     def __init__(self, crawler: Crawler, store: Store):
@@ -41,10 +109,6 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         url = crawler.settings.get("BLGW_DATABASE_URL") or None
         return cls(crawler, open_store(url))
-
-    @property
-    def spider(self):
-        return self.crawler.spider
 
     def open_spider(self) -> None:
         with self.store.session() as session:
@@ -82,32 +146,6 @@ class StorePipeline:
                 record_error(session, self.run_id, item.public_url, "field", error.message, error.field)
         self.crawler.stats.inc_value(f"blgw/items_{outcome.value}")
         return article.model_dump(mode="json")
-
-    def _normalize(self, item: FetchedPage) -> Article:
-        site = self.spider.site
-        column = site.column(item.column)
-        page = RawPage(url=item.fetch_url, body=item.body, content_type=item.content_type,
-                       status=item.status, fetched_at=item.fetched_at)
-        context = PageContext(
-            site_code=site.code, column_path=column.column_path, category=column.category,
-            public_url=item.public_url, list_title=item.list_title, list_date=item.list_date,
-        )
-        hook = self.spider.registry.hook
-        hints = hook.extraction_hints(site=site, column=column, url=item.fetch_url)
-        if hints is None:
-            hints = site.detail_rules(column).hints()
-        try:
-            article = normalize_article(page, context, hints)
-        except NormalizationError as exc:
-            self._problem(item.public_url, "extraction", str(exc), getattr(exc, "field", None))
-            raise DropItem(f"cannot normalize {item.public_url}: {exc}") from exc
-        try:
-            replaced = hook.process_article(site=site, article=article, page=page)
-            if replaced is not None:
-                article = Article.model_validate(replaced.model_dump())
-        except (ValidationError, Exception) as exc:  # a plugin bug must not lose the item
-            self._problem(item.public_url, "plugin", f"process_article failed: {exc!r}")
-        return article
 
     def _problem(self, url: str, kind: str, message: str, field: str | None = None) -> None:
         self.crawler.stats.inc_value(f"blgw/errors/{kind}")

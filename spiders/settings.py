@@ -45,6 +45,12 @@ EXTENSIONS = {"spiders.extensions.Progress": 500}
 BLGW_PROGRESS_ENABLED = False  # the CLI turns it on
 BLGW_PROGRESS_INTERVAL = 2.0
 
+# JavaScript pages (plugins with render = "browser"): scrapy-playwright with the system Chromium.
+BLGW_CHROMIUM = "/usr/bin/chromium"  # Debian's chromium; Playwright's own download is not used
+BLGW_BROWSER_MAX_PAGES = 2  # pages open at once in the browser
+BLGW_BROWSER_RECYCLE_PAGES = 100  # restart the browser after this many pages (bounded memory)
+BLGW_BROWSER_WAIT_MS = 15000  # how long to wait for a page's list/title selector
+
 BLGW_ORIGINS = ""  # code=http://host:port,… fetch a site from another origin (mirror, test server)
 
 FEED_EXPORT_ENCODING = "utf-8"

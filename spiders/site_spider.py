@@ -44,8 +44,11 @@ class SiteSpider(scrapy.Spider):
     site: ClassVar[SiteSpec]
     registry: ClassVar[SiteRegistry]
 
-    def __init__(self, *args: Any, columns: str | None = None, max_pages: str | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, columns: str | None = None, max_pages: str | None = None,
+                 max_items: str | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        self.max_items = int(max_items) if max_items else None  # detail pages per column (dry runs)
+        self._items_requested: dict[str, int] = {}
         self.only_columns = {c.strip() for c in columns.split(",")} if columns else None
         self.max_pages_override = int(max_pages) if max_pages else None
         self.fetch_origin: str | None = None
@@ -147,6 +150,11 @@ class SiteSpider(scrapy.Spider):
             self.logger.info("no new list entries on %s (column %s)", response.url, column.name)
         self.crawler.stats.inc_value("blgw/list_pages")
         for entry in page.entries:
+            if self.max_items is not None:
+                done = self._items_requested.get(column.name, 0)
+                if done >= self.max_items:
+                    break
+                self._items_requested[column.name] = done + 1
             yield self._detail_request(entry, column)
         for nxt in page.next:
             yield self._list_request(nxt.url, column, nxt.page_number, nxt,
