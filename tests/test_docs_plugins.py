@@ -41,7 +41,8 @@ def test_every_hook_and_argument_is_documented(hook):
     assert getattr(hookspecs, hook).__doc__, f"{hook} has no docstring in plugins/hookspecs.py"
 
 
-@pytest.mark.parametrize("model", [SiteInfo, ListRules, DetailRules, Column, NextLinkPaging, QueryParamPaging])
+@pytest.mark.parametrize("model", [SiteInfo, ListRules, DetailRules, Column, NextLinkPaging, QueryParamPaging,
+                                   PostbackPaging, TrsPaging, HanwebPaging])
 def test_every_declarative_field_is_documented(model: type[BaseModel]):
     for name in model.model_fields:
         if name == "type":
