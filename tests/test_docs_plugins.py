@@ -11,10 +11,13 @@ from plugins import hookspecs
 from plugins.spec import (
     Column,
     DetailRules,
+    HanwebPaging,
     ListRules,
     NextLinkPaging,
+    PostbackPaging,
     QueryParamPaging,
     SiteInfo,
+    TrsPaging,
 )
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "plugins.md").read_text(encoding="utf-8")
