@@ -277,6 +277,8 @@ class SiteSpec(_Strict):
         site = data.get("site")
         platform = site.get("platform") if isinstance(site, dict) else None
         preset = load_preset(platform) if isinstance(platform, str) else {}
+        if preset.get("site") and isinstance(site, dict):
+            data["site"] = {**preset["site"], **site}
         for key in ("list", "detail"):
             own = data.get(key)
             if preset.get(key) and (own is None or isinstance(own, dict)):
@@ -340,14 +342,15 @@ PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 
 @functools.cache
 def load_preset(platform: str) -> dict:
-    """The ``[list]`` and ``[detail]`` defaults of a platform (``plugins/presets/<platform>.toml``);
+    """The ``[site]`` (``render`` only), ``[list]`` and ``[detail]`` defaults of a platform
+    (``plugins/presets/<platform>.toml``);
     empty for a platform without a preset."""
     path = PRESETS_DIR / f"{platform}.toml"
     if not re.fullmatch(r"[a-z0-9_]+", platform) or not path.is_file():
         return {}
     with path.open("rb") as f:
         data = tomllib.load(f)
-    return {key: data[key] for key in ("list", "detail") if key in data}
+    return {key: data[key] for key in ("site", "list", "detail") if key in data}
 
 
 def presets() -> builtins.list[str]:
