@@ -125,7 +125,7 @@ def test_plugin_check_prints_the_right_items(site):
     assert report["ok"] and not report["empty_columns"]
     titles = {a["title"] for a in site["truth"]["articles"]}
     assert report["items"] and all(item["title"] in titles for item in report["items"])
-    assert report["paging"][0]["new_entries"] > 0
+    assert any(p["new_entries"] > 0 for p in report["paging"])
 
 
 def test_plugin_new_detects_the_platform_and_writes_a_valid_plugin(site, tmp_path):
