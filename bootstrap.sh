@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-DEBIAN_PACKAGES=(php-cli php-sqlite3 php-mbstring)
+# php: the PHP fixture subsite; mono: the ASP.NET WebForms fixture (System.Web hosted by our own
+# C# program); chromium: JavaScript pages (scrapy-playwright drives the system browser).
+DEBIAN_PACKAGES=(php-cli php-sqlite3 php-mbstring chromium mono-runtime mono-mcs libmono-system-web4.0-cil libmono-i18n-cjk4.0-cil)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

@@ -89,7 +89,9 @@ def test_crawl_yields_exactly_the_ground_truth(site):
     want = {canonicalize_url(public + a["path"]): a for a in site["truth"]["articles"]}
     missing = sorted(set(want) - set(stored))
     extra = sorted(set(stored) - set(want))
-    assert not missing and not extra, f"missing {missing[:5]} ({len(missing)}), not articles {extra[:5]} ({len(extra)})"
+    assert not missing and not extra, (
+        f"missing {missing[:5]} ({len(missing)}), not articles {extra[:5]} ({len(extra)})\n"
+        + blgw(site["env"], "report", "--max-errors", "50", check=False).stdout[-3000:])
     assert len(docs) == len(site["truth"]["articles"])
 
     mismatches = []
