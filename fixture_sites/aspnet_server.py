@@ -161,6 +161,8 @@ def aspnet_server(data_dir: Path, cookieless: bool = False, host: str = "127.0.0
     else:
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                # the port of a just-stopped server has connections in TIME_WAIT: that is no conflict
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 s.bind((host, port))
         except OSError as e:
             raise RuntimeError(f"cannot serve the ASP.NET bureau site on {host}:{port}: {e}") from e
