@@ -103,9 +103,13 @@ def crawl(base_url: str, plugin_dir: Path, recycle: int) -> dict:
         raise SystemExit(f"crawl failed ({proc.returncode}):\n{out}\n{err[-3000:]}")
     stats = json.loads(subprocess.run([sys.executable, "-m", "gateway.cli", "report", "--json"], cwd=REPO, env=env,
                                       capture_output=True, text=True, check=True).stdout)
+    import sqlite3
+
+    with sqlite3.connect(data / "gateway.sqlite") as con:
+        run_stats = json.loads(con.execute("SELECT stats FROM crawl_runs ORDER BY id DESC").fetchone()[0])
     nonzero = [s for s in samples if s]
     tail = nonzero[-len(nonzero) // 4:] if nonzero else [0]
-    return {"pages": stats["pages_fetched"], "items": stats["items"]["new"], "seconds": elapsed,
+    return {"restarts": run_stats.get("blgw/browser_restarts", 0), "pages": stats["pages_fetched"], "items": stats["items"]["new"], "seconds": elapsed,
             "peak_mib": peak / 1024, "peak_pss_mib": peak_pss / 1024, "last_quarter_mean_mib": sum(tail) / len(tail) / 1024,
             "first_quarter_mean_mib": (sum(nonzero[: len(nonzero) // 4 or 1]) / (len(nonzero) // 4 or 1)) / 1024
             if nonzero else 0}
@@ -127,7 +131,7 @@ def main() -> None:
         baseline = crawl(base_url, plugin_dir, 10**9)
     for label, r in ((f"gateway (recycle every {args.recycle} pages)", ours), ("baseline (one browser, no recycling)", baseline)):
         print(f"{label}: {r['pages']} pages, {r['items']} items in {r['seconds']:.1f} s "
-              f"({r['pages'] / r['seconds']:.1f} pages/s); browser RSS peak {r['peak_mib']:.0f} MiB "
+              f"({r['pages'] / r['seconds']:.1f} pages/s), {r['restarts']} browser restarts; browser RSS peak {r['peak_mib']:.0f} MiB "
               f"(PSS {r['peak_pss_mib']:.0f} MiB), "
               f"mean first quarter {r['first_quarter_mean_mib']:.0f} MiB, last quarter {r['last_quarter_mean_mib']:.0f} MiB")
     print(f"peak ratio gateway/baseline: {ours['peak_mib'] / baseline['peak_mib']:.2f}; "
