@@ -325,9 +325,10 @@ def next_list_pages(url: str, text: str, root: Selector, rules: ListRules, page_
             if last is not None and page_number >= last:
                 return [], f"last_page says {last}: last page"
         parts = urlsplit(url)
-        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != paging.param]
-        query.append((paging.param, str(paging.first + paging.step * page_number)))
-        target = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+        # edit the raw query: re-encoding would damage GBK-escaped values (%D6%D0) of other parameters
+        query = [kv for kv in parts.query.split("&") if kv and kv.split("=", 1)[0] != paging.param]
+        query.append(f"{paging.param}={paging.first + paging.step * page_number}")
+        target = urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(query), ""))
         return [ListRequest(target, page_number + 1)], f"{paging.param}={paging.first + paging.step * page_number}"
     if isinstance(paging, PostbackPaging):
         return _postback_next(url, root, paging, page_number)

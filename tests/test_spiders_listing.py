@@ -139,3 +139,10 @@ def test_next_link_query_and_caps():
     q = rules(paging={"type": "query", "param": "page"})
     assert decide("http://h/list.php?catid=1", "", q)[0][0].url == "http://h/list.php?catid=1&page=2"
     assert decide("http://h/list.php?catid=1&page=2", "", q, page=2, new=0)[0] == []
+
+
+def test_query_paging_keeps_other_parameters_byte_for_byte():
+    q = rules(paging={"type": "query", "param": "PageNo"})
+    url = "http://h/plus/list.php?tid=3&key=%D6%D0%CE%C4&PageNo=2"
+    (nxt,), _ = decide(url, "", q, page=2)
+    assert nxt.url == "http://h/plus/list.php?tid=3&key=%D6%D0%CE%C4&PageNo=3"
