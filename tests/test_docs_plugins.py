@@ -51,3 +51,9 @@ def test_every_declarative_field_is_documented(model: type[BaseModel]):
         if name == "type":
             continue
         assert f"`{name}`" in DOC, f"{model.__name__}.{name} is not documented in docs/plugins.md"
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parent.parent / "plugins" / "sites").glob("*.toml")),
+                         ids=lambda p: p.stem)
+def test_every_bundled_plugin_is_a_worked_example_in_the_docs(path):
+    assert path.read_text(encoding="utf-8").rstrip("\n") in DOC, f"docs/plugins.md does not show {path.name} as it is"
