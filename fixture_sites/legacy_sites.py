@@ -96,18 +96,17 @@ import re
 import secrets
 import shutil
 import string
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from fixture_sites.generator import SITE_NAME as RSJ_NAME
 from fixture_sites.generator import _attachment_bytes, build
-from fixture_sites.servers import free_port
+from fixture_sites.servers import serve_in_foreground, threaded_http_server
 
 ASP_CODE, ASP_NAME, ASP_ORIGIN = "dqjd", "北仑区大碶街道", "http://dqjd.bl.gov.cn"
 ASP_OFFICE = "北仑区大碶街道办事处"
@@ -858,24 +857,8 @@ class _TrsHandler(_QuietHandler):
 
 
 # ============================================================================================ servers
-@contextmanager
-def _serve(handler: type[BaseHTTPRequestHandler], host: str, port: int | None, label: str) -> Iterator[str]:
-    if port is None:
-        port = free_port(host)
-    try:
-        server = ThreadingHTTPServer((host, port), handler)
-    except OSError as e:
-        raise RuntimeError(f"cannot serve the {label} fixture site on {host}:{port}: {e}") from e
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                              name=f"{label}-fixture-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+def _serve(handler: type[BaseHTTPRequestHandler], host: str, port: int | None, label: str):
+    return threaded_http_server(handler, host, port, label)
 
 
 @contextmanager
@@ -918,14 +901,7 @@ def main(argv: list[str] | None = None) -> int:
                         else (generate_trs, trs_server, TRS_CODE))
     if args.generate:
         gen(args.data_dir, seed=args.seed, n_articles=args.articles)
-    with serve(args.data_dir, host=args.host, port=args.port) as url:
-        print(f"{code} fixture site: {url}/  (data: {Path(args.data_dir).resolve()}); Ctrl-C to stop", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-    return 0
+    return serve_in_foreground(serve(args.data_dir, host=args.host, port=args.port), code, args.data_dir)
 
 
 if __name__ == "__main__":

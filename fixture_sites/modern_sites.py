@@ -53,17 +53,15 @@ import json
 import math
 import random
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from fixture_sites.generator import Article, _attachment_bytes, build
-from fixture_sites.servers import free_port
+from fixture_sites.servers import serve_in_foreground, threaded_http_server
 
 MAX_BODY = 1 << 20
 SITE_FILE = "site.json"
@@ -398,28 +396,9 @@ def _load_site(data_dir: Path, platform: str) -> Path:
     return data_dir
 
 
-@contextmanager
-def _serve(site: _Site, host: str, port: int | None) -> Iterator[str]:
+def _serve(site: _Site, host: str, port: int | None):
     handler = type("Handler", (_Handler,), {"site": site, "server_version": site.server_version})
-    if port is None:
-        port = free_port(host)
-    try:
-        httpd = ThreadingHTTPServer((host, port), handler)
-    except OSError as e:
-        raise RuntimeError(f"cannot serve the {site.data['code']} fixture site on {host}:{port}: {e}") from e
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              name=f"{site.data['code']}-fixture", daemon=True)
-    thread.start()
-    try:
-        # serve_forever is running once the socket accepts; make sure before handing out the URL
-        with socket.create_connection((host, port), timeout=5):
-            pass
-        yield f"http://{host}:{port}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    return threaded_http_server(handler, host, port, site.data["code"])
 
 
 # ======================================================================================= Hanweb pages
@@ -1004,15 +983,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.generate:
             generate_jsapp(args.data_dir, seed=args.seed, n_articles=args.articles or 60, n_filler=args.filler)
         server = jsapp_server(args.data_dir, host=args.host, port=args.port, api_delay=args.api_delay)
-    with server as url:
-        code = "jyj" if args.site == "hanweb" else "wlj"
-        print(f"{code} fixture site: {url}/  (data: {Path(args.data_dir).resolve()}); Ctrl-C to stop", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-    return 0
+    code = "jyj" if args.site == "hanweb" else "wlj"
+    return serve_in_foreground(server, code, args.data_dir)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,14 @@ Foreground use: ``python -m fixture_sites.servers DATA_DIR [--port N] [--generat
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -156,3 +158,44 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+@contextlib.contextmanager
+def threaded_http_server(handler: type, host: str = "127.0.0.1", port: int | None = None,
+                         label: str = "fixture") -> Iterator[str]:
+    """Serve a ``BaseHTTPRequestHandler`` class from a background thread; yield ``http://host:port``.
+
+    The Python fixture sites (classic ASP, TRS, Hanweb, JavaScript) share this: a threading
+    stdlib server, ready to accept before the URL is handed out, shut down on exit."""
+    from http.server import ThreadingHTTPServer
+
+    if port is None:
+        port = free_port(host)
+    try:
+        httpd = ThreadingHTTPServer((host, port), handler)
+    except OSError as e:
+        raise RuntimeError(f"cannot serve the {label} fixture site on {host}:{port}: {e}") from e
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                              name=f"{label}-fixture-server", daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection((host, port), timeout=5):
+            pass
+        yield f"http://{host}:{port}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+def serve_in_foreground(server: contextlib.AbstractContextManager, code: str, data_dir: Path) -> int:
+    """``python -m fixture_sites.…``: run a fixture server until Ctrl-C."""
+    with server as url:
+        print(f"{code} fixture site: {url}/  (data: {Path(data_dir).resolve()}); Ctrl-C to stop", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    return 0
