@@ -1,11 +1,20 @@
-"""The exchange standard (区级网站群统一数据交换标准), version 0.
+"""The exchange standard (区级网站群统一数据交换标准), version 1.
 
 These pydantic models are the contract between the gateway and the portal: what the spiders
 produce, what the store keeps, what the index serves and what ``blgw export`` writes as JSON
 Lines. Field names are English; the Chinese labels they come from are in each description.
 
-Version 0 covers articles (政务公开 items). Later versions add organisations, service guides,
-letters and navigation; every document carries ``schema_version`` so consumers can tell.
+Every item carries ``schema_version`` and ``item_type``, which tells the five kinds apart:
+
+* ``article``: 政务公开 items (政务信息, 政策法规, 通知公告, 人事任免, 年度工作目标和执行情况,
+  other disclosure items) with their disclosure metadata;
+* ``organisation``: 机构概况 (机构名称, 机构设置, 机构职能, address and phones) and 领导介绍;
+* ``service_guide``: 办事指南 of 网上服务;
+* ``letter``: 政民互动 letters (信箱) and published Q&A (在线问答), the asker's personal data masked;
+* ``navigation``: a site's column tree, for the portal's 网站导航.
+
+The JSON Schema files in ``schema/`` and the interface document ``docs/exchange-standard.md``
+are generated from these models (``blgw schema write``); a test fails when they drift.
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -22,11 +31,13 @@ from pydantic import (
     ConfigDict,
     Field,
     HttpUrl,
+    TypeAdapter,
     computed_field,
+    field_validator,
     model_validator,
 )
 
-SCHEMA_VERSION = "0.1"
+SCHEMA_VERSION = "1.0"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 SITE_CODE_PATTERN = r"^[a-z][a-z0-9]{1,30}$"
@@ -88,29 +99,43 @@ class DisclosureMetadata(BaseModel):
 class FieldError(BaseModel):
     """A value the normalizer could not read; the rest of the item is kept."""
 
-    field: str
-    message: str
-    raw: str | None = None
+    field: str = Field(description="The field, e.g. published_at or disclosure.written_date")
+    message: str = Field(description="What went wrong, in plain words")
+    raw: str | None = Field(None, description="The text that could not be read, if any")
 
 
-class Article(BaseModel):
-    """One article of a subsite (政务信息, 通知公告, 政策法规, 人事任免 and other disclosure items)."""
+class ArticleKind(StrEnum):
+    """The kind of a 政务公开 article (the guidance's second level)."""
+
+    NEWS = "政务信息"
+    POLICY = "政策法规"
+    NOTICE = "通知公告"
+    APPOINTMENT = "人事任免"
+    ANNUAL_GOALS = "年度工作目标和执行情况"
+    OTHER = "其他公开信息"
+
+
+class Image(BaseModel):
+    """An image of the main content: absolute URL and alternative text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    url: HttpUrl = Field(description="Absolute URL of the image")
+    alt: str | None = Field(None, description="alt / title text")
+
+
+class _Item(BaseModel):
+    """What every item of the exchange standard carries."""
 
     model_config = ConfigDict(extra="forbid")
 
     schema_version: str = Field(SCHEMA_VERSION, description="Version of the exchange standard")
-    id: str = Field(description="document_id(canonical source URL)", pattern=r"^[0-9a-f]{32}$")
+    id: str = Field(description="document_id(canonical source URL): 32 hex digits", pattern=r"^[0-9a-f]{32}$")
     site_code: str = Field(pattern=SITE_CODE_PATTERN, description="Subsite code, e.g. rsj for rsj.bl.gov.cn")
     column_path: list[str] = Field(description="Column names from the site root, e.g. ['政务公开', '通知公告']")
-    category: Category = Field(description="Top-level taxonomy of the guidance")
-    title: str = Field(min_length=1)
-    published_at: ShanghaiDatetime | None = Field(None, description="Publication time, Asia/Shanghai")
-    body_text: str = Field(description="Main text, paragraphs separated by blank lines")
-    body_html: str = Field(description="Main content as sanitized HTML")
-    disclosure: DisclosureMetadata = Field(default_factory=DisclosureMetadata)
-    attachments: list[Attachment] = Field(default_factory=list)
+    category: Category = Field(description="Top-level taxonomy of the guidance: 政务公开 / 政民互动 / 网上服务")
     source_url: HttpUrl = Field(description="Canonical URL of the page on the subsite")
-    fetched_at: ShanghaiDatetime = Field(description="When the gateway fetched the page")
+    fetched_at: ShanghaiDatetime = Field(description="When the gateway fetched the page (Asia/Shanghai)")
     field_errors: list[FieldError] = Field(
         default_factory=list, description="Values that could not be read (the item is kept)"
     )
@@ -128,10 +153,220 @@ class Article(BaseModel):
     def content_hash(self) -> str:
         """SHA-256 over everything a reader sees; fetched_at and field errors are left out, so an
         unchanged page gives an unchanged hash on every crawl."""
-        payload = self.model_dump_json(
-            include={
-                "schema_version", "site_code", "column_path", "category", "title", "published_at",
-                "body_text", "body_html", "disclosure", "attachments", "source_url",
-            }
-        )
+        payload = self.model_dump_json(exclude={"fetched_at", "field_errors", "content_hash"})
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    @property
+    def display_title(self) -> str:
+        """The item's title as a list or a search result shows it."""
+        raise NotImplementedError
+
+    def search_text(self) -> str:
+        """The text the search index reads for this item."""
+        raise NotImplementedError
+
+
+class Article(_Item):
+    """One article of a subsite (政务信息, 通知公告, 政策法规, 人事任免, 年度工作目标和执行情况 and
+    other disclosure items)."""
+
+    item_type: Literal["article"] = Field("article", description="Always 'article'")
+    kind: ArticleKind = Field(ArticleKind.OTHER, description="政务信息 / 政策法规 / 通知公告 / 人事任免 / 年度工作目标和执行情况 / 其他公开信息")
+    title: str = Field(min_length=1, description="The article's own title (not the site's or the column's)")
+    summary: str = Field("", description="The first sentences of the body, at most 160 characters")
+    published_at: ShanghaiDatetime | None = Field(None, description="发布日期/发布时间: publication time, Asia/Shanghai")
+    published_precision: Literal["day", "minute", "second"] | None = Field(
+        None, description="How much of published_at the page printed (a day-only date is midnight)")
+    body_text: str = Field(description="Main text, paragraphs separated by blank lines")
+    body_html: str = Field(description="Main content as sanitized HTML (no scripts, handlers, styles or Word markup)")
+    disclosure: DisclosureMetadata = Field(default_factory=DisclosureMetadata,
+                                           description="政府信息公开 metadata (索引号, 发布机构, 成文日期, 发文字号…)")
+    attachments: list[Attachment] = Field(default_factory=list, description="附件: files linked from the article")
+    images: list[Image] = Field(default_factory=list, description="Images of the main content")
+
+    @property
+    def display_title(self) -> str:
+        return self.title
+
+    def search_text(self) -> str:
+        return self.body_text
+
+
+class Leader(BaseModel):
+    """领导介绍: one leader of the organisation."""
+
+    name: str = Field(min_length=1, description="姓名")
+    post: str | None = Field(None, description="职务, e.g. 局长")
+    duties: str | None = Field(None, description="分工 / 工作职责")
+    photo_url: HttpUrl | None = Field(None, description="照片")
+
+
+class Organisation(_Item):
+    """机构概况: name, structure, functions, contact, and the leaders."""
+
+    item_type: Literal["organisation"] = Field("organisation", description="Always 'organisation'")
+    name: str = Field(min_length=1, description="机构名称")
+    functions: str | None = Field(None, description="机构职能 (主要职责), as text")
+    structure: list[str] = Field(default_factory=list, description="机构设置: internal units (内设机构), one per entry")
+    address: str | None = Field(None, description="办公地址")
+    phones: list[str] = Field(default_factory=list, description="联系电话 / 传真")
+    office_hours: str | None = Field(None, description="办公时间")
+    leaders: list[Leader] = Field(default_factory=list, description="领导介绍")
+
+    @property
+    def display_title(self) -> str:
+        return self.name
+
+    def search_text(self) -> str:
+        leaders = "\n".join(f"{x.name} {x.post or ''} {x.duties or ''}" for x in self.leaders)
+        return "\n\n".join(t for t in (self.functions, "\n".join(self.structure), self.address, leaders) if t)
+
+
+class Office(BaseModel):
+    """办理机构 / 办事机构: where the service is handled."""
+
+    name: str | None = Field(None, description="机构名称")
+    address: str | None = Field(None, description="办理地点")
+    phone: str | None = Field(None, description="联系电话")
+    hours: str | None = Field(None, description="办理时间")
+
+
+class Material(BaseModel):
+    """One entry of 申报材料 / 所需材料."""
+
+    name: str = Field(min_length=1, description="材料名称")
+    form: str | None = Field(None, description="材料形式: 原件 / 复印件 / 电子件 / 原件和复印件…")
+    copies: int | None = Field(None, ge=0, description="份数")
+    required: bool | None = Field(None, description="是否必需 (必要 / 非必要 / 容缺)")
+    note: str | None = Field(None, description="备注 / 要求")
+
+
+class TimeLimit(BaseModel):
+    """办理时限: 即办件 or 承诺件 with legal and promised limits in working days."""
+
+    kind: Literal["即办件", "承诺件"] | None = Field(None, description="办件类型")
+    legal_days: int | None = Field(None, ge=0, description="法定期限 (工作日)")
+    promised_days: int | None = Field(None, ge=0, description="承诺期限 (工作日); 0 for 即办件")
+    text: str | None = Field(None, description="办理时限 as printed")
+
+
+class Fee(BaseModel):
+    """收费: whether the service is charged, the standard and its legal basis."""
+
+    charged: bool | None = Field(None, description="是否收费")
+    standard: str | None = Field(None, description="收费标准")
+    basis: str | None = Field(None, description="收费依据")
+
+
+class ServiceGuide(_Item):
+    """办事指南: one service item of 网上服务, with every field the Zhejiang guides carry."""
+
+    item_type: Literal["service_guide"] = Field("service_guide", description="Always 'service_guide'")
+    name: str = Field(min_length=1, description="事项名称")
+    code: str | None = Field(None, description="事项编码")
+    scope: list[str] = Field(default_factory=list, description="受理范围 / 服务对象: 个人 / 法人")
+    office: Office | None = Field(None, description="办理机构 / 办事机构")
+    conditions: str | None = Field(None, description="受理条件 / 申请条件")
+    legal_basis: list[str] = Field(default_factory=list, description="办理依据 / 设定依据, one law per entry")
+    materials: list[Material] = Field(default_factory=list, description="申报材料 / 所需材料")
+    procedure: list[str] = Field(default_factory=list, description="办理程序 / 办理流程, one step per entry")
+    flowchart_url: HttpUrl | None = Field(None, description="流程图")
+    time_limit: TimeLimit = Field(default_factory=TimeLimit, description="办理时限 (法定期限, 承诺期限)")
+    fee: Fee = Field(default_factory=Fee, description="收费标准 and 收费依据")
+    forms: list[Attachment] = Field(default_factory=list, description="表格下载: blank forms and samples")
+    online_url: HttpUrl | None = Field(None, description="网上办理 / 网上预审 link")
+    status_query_url: HttpUrl | None = Field(None, description="办事查询 / 网上查询 link")
+    consult_phone: str | None = Field(None, description="咨询电话")
+    complaint_phone: str | None = Field(None, description="监督投诉电话")
+
+    @property
+    def display_title(self) -> str:
+        return self.name
+
+    def search_text(self) -> str:
+        parts = [self.conditions, "\n".join(m.name for m in self.materials), "\n".join(self.procedure),
+                 "\n".join(self.legal_basis), self.office.name if self.office else None]
+        return "\n\n".join(t for t in parts if t)
+
+
+class Letter(_Item):
+    """政民互动: a letter to a mailbox (信箱) with its reply, or a published Q&A (在线问答).
+    The asker's personal data is masked (names, phone numbers, ID and e-mail)."""
+
+    item_type: Literal["letter"] = Field("letter", description="Always 'letter'")
+    mailbox: str | None = Field(None, description="信箱: 咨询 / 投诉 / 举报 / 建议 / 领导信箱 / 在线问答")
+    number: str | None = Field(None, description="信件编号")
+    title: str = Field(min_length=1, description="标题 / 主题")
+    asker: str | None = Field(None, description="来信人, masked (e.g. 王*)")
+    asked_at: ShanghaiDatetime | None = Field(None, description="来信时间 / 提问时间")
+    question: str = Field("", description="来信内容 / 问题, personal data masked")
+    reply_unit: str | None = Field(None, description="回复单位 / 答复部门")
+    reply: str | None = Field(None, description="回复内容 / 答复, personal data masked")
+    replied_at: ShanghaiDatetime | None = Field(None, description="回复时间 / 答复时间")
+    status: str | None = Field(None, description="办理状态: 已办结 / 办理中 / 已受理…")
+
+    @field_validator("asker", "question", "reply", mode="after")
+    @classmethod
+    def _masked(cls, value: str | None, info) -> str | None:
+        from normalizers.privacy import mask_name, mask_personal_data
+
+        if value is None:
+            return None
+        return mask_name(value) if info.field_name == "asker" else mask_personal_data(value)
+
+    @property
+    def display_title(self) -> str:
+        return self.title
+
+    def search_text(self) -> str:
+        return "\n\n".join(t for t in (self.question, self.reply) if t)
+
+
+class ColumnNode(BaseModel):
+    """One column of a site's navigation tree."""
+
+    name: str = Field(min_length=1, description="栏目名称")
+    url: HttpUrl | None = Field(None, description="The column's list page on the subsite (None for a heading)")
+    path: list[str] = Field(description="Column path from the site root")
+    category: Category | None = Field(None, description="政务公开 / 政民互动 / 网上服务")
+    item_type: str | None = Field(None, description="What the column lists: article, service_guide, letter, organisation")
+    document_count: int | None = Field(None, ge=0, description="Items of this column in the store")
+    children: list[ColumnNode] = Field(default_factory=list, description="Sub-columns")
+
+
+class Navigation(_Item):
+    """网站导航: a site's column tree with URLs, for the portal's navigation map."""
+
+    item_type: Literal["navigation"] = Field("navigation", description="Always 'navigation'")
+    site_name: str = Field(min_length=1, description="The subsite's name")
+    base_url: HttpUrl = Field(description="The subsite's public home page")
+    columns: list[ColumnNode] = Field(default_factory=list, description="Top-level columns")
+
+    @property
+    def display_title(self) -> str:
+        return self.site_name
+
+    def search_text(self) -> str:
+        return ""
+
+
+ExchangeItem = Annotated[
+    Article | Organisation | ServiceGuide | Letter | Navigation, Field(discriminator="item_type")
+]
+ITEM_MODELS: dict[str, type[_Item]] = {
+    "article": Article, "organisation": Organisation, "service_guide": ServiceGuide,
+    "letter": Letter, "navigation": Navigation,
+}
+_ITEM_ADAPTER: TypeAdapter = TypeAdapter(ExchangeItem)
+
+
+def parse_item(data: dict | str | bytes) -> Article | Organisation | ServiceGuide | Letter | Navigation:
+    """Any exchange-standard item from a dict or JSON; items without ``item_type`` (version 0)
+    are articles."""
+    if isinstance(data, str | bytes):
+        import json
+
+        data = json.loads(data)
+    if isinstance(data, dict) and "item_type" not in data:
+        data = {**data, "item_type": "article"}
+    return _ITEM_ADAPTER.validate_python(data)
