@@ -169,6 +169,34 @@ def plugin_new(url: str, code: str | None, name: str | None, base_url: str | Non
                f"{result.path.stem}" + (f" --origin {result.path.stem}={url.rstrip('/')}" if base_url else ""))
 
 
+@main.group()
+def schema() -> None:
+    """The exchange standard's JSON Schema files and interface document (接口文档)."""
+
+
+@schema.command("write")
+def schema_write() -> None:
+    """Regenerate schema/*.schema.json and docs/exchange-standard.md from the models."""
+    from normalizers import schema as standard
+
+    changed = standard.write()
+    for path in changed:
+        click.echo(f"wrote {path}")
+    if not changed:
+        click.echo("schema files and interface document are up to date")
+
+
+@schema.command("check")
+def schema_check() -> None:
+    """Exit 1 when the committed schema files or interface document differ from the models."""
+    from normalizers import schema as standard
+
+    stale = standard.drift()
+    for path in stale:
+        click.secho(f"out of date: {path} (run `blgw schema write`)", fg="red", err=True)
+    sys.exit(1 if stale else 0)
+
+
 # --- crawling ---------------------------------------------------------------------------
 
 

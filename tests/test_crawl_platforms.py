@@ -147,3 +147,16 @@ def test_plugin_new_detects_the_platform_and_writes_a_valid_plugin(site, tmp_pat
 def test_plugin_is_short(site):
     lines = (REPO / "plugins" / "sites" / f"{site['code']}.toml").read_text(encoding="utf-8").splitlines()
     assert len([line for line in lines if line.strip() and not line.lstrip().startswith("#")]) <= 40
+
+
+def test_every_exported_item_validates_against_the_committed_schema(site, tmp_path):
+    import jsonschema
+
+    schema = json.loads((REPO / "schema" / "exchange-item.schema.json").read_text(encoding="utf-8"))
+    check = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    out = tmp_path / "items.jsonl"
+    blgw(site["env"], "export", site["code"], "-o", str(out))
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(site["truth"]["articles"])
+    for line in lines:
+        check.validate(json.loads(line))
