@@ -400,19 +400,34 @@ def _terminal(fragment: str) -> str:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
 def export(code: str, output: Path | None) -> None:
     """Export a site's stored items as JSON Lines in the exchange standard."""
-    from gateway.store.repository import iter_articles
+    from gateway.store.repository import iter_items
 
     out = output.open("w", encoding="utf-8") if output else sys.stdout
     n = 0
     try:
         with _store().session() as session:
-            for article in iter_articles(session, code):
-                out.write(article.model_dump_json() + "\n")
+            for item in iter_items(session, code):
+                out.write(item.model_dump_json() + "\n")
                 n += 1
     finally:
         if output:
             out.close()
     click.echo(f"exported {n} items of site {code}" + (f" to {output}" if output else ""), err=True)
+
+
+@main.command()
+@click.argument("codes", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines of navigation items (the exchange standard).")
+def navigation(codes: tuple[str, ...], as_json: bool) -> None:
+    """网站导航: each site's column tree with URLs and item counts (default: every site)."""
+    from gateway.navigation import build_navigation, column_counts, format_tree
+
+    registry = _registry()
+    sites = [registry.get(c) for c in codes] if codes else list(registry)
+    with _store().session() as session:
+        for site in sites:
+            nav = build_navigation(site, column_counts(session, site.code))
+            click.echo(nav.model_dump_json() if as_json else format_tree(nav))
 
 
 @main.group("index")

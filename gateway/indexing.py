@@ -15,7 +15,20 @@ from gateway.store.models import Document
 from gateway.store.repository import mark_indexed, pending_for_index, reset_indexed
 from gateway.store.session import Store
 from index.base import SearchIndex
-from normalizers.models import Article
+from normalizers.models import Article, parse_item
+
+
+def search_document(item) -> Article:
+    """What the index holds for an item: articles as they are; service guides, letters and
+    organisation pages as an article-shaped record of their title and searchable text, so the
+    portal's one search box finds them too."""
+    if isinstance(item, Article):
+        return item
+    return Article(
+        id=item.id, site_code=item.site_code, column_path=item.column_path, category=item.category,
+        title=item.display_title, published_at=getattr(item, "asked_at", None),
+        body_text=item.search_text(), body_html="", source_url=item.source_url, fetched_at=item.fetched_at,
+    )
 
 
 @dataclass
@@ -32,7 +45,7 @@ def sync_index(store: Store, index: SearchIndex, batch: int = 500) -> SyncResult
             documents = pending_for_index(session, limit=batch)
             if not documents:
                 break
-            index.upsert(Article.model_validate(d.item) for d in documents)
+            index.upsert(search_document(parse_item(d.item)) for d in documents)
             mark_indexed(session, [(d.id, d.content_hash) for d in documents])
             result.upserted += len(documents)
     with store.session() as session:

@@ -26,6 +26,7 @@ class CheckReport:
     items: list[tuple[str, Article]] = field(default_factory=list)
     problems: list[CrawlProblem] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
+    taxonomy: dict[str, str] = field(default_factory=dict)  # column → classification, with its reason
 
     def empty_columns(self) -> list[str]:
         found = {column for column, _ in self.items}
@@ -45,12 +46,15 @@ class CheckReport:
             "problems": [{"url": p.url, "kind": p.kind, "message": p.message, "field": p.field}
                          for p in self.problems],
             "empty_columns": self.empty_columns(),
+            "taxonomy": self.taxonomy,
         }
 
     def format(self) -> str:
         lines = []
         for column in self.columns:
             lines.append(f"column {column}")
+            if column in self.taxonomy:
+                lines.append(f"  taxonomy: {self.taxonomy[column]}")
             for c, number, url, entries, decision in self.decisions:
                 if c == column:
                     lines.append(f"  list page {number:<3} {entries:>3} new entries  {url}")
@@ -58,14 +62,18 @@ class CheckReport:
             items = [a for c, a in self.items if c == column]
             lines.append(f"  items checked: {len(items)}")
             for a in items:
-                date = a.published_at.strftime("%Y-%m-%d %H:%M") if a.published_at else "NO DATE"
-                lines.append(f"    [{date}] {a.title}")
+                when = getattr(a, "published_at", None) or getattr(a, "asked_at", None)
+                date = when.strftime("%Y-%m-%d %H:%M") if when else "NO DATE"
+                lines.append(f"    [{date}] {a.display_title}")
                 lines.append(f"      {a.source_url}")
-                meta = [f"{label} {value}" for label, value in (
-                    ("索引号", a.disclosure.index_number), ("发文字号", a.disclosure.document_number),
-                    ("发布机构", a.disclosure.publisher)) if value]
-                meta.append(f"body {len(a.body_text)} chars")
-                meta.append(f"{len(a.attachments)} attachment(s)")
+                if isinstance(a, Article):
+                    meta = [f"{label} {value}" for label, value in (
+                        ("索引号", a.disclosure.index_number), ("发文字号", a.disclosure.document_number),
+                        ("发布机构", a.disclosure.publisher)) if value]
+                    meta.append(f"{a.kind.value}, body {len(a.body_text)} chars")
+                    meta.append(f"{len(a.attachments)} attachment(s)")
+                else:
+                    meta = [a.item_type, f"text {len(a.search_text())} chars"]
                 lines.append("      " + " | ".join(meta))
                 for error in a.field_errors:
                     lines.append(f"      field error {error.field}: {error.message}")
@@ -109,8 +117,13 @@ def run_check(code: str, *, origins: dict[str, str] | None = None, columns: str 
     spider = crawler.spider
     chosen = [c.name for c in spider_cls.site.columns
               if not columns or c.name in {x.strip() for x in columns.split(",")}]
+    taxonomy = {}
+    for column in spider_cls.site.columns:
+        t = column.classification
+        taxonomy[column.name] = (f"{t.category.value} / {t.item_type}" + (f" / {t.kind.value}" if t.kind else "")
+                                 + f" ({t.reason})")
     return CheckReport(code, list(spider.decisions), list(getattr(spider, "check_items", [])),
-                       list(getattr(spider, "check_problems", [])), chosen)
+                       list(getattr(spider, "check_problems", [])), chosen, taxonomy)
 
 
 # --- plugin new ----------------------------------------------------------------------------

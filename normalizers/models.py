@@ -166,6 +166,20 @@ class _Item(BaseModel):
         raise NotImplementedError
 
 
+SUMMARY_LENGTH = 160
+
+
+def summarize(text: str, limit: int = SUMMARY_LENGTH) -> str:
+    """The first whole sentences of a text that fit in ``limit`` characters (the first
+    sentence cut with an ellipsis when even it is longer)."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[:limit]
+    end = max(cut.rfind(mark) for mark in "。！？；!?")
+    return cut[: end + 1] if end >= limit // 3 else cut[: limit - 1] + "…"
+
+
 class Article(_Item):
     """One article of a subsite (政务信息, 通知公告, 政策法规, 人事任免, 年度工作目标和执行情况 and
     other disclosure items)."""
@@ -183,6 +197,12 @@ class Article(_Item):
                                            description="政府信息公开 metadata (索引号, 发布机构, 成文日期, 发文字号…)")
     attachments: list[Attachment] = Field(default_factory=list, description="附件: files linked from the article")
     images: list[Image] = Field(default_factory=list, description="Images of the main content")
+
+    @model_validator(mode="after")
+    def _default_summary(self) -> Article:
+        if not self.summary and self.body_text:
+            self.summary = summarize(self.body_text)
+        return self
 
     @property
     def display_title(self) -> str:

@@ -25,7 +25,8 @@ from pydantic import (
     model_validator,
 )
 
-from normalizers.models import SITE_CODE_PATTERN, Category
+from normalizers.models import SITE_CODE_PATTERN, ArticleKind, Category
+from normalizers.taxonomy import Classification, classify
 from normalizers.page import ExtractionHints
 
 _CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
@@ -70,6 +71,7 @@ def check_selector_or_regex(value: str) -> str:
 Sel = Annotated[str, AfterValidator(check_selector)]
 SelOrRegex = Annotated[str, AfterValidator(check_selector_or_regex)]
 Render = Literal["html", "browser"]
+ItemType = Literal["article", "service_guide", "letter", "organisation"]
 
 
 class _Strict(BaseModel):
@@ -218,14 +220,28 @@ class Column(_Strict):
     name: str = Field(min_length=1)
     url: str = Field(min_length=1, description="List URL, absolute or relative to base_url")
     path: builtins.list[str] = Field(default_factory=list, description="Column path; default [category, name]")
-    category: Category = Category.GOVERNMENT_INFORMATION
+    category: Category | None = Field(None, description="政务公开 / 政民互动 / 网上服务; default: classified")
+    kind: ArticleKind | None = Field(None, description="Article kind (通知公告, 政策法规…); default: classified")
+    item_type: ItemType | None = Field(None, description="article, service_guide, letter or organisation; default: classified")
     list: ListRules | None = Field(None, description="Overrides the site's list rules")
     detail: DetailRules | None = Field(None, description="Overrides the site's detail rules")
     render: Render | None = Field(None, description="'browser' renders this column's pages in Chromium")
 
     @property
+    def classification(self) -> Classification:
+        """The column's place in the guidance's taxonomy: the plugin's values, else the rules of
+        :mod:`normalizers.taxonomy` over the column's name, path and URL."""
+        found = classify(self.name, self.path, self.url)
+        category = self.category or found.category
+        item_type = self.item_type or found.item_type
+        kind = self.kind or found.kind or (ArticleKind.OTHER if item_type == "article" else None)
+        overridden = [f for f in ("category", "kind", "item_type") if getattr(self, f) is not None]
+        reason = f"set in the plugin: {', '.join(overridden)}; " if overridden else ""
+        return Classification(category, item_type, kind if item_type == "article" else None, reason + found.reason)
+
+    @property
     def column_path(self) -> tuple[str, ...]:
-        return tuple(self.path) if self.path else (self.category.value, self.name)
+        return tuple(self.path) if self.path else (self.classification.category.value, self.name)
 
 
 class SiteInfo(_Strict):

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.store.models import CrawlError, CrawlRun, Document, Site, utcnow
-from normalizers.models import Article
+from normalizers.models import Article, parse_item
 from plugins.spec import SiteSpec
 
 
@@ -66,7 +66,7 @@ def finish_run(
 
 def upsert_article(
     session: Session,
-    article: Article,
+    article,  # any exchange-standard item (Article, ServiceGuide, Letter, Organisation)
     *,
     fetch_url: str,
     raw_body: bytes,
@@ -94,7 +94,7 @@ def upsert_article(
         outcome = Outcome.UNCHANGED
     if outcome is not Outcome.UNCHANGED:
         document.item = article.model_dump(mode="json")
-        document.title = article.title
+        document.title = article.display_title
         document.content_hash = new_hash
     document.url = str(article.source_url)
     document.fetch_url = fetch_url
@@ -119,15 +119,24 @@ def raw_page(document: Document) -> bytes:
     return zlib.decompress(document.raw_page)
 
 
-def iter_articles(
+def iter_items(
     session: Session, site_code: str | None = None, *, status: str = "active", batch: int = 500
-) -> Iterator[Article]:
-    """Stored articles (of one site, or all), in id order, read in batches."""
+) -> Iterator:
+    """Stored items of every kind (of one site, or all), in id order, read in batches."""
     stmt = select(Document.item).where(Document.status == status).order_by(Document.id)
     if site_code is not None:
         stmt = stmt.where(Document.site_code == site_code)
     for item in session.scalars(stmt.execution_options(yield_per=batch)):
-        yield Article.model_validate(item)
+        yield parse_item(item)
+
+
+def iter_articles(
+    session: Session, site_code: str | None = None, *, status: str = "active", batch: int = 500
+) -> Iterator[Article]:
+    """Stored articles (of one site, or all), in id order, read in batches."""
+    for item in iter_items(session, site_code, status=status, batch=batch):
+        if isinstance(item, Article):
+            yield item
 
 
 def pending_for_index(session: Session, limit: int = 500) -> list[Document]:

@@ -1,0 +1,91 @@
+"""网站导航: each site's column tree, for the portal's navigation map, as ``navigation`` items of
+the exchange standard. Built from the site plugins (names, paths, URLs, taxonomy) and the store
+(how many items each column holds)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urljoin
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gateway.store.models import Document
+from normalizers.models import SHANGHAI, Category, ColumnNode, Navigation, document_id
+from normalizers.urls import canonicalize_url
+from plugins.spec import SiteSpec
+
+
+def column_counts(session: Session, site_code: str) -> dict[tuple[str, ...], int]:
+    """Active items per column path of one site."""
+    counts: dict[tuple[str, ...], int] = {}
+    rows = session.execute(select(Document.item["column_path"], func.count()).where(
+        Document.site_code == site_code, Document.status == "active").group_by(Document.item["column_path"]))
+    for path, n in rows:
+        if isinstance(path, str):
+            import json
+
+            path = json.loads(path)
+        counts[tuple(path or ())] = n
+    return counts
+
+
+def build_navigation(site: SiteSpec, counts: dict[tuple[str, ...], int] | None = None) -> Navigation:
+    """The site's column tree: every column at its path, intermediate headings created as needed,
+    top level ordered 政务公开, 政民互动, 网上服务 then the rest."""
+    counts = counts or {}
+    base = site.site.base_url
+    roots: list[ColumnNode] = []
+
+    def child(nodes: list[ColumnNode], name: str, path: list[str]) -> ColumnNode:
+        for node in nodes:
+            if node.name == name:
+                return node
+        category = next((c for c in Category if c.value == path[0]), None)
+        node = ColumnNode(name=name, path=path, category=category)
+        nodes.append(node)
+        return node
+
+    for column in site.columns:
+        path = list(column.column_path)
+        nodes = roots
+        for depth in range(len(path) - 1):
+            nodes = child(nodes, path[depth], path[: depth + 1]).children
+        taxonomy = column.classification
+        leaf = child(nodes, path[-1], path)
+        leaf.url = canonicalize_url(urljoin(base, column.url))
+        leaf.category = taxonomy.category
+        leaf.item_type = taxonomy.item_type
+        leaf.document_count = counts.get(tuple(path), 0)
+    order = {c.value: i for i, c in enumerate(Category)}
+    roots.sort(key=lambda n: order.get(n.name, len(order)))
+    _sum_counts(roots)
+    return Navigation(
+        id=document_id(canonicalize_url(base) + "#navigation"), site_code=site.code, column_path=[],
+        category=Category.GOVERNMENT_INFORMATION, source_url=canonicalize_url(base), fetched_at=dt.datetime.now(SHANGHAI),
+        site_name=site.name, base_url=canonicalize_url(base), columns=roots,
+    )
+
+
+def _sum_counts(nodes: list[ColumnNode]) -> int:
+    total = 0
+    for node in nodes:
+        if node.children:
+            below = _sum_counts(node.children)
+            node.document_count = (node.document_count or 0) + below
+        total += node.document_count or 0
+    return total
+
+
+def format_tree(navigation: Navigation) -> str:
+    lines = [f"{navigation.site_name} ({navigation.site_code}) {navigation.base_url}"]
+
+    def walk(nodes: list[ColumnNode], depth: int) -> None:
+        for node in nodes:
+            count = f" [{node.document_count}]" if node.document_count is not None else ""
+            url = f"  {node.url}" if node.url else ""
+            lines.append(f"{'  ' * depth}- {node.name}{count}{url}")
+            walk(node.children, depth + 1)
+
+    walk(navigation.columns, 1)
+    return "\n".join(lines)
