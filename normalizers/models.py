@@ -316,7 +316,7 @@ class Letter(_Item):
     item_type: Literal["letter"] = Field("letter", description="Always 'letter'")
     mailbox: str | None = Field(None, description="信箱: 咨询 / 投诉 / 举报 / 建议 / 领导信箱 / 在线问答")
     number: str | None = Field(None, description="信件编号")
-    title: str = Field(min_length=1, description="标题 / 主题")
+    title: str = Field(min_length=1, description="标题 / 主题, personal data masked")
     asker: str | None = Field(None, description="来信人, masked (e.g. 王*)")
     asked_at: ShanghaiDatetime | None = Field(None, description="来信时间 / 提问时间")
     question: str = Field("", description="来信内容 / 问题, personal data masked")
@@ -325,14 +325,17 @@ class Letter(_Item):
     replied_at: ShanghaiDatetime | None = Field(None, description="回复时间 / 答复时间")
     status: str | None = Field(None, description="办理状态: 已办结 / 办理中 / 已受理…")
 
-    @field_validator("asker", "question", "reply", mode="after")
+    @field_validator("asker", "title", "question", "reply", mode="after")
     @classmethod
     def _masked(cls, value: str | None, info) -> str | None:
         from normalizers.privacy import mask_name, mask_personal_data
 
         if value is None:
             return None
-        return mask_name(value) if info.field_name == "asker" else mask_personal_data(value)
+        if info.field_name == "asker":
+            return mask_name(value)
+        # the asker's phone numbers are private; the replying office's numbers are public
+        return mask_personal_data(value, landlines=info.field_name != "reply")
 
     @property
     def display_title(self) -> str:

@@ -17,11 +17,13 @@ _EMAIL = re.compile(r"\b([A-Za-z0-9])[A-Za-z0-9._%+-]*(@[A-Za-z0-9.-]+\.[A-Za-z]
 _ANONYMOUS = {"匿名", "网友", "市民", "群众", "游客", "未署名"}
 
 
-def mask_personal_data(text: str) -> str:
-    """Mask phone numbers, ID-card numbers and e-mail addresses inside free text."""
+def mask_personal_data(text: str, landlines: bool = True) -> str:
+    """Mask mobile numbers, ID-card numbers and e-mail addresses inside free text, and landline
+    numbers unless ``landlines`` is False (a government reply's office numbers are public)."""
     text = _ID_CARD.sub(lambda m: m.group(1) + "*" * 8 + m.group(3)[-4:] if len(m.group(3)) == 4 else m.group(0), text)
     text = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
-    text = _LANDLINE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
+    if landlines:
+        text = _LANDLINE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
     return _EMAIL.sub(lambda m: m.group(1) + "***" + m.group(2), text)
 
 

@@ -31,7 +31,7 @@ import pytest
 
 from normalizers.encoding import decode_html
 from normalizers.models import SHANGHAI, Article
-from normalizers.page import PageContext, RawPage
+from normalizers.page import RawPage
 from normalizers.urls import canonicalize_url
 from plugins.manager import SiteRegistry, registry_from_settings
 from plugins.spec import ListEntry
@@ -45,18 +45,13 @@ def normalize_saved_page(registry: SiteRegistry, site_code: str, column_name: st
                          source: str | Path | bytes, url: str,
                          content_type: str | None = None) -> Article:
     """Normalize a saved detail page the way the crawl's pipeline does."""
-    from normalizers import normalize_article
+    from plugins.runtime import normalize_for_site
 
     site = registry.get(site_code)
     column = site.column(column_name)
     page = RawPage(url=url, body=_read(source), content_type=content_type,
                    fetched_at=dt.datetime(2024, 1, 1, tzinfo=SHANGHAI))
-    hints = registry.hook.extraction_hints(site=site, column=column, url=url) or site.detail_rules(column).hints()
-    context = PageContext(site_code=site.code, column_path=column.column_path, category=column.category,
-                          public_url=canonicalize_url(url))
-    article = normalize_article(page, context, hints)
-    replaced = registry.hook.process_article(site=site, article=article, page=page)
-    return Article.model_validate(replaced.model_dump()) if replaced is not None else article
+    return normalize_for_site(registry.hook, site, column, page, canonicalize_url(url)).item
 
 
 @dataclass

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
@@ -22,10 +21,10 @@ from gateway.store.repository import (
     upsert_site,
 )
 from gateway.store.session import Store, open_store
-from normalizers import normalize_article
 from normalizers.article import NormalizationError
 from normalizers.models import Article
-from normalizers.page import PageContext, RawPage
+from normalizers.page import RawPage
+from plugins.runtime import normalize_for_site
 from spiders.items import CrawlProblem, FetchedPage
 
 
@@ -43,29 +42,17 @@ class _Normalizing:
 
     def _normalize(self, item: FetchedPage) -> Article:
         site = self.spider.site
-        column = site.column(item.column)
         page = RawPage(url=item.fetch_url, body=item.body, content_type=item.content_type,
                        status=item.status, fetched_at=item.fetched_at)
-        context = PageContext(
-            site_code=site.code, column_path=column.column_path, category=column.category,
-            public_url=item.public_url, list_title=item.list_title, list_date=item.list_date,
-        )
-        hook = self.spider.registry.hook
-        hints = hook.extraction_hints(site=site, column=column, url=item.fetch_url)
-        if hints is None:
-            hints = site.detail_rules(column).hints()
         try:
-            article = normalize_article(page, context, hints)
+            result = normalize_for_site(self.spider.registry.hook, site, site.column(item.column), page,
+                                        item.public_url, item.list_title, item.list_date)
         except NormalizationError as exc:
             self._problem(item.public_url, "extraction", str(exc), getattr(exc, "field", None))
             raise DropItem(f"cannot normalize {item.public_url}: {exc}") from exc
-        try:
-            replaced = hook.process_article(site=site, article=article, page=page)
-            if replaced is not None:
-                article = Article.model_validate(replaced.model_dump())
-        except (ValidationError, Exception) as exc:  # a plugin bug must not lose the item
-            self._problem(item.public_url, "plugin", f"process_article failed: {exc!r}")
-        return article
+        for kind, message in result.problems:
+            self._problem(item.public_url, kind, message)
+        return result.item
 
 
 class CheckPipeline(_Normalizing):

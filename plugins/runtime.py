@@ -1,0 +1,45 @@
+"""One detail page through a site plugin: hints, taxonomy, the right normalizer, the hooks.
+
+The crawl's pipeline, ``blgw plugin check`` and the integrator's test helpers all call
+:func:`normalize_for_site`, so a saved page becomes exactly the item a crawl would store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from normalizers.models import Article
+from normalizers.page import PageContext, RawPage
+from plugins.spec import Column, SiteSpec
+
+
+@dataclass
+class Normalized:
+    item: object  # an exchange-standard item (Article, ServiceGuide, Letter, Organisation)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, message) for the run report
+
+
+def normalize_for_site(hook, site: SiteSpec, column: Column, page: RawPage, public_url: str,
+                       list_title: str | None = None, list_date: str | None = None) -> Normalized:
+    """Normalize one fetched detail page of ``column``. Raises
+    :class:`normalizers.article.NormalizationError` when the page cannot be read at all."""
+    from normalizers.items import normalize_item
+
+    taxonomy = column.classification
+    context = PageContext(site_code=site.code, column_path=column.column_path, category=taxonomy.category,
+                          public_url=public_url, list_title=list_title, list_date=list_date)
+    hints = hook.extraction_hints(site=site, column=column, url=page.url)
+    if hints is None:
+        hints = site.detail_rules(column).hints()
+    item = normalize_item(page, context, hints, item_type=taxonomy.item_type)
+    problems: list[tuple[str, str]] = []
+    if isinstance(item, Article):
+        if taxonomy.kind is not None and item.kind != taxonomy.kind:
+            item = Article.model_validate({**item.model_dump(), "kind": taxonomy.kind})
+        try:
+            replaced = hook.process_article(site=site, article=item, page=page)
+            if replaced is not None:
+                item = Article.model_validate(replaced.model_dump())
+        except Exception as exc:  # noqa: BLE001 - a plugin bug must not lose the item
+            problems.append(("plugin", f"process_article failed: {exc!r}"))
+    return Normalized(item, problems)
