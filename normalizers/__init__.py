@@ -1,10 +1,22 @@
 """Pure functions from raw subsite pages to the exchange standard (no I/O, no Scrapy).
 
-``normalize_article`` is the entry point; the modules beside it are its parts: ``encoding``
-(bytes → text), ``dates``, ``text``, ``disclosure`` (政府信息公开 metadata), ``extract`` (title,
-body, attachments), ``sanitize`` (body HTML) and ``urls``.
+``normalize(body, url, hints=None)`` is the one-call form: raw page bytes and URL in, an item
+of the exchange standard out, with the taxonomy classified from the column and the page.
+``normalize_item`` is the entry point for every kind of page (it detects the kind with
+``detect_item_type`` when not told): ``normalize_article`` for articles, and
+``normalize_service_guide`` (``guides``), ``normalize_letter`` (``letters``) and
+``normalize_organisation`` (``organisation``) for the label/value pages read by ``labelled``.
+The modules beside them are their parts: ``encoding`` (bytes → text), ``dates``, ``text``,
+``disclosure`` (政府信息公开 metadata), ``extract`` (title, body, attachments), ``sanitize`` (body
+HTML), ``privacy`` (masking letters) and ``urls``.
 """
 
+from normalizers.api import normalize
 from normalizers.article import NormalizationError, normalize_article
+from normalizers.guides import normalize_service_guide
+from normalizers.items import detect_item_type, normalize_item
+from normalizers.letters import normalize_letter
+from normalizers.organisation import normalize_organisation
 
-__all__ = ["NormalizationError", "normalize_article"]
+__all__ = ["NormalizationError", "detect_item_type", "normalize", "normalize_article", "normalize_item", "normalize_letter",
+           "normalize_organisation", "normalize_service_guide"]
