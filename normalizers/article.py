@@ -24,6 +24,7 @@ from normalizers.extract import (
     clean_body,
     extract_attachments,
     find_body,
+    TitleMatch,
     find_title,
     inline_text,
     meta_content,
@@ -40,7 +41,7 @@ from normalizers.models import (
 )
 from normalizers.page import ExtractionHints, PageContext, RawPage
 from normalizers.sanitize import sanitize_html
-from normalizers.text import clean_text, html_to_text, tag_name
+from normalizers.text import DROPPED_TAGS, clean_text, html_to_text, tag_name
 from normalizers.urls import origin, rebase
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -49,6 +50,11 @@ _DATE_LABEL = re.compile(r"(发布时间|发布日期|发表时间|发文日期|
 _STRONG_DATE_LABELS = ("发布时间", "发布日期", "发表时间")
 _LINE_MAX = 200
 _UNLABELLED_LOOKAHEAD = 15
+_INFO_LINE_MAX = 100
+_STARTS_WITH_DATE = re.compile(r"^[\[【（(［]?\s*(?:\d{4}\s*[-/.年]|\d{2}-\d{1,2}-\d{1,2})")
+_INFO_LABELS = re.compile(r"(?:来源|作者|编辑|点击|浏览|阅读|访问|录入|发布者|发布人)\s*[:：]|字[号体]")
+# Disclosure-table labels that state the title (kept in DisclosureMetadata.extra).
+_DISCLOSURE_TITLE_LABELS = ("标题", "文件标题", "信息名称", "名称")
 
 
 class NormalizationError(ValueError):
@@ -98,10 +104,12 @@ class _DateLine:
 
 
 def _find_date_line(root: etree._Element, title_el: etree._Element | None, body_el: etree._Element | None,
-                    disclosure_el: etree._Element | None) -> _DateLine:
+                    disclosure_el: etree._Element | None, title_text: str = "") -> _DateLine:
     """The 发布时间/发布日期/日期 line near the title (the first after it; else the nearest
     before it, with a 发布时间-like label only, as headers print today's date), or else an
-    unlabelled date just after the title; never inside the disclosure block or the body."""
+    unlabelled date between the title and the body (a line that is a date, or an info line
+    starting with one or carrying 来源/作者/点击 labels; also such a line inside the heading);
+    never inside the disclosure block or the body."""
     found = _DateLine()
     order = {el: i for i, el in enumerate(root.iter())}
     title_pos = order.get(title_el, -1) if title_el is not None else -1
@@ -128,22 +136,62 @@ def _find_date_line(root: etree._Element, title_el: etree._Element | None, body_
         if m.group(1) in _STRONG_DATE_LABELS and found.unparsed is None:
             found.unparsed = clean_text(text[m.end():m.end() + 40])
     if title_el is not None:
+        # An unlabelled date sits between the title and the body: never read one after the
+        # body starts (related-article lists print their dates there).
+        body_pos = order.get(body_el, -1) if body_el is not None and not body_has_title else -1
+        stop = body_pos if body_pos > title_pos else len(order)
+        title_bare = _bare(title_text)
         seen = 0
         for el in root.iter():
-            if order[el] <= title_pos or _contains(title_el, el) or tag_name(el) is None:
+            if order[el] <= title_pos or tag_name(el) is None:
                 continue
+            if order[el] >= stop:
+                break
             if _contains(disclosure_el, el) or (not body_has_title and _contains(body_el, el)):
                 continue
             text = clean_text(el.text_content())
             if not text:
                 continue
+            # the title's own lines are not a date line; an info line inside the heading is
+            if _contains(title_el, el) and (el is title_el or _bare(text) in title_bare):
+                continue
             seen += 1
             if seen > _UNLABELLED_LOOKAHEAD:
                 break
-            if len(text) <= 40 and (parsed := parse_datetime(text)) is not None:
+            parsed = parse_datetime(text) if len(text) <= 40 else None
+            if parsed is None and len(text) <= _INFO_LINE_MAX:
+                parsed = _info_line_date(text)
+            if parsed is not None:
                 found.parsed, found.element = parsed, _line_of(el, [title_el, body_el])
                 return found
     return found
+
+
+def _bare(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _info_line_date(text: str) -> ParsedDate | None:
+    """The date of an unlabelled info line: one that starts with the date
+    (``2021-01-18 | 来源：… | 点击：1863``, ``[2023-11-02] 来源：…``) or that carries 来源/作者/
+    点击-style labels around it (``来源：宁波日报 2018-12-20 08:35 编辑：…``)."""
+    if _STARTS_WITH_DATE.match(text) or _INFO_LABELS.search(text):
+        return find_datetime(text)
+    return None
+
+
+def _title_line(body_el: etree._Element, title: str, skip: list[etree._Element | None]) -> etree._Element | None:
+    """The body's first line when it only repeats the title (documents pasted with their
+    heading, e.g. the centred title atop a gov.cn #UCAP-CONTENT); ``skip``: elements already
+    left out of the body (disclosure block, title, date line)."""
+    for el in body_el.iter():
+        if el is body_el or tag_name(el) is None or tag_name(el) in DROPPED_TAGS:
+            continue
+        if any(_contains(k, el) for k in skip):
+            continue
+        if inline_text(el):
+            return el if _bare(clean_text(el.text_content())) == _bare(title) else None
+    return None
 
 
 def _select_safely(root: etree._Element, selector: str | None, name: str, errors: list[FieldError],
@@ -206,6 +254,17 @@ def _inner_html(el: etree._Element) -> str:
         lxml.html.tostring(child, encoding="unicode") for child in el)
 
 
+def _title_from_body(body_el: etree._Element | None, limit: int = 30) -> str | None:
+    """The first clause of the main text, at most ``limit`` characters, as a stand-in title."""
+    if body_el is None:
+        return None
+    text = " ".join(html_to_text(body_el).split())
+    if not text:
+        return None
+    clause = re.split(r"[。！？；：:!?;]", text, maxsplit=1)[0].strip() or text
+    return clause if len(clause) <= limit else clause[: limit - 1] + "…"
+
+
 def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHints | None = None) -> Article:
     """Turn one fetched detail page into an Article of the exchange standard.
 
@@ -237,9 +296,20 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
     attachments_hint = _select_safely(root, hints.attachments, "attachments", errors)
     remove = tuple(s for s in hints.remove if _select_safely(root, s, "body_text", errors))
 
-    title = find_title(root, title_hint, context.list_title, exclude=context.column_path)
+    disclosure_el = find_disclosure_block(root, disclosure_hint, hints.disclosure_labels)
+    disclosure, disclosure_errors = parse_disclosure_block(disclosure_el, hints.disclosure_labels)
+
+    stated = [disclosure.extra[label] for label in _DISCLOSURE_TITLE_LABELS if disclosure.extra.get(label)]
+    title = find_title(root, title_hint, context.list_title, exclude=context.column_path, references=stated,
+                       body=lambda: find_body(root, body_hint))
     if title is None:
-        raise NormalizationError("no title on the page or in the list", field="title", url=public_url)
+        # keep the item: its first words stand in for the title, and the report says so
+        stand_in = _title_from_body(find_body(root, body_hint))
+        if stand_in is None:
+            raise NormalizationError("no title and no main text on the page", field="title", url=public_url)
+        errors.append(FieldError(field="title", message="no title on the page or in the list; "
+                                 "the first words of the body stand in", raw=stand_in))
+        title = TitleMatch(stand_in, None, "body")
     # A title or body selector that stops matching means the site changed: worth a report.
     if title_hint and title.source != "hint":
         errors.append(FieldError(field="title", message="title selector matched nothing; heuristics used",
@@ -248,12 +318,10 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
         errors.append(FieldError(field="body_text", message="body selector matched nothing; heuristics used",
                                  raw=body_hint))
 
-    disclosure_el = find_disclosure_block(root, disclosure_hint, hints.disclosure_labels)
-    disclosure, disclosure_errors = parse_disclosure_block(disclosure_el, hints.disclosure_labels)
     errors.extend(disclosure_errors)
 
-    body_el = find_body(root, body_hint)
-    date_line = _find_date_line(root, title.element, body_el, disclosure_el)
+    body_el = find_body(root, body_hint, after=title.element)
+    date_line = _find_date_line(root, title.element, body_el, disclosure_el, title.text)
     published_at = _published_at(root, date_hint, context, disclosure, date_line, errors)
 
     attachment_scope = root
@@ -277,6 +345,7 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
         errors.append(FieldError(field="body_text", message="no main content found"))
     else:
         exclude = [disclosure_el, title.element, date_line.element]
+        exclude.append(_title_line(body_el, title.text, exclude))
         if attachments_hint:
             exclude += [el for el in select(root, attachments_hint) if isinstance(el, etree._Element)]
         exclude += attachment_blocks(body_el, page.url)

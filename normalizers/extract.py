@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import PurePosixPath
@@ -20,6 +20,7 @@ from lxml import etree
 from parsel.csstranslator import css2xpath
 from pydantic import ValidationError
 
+from normalizers.dates import parse_datetime
 from normalizers.models import Attachment
 from normalizers.text import BLOCK_TAGS, DROPPED_TAGS, clean_text, paragraphs, tag_name
 
@@ -60,6 +61,10 @@ def _class_id(el: etree._Element) -> str:
 
 def _within(el: etree._Element, pattern: re.Pattern[str]) -> bool:
     return any(pattern.search(_class_id(a)) for a in [el, *el.iterancestors()] if tag_name(a))
+
+
+def _contains(ancestor: etree._Element, el: etree._Element) -> bool:
+    return ancestor is el or ancestor in el.iterancestors()
 
 
 def _index_path(ancestor: etree._Element, el: etree._Element) -> list[int] | None:
@@ -136,6 +141,53 @@ def prefer_complete(found: str, list_title: str | None) -> str:
     return found
 
 
+# A line of a heading that is the info line, not the title (PHPCMS v9 prints
+# "2015-09-21 15:40:12 来源：… 点击：" in a <span> inside the <h1>).
+_INFO_LABEL = re.compile(r"(?:来源|作者|编辑|点击|浏览|阅读|发布|时间|日期)\s*[:：]")
+_CJK_END = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]$")
+_CJK_START = re.compile(r"^[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def _join_lines(lines: Iterable[str]) -> str:
+    """Lines of one heading as one line: a title broken by <br> between two CJK characters is
+    joined without a space."""
+    out = ""
+    for line in lines:
+        if out and not (_CJK_END.search(out) and _CJK_START.search(line)):
+            out += " "
+        out += line
+    return clean_text(out)
+
+
+def heading_text(el: etree._Element) -> str:
+    """The text of a title candidate, without the lines that are an info line (only a date, or
+    a 来源/作者/点击… label) when the element has other lines."""
+    lines = paragraphs(el)
+    if len(lines) > 1:
+        kept = [line for line in lines if not (_INFO_LABEL.search(line) or parse_datetime(line))]
+        lines = kept or lines
+    return _join_lines(lines)
+
+
+def _document_order(root: etree._Element) -> dict[etree._Element, int]:
+    return {el: i for i, el in enumerate(root.iter())}
+
+
+def _heading_nearest(root: etree._Element, content: etree._Element,
+                     headings: list[tuple[etree._Element, str]]) -> tuple[etree._Element, str] | None:
+    """Of ``headings``, the first inside ``content`` above its first sentence of text, else the
+    last one before ``content``."""
+    order = _document_order(root)
+    start = order.get(content, -1)
+    text_start = next((order[el] for el in content.iter() if tag_name(el) and len(inline_text(el)) >= 20),
+                      len(order))
+    top = [h for h in headings if start < order[h[0]] < text_start and _contains(content, h[0])]
+    if top:
+        return top[0]
+    before = [h for h in headings if order[h[0]] < start and not _contains(h[0], content)]
+    return before[-1] if before else None
+
+
 def _title_candidates(root: etree._Element) -> Iterable[tuple[etree._Element, str]]:
     for el in root.iter():
         tag = tag_name(el)
@@ -146,8 +198,15 @@ def _title_candidates(root: etree._Element) -> Iterable[tuple[etree._Element, st
 
 
 def find_title(root: etree._Element, hint: str | None = None, list_title: str | None = None,
-               exclude: Iterable[str] = ()) -> TitleMatch | None:
-    """The article title and where it was found; see ``extract_title``."""
+               exclude: Iterable[str] = (), *, references: Iterable[str] = (),
+               body: Callable[[], etree._Element | None] | None = None) -> TitleMatch | None:
+    """The article title and where it was found; see ``extract_title``.
+
+    ``references`` are further statements of the title on the page (the disclosure table's
+    标题): a heading that repeats one wins, else the first of them is the title (source
+    ``"meta"``). ``body`` returns the main content: when no heading matches any reference, the
+    heading closest before it is the title (box headings of sidebars come earlier).
+    """
     if hint:
         text, el = select_text(root, hint)
         if text:
@@ -157,7 +216,7 @@ def find_title(root: etree._Element, hint: str | None = None, list_title: str | 
     site_names |= {n for n in (meta_content(root, "SiteName"), meta_content(root, "ColumnName")) if n}
     candidates = []
     for el, kind in _title_candidates(root):
-        text = clean_text(" ".join(paragraphs(el)))
+        text = heading_text(el)
         if 2 <= len(text) <= 300 and text not in site_names:
             candidates.append((el, kind, text, _within(el, _CHROME)))
 
@@ -173,7 +232,8 @@ def find_title(root: etree._Element, hint: str | None = None, list_title: str | 
 
         main_part = max(title_parts, key=lambda p: (round(repeated(p), 2), -title_parts.index(p)))
         site_names |= {p for p in title_parts if p != main_part}
-    refs = [r for r in (meta_title, main_part, list_title) if r and r not in site_names]
+    stated = [clean_text(r) for r in references if r and clean_text(r)]
+    refs = [r for r in (meta_title, main_part, list_title, *stated) if r and r not in site_names]
 
     best: tuple[float, etree._Element, str] | None = None
     first_heading: tuple[etree._Element, str] | None = None
@@ -199,6 +259,15 @@ def find_title(root: etree._Element, hint: str | None = None, list_title: str | 
         return TitleMatch(prefer_complete(best[2], list_title), best[1], "heading")
     if meta_title and meta_title not in site_names:
         return TitleMatch(prefer_complete(meta_title, list_title), None, "meta")
+    if stated and stated[0] not in site_names:
+        return TitleMatch(prefer_complete(stated[0], list_title), None, "meta")
+    if body is not None and (content := body()) is not None:
+        # No heading repeats the metadata: the title is the heading at the top of the main
+        # content, else the one nearest before it (sidebar box headings come earlier).
+        nearest = _heading_nearest(root, content, [(el, text) for el, _, text, chrome in candidates
+                                                    if not chrome and len(text) >= 4 and text not in site_names
+                                                    and not _INFO_LABEL.search(text)])
+        first_heading = nearest or first_heading
     if first_heading is not None:
         return TitleMatch(prefer_complete(first_heading[1], list_title), first_heading[0], "heading")
     if main_part and len(title_parts) > 1 and len(main_part) >= 4:
@@ -236,6 +305,8 @@ _CONTAINER_TAGS = frozenset({"div", "td", "section", "article", "main", "body", 
                              "font", "dd"})
 _PARAGRAPH_TAGS = frozenset({"p", "pre", "li", "h4", "h5", "h6", "dt"})
 _PUNCT = re.compile(r"[，。；！？、,;]")
+_SENTENCE_END = re.compile(r"[。！？]")
+_CLOSER_SHARE = 0.3
 
 _TOOL_PHRASES = re.compile(
     r"打印本页|打印此页|打印文章|打印本文|打印|关闭窗口|关闭本页|关闭|返回顶部|返回列表|返回|加入收藏|收藏本页|收藏|"
@@ -244,8 +315,12 @@ _TOOL_PHRASES = re.compile(
 _FONT_SIZE = re.compile(r"字[号体]")
 _PUNCT_OR_SPACE = re.compile(r"[\s\W\d_]+")
 _PREV_NEXT = re.compile(r"^[【\[（(]?\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇|上一页|下一页)")
+# A pager of a paged article: 共 2 页 1 2 下一页 尾页 / 第1页 第2页 / [1] [2] 下一页
+_PAGER = re.compile(r"^(?:共\s*\d+\s*页|第\s*\d+\s*页|首页|上一页|下一页|尾页|末页|\d+|[\s\[\]【】|:：,，.·…<>«»])+$")
 _RELATED = re.compile(r"^[【\[（(]?\s*(?:相关链接|相关文章|相关阅读|相关信息|相关新闻|相关稿件|友情链接|推荐阅读)")
 _SHARE = re.compile(r"share|bdshare|jiathis|bshare|fenxiang")
+# Related-article boxes by class/id (WordPress jp-relatedposts, gov.cn relevantList, 相关链接 xglj…)
+_RELATED_BOX = re.compile(r"related|relevant|(?:^|[\s_-])xg(?:lj|wz|wj|xx|yd)(?:$|[\s_-])")
 _FOOTER_STRONG = re.compile(r"网站标识码|ICP备|ICP证|公网安备|版权所有|Copyright|©", re.IGNORECASE)
 _FOOTER_WEAK = re.compile(r"主办单位|承办单位|技术支持|联系我们|网站地图|建议使用|分辨率|主办：|承办：")
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
@@ -281,7 +356,8 @@ def _containers_up(el: etree._Element) -> Iterable[etree._Element]:
             yield anc
 
 
-def _density_body(root: etree._Element) -> etree._Element | None:
+def _density_body(root: etree._Element, title: etree._Element | None = None,
+                  order: dict[etree._Element, int] | None = None) -> etree._Element | None:
     scores: dict[etree._Element, float] = {}
 
     def credit(el: etree._Element, score: float) -> None:
@@ -304,31 +380,66 @@ def _density_body(root: etree._Element) -> etree._Element | None:
         score = _paragraph_score(text)
         for i, target in enumerate(targets):
             credit(target, score if i == 0 else score / 2)
-    best, best_score = None, 0.0
+    final: dict[etree._Element, float] = {}
     for el, score in scores.items():
         names = _class_id(el)
         weight = (1.25 if _POSITIVE.search(names) else 1.0) * (0.5 if _NEGATIVE.search(names) else 1.0)
-        final = score * (1 - _link_density(el)) * weight
-        if final > best_score:
-            best, best_score = el, final
-    return best
+        if (value := score * (1 - _link_density(el)) * weight) > 0:
+            final[el] = value
+    if not final:
+        return None
+    best = max(final, key=final.__getitem__)
+    if title is None:
+        return best
+    order = order or _document_order(root)
+    follows = _follows(order, title)
+    after = [el for el in final if follows(el)]
+    if not after:
+        return best
+    best = max(after, key=final.__getitem__)
+    # Reading order: prose that starts between the title and the best block, and is not a
+    # part of it, is the article when it scores near it - a short notice followed by a longer
+    # sidebar text (街道简介) printed after the main column.
+    closer = [el for el in after if order[el] < order[best] and not _contains(el, best)
+              and not _contains(best, el) and final[el] >= _CLOSER_SHARE * final[best]
+              and _SENTENCE_END.search(el.text_content())]
+    return max(closer, key=final.__getitem__) if closer else best
 
 
 def _has_content(el: etree._Element) -> bool:
     return bool(clean_text(el.text_content())) or any(True for _ in el.iter("img", "table", "a"))
 
 
-def find_body(root: etree._Element, hint: str | None = None) -> etree._Element | None:
-    """The main-content element of the page itself (not a copy); see ``extract_body``."""
+def _follows(order: dict[etree._Element, int], title: etree._Element) -> Callable[[etree._Element], bool]:
+    """Whether an element holds the title or starts after it (outside it) in document order."""
+    title_pos = order.get(title, -1)
+    return lambda el: _contains(el, title) or (order.get(el, -1) > title_pos and not _contains(title, el))
+
+
+def find_body(root: etree._Element, hint: str | None = None, *,
+              after: etree._Element | None = None) -> etree._Element | None:
+    """The main-content element of the page itself (not a copy); see ``extract_body``.
+
+    ``after`` is the title element, when known: content comes after the title, so a known
+    container or a dense block that lies wholly before it (a sidebar of prose printed first)
+    is only taken when nothing after the title qualifies.
+    """
     if hint:
         found = [el for el in select(root, hint) if isinstance(el, etree._Element)]
         if found:
             return found[0]
+    order = _document_order(root) if after is not None else {}
+    follows = _follows(order, after) if after is not None else (lambda el: True)
+    first = None
     for selector in STRONG_CONTAINERS:
         for el in select(root, selector):
             if isinstance(el, etree._Element) and _has_content(el):
-                return el
-    return _density_body(root)
+                if follows(el):
+                    return el
+                first = first if first is not None else el
+    if first is not None:
+        return first
+    return _density_body(root, after, order)
 
 
 def _is_toolbar(text: str) -> bool:
@@ -361,7 +472,11 @@ def _boilerplate(el: etree._Element) -> bool:
         return True
     if len(text) < 200 and _PREV_NEXT.match(text):
         return True
+    if len(text) < 200 and "页" in text and _PAGER.match(text):
+        return True
     if _RELATED.match(text) and (len(text) <= 8 or _link_density(el) >= 0.5):
+        return True
+    if _RELATED_BOX.search(_class_id(el)) and len(text) < 400 and _link_density(el) >= 0.3:
         return True
     return False
 

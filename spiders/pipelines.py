@@ -130,7 +130,8 @@ class StorePipeline(_Normalizing):
                 content_type=item.content_type, http_status=item.status, run_id=self.run_id,
             )
             for error in article.field_errors:
-                record_error(session, self.run_id, item.public_url, "field", error.message, error.field)
+                message = f"{error.message}: {error.raw!r}" if error.raw else error.message
+                record_error(session, self.run_id, item.public_url, "field", message, error.field)
         self.crawler.stats.inc_value(f"blgw/items_{outcome.value}")
         return article.model_dump(mode="json")
 
