@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from urllib.parse import urljoin
 from dataclasses import dataclass
 
 import lxml.html
@@ -36,6 +37,7 @@ from normalizers.models import (
     Article,
     Attachment,
     DisclosureMetadata,
+    Image,
     FieldError,
     document_id,
 )
@@ -212,31 +214,33 @@ def _at_midnight(date: dt.date) -> dt.datetime:
 
 
 def _published_at(root: etree._Element, selector: str | None, context: PageContext,
-                  disclosure: DisclosureMetadata, date_line: _DateLine, errors: list[FieldError]) -> dt.datetime | None:
+                  disclosure: DisclosureMetadata, date_line: _DateLine, errors: list[FieldError]
+                  ) -> tuple[dt.datetime | None, str | None]:
+    """(publication time, precision printed: day / minute / second)."""
     if selector:
         text, _ = select_text(root, selector)
         if text:
             parsed = find_datetime(text)
             if parsed is not None:
-                return parsed.value
+                return parsed.value, parsed.precision
             errors.append(FieldError(field="published_at", message="unparseable date in the published_at selector",
                                      raw=text))
     if date_line.parsed is not None:
-        return date_line.parsed.value
+        return date_line.parsed.value, date_line.parsed.precision
     if pub_meta := meta_content(root, "PubDate") or meta_content(root, "publishdate"):
         parsed = parse_datetime(pub_meta) or find_datetime(pub_meta)
         if parsed is not None:
-            return parsed.value
+            return parsed.value, parsed.precision
     if disclosure.published_date is not None:
-        return _at_midnight(disclosure.published_date)
+        return _at_midnight(disclosure.published_date), "day"
     if context.list_date:
         parsed = parse_datetime(context.list_date) or find_datetime(context.list_date)
         if parsed is not None:
-            return parsed.value
+            return parsed.value, parsed.precision
     raw = date_line.unparsed or pub_meta or context.list_date
     if raw:
         errors.append(FieldError(field="published_at", message="unparseable publication date", raw=raw))
-    return None
+    return None, None
 
 
 def _lowest_common_ancestor(a: etree._Element | None, b: etree._Element | None) -> etree._Element | None:
@@ -252,6 +256,28 @@ def _lowest_common_ancestor(a: etree._Element | None, b: etree._Element | None) 
 def _inner_html(el: etree._Element) -> str:
     return (html.escape(el.text, quote=False) if el.text else "") + "".join(
         lxml.html.tostring(child, encoding="unicode") for child in el)
+
+
+def _images(body: etree._Element, page_url: str, to_public, errors: list[FieldError]) -> list[Image]:
+    """The content images of the body (not spacers, icons or tracking pixels), public URLs."""
+    found: list[Image] = []
+    seen: set[str] = set()
+    for img in body.iter("img"):
+        src = (img.get("src") or img.get("data-src") or img.get("oldsrc") or "").strip()
+        if not src or src.startswith("data:") or re.search(r"(spacer|blank|dot|icon|pixel|arrow)\.(gif|png)$", src, re.I):
+            continue
+        width, height = img.get("width", ""), img.get("height", "")
+        if (width.isdigit() and int(width) < 32) or (height.isdigit() and int(height) < 32):
+            continue
+        url = to_public(urljoin(page_url, src))
+        if url in seen:
+            continue
+        seen.add(url)
+        try:
+            found.append(Image(url=url, alt=(img.get("alt") or img.get("title") or "").strip() or None))
+        except ValueError:
+            errors.append(FieldError(field="images", message="invalid image URL", raw=url))
+    return found
 
 
 def _title_from_body(body_el: etree._Element | None, limit: int = 30) -> str | None:
@@ -322,7 +348,7 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
 
     body_el = find_body(root, body_hint, after=title.element)
     date_line = _find_date_line(root, title.element, body_el, disclosure_el, title.text)
-    published_at = _published_at(root, date_hint, context, disclosure, date_line, errors)
+    published_at, published_precision = _published_at(root, date_hint, context, disclosure, date_line, errors)
 
     attachment_scope = root
     if attachments_hint is None:
@@ -340,6 +366,7 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
         except ValueError:
             errors.append(FieldError(field="attachments", message="invalid attachment URL", raw=url))
 
+    images: list[Image] = []
     if body_el is None:
         body_text = body_html = ""
         errors.append(FieldError(field="body_text", message="no main content found"))
@@ -352,6 +379,7 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
         cleaned = clean_body(body_el, remove=remove, exclude=[el for el in exclude if el is not None])
         body_text = html_to_text(cleaned)
         body_html = sanitize_html(_inner_html(cleaned), page.url, url_map=to_public if moved else None)
+        images = _images(cleaned, page.url, to_public, errors)
 
     return Article(
         id=document_id(public_url),
@@ -360,6 +388,8 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
         category=context.category,
         title=title.text,
         published_at=published_at,
+        published_precision=published_precision,
+        images=images,
         body_text=body_text,
         body_html=body_html,
         disclosure=disclosure,

@@ -103,6 +103,7 @@ def test_crawl_yields_exactly_the_ground_truth(site):
             "index_number": a.disclosure.index_number,
             "document_number": a.disclosure.document_number,
             "attachments": sorted((x.name, canonicalize_url(str(x.url))) for x in a.attachments),
+            "published_precision": a.published_precision,
         }
         expected = {
             "title": t["title"],
@@ -110,6 +111,7 @@ def test_crawl_yields_exactly_the_ground_truth(site):
             "index_number": t.get("index_number"),
             "document_number": t.get("document_number"),
             "attachments": sorted((x["name"], canonicalize_url(public + x["path"])) for x in t["attachments"]),
+            "published_precision": t.get("published_at_precision"),
         }
         for key in expected:
             if got[key] != expected[key]:

@@ -37,3 +37,19 @@ def test_mirror_url_and_hints():
                      public_url="http://rsj.bl.gov.cn/show.php?id=102", column="通知公告")
     assert str(item.source_url) == "http://rsj.bl.gov.cn/show.php?id=102"
     assert all(str(a.url).startswith("http://rsj.bl.gov.cn/") for a in item.attachments)
+
+
+def test_images_and_date_precision():
+    page = """<html><head><meta charset="utf-8"><title>图片新闻</title></head><body>
+    <h1>区领导调研春晓街道安全生产工作</h1><div class="info">发布时间：2024年5月6日 15:20</div>
+    <div id="zoom"><p><img src="/images/spacer.gif" width="1" height="1"></p>
+    <p><img src="/uploadfile/2024/0506/photo1.jpg" alt="调研现场"></p>
+    <p>5月6日，区领导一行来到春晓街道，实地调研安全生产工作，详细了解企业安全管理情况。</p>
+    <p><img src="http://127.0.0.1:8080/uploadfile/2024/0506/photo2.jpg"></p></div></body></html>"""
+    item = normalize(page.encode("utf-8"), "http://127.0.0.1:8080/show.php?id=9",
+                     public_url="http://ajj.bl.gov.cn/show.php?id=9", column="工作动态")
+    assert [(str(i.url), i.alt) for i in item.images] == [
+        ("http://ajj.bl.gov.cn/uploadfile/2024/0506/photo1.jpg", "调研现场"),
+        ("http://ajj.bl.gov.cn/uploadfile/2024/0506/photo2.jpg", None)]
+    assert item.published_precision == "minute" and item.published_at.hour == 15
+    assert item.kind == ArticleKind.NEWS
