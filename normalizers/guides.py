@@ -25,7 +25,6 @@ label raises ``NormalizationError``.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from normalizers.article import NormalizationError
@@ -39,6 +38,7 @@ from normalizers.labelled import (
     attachment_from_link,
     header_index,
     heading_title,
+    item_header,
     normalize_label,
     parse_cn_int,
     read_page,
@@ -47,7 +47,6 @@ from normalizers.labelled import (
     url_of,
 )
 from normalizers.models import (
-    SHANGHAI,
     Attachment,
     Fee,
     FieldError,
@@ -55,7 +54,6 @@ from normalizers.models import (
     Office,
     ServiceGuide,
     TimeLimit,
-    document_id,
 )
 from normalizers.page import ExtractionHints, PageContext, RawPage
 from normalizers.text import clean_text, fullwidth_to_ascii
@@ -444,12 +442,7 @@ def normalize_service_guide(page: RawPage, context: PageContext, hints: Extracti
         links[field_name] = url_of(item, entry, field_name)
 
     return ServiceGuide(
-        id=document_id(context.public_url),
-        site_code=context.site_code,
-        column_path=list(context.column_path),
-        category=context.category,
-        source_url=context.public_url,
-        fetched_at=page.fetched_at or dt.datetime.now(SHANGHAI),
+        **item_header(page, context),
         name=name,
         code=reading.text("code", " "),
         scope=_scope(reading.first("scope")),

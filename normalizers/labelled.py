@@ -788,3 +788,17 @@ def heading_title(item: ItemPage, scope: etree._Element, labels: Labels,
         if (text := usable(el)) is not None:
             return text
     return None
+
+
+def item_header(page, context) -> dict:
+    """The fields every exchange-standard item takes from its page and context."""
+    import datetime as _dt
+
+    from normalizers.models import SHANGHAI as _SHANGHAI
+    from normalizers.models import document_id as _document_id
+
+    return {
+        "id": _document_id(context.public_url), "site_code": context.site_code,
+        "column_path": list(context.column_path), "category": context.category,
+        "source_url": context.public_url, "fetched_at": page.fetched_at or _dt.datetime.now(_SHANGHAI),
+    }

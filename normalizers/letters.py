@@ -30,10 +30,11 @@ from normalizers.labelled import (
     ItemPage,
     Labels,
     heading_title,
+    item_header,
     normalize_label,
     read_page,
 )
-from normalizers.models import SHANGHAI, FieldError, Letter, document_id
+from normalizers.models import FieldError, Letter
 from normalizers.page import ExtractionHints, PageContext, RawPage
 from normalizers.privacy import mask_name, mask_personal_data
 from normalizers.text import clean_text
@@ -207,12 +208,7 @@ def normalize_letter(page: RawPage, context: PageContext, hints: ExtractionHints
                 break
 
     return Letter(
-        id=document_id(context.public_url),
-        site_code=context.site_code,
-        column_path=list(context.column_path),
-        category=context.category,
-        source_url=context.public_url,
-        fetched_at=page.fetched_at or dt.datetime.now(SHANGHAI),
+        **item_header(page, context),
         mailbox=mailbox,
         number=_first_text(fields.get("number", []), " "),
         title=mask_personal_data(masked(title) or title),

@@ -19,7 +19,6 @@ A page without any of these raises ``NormalizationError``.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from lxml import etree
@@ -36,6 +35,7 @@ from normalizers.labelled import (
     header_index,
     heading_title,
     is_chrome,
+    item_header,
     phone_numbers,
     read_entries,
     read_page,
@@ -43,7 +43,7 @@ from normalizers.labelled import (
     strip_numbering,
     units_of,
 )
-from normalizers.models import SHANGHAI, Leader, Organisation, document_id
+from normalizers.models import Leader, Organisation
 from normalizers.page import ExtractionHints, PageContext, RawPage
 from normalizers.text import clean_text
 
@@ -260,12 +260,7 @@ def normalize_organisation(page: RawPage, context: PageContext, hints: Extractio
                 phones.append(number)
 
     return Organisation(
-        id=document_id(context.public_url),
-        site_code=context.site_code,
-        column_path=list(context.column_path),
-        category=context.category,
-        source_url=context.public_url,
-        fetched_at=page.fetched_at or dt.datetime.now(SHANGHAI),
+        **item_header(page, context),
         name=name,
         functions=reading.text("functions") or reading.text("overview"),
         structure=_structure(reading.first("structure")),
