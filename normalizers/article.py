@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from urllib.parse import urljoin
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
@@ -21,11 +21,11 @@ from normalizers.dates import ParsedDate, find_datetime, parse_datetime
 from normalizers.disclosure import find_disclosure_block, parse_disclosure_block
 from normalizers.encoding import decode_html
 from normalizers.extract import (
+    TitleMatch,
     attachment_blocks,
     clean_body,
     extract_attachments,
     find_body,
-    TitleMatch,
     find_title,
     inline_text,
     meta_content,
@@ -37,8 +37,8 @@ from normalizers.models import (
     Article,
     Attachment,
     DisclosureMetadata,
-    Image,
     FieldError,
+    Image,
     document_id,
 )
 from normalizers.page import ExtractionHints, PageContext, RawPage
