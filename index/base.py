@@ -2,10 +2,17 @@
 Elasticsearch later) implements, and passes ``tests/test_index_conformance.py`` against.
 
 Documents are :class:`~normalizers.models.Article` items of the exchange standard, keyed by
-their ``id``. Only ``title`` and ``body_text`` are searched; ``site_code``, ``column_path`` and
-``published_at`` are filters. Text analysis is :mod:`index.tokenize` (CJK bigrams, like the
+their ``id``. Only ``title`` and ``body_text`` are searched; ``site_code``, ``column_path``,
+``category`` and ``published_at`` are filters and facets (:class:`SearchResult`). Text analysis is :mod:`index.tokenize` (CJK bigrams, like the
 Elasticsearch ``cjk`` analyzer, plus one-character matching); query parsing is
 :func:`index.tokenize.parse_query` and its docstring is part of this contract.
+
+Operations: :meth:`SearchIndex.upsert` / :meth:`~SearchIndex.delete` / :meth:`~SearchIndex.get` /
+:meth:`~SearchIndex.count`; :meth:`~SearchIndex.search` (hits, ``total`` and the four facets
+``site`` / ``category`` / ``column`` / ``year``); :meth:`~SearchIndex.suggest` (title-prefix
+completion for the search box); :meth:`~SearchIndex.rebuild` (a complete new index from an
+iterable, swapped in atomically: readers see the old contents until it is complete);
+:meth:`~SearchIndex.clear`; :meth:`~SearchIndex.close`.
 """
 
 from __future__ import annotations
@@ -29,7 +36,11 @@ from pydantic import (
 from normalizers.models import Article, Category
 
 __all__ = [
+    "FACET_KEYS",
+    "FACET_SIZE",
+    "SUGGEST_MAX_SIZE",
     "SUPPORTED_SCHEMES",
+    "FacetValue",
     "IndexClosedError",
     "IndexSchemaError",
     "SearchHit",
@@ -37,10 +48,18 @@ __all__ = [
     "SearchIndexError",
     "SearchQuery",
     "SearchResult",
+    "Suggestion",
     "open_index",
 ]
 
 SUPPORTED_SCHEMES = ("sqlite:///<path>", "sqlite://:memory:")
+
+FACET_KEYS = ("site", "category", "column", "year")
+"""The keys of :attr:`SearchResult.facets`, always all present."""
+FACET_SIZE = 20
+"""At most this many values per facet."""
+SUGGEST_MAX_SIZE = 20
+"""The largest ``size`` of :meth:`SearchIndex.suggest`."""
 
 
 class SearchIndexError(Exception):
@@ -71,6 +90,7 @@ class SearchQuery(BaseModel):
     Filters, all combined with AND:
 
     * ``site_codes``: the document's ``site_code`` is one of these (empty list: any site);
+    * ``categories``: the document's ``category`` is one of these (empty list: any category);
     * ``column``: equals (exactly, after stripping) any element of the document's
       ``column_path`` — so ``通知公告`` matches ``['政务公开', '通知公告']``;
     * ``date_from`` / ``date_to``: inclusive calendar days of ``published_at`` read in
@@ -86,6 +106,7 @@ class SearchQuery(BaseModel):
 
     q: QueryText
     site_codes: list[str] = Field(default_factory=list)
+    categories: list[Category] = Field(default_factory=list)
     column: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
@@ -97,6 +118,11 @@ class SearchQuery(BaseModel):
     @classmethod
     def _unique_sites(cls, value: list[str]) -> list[str]:
         return list(dict.fromkeys(s.strip() for s in value if s.strip()))
+
+    @field_validator("categories")
+    @classmethod
+    def _unique_categories(cls, value: list[Category]) -> list[Category]:
+        return list(dict.fromkeys(value))
 
     @field_validator("column")
     @classmethod
@@ -136,13 +162,80 @@ class SearchHit(BaseModel):
     snippet_html: str
 
 
+class FacetValue(BaseModel):
+    """One value of a facet and the number of matching documents that have it."""
+
+    value: str
+    count: int
+
+
 class SearchResult(BaseModel):
-    """One page of hits; ``total`` counts all matching documents, whatever the page."""
+    """One page of hits; ``total`` counts all matching documents, whatever the page.
+
+    ``facets`` always has the four keys of :data:`FACET_KEYS` (missing ones are filled in with
+    empty lists), counted over ALL documents matching ``q`` and every filter of the query (not
+    just the page; the facets do not ignore their own filter):
+
+    * ``site``: ``site_code``;
+    * ``category``: the category's value (``政务公开`` …);
+    * ``column``: the LAST element of ``column_path`` (documents with an empty path are not
+      counted);
+    * ``year``: the year of ``published_at`` read in Asia/Shanghai, as a string (``"2024"``);
+      documents without a date are not counted.
+
+    Each list holds at most :data:`FACET_SIZE` (20) values, sorted by count descending, then
+    value ascending (code point order); a query that matches nothing has four empty lists.
+    """
 
     total: int
     hits: list[SearchHit]
     page: int
     size: int
+    facets: dict[str, list[FacetValue]] = Field(default_factory=dict)
+
+    @field_validator("facets")
+    @classmethod
+    def _all_facet_keys(cls, value: dict[str, list[FacetValue]]) -> dict[str, list[FacetValue]]:
+        return {**{key: [] for key in FACET_KEYS}, **value}
+
+
+class Suggestion(BaseModel):
+    """A completion of the search box: a document whose title starts with the typed text."""
+
+    id: str
+    title: str
+    url: str
+    site_code: str
+
+
+def suggest_prefix(prefix: object) -> str | None:
+    """The prefix :meth:`SearchIndex.suggest` looks for (stripped), or None when nothing can
+    match: not a string, blank, or not encodable text (lone surrogates, NUL)."""
+    if not isinstance(prefix, str):
+        return None
+    prefix = prefix.strip()
+    if not prefix or "\x00" in prefix:
+        return None
+    try:
+        prefix.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return prefix
+
+
+def check_suggest_size(size: int) -> int:
+    """``size`` of :meth:`SearchIndex.suggest`, or ValueError when it is not 1–20."""
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= SUGGEST_MAX_SIZE:
+        raise ValueError(f"suggest size must be an integer from 1 to {SUGGEST_MAX_SIZE}, not {size!r}")
+    return size
+
+
+def ascii_lower(text: str) -> str:
+    """``text`` with only the Latin letters A–Z lower-cased (how suggest compares)."""
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 
 
 class SearchIndex(abc.ABC):
@@ -158,7 +251,8 @@ class SearchIndex(abc.ABC):
     * Instances are safe to share between threads. ``close()`` is idempotent; any other call
       after it raises :class:`IndexClosedError`. ``with index:`` closes on exit.
     * Storage written by another schema version raises :class:`IndexSchemaError` on use;
-      :meth:`clear` is the exception — it recreates the storage (``blgw index rebuild``).
+      :meth:`clear` and :meth:`rebuild` are the exceptions — they recreate the storage
+      (``blgw index rebuild``).
       Storage that is not a search index at all (someone else's database) is never modified.
     """
 
@@ -185,7 +279,28 @@ class SearchIndex(abc.ABC):
 
         Relevance is BM25-like: matches in the title weigh more than in the body, more
         occurrences score higher, rarer terms weigh more. A page past the end has no hits but
-        the same ``total``."""
+        the same ``total`` and the same facets (see :class:`SearchResult`)."""
+
+    @abc.abstractmethod
+    def suggest(self, prefix: str, size: int = 8,
+                site_codes: list[str] | None = None) -> list[Suggestion]:
+        """Title completions: documents whose ``title`` starts with ``prefix`` stripped of
+        surrounding white space (Latin letters A–Z compare case-insensitively, everything else
+        exactly; ``%``, ``_``, ``*``, quotes… are plain characters), of one of ``site_codes``
+        (None or empty: any site). Newest ``published_at`` first (undated last), then title,
+        then id; at most ``size`` (1–20, else ValueError). A blank prefix returns ``[]``; no
+        prefix ever raises (odd text simply matches nothing)."""
+
+    @abc.abstractmethod
+    def rebuild(self, documents: Iterable[Article]) -> int:
+        """Replace the whole index with ``documents``: build a complete new index from them and
+        only then swap it in atomically, so every read made while the iterable is consumed
+        (from any thread, even from inside the generator) sees the OLD contents, and afterwards
+        only the new ones exist (documents not in ``documents`` are gone). If the iterable
+        raises, or the build fails, the old contents stay and the exception propagates. Works
+        on storage of another schema version (like :meth:`clear`). Returns the number of
+        articles written, counted as :meth:`upsert` counts them; ``rebuild([])`` empties the
+        index and returns 0. Writes made by others while a rebuild runs may be lost."""
 
     @abc.abstractmethod
     def count(self) -> int:
@@ -242,10 +357,13 @@ def open_index(url: str) -> SearchIndex:
     * ``sqlite:///<path>`` (relative), ``sqlite:////<absolute path>``: the embedded backend
       (:class:`index.embedded.EmbeddedIndex`) in that file, created with its parent directory
       if missing; ``sqlite://:memory:`` (or ``sqlite://``): a private in-memory index.
-    * ``http://`` / ``https://``: reserved for the Elasticsearch backend (not implemented yet:
-      raises NotImplementedError). Planned form: ``http(s)://[user:password@]host:port/<index
-      name>`` — the conformance suite opens a throw-away index by appending a name to
-      BLGW_TEST_ELASTICSEARCH_URL.
+    * ``http(s)://[user:password@]host[:port][/<index prefix>][?analyzer=auto|cjk|ik|smartcn]``:
+      the Elasticsearch backend (:class:`index.elasticsearch.ElasticsearchIndex`, needs the
+      ``elasticsearch`` package): the alias ``<index prefix>`` (default ``blgw-articles``) and
+      its ``<index prefix>-v<N>-<timestamp>`` indices; an API key comes from BLGW_ES_API_KEY,
+      the analyzer from the URL or BLGW_ES_ANALYZER (default ``auto``). Nothing is sent to the
+      cluster before the first use. The conformance suite opens a throw-away index by
+      appending a name to BLGW_TEST_ELASTICSEARCH_URL.
     * anything else: ValueError naming the URL and the supported schemes.
     """
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
@@ -253,10 +371,18 @@ def open_index(url: str) -> SearchIndex:
         from index.embedded import EmbeddedIndex
 
         return EmbeddedIndex(_sqlite_path(url))
-    if scheme in ("http", "https", "elasticsearch"):
-        raise NotImplementedError(
-            f"the Elasticsearch index backend ({_redact(url)}) is not implemented yet; "
-            f"use the embedded backend: {' or '.join(SUPPORTED_SCHEMES)}")
+    if scheme in ("http", "https"):
+        try:
+            from index.elasticsearch import ElasticsearchIndex
+        except ImportError as exc:  # pragma: no cover - depends on the installation
+            raise SearchIndexError(
+                f"the index URL {_redact(url)} needs the Elasticsearch backend, which needs the "
+                "Python package 'elasticsearch' (pip install 'elasticsearch>=8.12,<10')") from exc
+        try:
+            return ElasticsearchIndex.from_url(url)
+        except ValueError as exc:
+            raise ValueError(f"cannot read the index URL {_redact(url)!r}: {exc}") from None
     raise ValueError(
         f"unsupported index URL {_redact(url)!r}: supported are {', '.join(SUPPORTED_SCHEMES)} "
-        "(embedded SQLite FTS5); http(s):// (Elasticsearch) is planned")
+        "(embedded SQLite FTS5) and http(s)://[user:password@]host:port[/<index prefix>] "
+        "(Elasticsearch)")

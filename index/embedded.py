@@ -16,7 +16,20 @@ Tables
                     which is exact because the analyzer version is pinned in ``meta``.
 
 Ranking is ``bm25(fts, 5.0, 1.0)`` (a title match weighs five body matches); filters are plain
-SQL on ``documents``; highlighting is :mod:`index.highlight` on the original text.
+SQL on ``documents``; highlighting is :mod:`index.highlight` on the original text. Facets are
+``GROUP BY``s over the matching rows, materialized once per search (``column`` is
+``json_extract(column_path, '$[#-1]')``, ``year`` the Shanghai year of ``published_at``).
+Suggestions are ``title LIKE 'prefix%'`` (ASCII case-insensitive, the ``documents_title`` index
+with ``COLLATE NOCASE`` serves it; files made before it existed work without it).
+
+:meth:`EmbeddedIndex.rebuild` fills ``documents_next`` / ``fts_next`` inside ONE ``BEGIN
+IMMEDIATE`` transaction, then in the same transaction drops ``documents`` / ``fts`` / ``meta``,
+renames the new tables and creates the secondary indexes, and commits: other connections read
+the old contents (WAL snapshot) until the commit, this connection's reads use the old tables
+until the swap; a failure rolls everything back (nothing half-built remains). Freed pages are
+returned to the file system with ``PRAGMA incremental_vacuum`` (new files are created with
+``auto_vacuum=INCREMENTAL``). The instance lock is held for the whole rebuild, so other threads
+of this process wait; other processes keep reading, and their writes wait (busy timeout).
 
 One connection per instance (``check_same_thread=False``) guarded by a lock; writes run in
 ``BEGIN IMMEDIATE`` transactions of up to 500 documents, so other processes can read (WAL)
@@ -34,6 +47,9 @@ from pathlib import Path
 from typing import Any
 
 from index.base import (
+    FACET_KEYS,
+    FACET_SIZE,
+    FacetValue,
     IndexClosedError,
     IndexSchemaError,
     SearchHit,
@@ -41,6 +57,10 @@ from index.base import (
     SearchIndexError,
     SearchQuery,
     SearchResult,
+    Suggestion,
+    ascii_lower,
+    check_suggest_size,
+    suggest_prefix,
 )
 from index.highlight import Highlighter
 from index.tokenize import (
@@ -61,9 +81,14 @@ BATCH = 500
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
-_SCHEMA = f"""
+_META = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE documents (
+INSERT INTO meta (key, value) VALUES
+    ('schema_version', '{SCHEMA_VERSION}'), ('analyzer_version', '{ANALYZER_VERSION}');
+"""
+
+_TABLES = """
+CREATE TABLE {documents} (
     docid INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
     site_code TEXT NOT NULL,
@@ -75,15 +100,26 @@ CREATE TABLE documents (
     body_text TEXT NOT NULL,
     article TEXT NOT NULL
 );
-CREATE INDEX documents_site_published ON documents (site_code, published_at);
-CREATE INDEX documents_published ON documents (published_at);
-CREATE VIRTUAL TABLE fts USING fts5(
+CREATE VIRTUAL TABLE {fts} USING fts5(
     title, body, content='', prefix='1',
     tokenize="unicode61 remove_diacritics 0 tokenchars '_'"
 );
-INSERT INTO meta (key, value) VALUES
-    ('schema_version', '{SCHEMA_VERSION}'), ('analyzer_version', '{ANALYZER_VERSION}');
 """
+
+_INDEXES = """
+CREATE INDEX documents_site_published ON documents (site_code, published_at);
+CREATE INDEX documents_published ON documents (published_at);
+CREATE INDEX documents_title ON documents (title COLLATE NOCASE);
+"""
+
+_SCHEMA = _META + _TABLES.format(documents="documents", fts="fts") + _INDEXES
+
+_NEXT = ("documents_next", "fts_next")
+"""The tables a rebuild fills before they replace ``documents`` and ``fts``."""
+
+_FACET_YEAR_SQL_FROM = 694_195_200_000_000
+"""1992-01-01 00:00 Asia/Shanghai in microseconds: from then on Shanghai is UTC+8 all year, so
+SQL computes the year; earlier dates (daylight saving, LMT) go through Python's zoneinfo."""
 
 _RANK = f"bm25(fts, {TITLE_WEIGHT}, {BODY_WEIGHT})"
 _ORDER = {
@@ -92,11 +128,30 @@ _ORDER = {
 }
 
 
-def _create_schema(conn: sqlite3.Connection) -> None:
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
     # Statement by statement: executescript() would commit the caller's transaction.
-    for statement in _SCHEMA.split(";"):
+    for statement in script.split(";"):
         if statement.strip():
             conn.execute(statement)
+
+
+def _create_schema(conn: sqlite3.Connection) -> None:
+    _run_script(conn, _SCHEMA)
+
+
+def _shanghai_year(micros: int | None) -> str | None:
+    """The Asia/Shanghai year of a ``published_at`` value (SQL function ``blgw_year``)."""
+    if micros is None:
+        return None
+    try:
+        return str(_from_micros(micros).year)
+    except (OverflowError, ValueError):
+        return None
+
+
+_YEAR_SQL = (f"CASE WHEN d.published_at >= {_FACET_YEAR_SQL_FROM}"
+             " THEN strftime('%Y', d.published_at / 1000000.0 + 28800, 'unixepoch')"
+             " ELSE blgw_year(d.published_at) END")
 
 
 def _micros(value: dt.datetime) -> int:
@@ -161,6 +216,10 @@ class EmbeddedIndex(SearchIndex):
         self._schema_error: str | None = None
         self._foreign = False
         try:
+            self._conn.create_function("blgw_year", 1, _shanghai_year, deterministic=True)
+            if not self._conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():
+                # A new file: let rebuild/clear give freed pages back (before any table exists).
+                self._conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._schema_error = self._check_or_create_schema()
@@ -236,7 +295,8 @@ class EmbeddedIndex(SearchIndex):
                         self._upsert_one(conn, article)
                 written += len(chunk)
 
-    def _upsert_one(self, conn: sqlite3.Connection, article: Article) -> None:
+    def _upsert_one(self, conn: sqlite3.Connection, article: Article,
+                    documents: str = "documents", fts: str = "fts") -> None:
         if not isinstance(article, Article):
             raise TypeError(f"upsert takes Article items, not {type(article).__name__}")
         values = (
@@ -249,30 +309,32 @@ class EmbeddedIndex(SearchIndex):
             article.body_text,
             article.model_dump_json(),
         )
-        old = conn.execute("SELECT docid, title, body_text FROM documents WHERE id = ?",
+        old = conn.execute(f"SELECT docid, title, body_text FROM {documents} WHERE id = ?",
                            (article.id,)).fetchone()
         if old is None:
             cur = conn.execute(
-                "INSERT INTO documents (id, site_code, column_path, category, published_at, title,"
+                f"INSERT INTO {documents} (id, site_code, column_path, category, published_at, title,"
                 " url, body_text, article) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (article.id, *values))
-            self._fts_insert(conn, cur.lastrowid, article.title, article.body_text)
+            self._fts_insert(conn, cur.lastrowid, article.title, article.body_text, fts)
             return
         docid, old_title, old_body = old
         conn.execute(
-            "UPDATE documents SET site_code = ?, column_path = ?, category = ?, published_at = ?,"
+            f"UPDATE {documents} SET site_code = ?, column_path = ?, category = ?, published_at = ?,"
             " title = ?, url = ?, body_text = ?, article = ? WHERE docid = ?", (*values, docid))
         if (old_title, old_body) != (article.title, article.body_text):
-            self._fts_delete(conn, docid, old_title, old_body)
-            self._fts_insert(conn, docid, article.title, article.body_text)
+            self._fts_delete(conn, docid, old_title, old_body, fts)
+            self._fts_insert(conn, docid, article.title, article.body_text, fts)
 
     @staticmethod
-    def _fts_insert(conn: sqlite3.Connection, docid: int | None, title: str, body: str) -> None:
-        conn.execute("INSERT INTO fts (rowid, title, body) VALUES (?, ?, ?)",
+    def _fts_insert(conn: sqlite3.Connection, docid: int | None, title: str, body: str,
+                    fts: str = "fts") -> None:
+        conn.execute(f"INSERT INTO {fts} (rowid, title, body) VALUES (?, ?, ?)",
                      (docid, token_text(title), token_text(body)))
 
     @staticmethod
-    def _fts_delete(conn: sqlite3.Connection, docid: int, title: str, body: str) -> None:
-        conn.execute("INSERT INTO fts (fts, rowid, title, body) VALUES ('delete', ?, ?, ?)",
+    def _fts_delete(conn: sqlite3.Connection, docid: int, title: str, body: str,
+                    fts: str = "fts") -> None:
+        conn.execute(f"INSERT INTO {fts} ({fts}, rowid, title, body) VALUES ('delete', ?, ?, ?)",
                      (docid, token_text(title), token_text(body)))
 
     def delete(self, ids: Iterable[str]) -> int:
@@ -305,7 +367,7 @@ class EmbeddedIndex(SearchIndex):
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for name in ("fts", "documents", "meta"):
+                for name in ("fts", "documents", "meta", *_NEXT):
                     conn.execute(f"DROP TABLE IF EXISTS {name}")
                 _create_schema(conn)
                 conn.execute("COMMIT")
@@ -313,6 +375,53 @@ class EmbeddedIndex(SearchIndex):
                 conn.execute("ROLLBACK")
                 raise
             self._schema_error = None
+            self._reclaim()
+
+    def rebuild(self, documents: Iterable[Article]) -> int:
+        written = 0
+        new_documents, new_fts = _NEXT
+        with self._lock:
+            if self._conn is None:
+                raise IndexClosedError(f"the search index {self.path} is closed")
+            if self._foreign:
+                raise IndexSchemaError(f"refusing to rebuild {self.path}: {self._schema_error}")
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for name in _NEXT:
+                    conn.execute(f"DROP TABLE IF EXISTS {name}")
+                _run_script(conn, _TABLES.format(documents=new_documents, fts=new_fts))
+                for article in documents:
+                    self._upsert_one(conn, article, new_documents, new_fts)
+                    written += 1
+                # The swap: same transaction, so it is all or nothing.
+                for name in ("fts", "documents", "meta"):
+                    conn.execute(f"DROP TABLE IF EXISTS {name}")
+                conn.execute(f"ALTER TABLE {new_documents} RENAME TO documents")
+                conn.execute(f"ALTER TABLE {new_fts} RENAME TO fts")
+                _run_script(conn, _META + _INDEXES)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            self._schema_error = None
+            self._reclaim()
+        return written
+
+    def _reclaim(self) -> None:
+        """Give the pages of dropped tables back to the file system (files made with
+        auto_vacuum=INCREMENTAL; a no-op on others) and keep the WAL small."""
+        conn = self._conn
+        assert conn is not None
+        try:
+            # executescript() steps the pragma to the end (execute() frees one page only);
+            # no transaction is open here, so its implicit COMMIT is harmless.
+            conn.executescript("PRAGMA incremental_vacuum;")
+            if self.path != ":memory:":
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.OperationalError:
+            pass  # another connection is busy: the pages are reused by later writes anyway
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -327,7 +436,8 @@ class EmbeddedIndex(SearchIndex):
 
     def search(self, query: SearchQuery) -> SearchResult:
         parsed = parse_query(query.q)
-        empty = SearchResult(total=0, hits=[], page=query.page, size=query.size)
+        empty = SearchResult(total=0, hits=[], page=query.page, size=query.size,
+                             facets={key: [] for key in FACET_KEYS})
         if parsed.is_empty:
             with self._lock:
                 self._db()  # still report a closed or outdated index
@@ -337,6 +447,9 @@ class EmbeddedIndex(SearchIndex):
         if query.site_codes:
             where.append(f"d.site_code IN ({', '.join('?' * len(query.site_codes))})")
             params.extend(query.site_codes)
+        if query.categories:
+            where.append(f"d.category IN ({', '.join('?' * len(query.categories))})")
+            params.extend(c.value for c in query.categories)
         if query.column is not None:
             where.append("EXISTS (SELECT 1 FROM json_each(d.column_path) AS c WHERE c.value = ?)")
             params.append(query.column)
@@ -350,9 +463,9 @@ class EmbeddedIndex(SearchIndex):
         source = f"FROM fts CROSS JOIN documents AS d ON d.docid = fts.rowid WHERE {' AND '.join(where)}"
         with self._lock:
             conn = self._db()
-            total = conn.execute(f"SELECT count(*) {source}", params).fetchone()[0]
+            total, facets = self._facets(conn, source, params)
             if total <= query.offset:
-                return empty.model_copy(update={"total": total})
+                return empty.model_copy(update={"total": total, "facets": facets})
             ranked = conn.execute(
                 f"SELECT fts.rowid, {_RANK} {source} ORDER BY {_ORDER[query.order]} LIMIT ? OFFSET ?",
                 [*params, query.size, query.offset]).fetchall()
@@ -370,7 +483,59 @@ class EmbeddedIndex(SearchIndex):
                 title=title, title_html=title_html, url=url,
                 published_at=_from_micros(published) if published is not None else None,
                 score=score, snippet_html=snippet_html))
-        return SearchResult(total=total, hits=hits, page=query.page, size=query.size)
+        return SearchResult(total=total, hits=hits, page=query.page, size=query.size, facets=facets)
+
+    @staticmethod
+    def _facets(conn: sqlite3.Connection, source: str,
+                params: list[Any]) -> tuple[int, dict[str, list[FacetValue]]]:
+        """The number of matching documents and the facets over them (one pass of the match)."""
+        rows = conn.execute(
+            "WITH m AS MATERIALIZED (SELECT d.site_code AS site, d.category AS category,"
+            " json_extract(d.column_path, '$[#-1]') AS col,"
+            f" CASE WHEN d.published_at IS NULL THEN NULL ELSE {_YEAR_SQL} END AS year {source})"
+            " SELECT 0, site, count(*) FROM m GROUP BY site"
+            " UNION ALL SELECT 1, category, count(*) FROM m GROUP BY category"
+            " UNION ALL SELECT 2, col, count(*) FROM m WHERE col IS NOT NULL GROUP BY col"
+            " UNION ALL SELECT 3, year, count(*) FROM m WHERE year IS NOT NULL GROUP BY year",
+            params).fetchall()
+        grouped: dict[int, list[tuple[str, int]]] = {i: [] for i in range(len(FACET_KEYS))}
+        for key, value, count in rows:
+            grouped[key].append((str(value), count))
+        total = sum(count for _, count in grouped[0])
+        facets = {
+            name: [FacetValue(value=v, count=c)
+                   for v, c in sorted(grouped[i], key=lambda vc: (-vc[1], vc[0]))[:FACET_SIZE]]
+            for i, name in enumerate(FACET_KEYS)
+        }
+        return total, facets
+
+    def suggest(self, prefix: str, size: int = 8,
+                site_codes: list[str] | None = None) -> list[Suggestion]:
+        size = check_suggest_size(size)
+        text = suggest_prefix(prefix)
+        sites = list(dict.fromkeys(s.strip() for s in site_codes or () if isinstance(s, str) and s.strip()))
+        with self._lock:
+            conn = self._db()
+            if text is None:
+                return []
+            pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where = ["title LIKE ? ESCAPE '\\'"]
+            params: list[Any] = [pattern]
+            if sites:
+                where.append(f"site_code IN ({', '.join('?' * len(sites))})")
+                params.extend(sites)
+            folded = ascii_lower(text)
+            found: list[Suggestion] = []
+            rows = conn.execute(
+                f"SELECT id, title, url, site_code FROM documents WHERE {' AND '.join(where)}"
+                " ORDER BY published_at IS NULL, published_at DESC, title, id", params)
+            for id_, title, url, site_code in rows:
+                # LIKE folds ASCII only, as wanted; checked again here all the same.
+                if ascii_lower(title).startswith(folded):
+                    found.append(Suggestion(id=id_, title=title, url=url, site_code=site_code))
+                    if len(found) >= size:
+                        break
+            return found
 
     # -- lifecycle ----------------------------------------------------------------------------
 

@@ -11,6 +11,15 @@ Decisions fixed here (part of the contract):
   valid SearchQuery and returns an empty result; a blank or >200-character ``q`` is a
   validation error.
 * ``title_html`` / ``snippet_html`` are escaped text where only ``<mark>…</mark>`` is markup.
+* Facets (``site``, ``category``, ``column`` = last element of the path, ``year`` = Shanghai
+  year of ``published_at`` as a string) count every document matching ``q`` and ALL the filters,
+  whatever the page; at most 20 values each, count descending then value ascending; all four
+  keys are always there.
+* ``suggest`` is a title prefix match (stripped prefix, ASCII case-insensitive, no wildcard
+  characters), newest first, undated last, then title, then id; a blank prefix gives ``[]``,
+  no prefix raises, ``size`` outside 1–20 is a ValueError.
+* ``rebuild`` swaps in a complete new index: reads made while its iterable is consumed (even
+  from inside the generator) see the old contents; a failing iterable leaves the old contents.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from collections.abc import Iterator
 import pytest
 from pydantic import ValidationError
 
-from index.base import SearchIndex, SearchQuery, SearchResult
+from index.base import FacetValue, SearchIndex, SearchQuery, SearchResult, Suggestion
 from normalizers.models import (
     SHANGHAI,
     Article,
@@ -57,7 +66,16 @@ def index(request: pytest.FixtureRequest, tmp_path) -> Iterator[SearchIndex]:
             open_index,  # the backend is only imported when a cluster is given
         )
 
-        idx = open_index(f"{url.rstrip('/')}/blgw-test-{uuid.uuid4().hex[:12]}")
+        test_url = f"{url.rstrip('/')}/blgw-test-{uuid.uuid4().hex[:12]}"
+        idx = open_index(test_url)
+
+        def drop_test_index() -> None:
+            # Runs after the clear()/close() below: removes the alias, every
+            # blgw-test-<hex>-v*-* index and the blgw-test-<hex> index template.
+            with open_index(test_url) as admin:
+                admin.drop()  # type: ignore[attr-defined]
+
+        request.addfinalizer(drop_test_index)
     else:  # pragma: no cover
         raise AssertionError(request.param)
     try:
@@ -610,3 +628,359 @@ def test_query_defaults() -> None:
     q = SearchQuery(q="社保")
     assert (q.site_codes, q.column, q.date_from, q.date_to, q.page, q.size, q.order) == (
         [], None, None, None, 1, 10, "relevance")
+
+
+def test_query_categories_are_validated_and_deduplicated() -> None:
+    q = SearchQuery(q="社保", categories=["网上服务", Category.ONLINE_SERVICES, "政务公开"])
+    assert q.categories == [Category.ONLINE_SERVICES, Category.GOVERNMENT_INFORMATION]
+    assert SearchQuery(q="社保").categories == []
+    with pytest.raises(ValidationError):
+        SearchQuery(q="社保", categories=["新闻"])
+
+
+# --------------------------------------------------------------------------------------------
+# Category filter
+
+
+def test_category_filter(loaded: SearchIndex) -> None:
+    q = "公"  # 公告 (AIGUO), 公示 (YANGCHEN), 公积金 (UNDATED, 网上服务)
+    assert ids(search(loaded, q, categories=[Category.ONLINE_SERVICES])) == {UNDATED.id}
+    assert ids(search(loaded, q, categories=[Category.GOVERNMENT_INFORMATION])) == {AIGUO.id, YANGCHEN.id}
+    both = [Category.GOVERNMENT_INFORMATION, Category.ONLINE_SERVICES]
+    assert ids(search(loaded, q, categories=both)) == {AIGUO.id, YANGCHEN.id, UNDATED.id}
+    assert ids(search(loaded, q, categories=[])) == {AIGUO.id, YANGCHEN.id, UNDATED.id}
+    assert search(loaded, q, categories=[Category.INTERACTION]).total == 0
+    # Combined with the other filters (AND).
+    assert search(loaded, q, categories=[Category.ONLINE_SERVICES], site_codes=["wjw"]).total == 0
+    assert ids(search(loaded, q, categories=both, date_from=dt.date(2024, 1, 1))) == {AIGUO.id, YANGCHEN.id}
+
+
+# --------------------------------------------------------------------------------------------
+# Facets
+
+GOV, ONLINE, INTERACTION = Category.GOVERNMENT_INFORMATION, Category.ONLINE_SERVICES, Category.INTERACTION
+
+
+def fdoc(slug: str, site: str, column: tuple[str, ...], published: dt.datetime | None,
+         category: Category = GOV, title: str = "工作通报", body: str = "本区工作安排。") -> Article:
+    return art(slug, title, body, site=site, column=column, published=published, category=category)
+
+
+FACET_CORPUS = [
+    fdoc("f0", "rsj", ("政务公开", "通知公告"), sh(2024, 3, 1)),
+    fdoc("f1", "rsj", ("政务公开", "通知公告"), sh(2023, 5, 1)),
+    fdoc("f2", "rsj", ("通知公告",), sh(2024, 1, 1, 0, 30)),  # 2023-12-31 16:30 UTC: year 2024
+    fdoc("f3", "wjw", ("政务公开", "政策法规"), sh(2022, 12, 31, 23, 30)),  # 15:30 UTC: year 2022
+    fdoc("f4", "wjw", ("网上服务", "办事指南"), None, ONLINE),  # undated: no year
+    fdoc("f5", "zjj", ("政民互动", "通知公告"), sh(2023, 7, 1), INTERACTION),
+    fdoc("f6", "zjj", ("政策法规",), sh(2024, 6, 1)),
+    fdoc("f7", "rsj", ("政务公开", "通知公告"), sh(2021, 1, 1), title="社保说明", body="无关。"),  # no 工作
+]
+
+
+def facets(result: SearchResult) -> dict[str, list[tuple[str, int]]]:
+    assert set(result.facets) == {"site", "category", "column", "year"}
+    for values in result.facets.values():
+        assert all(isinstance(v, FacetValue) for v in values)
+    return {k: [(v.value, v.count) for v in vs] for k, vs in result.facets.items()}
+
+
+def test_facets_count_all_matching_documents(index: SearchIndex) -> None:
+    index.upsert(FACET_CORPUS)
+    result = search(index, "工作", size=1)  # one hit on the page; the facets count all 7
+    assert result.total == 7 and len(result.hits) == 1
+    tie = sorted(["网上服务", "政民互动"])
+    assert facets(result) == {
+        "site": [("rsj", 3), ("wjw", 2), ("zjj", 2)],
+        "category": [("政务公开", 5), (tie[0], 1), (tie[1], 1)],
+        "column": [("通知公告", 4), ("政策法规", 2), ("办事指南", 1)],
+        "year": [("2024", 3), ("2023", 2), ("2022", 1)],
+    }
+    # The same facets on every page, also past the end.
+    for page in (2, 7, 8, 100):
+        assert search(index, "工作", size=1, page=page).facets == result.facets
+
+
+def test_facets_follow_all_filters(index: SearchIndex) -> None:
+    index.upsert(FACET_CORPUS)
+    assert facets(search(index, "工作", site_codes=["rsj"])) == {
+        "site": [("rsj", 3)], "category": [("政务公开", 3)], "column": [("通知公告", 3)],
+        "year": [("2024", 2), ("2023", 1)]}
+    assert facets(search(index, "工作", categories=[ONLINE])) == {
+        "site": [("wjw", 1)], "category": [("网上服务", 1)], "column": [("办事指南", 1)], "year": []}
+    # column filters on any element; the facet shows the last one.
+    assert facets(search(index, "工作", column="政务公开"))["column"] == [("通知公告", 2), ("政策法规", 1)]
+    dated = search(index, "工作", date_from=dt.date(2023, 1, 1), date_to=dt.date(2023, 12, 31))
+    assert facets(dated)["year"] == [("2023", 2)]
+    assert facets(dated)["site"] == [("rsj", 1), ("zjj", 1)]
+    # The text query narrows them too: 社保 is only in f7.
+    assert facets(search(index, "社保")) == {
+        "site": [("rsj", 1)], "category": [("政务公开", 1)], "column": [("通知公告", 1)],
+        "year": [("2021", 1)]}
+
+
+@pytest.mark.parametrize("q", ["鄞州", "!!!", "AND OR"])
+def test_facets_are_empty_lists_when_nothing_matches(loaded: SearchIndex, q: str) -> None:
+    result = search(loaded, q)
+    assert result.total == 0
+    assert result.facets == {"site": [], "category": [], "column": [], "year": []}
+
+
+def test_facets_hold_at_most_20_values_count_then_value(index: SearchIndex) -> None:
+    docs = [fdoc(f"m{i:02d}", f"s{i:02d}", ("栏目", f"栏目{i:02d}"), sh(2000 + i, 6, 1)) for i in range(25)]
+    # s07 / 栏目07 / 2007 get two more documents: first in every facet.
+    docs += [fdoc(f"x{i}", "s07", ("栏目", "栏目07"), sh(2007, 1, 2 + i)) for i in range(2)]
+    index.upsert(reversed(docs))
+    got = facets(search(index, "工作", size=50))
+    assert got["site"] == [("s07", 3)] + [(f"s{i:02d}", 1) for i in range(25) if i != 7][:19]
+    assert got["column"] == [("栏目07", 3)] + [(f"栏目{i:02d}", 1) for i in range(25) if i != 7][:19]
+    assert got["year"] == [("2007", 3)] + [(str(2000 + i), 1) for i in range(25) if i != 7][:19]
+    assert got["category"] == [("政务公开", 27)]
+
+
+def test_facets_of_the_main_corpus(loaded: SearchIndex) -> None:
+    result = search(loaded, "公")  # AIGUO (wjw), YANGCHEN (zjj), UNDATED (zjj, no date)
+    assert facets(result) == {
+        "site": [("zjj", 2), ("wjw", 1)],
+        "category": [("政务公开", 2), ("网上服务", 1)],
+        "column": sorted([("通知公告", 1), ("公示公告", 1), ("办事指南", 1)]),
+        "year": [("2024", 2)],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Suggestions
+
+
+def sdoc(slug: str, title: str, published: dt.datetime | None, site: str = "rsj") -> Article:
+    return art(slug, title, "正文。", site=site, published=published)
+
+
+S_SHEBAO = sdoc("s1", "关于调整社保缴费基数的通知", sh(2024, 3, 15))
+S_AIGUO = sdoc("s2", "关于开展爱国卫生运动的公告", sh(2024, 3, 31), site="wjw")
+S_UNDATED = sdoc("s3", "关于印发工作要点的通知", None)
+S_SAMEDAY = sdoc("s4", "关于印发工作要点的通知", sh(2024, 3, 31), site="zjj")
+S_PDF_UPPER = sdoc("s5", "PDF文件下载说明", sh(2023, 1, 1))
+S_PDF_LOWER = sdoc("s6", "pdf格式要求", sh(2022, 1, 1))
+S_PERCENT = sdoc("s7", "100%完成年度任务", sh(2024, 1, 1))
+S_HUNDRED = sdoc("s8", "100元补贴发放通知", sh(2024, 1, 2))
+S_UNDERSCORE = sdoc("s9", "a_b项目说明", sh(2024, 1, 3))
+S_AXB = sdoc("s10", "axb项目说明", sh(2024, 1, 4))
+S_STAR = sdoc("s11", "*重要*通知", sh(2024, 1, 5))
+S_QUOTE = sdoc("s12", '"双减"政策解读', sh(2024, 1, 6))
+S_CARD = sdoc("s13", "社保卡办理指南", sh(2020, 1, 1))
+S_TWIN = sdoc("s14", "关于印发工作要点的通知", None)  # same title as S_UNDATED, undated: id decides
+
+SUGGEST_CORPUS = [S_SHEBAO, S_AIGUO, S_UNDATED, S_SAMEDAY, S_PDF_UPPER, S_PDF_LOWER, S_PERCENT,
+                  S_HUNDRED, S_UNDERSCORE, S_AXB, S_STAR, S_QUOTE, S_CARD, S_TWIN]
+
+
+@pytest.fixture
+def titled(index: SearchIndex) -> SearchIndex:
+    index.upsert(SUGGEST_CORPUS)
+    return index
+
+
+def suggested(index: SearchIndex, prefix: str, **kw) -> list[str]:
+    result = index.suggest(prefix, **kw)
+    assert all(isinstance(s, Suggestion) for s in result)
+    return [s.id for s in result]
+
+
+def test_suggest_orders_newest_first_then_title_then_id(titled: SearchIndex) -> None:
+    same_day = sorted([S_AIGUO, S_SAMEDAY], key=lambda a: a.title)
+    undated = sorted([S_UNDATED, S_TWIN], key=lambda a: a.id)
+    expected = [a.id for a in [*same_day, S_SHEBAO, *undated]]
+    assert suggested(titled, "关于", size=20) == expected
+    assert suggested(titled, "关于") == expected  # the default size (8) is enough here
+    assert suggested(titled, "关于", size=2) == expected[:2]
+    assert suggested(titled, "关于", size=1) == expected[:1]
+
+
+def test_suggest_fields(titled: SearchIndex) -> None:
+    (hit,) = titled.suggest("关于调整")
+    assert hit == Suggestion(id=S_SHEBAO.id, title=S_SHEBAO.title, url=str(S_SHEBAO.source_url),
+                             site_code="rsj")
+
+
+def test_suggest_is_a_title_prefix_match(titled: SearchIndex) -> None:
+    # S_SHEBAO contains 社保 but does not start with it.
+    assert suggested(titled, "社保") == [S_CARD.id]
+    assert suggested(titled, "社保卡办理指南") == [S_CARD.id]  # the whole title
+    assert suggested(titled, "社保卡办理指南。") == []
+    assert suggested(titled, "于") == []
+    assert suggested(titled, "关于印发") == [S_SAMEDAY.id, *sorted([S_UNDATED.id, S_TWIN.id])]
+    assert suggested(titled, "正文") == []  # bodies are not suggested
+
+
+def test_suggest_strips_the_prefix_and_folds_latin_case(titled: SearchIndex) -> None:
+    assert suggested(titled, "  社保\t") == [S_CARD.id]
+    pdf = [S_PDF_UPPER.id, S_PDF_LOWER.id]  # 2023, 2022
+    assert suggested(titled, "pdf") == pdf
+    assert suggested(titled, "PDF") == pdf
+    assert suggested(titled, "Pdf格") == [S_PDF_LOWER.id]
+    assert suggested(titled, "PDF文件") == [S_PDF_UPPER.id]
+
+
+def test_suggest_site_filter(titled: SearchIndex) -> None:
+    assert suggested(titled, "关于", site_codes=["zjj"]) == [S_SAMEDAY.id]
+    assert suggested(titled, "关于", site_codes=["zjj", "wjw"]) == [
+        a.id for a in sorted([S_AIGUO, S_SAMEDAY], key=lambda a: a.title)]
+    assert suggested(titled, "关于", site_codes=["nosuch"]) == []
+    assert suggested(titled, "关于", site_codes=[]) == suggested(titled, "关于", site_codes=None)
+
+
+def test_suggest_wildcards_are_plain_characters(titled: SearchIndex) -> None:
+    assert suggested(titled, "100%") == [S_PERCENT.id]
+    assert suggested(titled, "100") == [S_HUNDRED.id, S_PERCENT.id]
+    assert suggested(titled, "%") == []
+    assert suggested(titled, "1%") == []
+    assert suggested(titled, "a_") == [S_UNDERSCORE.id]
+    assert suggested(titled, "_") == []
+    assert suggested(titled, "a_b") == [S_UNDERSCORE.id]
+    assert suggested(titled, "axb") == [S_AXB.id]
+    assert suggested(titled, "*") == [S_STAR.id]
+    assert suggested(titled, "*重要*") == [S_STAR.id]
+    assert suggested(titled, "关*") == []
+    assert suggested(titled, '"') == [S_QUOTE.id]
+    assert suggested(titled, '"双减"') == [S_QUOTE.id]
+
+
+@pytest.mark.parametrize("prefix", ["", " ", "\n\t", "\u3000"])
+def test_suggest_blank_prefix_returns_nothing(titled: SearchIndex, prefix: str) -> None:
+    assert titled.suggest(prefix) == []
+
+
+@pytest.mark.parametrize("prefix", [*HOSTILE, "\\", "\\%", "'", "''", "%%", "__", "[", "[a-z]", "?",
+                                    "\ud800", "社\x00保", "a" * 5000, "关于" * 300, "ＰＤＦ"])
+def test_suggest_never_raises(titled: SearchIndex, prefix: str) -> None:
+    result = titled.suggest(prefix, size=20, site_codes=["rsj", "'", "%"])
+    assert isinstance(result, list) and len(result) <= 20
+    for s in result:
+        assert s.title.lower().startswith(prefix.strip().lower())
+
+
+@pytest.mark.parametrize("size", [0, -1, 21, 1000])
+def test_suggest_size_is_validated(titled: SearchIndex, size: int) -> None:
+    with pytest.raises(ValueError):
+        titled.suggest("关于", size=size)
+
+
+def test_suggest_at_most_size_results(index: SearchIndex) -> None:
+    docs = [sdoc(f"n{i:02d}", f"关于第{i:02d}号文件的说明", sh(2024, 1, 1) + dt.timedelta(days=i)) for i in range(30)]
+    index.upsert(docs)
+    newest = [d.id for d in reversed(docs)]
+    assert suggested(index, "关于", size=20) == newest[:20]
+    assert suggested(index, "关于") == newest[:8]
+    assert suggested(index, "关于第0") == [d.id for d in reversed(docs[:10])][:8]
+
+
+def test_suggest_sees_writes(titled: SearchIndex) -> None:
+    titled.delete([S_CARD.id])
+    assert suggested(titled, "社保") == []
+    titled.upsert([S_CARD.model_copy(update={"title": "医保卡办理指南"})])
+    assert suggested(titled, "社保") == []
+    assert suggested(titled, "医保") == [S_CARD.id]
+
+
+# --------------------------------------------------------------------------------------------
+# Rebuild
+
+NEW_DOCS = [
+    art("new1", "2025年医保参保登记通知", "请各单位按时办理医保参保登记。", site="ylj", published=sh(2025, 1, 5)),
+    art("new2", "医保定点机构名单公示", "现将医保定点医疗机构名单予以公示。", site="ylj", published=sh(2025, 2, 1)),
+    art("new3", "关于医保报销的问答", "医保报销常见问题解答。", site="ylj", published=None,
+        category=Category.INTERACTION, column=("政民互动", "咨询")),
+]
+
+
+def test_rebuild_readers_see_the_old_contents_until_it_is_complete(loaded: SearchIndex) -> None:
+    checked = 0
+
+    def documents() -> Iterator[Article]:
+        nonlocal checked
+        for doc in NEW_DOCS:
+            # Between two documents, from this very thread: still the old index.
+            assert ids(search(loaded, "社保")) == {SHEBAO.id}
+            assert search(loaded, "医保").total == 0
+            assert loaded.count() == len(CORPUS)
+            assert loaded.get(SHEBAO.id) == SHEBAO
+            assert loaded.get(NEW_DOCS[0].id) is None
+            assert suggested(loaded, "关于", size=20) == [AIGUO.id, SHEBAO.id]
+            checked += 1
+            yield doc
+
+    assert loaded.rebuild(documents()) == len(NEW_DOCS)
+    assert checked == len(NEW_DOCS)
+    assert loaded.count() == len(NEW_DOCS)
+    assert search(loaded, "社保").total == 0
+    assert search(loaded, "公积金").total == 0
+    assert loaded.get(SHEBAO.id) is None
+    result = search(loaded, "医保")
+    assert ids(result) == {d.id for d in NEW_DOCS}
+    assert facets(result)["site"] == [("ylj", 3)]
+    assert facets(result)["year"] == [("2025", 2)]
+    assert loaded.get(NEW_DOCS[2].id) == NEW_DOCS[2]
+    assert suggested(loaded, "关于") == [NEW_DOCS[2].id]
+    # The rebuilt index is an ordinary index.
+    loaded.upsert([SHEBAO])
+    assert ids(search(loaded, "社保")) == {SHEBAO.id}
+    assert loaded.delete([NEW_DOCS[0].id]) == 1
+    assert loaded.count() == len(NEW_DOCS)
+
+
+def test_rebuild_replaces_changed_documents_and_keeps_same_ids(loaded: SearchIndex) -> None:
+    changed = SHEBAO.model_copy(update={"title": "关于调整2024年度医保缴费基数的通知",
+                                        "body_text": "现就调整医保缴费基数有关事项通知如下。"})
+    assert loaded.rebuild([changed, AIGUO]) == 2
+    assert loaded.count() == 2
+    assert search(loaded, "社保").total == 0
+    assert ids(search(loaded, "医保")) == {SHEBAO.id}
+    assert loaded.get(SHEBAO.id) == changed
+    assert ids(search(loaded, "公告")) == {AIGUO.id}
+
+
+def test_rebuild_with_zero_documents_empties_the_index(loaded: SearchIndex) -> None:
+    assert loaded.rebuild(iter([])) == 0
+    assert loaded.count() == 0
+    assert search(loaded, "社保").total == 0
+    assert loaded.suggest("关于") == []
+    assert loaded.rebuild([]) == 0
+    loaded.upsert([SHEBAO])
+    assert loaded.count() == 1 and ids(search(loaded, "社保")) == {SHEBAO.id}
+
+
+def test_rebuild_of_an_empty_index(index: SearchIndex) -> None:
+    assert index.rebuild(d for d in CORPUS) == len(CORPUS)
+    assert index.count() == len(CORPUS)
+    assert ids(search(index, "社保")) == {SHEBAO.id}
+
+
+def test_failed_rebuild_keeps_the_old_contents(loaded: SearchIndex) -> None:
+    class Boom(Exception):
+        pass
+
+    def documents() -> Iterator[Article]:
+        yield NEW_DOCS[0]
+        yield NEW_DOCS[1]
+        raise Boom("the store went away")
+
+    with pytest.raises(Boom):
+        loaded.rebuild(documents())
+    assert loaded.count() == len(CORPUS)
+    assert ids(search(loaded, "社保")) == {SHEBAO.id}
+    assert search(loaded, "医保").total == 0
+    assert loaded.get(NEW_DOCS[0].id) is None
+    # Nothing half-built is left in the way: writes and a new rebuild work.
+    loaded.upsert([NEW_DOCS[2]])
+    assert loaded.count() == len(CORPUS) + 1
+    assert loaded.rebuild(NEW_DOCS) == len(NEW_DOCS)
+    assert loaded.count() == len(NEW_DOCS)
+
+
+def test_rebuild_twice(loaded: SearchIndex) -> None:
+    assert loaded.rebuild(NEW_DOCS) == 3
+    assert loaded.rebuild(CORPUS) == len(CORPUS)
+    assert loaded.count() == len(CORPUS)
+    assert ids(search(loaded, "社保")) == {SHEBAO.id}
+    assert search(loaded, "医保").total == 0

@@ -60,9 +60,14 @@ def test_open_index_in_memory(url: str) -> None:
 
 
 @pytest.mark.parametrize("url", ["http://localhost:9200/blgw", "https://es.example:9200"])
-def test_open_index_elasticsearch_is_not_implemented_yet(url: str) -> None:
-    with pytest.raises(NotImplementedError, match="Elasticsearch"):
-        open_index(url)
+def test_open_index_http_urls_open_the_elasticsearch_backend(url: str) -> None:
+    from index.elasticsearch import ElasticsearchIndex
+
+    idx = open_index(url)  # nothing is sent to the cluster before first use
+    try:
+        assert isinstance(idx, ElasticsearchIndex)
+    finally:
+        idx.close()
 
 
 @pytest.mark.parametrize("url", ["postgres://db/x", "index.sqlite", "", "ftp://x"])
