@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -130,10 +131,28 @@ class Document(Base):
     http_status: Mapped[int] = mapped_column(Integer, default=200)
     raw_content_type: Mapped[str | None] = mapped_column(String(200), nullable=True)
     raw_page: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed bytes as fetched
-    # content_hash of the version in the search index; differs from content_hash until synced
-    indexed_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (
         Index("ix_documents_site_status", "site_code", "status"),
-        Index("ix_documents_pending_index", "indexed_hash"),
+    )
+
+
+class IndexOutbox(Base):
+    """What the search index still has to be told: one row per document change, written in the
+    same transaction as the change (so a change is queued if and only if it is committed), and
+    deleted by :func:`gateway.indexing.sync_index` once the index has applied it.
+
+    ``action`` is ``upsert`` (send the stored item) or ``delete`` (the document is gone); for
+    one document the row with the highest id wins."""
+
+    __tablename__ = "index_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(8))  # upsert | delete
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("action IN ('upsert', 'delete')", name="action"),
+        Index("ix_index_outbox_id", "id"),
     )

@@ -7,10 +7,10 @@ import zlib
 from collections.abc import Iterator
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from gateway.store.models import CrawlError, CrawlRun, Document, Site, utcnow
+from gateway.store.models import CrawlError, CrawlRun, Document, IndexOutbox, Site, utcnow
 from normalizers.models import Article, parse_item
 from plugins.spec import SiteSpec
 
@@ -76,7 +76,9 @@ def upsert_article(
     seen_at: dt.datetime | None = None,
 ) -> Outcome:
     """Insert or update the document of ``article`` by id; say whether it was new, changed or
-    unchanged (by content hash). The raw page is kept either way: it is the emergency copy."""
+    unchanged (by content hash). The raw page is kept either way: it is the emergency copy.
+    A new or changed document is queued for the search index (an ``upsert`` row of the outbox,
+    in this same transaction)."""
     seen_at = seen_at or utcnow()
     document = session.get(Document, article.id)
     new_hash = article.content_hash
@@ -96,6 +98,7 @@ def upsert_article(
         document.item = article.model_dump(mode="json")
         document.title = article.display_title
         document.content_hash = new_hash
+        enqueue_index(session, article.id, "upsert")
     document.url = str(article.source_url)
     document.fetch_url = fetch_url
     document.status = "active"
@@ -139,26 +142,54 @@ def iter_articles(
             yield item
 
 
-def pending_for_index(session: Session, limit: int = 500) -> list[Document]:
-    """Active documents whose indexed version differs from the stored one."""
-    stmt = (
-        select(Document)
-        .where(Document.status == "active")
-        .where((Document.indexed_hash.is_(None)) | (Document.indexed_hash != Document.content_hash))
-        .order_by(Document.id)
-        .limit(limit)
-    )
+def mark_gone(session: Session, document_id: str, *, seen_at: dt.datetime | None = None) -> bool:
+    """Mark a document ``gone`` (its page disappeared; the row and its raw page are kept) and
+    queue its removal from the search index, in this transaction. Returns False (and does
+    nothing) when there is no such document or it is already gone."""
+    document = session.get(Document, document_id)
+    if document is None or document.status == "gone":
+        return False
+    document.status = "gone"
+    document.last_changed_at = seen_at or utcnow()
+    enqueue_index(session, document_id, "delete")
+    return True
+
+
+def enqueue_index(session: Session, document_id: str, action: str) -> None:
+    """Queue ``upsert`` or ``delete`` of a document for the search index (the outbox); the row
+    is committed, or rolled back, with the caller's transaction."""
+    if action not in ("upsert", "delete"):
+        raise ValueError(f"outbox action must be 'upsert' or 'delete', not {action!r}")
+    session.add(IndexOutbox(document_id=document_id, action=action))
+
+
+def outbox_batch(session: Session, limit: int = 500, up_to: int | None = None) -> list[IndexOutbox]:
+    """The oldest outbox rows (in id order), at most ``limit``, none above id ``up_to``."""
+    stmt = select(IndexOutbox).order_by(IndexOutbox.id).limit(limit)
+    if up_to is not None:
+        stmt = stmt.where(IndexOutbox.id <= up_to)
     return list(session.scalars(stmt))
 
 
-def mark_indexed(session: Session, pairs: list[tuple[str, str]]) -> None:
-    """Record that document ``id`` is in the index at ``content_hash``."""
-    for doc_id, content_hash in pairs:
-        session.execute(update(Document).where(Document.id == doc_id).values(indexed_hash=content_hash))
+def last_outbox_id(session: Session) -> int:
+    """The highest outbox id (0 when empty)."""
+    return int(session.scalar(select(func.max(IndexOutbox.id))) or 0)
 
 
-def reset_indexed(session: Session) -> None:
-    session.execute(update(Document).values(indexed_hash=None))
+def delete_outbox(session: Session, ids: list[int] | None = None, *, up_to: int | None = None) -> int:
+    """Remove applied outbox rows: these ``ids``, or every row up to id ``up_to``."""
+    stmt = delete(IndexOutbox)
+    if ids is not None:
+        if not ids:
+            return 0
+        stmt = stmt.where(IndexOutbox.id.in_(ids))
+    if up_to is not None:
+        stmt = stmt.where(IndexOutbox.id <= up_to)
+    return int(session.execute(stmt).rowcount or 0)
+
+
+def count_outbox(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(IndexOutbox)) or 0)
 
 
 def count_documents(session: Session, site_code: str | None = None, status: str = "active") -> int:

@@ -1,0 +1,365 @@
+"""Store → index through the outbox: a change reaches the index only once its transaction
+committed, nothing is lost while the index is down, gone documents leave the index, and the
+outbox is empty after a successful sync. The index is always a real EmbeddedIndex (failures are
+a closed index or a wrapper that lets the real index's calls fail)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from gateway.indexing import rebuild_index, search_document, sync_index
+from gateway.store.models import Document, IndexOutbox, Site
+from gateway.store.repository import (
+    count_outbox,
+    iter_items,
+    mark_gone,
+    upsert_article,
+)
+from gateway.store.session import Store
+from index.base import IndexClosedError, SearchIndex, SearchQuery, SearchResult, Suggestion
+from index.embedded import EmbeddedIndex
+from normalizers.models import Article
+
+
+@pytest.fixture
+def site_store(store: Store) -> Store:
+    with store.session() as s:
+        s.add(Site(code="rsj", name="北仑区人力资源和社会保障局", base_url="http://rsj.bl.gov.cn/"))
+    return store
+
+
+@pytest.fixture
+def index(tmp_path) -> EmbeddedIndex:
+    idx = EmbeddedIndex(tmp_path / "index.sqlite")
+    yield idx
+    idx.close()
+
+
+def doc(n: int, make, **overrides) -> Article:
+    return make(f"http://rsj.bl.gov.cn/show.php?id={n}", title=f"关于第{n}号社保通知", **overrides)
+
+
+def save(store: Store, *articles: Article) -> None:
+    with store.session() as s:
+        for a in articles:
+            upsert_article(s, a, fetch_url=str(a.source_url), raw_body=b"<html></html>",
+                           content_type="text/html", http_status=200, run_id=None)
+
+
+def outbox(store: Store) -> list[tuple[str, str]]:
+    with store.session() as s:
+        return [(r.document_id, r.action) for r in s.scalars(select(IndexOutbox).order_by(IndexOutbox.id))]
+
+
+def assert_index_equals_store(store: Store, index: SearchIndex) -> None:
+    with store.session() as s:
+        expected = {item.id: search_document(item) for item in iter_items(s)}
+        gone = list(s.scalars(select(Document.id).where(Document.status == "gone")))
+    assert index.count() == len(expected)
+    for id_, article in expected.items():
+        assert index.get(id_) == article
+    for id_ in gone:
+        assert index.get(id_) is None
+
+
+class Flaky(SearchIndex):
+    """The real embedded index, whose upserts (or deletes) fail while ``failures`` > 0 — as when
+    the index service is unreachable; every call is recorded."""
+
+    def __init__(self, inner: SearchIndex, *, upsert_failures: int = 0, delete_failures: int = 0):
+        self.inner = inner
+        self.upsert_failures = upsert_failures
+        self.delete_failures = delete_failures
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def upsert(self, articles: Iterable[Article]) -> int:
+        articles = list(articles)
+        self.calls.append(("upsert", [a.id for a in articles]))
+        if self.upsert_failures > 0:
+            self.upsert_failures -= 1
+            raise ConnectionError("index unreachable")
+        return self.inner.upsert(articles)
+
+    def delete(self, ids: Iterable[str]) -> int:
+        ids = list(ids)
+        self.calls.append(("delete", ids))
+        if self.delete_failures > 0:
+            self.delete_failures -= 1
+            raise ConnectionError("index unreachable")
+        return self.inner.delete(ids)
+
+    def get(self, id: str) -> Article | None:
+        return self.inner.get(id)
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        return self.inner.search(query)
+
+    def suggest(self, prefix: str, size: int = 8, site_codes: list[str] | None = None) -> list[Suggestion]:
+        return self.inner.suggest(prefix, size, site_codes)
+
+    def rebuild(self, documents: Iterable[Article]) -> int:
+        return self.inner.rebuild(documents)
+
+    def count(self) -> int:
+        return self.inner.count()
+
+    def clear(self) -> None:
+        self.inner.clear()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_document_reaches_the_index_only_after_its_transaction_commits(site_store, index, article_factory):
+    a = doc(1, article_factory)
+    with pytest.raises(RuntimeError), site_store.session() as s:
+        upsert_article(s, a, fetch_url=str(a.source_url), raw_body=b"x", content_type=None,
+                       http_status=200, run_id=None)
+        s.flush()
+        raise RuntimeError("the crawl died before the commit")
+    assert outbox(site_store) == []
+    assert sync_index(site_store, index).upserted == 0
+    assert index.count() == 0
+
+    save(site_store, a)
+    assert outbox(site_store) == [(a.id, "upsert")]
+    assert index.get(a.id) is None  # committed but not synced yet
+    result = sync_index(site_store, index)
+    assert (result.upserted, result.deleted) == (1, 0)
+    assert index.get(a.id) == a
+    assert index.search(SearchQuery(q="社保")).total == 1
+    assert outbox(site_store) == []
+
+
+def test_only_new_and_changed_documents_are_queued(site_store, index, article_factory):
+    a = doc(1, article_factory)
+    save(site_store, a)
+    sync_index(site_store, index)
+    save(site_store, a.model_copy(update={"fetched_at": a.fetched_at.replace(year=2025)}))  # same content
+    assert outbox(site_store) == []
+    changed = a.model_copy(update={"title": "关于第1号医保通知"})
+    save(site_store, changed)
+    assert outbox(site_store) == [(a.id, "upsert")]
+    sync_index(site_store, index)
+    assert index.get(a.id) == changed
+    assert index.search(SearchQuery(q="医保")).total == 1
+
+
+def test_closed_index_loses_nothing_and_the_next_sync_catches_up(site_store, tmp_path, article_factory):
+    docs = [doc(n, article_factory) for n in range(1, 8)]
+    save(site_store, *docs)
+    down = EmbeddedIndex(tmp_path / "index.sqlite")
+    down.close()  # the index is down
+    with pytest.raises(IndexClosedError):
+        sync_index(site_store, down, batch=3)
+    assert len(outbox(site_store)) == len(docs)
+
+    with site_store.session() as s:
+        assert mark_gone(s, docs[0].id)
+    with pytest.raises(IndexClosedError):
+        sync_index(site_store, down)
+    assert len(outbox(site_store)) == len(docs) + 1
+
+    with EmbeddedIndex(tmp_path / "index.sqlite") as up:
+        result = sync_index(site_store, up, batch=3)
+        assert result.upserted == len(docs) - 1  # docs[0] is gone by now: deleted, not sent
+        assert_index_equals_store(site_store, up)
+        assert outbox(site_store) == []
+
+
+def test_failure_midway_keeps_the_unapplied_rows(site_store, index, article_factory):
+    docs = [doc(n, article_factory) for n in range(1, 8)]
+    save(site_store, *docs)
+    flaky = Flaky(index)
+    flaky.upsert_failures = 0
+    # First batch goes through, the second fails.
+    original = flaky.upsert
+
+    def second_fails(articles):
+        if len(flaky.calls) == 1:
+            flaky.upsert_failures = 1
+        return original(articles)
+
+    flaky.upsert = second_fails  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        sync_index(site_store, flaky, batch=3)
+    assert index.count() == 3
+    assert [d for d, _ in outbox(site_store)] == [d.id for d in docs[3:]]
+
+    result = sync_index(site_store, Flaky(index), batch=3)
+    assert result.upserted == 4
+    assert_index_equals_store(site_store, index)
+    assert outbox(site_store) == []
+
+
+def test_index_down_for_several_syncs_while_the_store_changes(site_store, index, article_factory):
+    flaky = Flaky(index, upsert_failures=3, delete_failures=1)
+    docs = [doc(n, article_factory) for n in range(1, 5)]
+    save(site_store, *docs)
+    with pytest.raises(ConnectionError):
+        sync_index(site_store, flaky)
+    save(site_store, docs[1].model_copy(update={"title": "关于第2号医保通知"}), doc(5, article_factory))
+    with site_store.session() as s:
+        mark_gone(s, docs[2].id)
+    with pytest.raises(ConnectionError):
+        sync_index(site_store, flaky)
+    with pytest.raises(ConnectionError):
+        sync_index(site_store, flaky)
+    assert index.count() == 0
+    assert len(outbox(site_store)) == 7
+    with pytest.raises(ConnectionError):
+        sync_index(site_store, flaky)  # upserts work again, the delete fails once
+    # (the batch's upsert went through, its delete did not: all its rows stay)
+    assert index.count() == 4
+    assert len(outbox(site_store)) == 7
+    result = sync_index(site_store, flaky)
+    assert (result.upserted, result.deleted) == (4, 0)  # docs[2] never made it into the index
+    assert_index_equals_store(site_store, index)
+    assert outbox(site_store) == []
+
+
+def test_gone_documents_are_deleted_from_the_index_and_kept_in_the_store(site_store, index, article_factory):
+    a, b = doc(1, article_factory), doc(2, article_factory)
+    save(site_store, a, b)
+    sync_index(site_store, index)
+    assert index.count() == 2
+    with site_store.session() as s:
+        assert mark_gone(s, a.id) is True
+        assert mark_gone(s, a.id) is False  # already gone: nothing queued twice
+        assert mark_gone(s, "0" * 32) is False
+    assert outbox(site_store) == [(a.id, "delete")]
+    result = sync_index(site_store, index)
+    assert (result.upserted, result.deleted) == (0, 1)
+    assert index.get(a.id) is None and index.get(b.id) == b
+    with site_store.session() as s:
+        row = s.get(Document, a.id)
+        assert row is not None and row.status == "gone"
+    # A gone page that comes back is indexed again.
+    save(site_store, a)
+    assert outbox(site_store) == [(a.id, "upsert")]
+    sync_index(site_store, index)
+    assert_index_equals_store(site_store, index)
+
+
+def test_a_gone_document_rolled_back_stays_in_the_index(site_store, index, article_factory):
+    a = doc(1, article_factory)
+    save(site_store, a)
+    sync_index(site_store, index)
+    with pytest.raises(RuntimeError), site_store.session() as s:
+        mark_gone(s, a.id)
+        raise RuntimeError("rolled back")
+    assert outbox(site_store) == []
+    sync_index(site_store, index)
+    assert index.get(a.id) == a
+
+
+def test_rows_of_one_document_coalesce_in_a_batch(site_store, index, article_factory):
+    a, b = doc(1, article_factory), doc(2, article_factory)
+    save(site_store, a, b)
+    for title in ("关于第1号医保通知", "关于第1号医疗通知"):
+        save(site_store, a.model_copy(update={"title": title}))
+    with site_store.session() as s:
+        mark_gone(s, b.id)
+    save(site_store, b)  # back again
+    with site_store.session() as s:
+        mark_gone(s, b.id)  # and gone for good
+    assert len(outbox(site_store)) == 7
+    flaky = Flaky(index)
+    result = sync_index(site_store, flaky)
+    assert flaky.calls == [("upsert", [a.id]), ("delete", [b.id])]
+    assert (result.upserted, result.deleted) == (1, 0)  # b never reached the index
+    assert index.get(a.id).title == "关于第1号医疗通知"
+    assert_index_equals_store(site_store, index)
+
+
+def test_rebuild_from_the_store_clears_the_outbox(site_store, index, article_factory):
+    docs = [doc(n, article_factory) for n in range(1, 6)]
+    save(site_store, *docs)
+    with site_store.session() as s:
+        mark_gone(s, docs[4].id)
+    stray = doc(99, article_factory)  # in the index, not in the store
+    index.upsert([stray, docs[4]])
+    result = rebuild_index(site_store, index)
+    assert result.upserted == 4
+    assert index.get(stray.id) is None
+    assert_index_equals_store(site_store, index)
+    assert outbox(site_store) == []
+
+
+def test_changes_queued_during_a_rebuild_are_left_for_the_next_sync(site_store, index, article_factory):
+    docs = [doc(n, article_factory) for n in range(1, 4)]
+    save(site_store, *docs)
+    late = doc(4, article_factory)
+
+    class Meanwhile(Flaky):
+        def rebuild(self, documents):
+            def consume():
+                for i, article in enumerate(documents):
+                    if i == 1:
+                        save(site_store, late)  # the crawler commits during the rebuild
+                    yield article
+            return super().rebuild(consume())
+
+    assert rebuild_index(site_store, Meanwhile(index)).upserted == 3
+    assert index.get(late.id) is None
+    assert outbox(site_store) == [(late.id, "upsert")]
+    sync_index(site_store, index)
+    assert_index_equals_store(site_store, index)
+    assert outbox(site_store) == []
+
+
+def test_rebuild_failure_keeps_the_index_and_the_outbox(site_store, index, article_factory):
+    docs = [doc(n, article_factory) for n in range(1, 4)]
+    save(site_store, *docs[:2])
+    sync_index(site_store, index)
+    save(site_store, docs[2])
+
+    class Broken(Flaky):
+        def rebuild(self, documents):
+            def consume():
+                yield from list(documents)[:1]
+                raise ConnectionError("index unreachable")
+            return super().rebuild(consume())
+
+    with pytest.raises(ConnectionError):
+        rebuild_index(site_store, Broken(index))
+    assert index.count() == 2
+    assert outbox(site_store) == [(docs[2].id, "upsert")]
+    sync_index(site_store, index)
+    assert_index_equals_store(site_store, index)
+
+
+def test_migration_queues_what_the_old_sync_had_not_sent(tmp_path):
+    from alembic import command
+
+    from gateway.store.session import alembic_config
+
+    s = Store(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    s.migrate("0001")
+    rows = [("a" * 32, "active", "h1", "h1"), ("b" * 32, "active", "h2", None),
+            ("c" * 32, "active", "h3", "old"), ("d" * 32, "gone", "h4", "h4"), ("e" * 32, "gone", "h5", None)]
+    with s.engine.begin() as c:
+        c.execute(sa.text("INSERT INTO sites (code, name, base_url, platform, plugin_source, created_at,"
+                          " updated_at) VALUES ('rsj', 'x', 'http://rsj.bl.gov.cn/', 'generic', '', "
+                          "'2024-01-01', '2024-01-01')"))
+        for id_, status, content_hash, indexed_hash in rows:
+            c.execute(sa.text(
+                "INSERT INTO documents (id, site_code, url, fetch_url, title, content_hash, item, status,"
+                " first_seen_at, last_seen_at, last_changed_at, http_status, raw_page, indexed_hash)"
+                " VALUES (:id, 'rsj', 'u', 'u', 't', :ch, '{}', :st, '2024-01-01', '2024-01-01',"
+                " '2024-01-01', 200, x'00', :ih)"),
+                {"id": id_, "ch": content_hash, "st": status, "ih": indexed_hash})
+    s.migrate()
+    assert outbox(s) == [("b" * 32, "upsert"), ("c" * 32, "upsert"), ("d" * 32, "delete")]
+    command.downgrade(alembic_config(s.url), "0001")
+    with s.engine.connect() as c:
+        got = dict(c.execute(sa.text("SELECT id, indexed_hash FROM documents")).all())
+    assert got == {"a" * 32: "h1", "b" * 32: None, "c" * 32: None, "d" * 32: "h4", "e" * 32: None}
+    s.dispose()
