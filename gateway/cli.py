@@ -396,6 +396,18 @@ def _terminal(fragment: str) -> str:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+def serve(host: str, port: int) -> None:
+    """Serve the portal search page, the navigation map and the JSON API (/docs) with uvicorn."""
+    import uvicorn
+
+    from gateway.api import create_app
+
+    uvicorn.run(create_app(_settings()), host=host, port=port)
+
+
+@main.command()
 @click.argument("code")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
 def export(code: str, output: Path | None) -> None:

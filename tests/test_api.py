@@ -1,0 +1,446 @@
+"""The HTTP API and the portal pages (gateway/api.py) over a real store and a real embedded
+index, filled the way a crawl fills them (upsert_article, then sync_index)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+import warnings
+
+import pytest
+from conftest import make_article
+
+from normalizers.models import SHANGHAI, Category
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette's TestClient warns about httpx
+    from fastapi.testclient import TestClient
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+N_RSJ, N_JYJ = 14, 9  # articles mentioning 社保, per site
+
+
+def populate(store, index_url: str) -> dict:
+    """Fill the store with two sites' articles (one title carries an XSS attempt, one document
+    is gone) and sync the index; return facts the tests check against."""
+    from gateway.indexing import sync_index
+    from gateway.store.models import Document
+    from gateway.store.repository import upsert_article, upsert_site
+    from index.base import open_index
+    from plugins.manager import build_registry
+
+    registry = build_registry([])
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    ids: list[str] = []
+    with store.session() as session:
+        for code in ("rsj", "jyj"):
+            upsert_site(session, registry.get(code))
+        n = 0
+        for code, count in (("rsj", N_RSJ), ("jyj", N_JYJ)):
+            for i in range(count):
+                url = f"http://{code}.bl.gov.cn/show.php?id={i}"
+                year = 2023 + i % 2
+                article = make_article(
+                    url, site_code=code, title=f"{code}社保政策解读第{i}号",
+                    published_at=dt.datetime(year, 3, 1 + i, 9, 0, tzinfo=SHANGHAI),
+                    column_path=["政务公开", "通知公告"] if i % 3 else ["网上服务", "办事指南"],
+                    category=Category.GOVERNMENT_INFORMATION if i % 3 else Category.ONLINE_SERVICES,
+                )
+                # several documents share a change time: the cursor must break ties by id
+                upsert_article(session, article, fetch_url=url, raw_body=b"<html></html>",
+                               content_type="text/html", http_status=200, run_id=None,
+                               seen_at=start + dt.timedelta(minutes=n // 3))
+                ids.append(article.id)
+                n += 1
+        xss = make_article("http://rsj.bl.gov.cn/show.php?id=999", title=f"医保{XSS}公告",
+                           body_text=f"医保 正文 {XSS} 结束")
+        upsert_article(session, xss, fetch_url=str(xss.source_url), raw_body=b"", content_type=None,
+                       http_status=200, run_id=None, seen_at=start + dt.timedelta(hours=1))
+        ids.append(xss.id)
+        gone = make_article("http://jyj.bl.gov.cn/show.php?id=gone", site_code="jyj", title="已撤下的页面")
+        upsert_article(session, gone, fetch_url=str(gone.source_url), raw_body=b"", content_type=None,
+                       http_status=200, run_id=None, seen_at=start + dt.timedelta(hours=2))
+        ids.append(gone.id)
+    with store.session() as session:
+        from gateway.store import repository
+
+        if hasattr(repository, "mark_gone"):
+            repository.mark_gone(session, gone.id)
+        else:
+            session.get(Document, gone.id).status = "gone"
+    with open_index(index_url) as index:
+        sync_index(store, index)
+    return {"ids": ids, "xss_id": xss.id, "gone_id": gone.id}
+
+
+def make_client(tmp_path, store):
+    from gateway.api import create_app
+    from gateway.settings import GatewaySettings
+
+    index_url = f"sqlite:///{tmp_path / 'index.sqlite'}"
+    facts = populate(store, index_url)
+    settings = GatewaySettings(data_dir=tmp_path, database_url=store.url, index_url=index_url,
+                               plugin_dirs=[], load_plugins=[])
+    return TestClient(create_app(settings)), facts
+
+
+@pytest.fixture
+def api(tmp_path, store):
+    client, facts = make_client(tmp_path, store)
+    with client:
+        client.facts = facts
+        yield client
+
+
+def unsafe_markup(fragment: str) -> bool:
+    """True when the fragment holds markup other than <mark>…</mark>."""
+    return bool(re.search(r"[<>]", re.sub(r"</?mark>", "", fragment)))
+
+
+# --- /api/search ---------------------------------------------------------------------------
+
+
+def test_search_returns_highlighted_hits_with_site_names(api):
+    body = api.get("/api/search", params={"q": "社保", "size": 5}).json()
+    assert body["total"] == N_RSJ + N_JYJ
+    assert (body["page"], body["size"], body["pages"]) == (1, 5, 5)
+    assert len(body["hits"]) == 5
+    hit = body["hits"][0]
+    assert set(hit) >= {"id", "title_html", "snippet_html", "url", "site_code", "site_name",
+                        "column_path", "published_at"}
+    assert "<mark>社保</mark>" in hit["title_html"]
+    assert hit["site_name"] in ("北仑区人力资源和社会保障局", "北仑区教育局")
+
+
+def test_search_facets_count_every_match(api):
+    facets = api.get("/api/search", params={"q": "社保", "size": 1}).json()["facets"]
+    assert set(facets) == {"site", "category", "column", "year"}
+    as_dict = {key: {v["value"]: v["count"] for v in values} for key, values in facets.items()}
+    guides = len(range(0, N_RSJ, 3)) + len(range(0, N_JYJ, 3))
+    assert as_dict["site"] == {"rsj": N_RSJ, "jyj": N_JYJ}
+    assert as_dict["category"] == {"政务公开": N_RSJ + N_JYJ - guides, "网上服务": guides}
+    assert as_dict["column"] == {"通知公告": N_RSJ + N_JYJ - guides, "办事指南": guides}
+    assert as_dict["year"] == {"2023": 7 + 5, "2024": 7 + 4}
+    labels = {v["value"]: v["label"] for v in facets["site"]}
+    assert labels == {"rsj": "北仑区人力资源和社会保障局", "jyj": "北仑区教育局"}
+
+
+def test_search_filters_by_site_column_dates_and_orders_by_date(api):
+    only = api.get("/api/search", params={"q": "社保", "site": "jyj", "size": 50}).json()
+    assert only["total"] == N_JYJ and {h["site_code"] for h in only["hits"]} == {"jyj"}
+    both = api.get("/api/search", params=[("q", "社保"), ("site", "jyj"), ("site", "rsj")]).json()
+    assert both["total"] == N_RSJ + N_JYJ
+    guides = api.get("/api/search", params={"q": "社保", "column": "办事指南", "size": 50}).json()
+    assert guides["total"] == len(range(0, N_RSJ, 3)) + len(range(0, N_JYJ, 3))
+    y2024 = api.get("/api/search", params={"q": "社保", "date_from": "2024-01-01",
+                                            "date_to": "2024-12-31", "size": 50}).json()
+    assert y2024["total"] == N_RSJ // 2 + N_JYJ // 2
+    assert all(h["published_at"].startswith("2024") for h in y2024["hits"])
+    dated = api.get("/api/search", params={"q": "社保", "order": "date", "size": 50}).json()
+    stamps = [h["published_at"] for h in dated["hits"]]
+    assert stamps == sorted(stamps, reverse=True)
+
+
+def test_search_by_category(api):
+    body = api.get("/api/search", params={"q": "社保", "category": "网上服务", "size": 50}).json()
+    assert body["total"] == len(range(0, N_RSJ, 3)) + len(range(0, N_JYJ, 3))
+    assert all(h["category"] == "网上服务" for h in body["hits"])
+
+
+def test_search_pages_through_every_hit_once(api):
+    seen = []
+    for page in range(1, 5):
+        body = api.get("/api/search", params={"q": "社保", "size": 7, "page": page}).json()
+        seen += [h["id"] for h in body["hits"]]
+    assert len(seen) == len(set(seen)) == N_RSJ + N_JYJ
+    past = api.get("/api/search", params={"q": "社保", "size": 7, "page": 9}).json()
+    assert past["hits"] == [] and past["total"] == N_RSJ + N_JYJ
+
+
+@pytest.mark.parametrize("params, field", [
+    ({}, "q"),
+    ({"q": ""}, "q"),
+    ({"q": "   "}, "q"),
+    ({"q": "x" * 201}, "q"),
+    ({"q": "社保", "page": 0}, "page"),
+    ({"q": "社保", "page": 101}, "page"),
+    ({"q": "社保", "size": 51}, "size"),
+    ({"q": "社保", "order": "random"}, "order"),
+    ({"q": "社保", "category": "其他"}, "category"),
+    ({"q": "社保", "date_from": "2024-13-01"}, "date_from"),
+    ({"q": "社保", "date_from": "yesterday"}, "date_from"),
+])
+def test_search_rejects_bad_input_with_422(api, params, field):
+    response = api.get("/api/search", params=params)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert any(field in [str(p) for p in d["loc"]] or field in d["msg"] for d in detail), detail
+
+
+def test_search_rejects_reversed_date_range_with_a_clear_message(api):
+    response = api.get("/api/search", params={"q": "社保", "date_from": "2024-05-01", "date_to": "2024-01-01"})
+    assert response.status_code == 422
+    assert "date_from 2024-05-01 is after date_to 2024-01-01" in response.json()["detail"][0]["msg"]
+
+
+@pytest.mark.parametrize("q", ['title:社保 OR 1=1', '社保 AND NOT', '{"query": {"match_all": {}}}',
+                               '社保*', 'NEAR(社保 政策)', '"', "'); DROP TABLE documents; --"])
+def test_query_language_never_reaches_the_index(api, q):
+    response = api.get("/api/search", params={"q": q})
+    assert response.status_code == 200
+    assert response.json()["total"] <= N_RSJ + N_JYJ
+    assert api.get("/health").json()["documents"] == N_RSJ + N_JYJ + 1
+
+
+def test_xss_in_query_and_stored_title_is_escaped(api):
+    body = api.get("/api/search", params={"q": "医保"}).json()
+    assert body["total"] == 1
+    hit = body["hits"][0]
+    for fragment in (hit["title_html"], hit["snippet_html"]):
+        assert not unsafe_markup(fragment), fragment
+        assert "&lt;script&gt;" in fragment
+    page = api.get("/", params={"q": "医保"}).text
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page or "&lt;script&gt;alert(&quot;x&quot;)" in page
+    echoed = api.get("/", params={"q": XSS})
+    assert XSS not in echoed.text and "&lt;script&gt;" in echoed.text
+    api_echo = api.get("/api/search", params={"q": XSS})
+    assert api_echo.status_code == 200 and api_echo.headers["content-type"].startswith("application/json")
+    suggestions = api.get("/api/suggest", params={"prefix": "医保"}).json()["suggestions"]
+    assert suggestions and suggestions[0]["title"] == f"医保{XSS}公告"  # plain text; the page uses textContent
+
+
+def test_safe_fragment_escapes_markup_a_backend_should_never_send():
+    from gateway.api import safe_fragment
+
+    assert safe_fragment("a <mark>b</mark> &lt;i&gt;") == "a <mark>b</mark> &lt;i&gt;"
+    assert safe_fragment("<mark>b</mark><script>x</script>") == \
+        "&lt;mark&gt;b&lt;/mark&gt;&lt;script&gt;x&lt;/script&gt;"
+
+
+# --- /api/suggest --------------------------------------------------------------------------
+
+
+def test_suggest(api):
+    body = api.get("/api/suggest", params={"prefix": "rsj社保", "size": 3}).json()
+    assert body["prefix"] == "rsj社保"
+    assert len(body["suggestions"]) == 3
+    assert set(body["suggestions"][0]) == {"id", "title", "url", "site_code"}
+    assert all(s["title"].startswith("rsj社保") for s in body["suggestions"])
+    only = api.get("/api/suggest", params={"prefix": "jyj", "site": "jyj", "size": 20}).json()["suggestions"]
+    assert len(only) == N_JYJ and {s["site_code"] for s in only} == {"jyj"}
+    assert api.get("/api/suggest", params={"prefix": "jyj", "site": "rsj"}).json()["suggestions"] == []
+    assert api.get("/api/suggest", params={"prefix": ""}).status_code == 422
+    assert api.get("/api/suggest", params={"prefix": "社保", "size": 0}).status_code == 422
+    assert api.get("/api/suggest", params={"prefix": "社保", "size": 21}).status_code == 422
+    assert api.get("/api/suggest", params={"prefix": "   "}).json()["suggestions"] == []
+
+
+# --- /api/navigation -----------------------------------------------------------------------
+
+
+def test_navigation_of_every_site_with_counts(api):
+    sites = api.get("/api/navigation").json()["sites"]
+    codes = [s["site_code"] for s in sites]
+    assert {"rsj", "jyj"} <= set(codes) and codes == sorted(codes)
+    rsj = next(s for s in sites if s["site_code"] == "rsj")
+    assert rsj["item_type"] == "navigation" and rsj["site_name"] == "北仑区人力资源和社会保障局"
+    assert next(c["name"] for c in rsj["columns"]) == "政务公开"
+    total = sum(c["document_count"] or 0 for c in rsj["columns"])
+    assert total >= 1
+    one = api.get("/api/navigation/rsj").json()
+    assert one["site_code"] == "rsj" and one["columns"] == rsj["columns"]
+    missing = api.get("/api/navigation/nosuchsite")
+    assert missing.status_code == 404 and "nosuchsite" in missing.json()["detail"]
+
+
+# --- /api/documents ------------------------------------------------------------------------
+
+
+def test_document_from_the_store(api):
+    doc_id = api.facts["ids"][0]
+    body = api.get(f"/api/documents/{doc_id}").json()
+    assert body["id"] == doc_id and body["status"] == "active"
+    assert body["item"]["id"] == doc_id and body["item"]["title"] == "rsj社保政策解读第0号"
+    from normalizers.models import parse_item
+
+    assert parse_item(body["item"]).id == doc_id  # the exchange standard, as stored
+    gone = api.get(f"/api/documents/{api.facts['gone_id']}").json()
+    assert gone["status"] == "gone"
+    assert api.get("/api/documents/0123456789abcdef0123456789abcdef").status_code == 404
+    assert api.get("/api/documents/..%2F..%2Fetc").status_code == 404
+
+
+# --- /api/feed -----------------------------------------------------------------------------
+
+
+def test_feed_pages_through_every_item_exactly_once_in_change_order(api):
+    seen, stamps, cursor, pages = [], [], None, 0
+    while True:
+        params = {"limit": 4} | ({"since": cursor} if cursor else {})
+        body = api.get("/api/feed", params=params).json()
+        pages += 1
+        seen += [(e["last_changed_at"], e["id"]) for e in body["items"]]
+        stamps += [e["status"] for e in body["items"]]
+        cursor = body["next_cursor"]
+        if not body["has_more"]:
+            break
+        assert pages < 50
+    ids = [i for _, i in seen]
+    assert sorted(ids) == sorted(api.facts["ids"]) and len(ids) == len(set(ids))
+    order = [(dt.datetime.fromisoformat(t), i) for t, i in seen]
+    assert order == sorted(order)
+    assert stamps.count("gone") == 1
+    # nothing new: an empty page and the same cursor
+    again = api.get("/api/feed", params={"since": cursor}).json()
+    assert again == {"items": [], "next_cursor": cursor, "has_more": False}
+
+
+def test_feed_sees_later_changes_after_the_cursor(api, store):
+    from gateway.store.repository import upsert_article
+
+    cursor = api.get("/api/feed", params={"limit": 500}).json()["next_cursor"]
+    changed = make_article("http://rsj.bl.gov.cn/show.php?id=3", site_code="rsj", title="改过的标题")
+    with store.session() as session:
+        upsert_article(session, changed, fetch_url=str(changed.source_url), raw_body=b"",
+                       content_type=None, http_status=200, run_id=None)
+    body = api.get("/api/feed", params={"since": cursor}).json()
+    assert [e["id"] for e in body["items"]] == [changed.id]
+    assert body["items"][0]["item"]["title"] == "改过的标题"
+
+
+@pytest.mark.parametrize("cursor", ["zzz", "!!!", base64.urlsafe_b64encode(b"no-separator").decode(),
+                                    base64.urlsafe_b64encode(b"not a date|abc").decode(),
+                                    base64.urlsafe_b64encode(b"2024-01-01T00:00:00|abc").decode(),
+                                    base64.urlsafe_b64encode(b"\xff\xfe|x").decode()])
+def test_feed_rejects_a_bad_cursor_with_400(api, cursor):
+    response = api.get("/api/feed", params={"since": cursor})
+    assert response.status_code == 400
+    assert "cursor" in response.json()["detail"]
+
+
+def test_feed_limit_is_validated(api):
+    assert api.get("/api/feed", params={"limit": 0}).status_code == 422
+    assert api.get("/api/feed", params={"limit": 501}).status_code == 422
+
+
+# --- /health, lifespan, OpenAPI ------------------------------------------------------------
+
+
+def test_health(api):
+    body = api.get("/health").json()
+    assert body["status"] == "ok" and body["documents"] == N_RSJ + N_JYJ + 1
+    assert body["indexed"] == N_RSJ + N_JYJ + 1
+    assert body["store"].startswith("sqlite:///") and body["index"].startswith("sqlite:///")
+
+
+def test_health_is_503_when_the_index_cannot_be_opened(tmp_path, store):
+    from gateway.api import create_app
+    from gateway.settings import GatewaySettings
+
+    settings = GatewaySettings(data_dir=tmp_path, database_url=store.url,
+                               index_url="ftp://nowhere/index", plugin_dirs=[])
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/health")
+        assert response.status_code == 503
+        body = response.json()
+        assert body["status"] == "error" and "index" in body["errors"]
+        assert body["documents"] == 0
+        assert client.get("/api/search", params={"q": "社保"}).status_code == 503
+
+
+def test_resources_are_opened_once_and_closed_on_shutdown(tmp_path, store):
+    client, _ = make_client(tmp_path, store)
+    resources = client.app.state.resources
+    with client:
+        index = resources.index
+        assert index is not None and resources.store is not None
+        client.get("/api/search", params={"q": "社保"})
+        client.get("/health")
+        assert resources.index is index
+    assert resources.index is None and resources.store is None
+    from index.base import IndexClosedError
+
+    with pytest.raises(IndexClosedError):
+        index.count()
+
+
+def test_openapi_documents_every_endpoint(api):
+    spec = api.get("/openapi.json").json()
+    for path in ("/api/search", "/api/suggest", "/api/navigation", "/api/navigation/{site_code}",
+                 "/api/documents/{doc_id}", "/api/feed", "/health"):
+        assert path in spec["paths"], path
+    names = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
+    assert names == {"q", "site", "category", "column", "date_from", "date_to", "order", "page", "size"}
+
+
+# --- the portal pages ----------------------------------------------------------------------
+
+
+def test_portal_page_without_a_query_is_the_search_form(api):
+    page = api.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert '<html lang="zh-CN">' in html
+    assert 'href="http://www.bl.gov.cn/"' in html and "北仑区政府网站群" in html
+    assert '<label for="q">' in html and 'role="search"' in html and "<main" in html
+    assert "全部站点" in html and "搜索" in html and "网站导航" in html
+    assert "北仑区教育局" in html  # the site list
+    assert "/static/suggest.js" in html
+
+
+def test_portal_page_renders_results_with_marks_and_pages(api):
+    html = api.get("/", params={"q": "社保"}).text
+    assert "<mark>社保</mark>" in html
+    assert f"找到 {N_RSJ + N_JYJ} 条结果" in html
+    assert "下一页" in html and "上一页" not in html
+    page2 = api.get("/", params={"q": "社保", "page": 2}).text
+    assert "上一页" in page2 and "下一页" in page2
+    last = api.get("/", params={"q": "社保", "page": 3}).text
+    assert "上一页" in last and "下一页" not in last
+    filtered = api.get("/", params={"q": "社保", "site": "jyj"}).text
+    assert f"找到 {N_JYJ} 条结果" in filtered
+    assert '<option value="jyj" selected>' in filtered
+
+
+def test_portal_page_facet_links_narrow_the_search(api):
+    html = api.get("/", params={"q": "社保"}).text
+    assert "/?q=%E7%A4%BE%E4%BF%9D&amp;site=jyj" in html
+    assert "date_from=2024-01-01&amp;date_to=2024-12-31" in html
+    assert "category=%E7%BD%91%E4%B8%8A%E6%9C%8D%E5%8A%A1" in html  # 网上服务
+    narrowed = api.get("/", params={"q": "社保", "date_from": "2024-01-01", "date_to": "2024-12-31"}).text
+    assert "找到 11 条结果" in narrowed and "取消" in narrowed
+
+
+def test_portal_page_shows_input_errors(api):
+    response = api.get("/", params={"q": "社保", "date_from": "2024-05-01", "date_to": "2024-01-01"})
+    assert response.status_code == 422
+    assert "请检查搜索条件" in response.text and "is after" in response.text
+    assert api.get("/", params={"q": "社保", "page": "abc"}).status_code == 200
+
+
+def test_navigation_page(api):
+    response = api.get("/navigation")
+    assert response.status_code == 200
+    html = response.text
+    assert "<h1>网站导航</h1>" in html and '<html lang="zh-CN">' in html
+    assert 'href="http://rsj.bl.gov.cn/"' in html and "北仑区人力资源和社会保障局" in html
+    assert 'id="site-jyj"' in html
+    assert 'href="http://www.bl.gov.cn/"' in html
+
+
+def test_static_files(api):
+    assert api.get("/static/portal.css").status_code == 200
+    js = api.get("/static/suggest.js")
+    assert js.status_code == 200 and "/api/suggest" in js.text and "innerHTML" not in js.text
+
+
+def test_serve_command_is_registered():
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+
+    result = CliRunner().invoke(main, ["serve", "--help"])
+    assert result.exit_code == 0
+    assert "--host" in result.output and "--port" in result.output
