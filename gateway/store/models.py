@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -86,6 +88,10 @@ class CrawlRun(Base):
     items_changed: Mapped[int] = mapped_column(Integer, default=0)
     items_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
+    items_gone: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # HTTP requests sent
+    full: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # every list page read
+    resumes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # times continued after a crash
     stats: Mapped[dict] = mapped_column(JSON, default=dict)
 
     errors: Mapped[list[CrawlError]] = relationship(
@@ -131,6 +137,11 @@ class Document(Base):
     http_status: Mapped[int] = mapped_column(Integer, default=200)
     raw_content_type: Mapped[str | None] = mapped_column(String(200), nullable=True)
     raw_page: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed bytes as fetched
+    column: Mapped[str | None] = mapped_column(String(200), nullable=True)  # the plugin column it was listed in
+    last_listed_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # full list traversals of its column in a row that did not list it (stale-document purge)
+    missed_runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    gone_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     __table_args__ = (
         Index("ix_documents_site_status", "site_code", "status"),
@@ -156,3 +167,107 @@ class IndexOutbox(Base):
         CheckConstraint("action IN ('upsert', 'delete')", name="action"),
         Index("ix_index_outbox_id", "id"),
     )
+
+
+class SiteLock(Base):
+    """Who is crawling a site now: one row per running crawl, so two runs of one site never
+    overlap. A holder that died (``kill -9``) leaves its row; the next run takes it over when
+    the holder's process is gone (same host) or its heartbeat is older than the stale limit."""
+
+    __tablename__ = "site_locks"
+
+    site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))  # host:pid:token
+    hostname: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    acquired_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FrontierEntry(Base):
+    """One request of a run: written (``pending``) before the request is scheduled and marked
+    ``done`` in the same transaction that stores what it produced. After a crash the run
+    continues from its pending entries; done ones are never fetched again by that run."""
+
+    __tablename__ = "frontier"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40))  # request fingerprint (method, url, body)
+    kind: Mapped[str] = mapped_column(String(8))  # list | detail | recheck
+    url: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)  # what rebuilds the request
+    state: Mapped[str] = mapped_column(String(8), default="pending")  # pending | done
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("run_id", "key", name="uq_frontier_run_key"),
+        Index("ix_frontier_run_state", "run_id", "state"),
+    )
+
+
+class UrlState(Base):
+    """What the last fetch of a URL (list or detail page) returned: HTTP validators for
+    conditional GET, the body hash for change detection, and fetch/change counts."""
+
+    __tablename__ = "url_state"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # document_id(url)
+    site_code: Mapped[str] = mapped_column(String(32), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(8))  # list | detail
+    etag: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    body_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    fetches: Mapped[int] = mapped_column(Integer, default=0)
+    changes: Mapped[int] = mapped_column(Integer, default=0)
+    not_modified: Mapped[int] = mapped_column(Integer, default=0)  # 304 answers
+
+
+class ColumnState(Base):
+    """Adaptive revisit of one column: its interval shrinks when a visit finds new items and
+    grows when it finds none, between the site's schedule and a ceiling."""
+
+    __tablename__ = "column_state"
+
+    site_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    column: Mapped[str] = mapped_column(String(200), primary_key=True)
+    revisit_seconds: Mapped[int] = mapped_column(Integer)
+    last_visited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_visit_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_new_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    visits: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LinkTarget(Base):
+    """A URL some subsite page links to, and the result of its last check (dead-link report)."""
+
+    __tablename__ = "link_targets"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # document_id(url)
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)  # HTTP status; None: not checked / no answer
+    ok: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)  # e.g. "timeout", "DNS lookup failed"
+    final_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    method: Mapped[str | None] = mapped_column(String(8), nullable=True)  # HEAD | GET
+    checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # consecutive failed checks
+
+
+class LinkSource(Base):
+    """A page of a site containing a link to a :class:`LinkTarget`."""
+
+    __tablename__ = "link_sources"
+
+    target_id: Mapped[str] = mapped_column(ForeignKey("link_targets.id", ondelete="CASCADE"), primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # document_id(source_url)
+    site_code: Mapped[str] = mapped_column(String(32), index=True)
+    source_url: Mapped[str] = mapped_column(Text)
+    anchor: Mapped[str | None] = mapped_column(Text, nullable=True)  # the link text
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
