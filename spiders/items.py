@@ -21,6 +21,7 @@ class FetchedPage:
     fetched_at: dt.datetime
     list_title: str | None = None
     list_date: str | None = None
+    frontier_key: str | None = None  # its entry in the run's frontier, marked done when stored
 
 
 @dataclass

@@ -12,19 +12,22 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from sqlalchemy import update
+from twisted.internet import task
 
 from gateway.store.repository import (
     finish_run,
     record_error,
-    start_run,
     upsert_article,
     upsert_site,
 )
+from gateway.store.models import CrawlRun, Document
 from gateway.store.session import Store, open_store
 from normalizers.article import NormalizationError
 from normalizers.models import Article
 from normalizers.page import RawPage
 from plugins.runtime import normalize_for_site
+from spiders.crawlstate import CrawlState, SiteBusy
 from spiders.items import CrawlProblem, FetchedPage
 
 
@@ -85,12 +88,16 @@ class CheckPipeline(_Normalizing):
 
 
 class StorePipeline(_Normalizing):
-    """Normalizes each :class:`FetchedPage` and upserts it into the store."""
+    """Normalizes each :class:`FetchedPage` and upserts it into the store. It owns the run:
+    the site's lock, a new or continued run, and its :class:`~spiders.crawlstate.CrawlState`
+    (frontier, known documents), which it hands to the spider."""
 
     def __init__(self, crawler: Crawler, store: Store):
         self.crawler = crawler
         self.store = store
         self.run_id: int | None = None
+        self.state: CrawlState | None = None
+        self._heartbeat: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -98,24 +105,61 @@ class StorePipeline(_Normalizing):
         return cls(crawler, open_store(url))
 
     def open_spider(self) -> None:
+        spider = self.spider
         with self.store.session() as session:
-            upsert_site(session, self.spider.site)
-            self.run_id = start_run(session, self.spider.site.code).id
+            upsert_site(session, spider.site)
+        state = CrawlState(self.store, spider.site.code, self.crawler.settings, full=spider.full)
+        try:
+            state.acquire()
+        except SiteBusy as exc:
+            spider.busy = str(exc)
+            self.crawler.stats.set_value("blgw/busy", str(exc))
+            spider.logger.warning("%s: not crawled", exc)
+            return
+        self.state = spider.state = state
+        self.run_id = state.open_run()
+        self._heartbeat = task.LoopingCall(self._beat)
+        self._heartbeat.start(self.crawler.settings.getfloat("BLGW_LOCK_HEARTBEAT_SECONDS", 30.0), now=False)
         self.crawler.stats.set_value("blgw/run_id", self.run_id)
-        self.spider.logger.info("run %s started for site %s", self.run_id, self.spider.site.code)
+        self.crawler.stats.set_value("blgw/full", state.full)
+        if state.resumed:
+            self.crawler.stats.set_value("blgw/resumed", True)
+        spider.logger.info("run %s %s for site %s (%s)", self.run_id, "continued" if state.resumed else "started",
+                           spider.site.code, "full" if state.full else "incremental")
+
+    def _beat(self) -> None:
+        try:
+            if self.state is not None:
+                self.state.heartbeat()
+        except Exception as exc:  # noqa: BLE001 - a missed heartbeat must not stop the crawl
+            self.spider.logger.warning("lock heartbeat failed: %s", exc)
 
     def close_spider(self) -> None:
+        if self._heartbeat is not None and self._heartbeat.running:
+            self._heartbeat.stop()
+        if self.state is None:  # busy: nothing was started
+            self.store.dispose()
+            return
         reason = self.crawler.stats.get_value("finish_reason") or "finished"
         stats = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
                  for k, v in self.crawler.stats.get_stats().items()}
-        with self.store.session() as session:
-            run = finish_run(session, self.run_id, status="finished" if reason == "finished" else "failed",
-                             reason=reason, stats=stats)
-            if run.pages_fetched == 0:
-                run.status = "failed"
-                record_error(session, self.run_id, self.spider.site.site.base_url, "site",
-                             "no page could be fetched from the site")
-        self.store.dispose()
+        try:
+            self.state.flush()
+            with self.store.session() as session:
+                before = session.get(CrawlRun, self.run_id)
+                earlier_pages = before.pages_fetched if self.state.resumed else 0
+                earlier_requests = before.requests if self.state.resumed else 0
+                run = finish_run(session, self.run_id, status="finished" if reason == "finished" else "failed",
+                                 reason=reason, stats=stats)
+                run.pages_fetched += earlier_pages
+                run.requests = earlier_requests + int(stats.get("downloader/request_count", 0))
+                if run.pages_fetched == 0 and not self.state.resumed:
+                    run.status = "failed"
+                    record_error(session, self.run_id, self.spider.site.site.base_url, "site",
+                                 "no page could be fetched from the site")
+        finally:
+            self.state.release()
+            self.store.dispose()
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, CrawlProblem):
@@ -123,7 +167,12 @@ class StorePipeline(_Normalizing):
             raise DropItem(f"{item.kind} problem at {item.url}: {item.message}")
         if not isinstance(item, FetchedPage):
             return item
-        article = self._normalize(item)
+        try:
+            article = self._normalize(item)
+        except DropItem:
+            if self.state is not None:
+                self.state.mark_done(item.frontier_key)
+            raise
         with self.store.session() as session:
             outcome = upsert_article(
                 session, article, fetch_url=item.fetch_url, raw_body=item.body,
@@ -132,6 +181,13 @@ class StorePipeline(_Normalizing):
             for error in article.field_errors:
                 message = f"{error.message}: {error.raw!r}" if error.raw else error.message
                 record_error(session, self.run_id, item.public_url, "field", message, error.field)
+            if self.state is not None:
+                # listed in this run (the purge counts on it), and its frontier entry done, in
+                # the transaction that stores it: a crash leaves either both or neither
+                session.execute(update(Document).where(Document.id == article.id)
+                                .values(column=item.column, last_listed_run_id=self.run_id, missed_runs=0))
+                self.state.progress(item.column).listed.add(article.id)
+                self.state.done(session, item.frontier_key)
         self.crawler.stats.inc_value(f"blgw/items_{outcome.value}")
         return article.model_dump(mode="json")
 

@@ -58,8 +58,9 @@ def crawled(php_site, tmp_path_factory):
     env = {**os.environ, "BLGW_DATA_DIR": str(data), "BLGW_PLUGIN_DIRS": str(plugins)}
     first = blgw(env, "crawl", "rsj", "--origin", f"rsj={base_url}", *FAST)
     second = blgw(env, "crawl", "rsj", "--origin", f"rsj={base_url}", *FAST)
+    third = blgw(env, "crawl", "rsj", "--full", "--origin", f"rsj={base_url}", *FAST)
     store = Store(f"sqlite:///{data / 'gateway.sqlite'}")
-    yield {"env": env, "truth": truth, "first": first, "second": second, "store": store,
+    yield {"env": env, "truth": truth, "first": first, "second": second, "third": third, "store": store,
            "broken": broken, "base_url": base_url}
     store.dispose()
 
@@ -122,17 +123,26 @@ def test_body_text_has_the_paragraphs_and_no_boilerplate(crawled):
             assert boilerplate not in body, (t["path"], boilerplate)
 
 
-def test_first_run_reports_all_new_and_second_run_changes_nothing(crawled):
+def test_first_run_reports_all_new_and_later_runs_change_nothing(crawled):
     total = len(crawled["truth"]["articles"])
+    columns = len({a["column"] for a in crawled["truth"]["articles"]})
     with crawled["store"].session() as s:
-        first, second = s.query(CrawlRun).order_by(CrawlRun.id).all()
+        first, second, third = s.query(CrawlRun).order_by(CrawlRun.id).all()
         assert (first.status, first.items_new, first.items_changed, first.items_unchanged) == (
             "finished", total, 0, 0)
-        assert (second.status, second.items_new, second.items_changed, second.items_unchanged) == (
-            "finished", 0, 0, total)
+        assert first.full and not second.full and third.full  # the first run of a site is full
         assert first.pages_fetched > total  # list pages and robots.txt come on top
+        # incremental: each column's first list page holds only known items, so paging stops there
+        assert (second.status, second.items_new, second.items_changed) == ("finished", 0, 0)
+        assert 0 < second.items_unchanged < total
+        assert second.requests <= columns + 2  # one list page per column, robots.txt, the home page
+        assert second.requests <= 0.10 * first.requests, (second.requests, first.requests)
+        # a full run lists every item again but fetches no known detail page
+        assert (third.status, third.items_new, third.items_changed, third.items_unchanged) == (
+            "finished", 0, 0, total)
+        assert third.requests < first.requests - total + columns
     assert f"{total} new, 0 changed, 0 unchanged" in crawled["first"].stdout
-    assert f"0 new, 0 changed, {total} unchanged" in crawled["second"].stdout
+    assert f"0 new, 0 changed, {total} unchanged" in crawled["third"].stdout
 
 
 def test_progress_is_shown_while_crawling(crawled):

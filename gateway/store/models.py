@@ -194,7 +194,7 @@ class FrontierEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(String(40))  # request fingerprint (method, url, body)
+    key: Mapped[str] = mapped_column(String(80))  # request fingerprint (method, url, body) [+ ":restartN"]
     kind: Mapped[str] = mapped_column(String(8))  # list | detail | recheck
     url: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict] = mapped_column(JSON, default=dict)  # what rebuilds the request

@@ -92,7 +92,7 @@ def upgrade() -> None:
     op.create_table('frontier',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=False),
-    sa.Column('key', sa.String(length=40), nullable=False),
+    sa.Column('key', sa.String(length=80), nullable=False),
     sa.Column('kind', sa.String(length=8), nullable=False),
     sa.Column('url', sa.Text(), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),

@@ -1,0 +1,425 @@
+"""What a crawl keeps in the store while it runs, so that it is incremental and crash-safe.
+
+One :class:`CrawlState` per site crawl, opened by the store pipeline and used by the spider:
+
+* **Lock** (``site_locks``): one running crawl per site. A holder that died (``kill -9``,
+  power loss) is taken over when its process is gone (same host) or its heartbeat is older
+  than ``BLGW_LOCK_STALE_SECONDS`` (another host).
+* **Run and frontier** (``crawl_runs``, ``frontier``): every request the spider schedules is
+  written first, ``pending``; a list page is marked ``done`` in the transaction that records
+  the requests it produced, a detail page in the transaction that stores its item. A run left
+  ``running`` by a dead process is *continued*: its pending requests are scheduled again and
+  nothing marked done is fetched again, so no page is lost and no item is stored twice.
+  Scrapy's JOBDIR is not used: it survives only a graceful stop.
+* **What is known** (``documents``): list entries whose document is stored, active, with the
+  same title, and fetched less than ``BLGW_REFETCH_DAYS`` ago are not fetched again; they are
+  marked listed. After ``BLGW_INCREMENTAL_STOP`` list pages in a row holding only such
+  entries, paging of the column stops (not in a full run).
+* **HTTP validators** (``url_state``): ETag / Last-Modified of every page, for conditional
+  GET (see :class:`spiders.middlewares.ConditionalGetMiddleware`), and the body hash.
+* **Adaptive revisit** (``column_state``): a column's revisit interval halves when a visit
+  finds new items and doubles when it finds none, between ``BLGW_REVISIT_MIN_HOURS`` and
+  ``BLGW_REVISIT_MAX_HOURS``; an incremental run skips columns not yet due.
+* **Stale-document purge**: a full run that read every list page of a column counts, for the
+  column's documents it did not list, one more missed run; at ``BLGW_PURGE_AFTER_RUNS`` the
+  document is re-checked: 404/410, or still dropped from every list, marks it ``gone`` (kept in
+  the store, deleted from the index through the outbox).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from gateway.store.models import ColumnState, CrawlRun, Document, FrontierEntry, SiteLock, UrlState, utcnow
+from gateway.store.repository import mark_gone, start_run
+from gateway.store.session import Store
+from normalizers.models import document_id
+
+log = logging.getLogger(__name__)
+
+
+class SiteBusy(Exception):
+    """Another live process holds the site's lock."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (killed, not yet reaped) is dead for our purpose
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().split(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _norm_title(text: str | None) -> str:
+    text = "".join((text or "").split())
+    for tail in ("...", "…", "..", "．．．"):
+        if text.endswith(tail):
+            text = text[: -len(tail)]
+    return text
+
+
+def titles_agree(listed: str | None, stored: str | None) -> bool:
+    """A list shows the stored title (lists often cut titles: a prefix is enough)."""
+    a, b = _norm_title(listed), _norm_title(stored)
+    if not a or not b:
+        return True
+    return b.startswith(a) or a.startswith(b)
+
+
+@dataclass
+class Known:
+    """What the store knows of one list entry's document."""
+
+    id: str
+    title: str
+    status: str
+    last_seen_at: dt.datetime
+
+
+@dataclass
+class ColumnProgress:
+    """List requests of one column in flight, and whether its paging can still count as a
+    complete traversal (the stale-document purge needs one)."""
+
+    outstanding: int = 0
+    complete: bool = True
+    known_pages: int = 0
+    new_items: int = 0
+    listed: set[str] = field(default_factory=set)
+
+
+class CrawlState:
+    def __init__(self, store: Store, site_code: str, settings: Any, *, full: bool = False,
+                 dry: bool = False) -> None:
+        self.store = store
+        self.site_code = site_code
+        self.full_requested = full
+        self.full = full
+        self.incremental_stop = settings.getint("BLGW_INCREMENTAL_STOP", 1)
+        self.refetch_after = dt.timedelta(days=settings.getfloat("BLGW_REFETCH_DAYS", 30.0))
+        self.full_every = dt.timedelta(days=settings.getfloat("BLGW_FULL_EVERY_DAYS", 7.0))
+        self.purge_after = settings.getint("BLGW_PURGE_AFTER_RUNS", 2)
+        # scheduled runs (crawl --due, the scheduler) skip columns whose revisit is not due
+        self.adaptive = settings.getbool("BLGW_ADAPTIVE_REVISIT", False)
+        self.lock_stale = dt.timedelta(seconds=settings.getfloat("BLGW_LOCK_STALE_SECONDS", 900))
+        self.revisit_min = dt.timedelta(hours=settings.getfloat("BLGW_REVISIT_MIN_HOURS", 6))
+        self.revisit_max = dt.timedelta(hours=settings.getfloat("BLGW_REVISIT_MAX_HOURS", 24 * 14))
+        self.hostname = socket.gethostname()[:200]
+        self.pid = os.getpid()
+        self.holder = f"{self.hostname}:{self.pid}:{uuid.uuid4().hex[:8]}"
+        self.run_id: int | None = None
+        self.resumed = False
+        self.keys: set[str] = set()  # every frontier key of this run
+        self.pending: list[FrontierEntry] = []  # what a resumed run must fetch again
+        self.columns: dict[str, ColumnProgress] = {}
+        self.purged = False
+        self._validators: dict[str, dict[str, Any]] = {}
+        self.locked = False
+
+    # -- lock -----------------------------------------------------------------------------------
+
+    def acquire(self) -> None:
+        """Take the site's lock or raise :class:`SiteBusy` naming the holder."""
+        now = utcnow()
+        with self.store.session() as session:
+            lock = session.get(SiteLock, self.site_code, with_for_update=True)
+            if lock is not None:
+                same_host = lock.hostname == self.hostname
+                stale = now - lock.heartbeat_at > self.lock_stale
+                alive = _pid_alive(lock.pid) if same_host else not stale
+                if alive and lock.pid != self.pid:
+                    raise SiteBusy(f"site {self.site_code} is being crawled by {lock.hostname} pid {lock.pid}"
+                                   f" (run {lock.run_id}, since {lock.acquired_at:%Y-%m-%d %H:%M:%S} UTC)")
+                log.warning("site %s: taking over the lock of %s pid %s (%s)", self.site_code, lock.hostname,
+                            lock.pid, "process gone" if same_host else "heartbeat stale")
+                session.delete(lock)
+                session.flush()
+            session.add(SiteLock(site_code=self.site_code, holder=self.holder, hostname=self.hostname,
+                                 pid=self.pid, acquired_at=now, heartbeat_at=now))
+            try:
+                session.flush()
+            except IntegrityError as exc:  # another process inserted it between our read and write
+                raise SiteBusy(f"site {self.site_code} was locked by another process just now") from exc
+        self.locked = True
+
+    def heartbeat(self) -> None:
+        if not self.locked:
+            return
+        with self.store.session() as session:
+            session.execute(update(SiteLock).where(SiteLock.site_code == self.site_code,
+                                                   SiteLock.holder == self.holder)
+                            .values(heartbeat_at=utcnow(), run_id=self.run_id))
+
+    def release(self) -> None:
+        if not self.locked:
+            return
+        with self.store.session() as session:
+            lock = session.get(SiteLock, self.site_code)
+            if lock is not None and lock.holder == self.holder:
+                session.delete(lock)
+        self.locked = False
+
+    # -- run --------------------------------------------------------------------------------------
+
+    def open_run(self) -> int:
+        """Continue the site's run left ``running`` by a dead process, or start a new one.
+        Call with the lock held."""
+        with self.store.session() as session:
+            left = session.scalars(select(CrawlRun).where(CrawlRun.site_code == self.site_code,
+                                                          CrawlRun.status == "running")
+                                   .order_by(CrawlRun.id.desc())).first()
+            if left is not None:
+                left.resumes = (left.resumes or 0) + 1
+                self.run_id, self.resumed, self.full = left.id, True, bool(left.full)
+                self.keys = set(session.scalars(select(FrontierEntry.key).where(FrontierEntry.run_id == left.id)))
+                self.pending = list(session.scalars(
+                    select(FrontierEntry).where(FrontierEntry.run_id == left.id, FrontierEntry.state == "pending")
+                    .order_by(FrontierEntry.id)))
+                self.purged = "purge" in self.keys
+                for older in session.scalars(select(CrawlRun).where(
+                        CrawlRun.site_code == self.site_code, CrawlRun.status == "running", CrawlRun.id != left.id)):
+                    older.status, older.finish_reason, older.finished_at = "failed", "abandoned", utcnow()
+            else:
+                if not self.full:
+                    self.full = self._full_due(session)
+                run = start_run(session, self.site_code)
+                run.full = self.full
+                self.run_id = run.id
+            session.execute(update(SiteLock).where(SiteLock.site_code == self.site_code,
+                                                   SiteLock.holder == self.holder).values(run_id=self.run_id))
+        return self.run_id
+
+    def _full_due(self, session) -> bool:
+        """A run reads every list page when the site has no finished full run newer than
+        ``BLGW_FULL_EVERY_DAYS`` (so its first run is full)."""
+        last_full = session.scalars(select(CrawlRun.started_at).where(
+            CrawlRun.site_code == self.site_code, CrawlRun.full.is_(True),
+            CrawlRun.status == "finished").order_by(CrawlRun.started_at.desc())).first()
+        return last_full is None or utcnow() - last_full >= self.full_every
+
+    # -- frontier ---------------------------------------------------------------------------------
+
+    def record(self, children: list[tuple[str, str, str, dict]], parent: str | None = None,
+               session=None) -> list[bool]:
+        """Write the requests a page produced (``(key, kind, url, payload)``) as pending and
+        mark the page's own entry done, in one transaction. Returns, per child, whether it is
+        new to this run (an old one must not be scheduled again)."""
+        fresh = []
+        rows = []
+        for key, kind, url, payload in children:
+            is_new = key not in self.keys
+            fresh.append(is_new)
+            if is_new:
+                self.keys.add(key)
+                rows.append(FrontierEntry(run_id=self.run_id, key=key, kind=kind, url=url, payload=payload))
+        if not rows and parent is None and not self._validators:
+            return fresh
+        if session is not None:
+            self._write(session, rows, parent)
+        else:
+            with self.store.session() as s:
+                self._write(s, rows, parent)
+        return fresh
+
+    def _write(self, session, rows: list[FrontierEntry], parent: str | None) -> None:
+        session.add_all(rows)
+        if parent is not None:
+            self.done(session, parent)
+        self._flush_validators(session)
+
+    def done(self, session, key: str | None) -> None:
+        if key is None:
+            return
+        session.execute(update(FrontierEntry).where(FrontierEntry.run_id == self.run_id, FrontierEntry.key == key,
+                                                    FrontierEntry.state == "pending")
+                        .values(state="done", done_at=utcnow()))
+
+    def mark_done(self, key: str | None) -> None:
+        if key is None:
+            return
+        with self.store.session() as session:
+            self.done(session, key)
+            self._flush_validators(session)
+
+    # -- known documents --------------------------------------------------------------------------
+
+    def known(self, public_urls: Iterable[str]) -> dict[str, Known]:
+        ids = {document_id(u): u for u in public_urls}
+        if not ids:
+            return {}
+        with self.store.session() as session:
+            rows = session.execute(select(Document.id, Document.title, Document.status, Document.last_seen_at)
+                                   .where(Document.id.in_(list(ids))))
+            return {ids[r.id]: Known(r.id, r.title, r.status, r.last_seen_at) for r in rows}
+
+    def unchanged(self, entry_title: str | None, known: Known | None, now: dt.datetime | None = None) -> bool:
+        """Whether a list entry's document need not be fetched again."""
+        if known is None or known.status != "active" or self.refetch_after.total_seconds() <= 0:
+            return False
+        if (now or utcnow()) - known.last_seen_at > self.refetch_after:
+            return False
+        return titles_agree(entry_title, known.title)
+
+    def listed(self, column: str, ids: list[str], session=None) -> None:
+        """Documents a list page of ``column`` shows: listed in this run, missed-run count reset;
+        those not fetched again count as unchanged items of the run."""
+        progress = self.progress(column)
+        new_ids = [i for i in ids if i not in progress.listed]
+        progress.listed.update(new_ids)
+        if not new_ids:
+            return
+
+        def write(s) -> None:
+            s.execute(update(Document).where(Document.id.in_(new_ids))
+                      .values(last_listed_run_id=self.run_id, missed_runs=0, column=column))
+            s.execute(update(CrawlRun).where(CrawlRun.id == self.run_id)
+                      .values(items_unchanged=CrawlRun.items_unchanged + len(new_ids)))
+
+        if session is not None:
+            write(session)
+        else:
+            with self.store.session() as s:
+                write(s)
+
+    # -- columns ----------------------------------------------------------------------------------
+
+    def progress(self, column: str) -> ColumnProgress:
+        return self.columns.setdefault(column, ColumnProgress())
+
+    def column_due(self, column: str, now: dt.datetime | None = None) -> bool:
+        """An incremental run visits a column when its adaptive interval has passed."""
+        if self.full or not self.adaptive:
+            return True
+        with self.store.session() as session:
+            state = session.get(ColumnState, (self.site_code, column))
+        return state is None or state.next_visit_at is None or state.next_visit_at <= (now or utcnow())
+
+    def column_visited(self, column: str, new_items: int, now: dt.datetime | None = None) -> dt.timedelta:
+        """Adapt the column's revisit interval to what this visit found; return it."""
+        now = now or utcnow()
+        with self.store.session() as session:
+            state = session.get(ColumnState, (self.site_code, column))
+            if state is None:
+                state = ColumnState(site_code=self.site_code, column=column,
+                                    revisit_seconds=int(self.revisit_min.total_seconds()), visits=0)
+                session.add(state)
+            interval = dt.timedelta(seconds=state.revisit_seconds)
+            if new_items:
+                interval = max(self.revisit_min, interval / 2)
+                state.last_new_at = now
+            elif state.visits:
+                interval = min(self.revisit_max, interval * 2)
+            state.revisit_seconds = int(interval.total_seconds())
+            state.visits = (state.visits or 0) + 1
+            state.last_visited_at = now
+            state.next_visit_at = now + interval
+        return interval
+
+    # -- HTTP validators ----------------------------------------------------------------------------
+
+    def validators(self, public_url: str) -> tuple[str | None, str | None]:
+        with self.store.session() as session:
+            row = session.get(UrlState, document_id(public_url))
+            return (row.etag, row.last_modified) if row is not None else (None, None)
+
+    def saw_response(self, public_url: str, kind: str, status: int, etag: str | None,
+                     last_modified: str | None, body: bytes | None) -> None:
+        """Remember a response's validators and body hash (written with the next transaction)."""
+        self._validators[document_id(public_url)] = {
+            "url": public_url, "kind": kind, "status": status, "etag": etag, "last_modified": last_modified,
+            "hash": hashlib.sha256(body).hexdigest() if body is not None and status != 304 else None,
+        }
+        if len(self._validators) >= 200:
+            with self.store.session() as session:
+                self._flush_validators(session)
+
+    def _flush_validators(self, session) -> None:
+        if not self._validators:
+            return
+        pending, self._validators = self._validators, {}
+        now = utcnow()
+        rows = {r.id: r for r in session.scalars(select(UrlState).where(UrlState.id.in_(list(pending))))}
+        for id_, v in pending.items():
+            row = rows.get(id_)
+            if row is None:
+                row = UrlState(id=id_, site_code=self.site_code, url=v["url"], kind=v["kind"],
+                               fetches=0, changes=0, not_modified=0)
+                session.add(row)
+            row.fetches = (row.fetches or 0) + 1
+            row.last_status = v["status"]
+            row.last_fetched_at = now
+            if v["status"] == 304:
+                row.not_modified = (row.not_modified or 0) + 1
+                continue
+            row.etag, row.last_modified = v["etag"], v["last_modified"]
+            if v["hash"] and v["hash"] != row.body_hash:
+                row.changes = (row.changes or 0) + (1 if row.body_hash else 0)
+                row.body_hash = v["hash"]
+                row.last_changed_at = now
+
+    def flush(self) -> None:
+        with self.store.session() as session:
+            self._flush_validators(session)
+
+    # -- stale documents ------------------------------------------------------------------------
+
+    def stale_documents(self) -> list[FrontierEntry]:
+        """Once per full run, after its list traversal: the documents of completely read
+        columns that this run did not list get one more missed run, and those at
+        ``BLGW_PURGE_AFTER_RUNS`` get a pending ``recheck`` frontier entry (returned). The
+        frontier's ``purge`` entry, written in the same transaction, keeps a continued run from
+        counting twice."""
+        if self.purged or "purge" in self.keys:
+            self.purged = True
+            return []
+        self.purged = True
+        complete = sorted(c for c, p in self.columns.items() if p.complete)
+        if not self.full or not complete or self.purge_after <= 0:
+            return []
+        rechecks: list[FrontierEntry] = []
+        with self.store.session() as session:
+            not_listed = ((Document.site_code == self.site_code) & (Document.status == "active")
+                          & Document.column.in_(complete)
+                          & (Document.last_listed_run_id.is_(None) | (Document.last_listed_run_id != self.run_id)))
+            session.execute(update(Document).where(not_listed).values(missed_runs=Document.missed_runs + 1))
+            for row in session.execute(select(Document.id, Document.url, Document.fetch_url, Document.missed_runs)
+                                       .where(not_listed, Document.missed_runs >= self.purge_after)
+                                       .order_by(Document.id)):
+                key = f"recheck:{row.id}"
+                if key in self.keys:
+                    continue
+                self.keys.add(key)
+                rechecks.append(FrontierEntry(run_id=self.run_id, key=key, kind="recheck", url=row.fetch_url,
+                                              payload={"doc": row.id, "url": row.url, "missed": row.missed_runs}))
+            session.add_all(rechecks)
+            session.add(FrontierEntry(run_id=self.run_id, key="purge", kind="purge", url="", state="done",
+                                      payload={"columns": complete}, done_at=utcnow()))
+            self.keys.add("purge")
+        return rechecks
+
+    def gone(self, doc_id: str, reason: str, key: str | None) -> bool:
+        with self.store.session() as session:
+            changed = mark_gone(session, doc_id)
+            if changed:
+                session.execute(update(Document).where(Document.id == doc_id).values(gone_reason=reason[:200]))
+                session.execute(update(CrawlRun).where(CrawlRun.id == self.run_id)
+                                .values(items_gone=CrawlRun.items_gone + 1))
+            self.done(session, key)
+        return changed
