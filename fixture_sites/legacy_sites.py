@@ -852,8 +852,14 @@ class _TrsHandler(_QuietHandler):
             return self._send(404, TRS_404.encode(), "text/html")
         ext = target.suffix.lstrip(".").lower()
         ctype = CONTENT_TYPES.get(ext) or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        mtime = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(target.stat().st_mtime))
-        self._send(200, target.read_bytes(), ctype, [("Last-Modified", mtime), ("Accept-Ranges", "bytes")])
+        stat = target.stat()
+        mtime = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(stat.st_mtime))
+        etag = f'"{int(stat.st_mtime):x}-{stat.st_size:x}"'  # nginx's form
+        # like nginx: If-None-Match wins; else If-Modified-Since an exact match of Last-Modified
+        inm, ims = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
+        if (inm is not None and etag in [t.strip() for t in inm.split(",")]) or (inm is None and ims == mtime):
+            return self._send(304, b"", ctype, [("Last-Modified", mtime), ("ETag", etag)])
+        self._send(200, target.read_bytes(), ctype, [("Last-Modified", mtime), ("ETag", etag), ("Accept-Ranges", "bytes")])
 
 
 # ============================================================================================ servers

@@ -38,6 +38,7 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.middlewares.BackoffRetryMiddleware": 550,
 }
 
+    "spiders.conditional.ConditionalGetMiddleware": 580,  # after decompression (590), before retries
 ITEM_PIPELINES = {"spiders.pipelines.StorePipeline": 300}
 BLGW_DATABASE_URL = ""  # empty: the gateway settings' BLGW_DATABASE_URL
 

@@ -1,0 +1,93 @@
+"""Incremental recrawls against the TRS fixture subsite (static pages served like nginx, with
+ETag / Last-Modified and 304 answers): a second run stops at the first list page (HTTP 304),
+a full run reads every list but fetches no known detail page, a full re-fetch of every detail
+page gets 304 for all of them, and an edited page is found changed by its content hash."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gateway.store.models import CrawlRun, Document, UrlState
+from gateway.store.session import Store
+
+REPO = Path(__file__).resolve().parent.parent
+FAST = ["-q", "--no-index", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+
+
+def _crawl(env: dict, base_url: str, *extra: str) -> subprocess.CompletedProcess:
+    out = subprocess.run([sys.executable, "-m", "gateway.cli", "crawl", "fgj", "--origin", f"fgj={base_url}",
+                          *FAST, *extra], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out
+
+
+@pytest.fixture()
+def trs(tmp_path):
+    from fixture_sites.legacy_sites import generate_trs, trs_server
+
+    data_dir = generate_trs(tmp_path / "fgj", seed=11, n_articles=40)
+    truth = json.loads((data_dir / "truth.json").read_text(encoding="utf-8"))
+    with trs_server(data_dir) as base_url:
+        yield base_url, data_dir, truth
+
+
+def test_recrawls_ask_only_for_what_changed(trs, tmp_path):
+    base_url, data_dir, truth = trs
+    total = len(truth["articles"])
+    env = {**os.environ, "BLGW_DATA_DIR": str(tmp_path / "data")}
+    store = Store(f"sqlite:///{tmp_path / 'data' / 'gateway.sqlite'}")
+
+    def last_run() -> CrawlRun:
+        with store.session() as s:
+            return s.query(CrawlRun).order_by(CrawlRun.id.desc()).first()
+
+    try:
+        _crawl(env, base_url)
+        first = last_run()
+        assert (first.items_new, first.full) == (total, True)
+
+        # incremental: each column's first list page answers 304, paging stops there
+        _crawl(env, base_url)
+        second = last_run()
+        assert (second.items_new, second.items_changed, second.full) == (0, 0, False)
+        assert second.stats.get("blgw/not_modified", 0) >= 1
+        assert second.stats.get("blgw/list_not_modified", 0) >= 1
+        assert second.requests <= 0.10 * first.requests, (second.requests, first.requests)
+
+        # full run: every list page read (no validators sent for lists), no known detail fetched
+        _crawl(env, base_url, "--full")
+        third = last_run()
+        assert (third.items_new, third.items_changed, third.items_unchanged) == (0, 0, total)
+        assert third.stats.get("blgw/list_not_modified", 0) == 0
+        with store.session() as s:
+            assert s.query(Document).filter(Document.last_listed_run_id == third.id).count() == total
+
+        # every detail page asked again, conditionally: all 304, nothing re-normalized
+        _crawl(env, base_url, "--full", "-s", "BLGW_REFETCH_DAYS=0")
+        fourth = last_run()
+        assert fourth.stats.get("blgw/items_not_modified", 0) == total
+        assert (fourth.items_new, fourth.items_changed) == (0, 0)
+        with store.session() as s:
+            not_modified = s.query(UrlState).filter(UrlState.kind == "detail", UrlState.not_modified == 1).count()
+        assert not_modified == total
+
+        # one page edited on the server: a new ETag, fetched, found changed by its content hash
+        edited = truth["articles"][0]
+        page = data_dir / "www" / edited["path"].lstrip("/")
+        html = page.read_bytes()
+        marker = edited["body_paragraphs"][0].encode("utf-8")
+        assert marker in html
+        page.write_bytes(html.replace(marker, marker + "（已更新）".encode("utf-8"), 1))
+        os.utime(page, (page.stat().st_atime + 10, page.stat().st_mtime + 10))
+        _crawl(env, base_url, "--full", "-s", "BLGW_REFETCH_DAYS=0")
+        fifth = last_run()
+        assert (fifth.items_new, fifth.items_changed) == (0, 1)
+        assert fifth.stats.get("blgw/items_not_modified", 0) == total - 1
+    finally:
+        store.dispose()
