@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import random
+from urllib.parse import urldefrag, urljoin
 
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.http import Request
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request, Response
+from w3lib.url import safe_url_string
+
+from spiders.errors import RedirectLoop
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -39,6 +44,51 @@ class BackoffRetryMiddleware(RetryMiddleware):
             retry.meta["blgw_backoff"] = delay
             self.crawler.stats.inc_value("blgw/retry_backoff_seconds", delay)
         return retry
+
+
+class PageSizeLimitMiddleware:
+    """A list or detail page larger than ``BLGW_MAX_PAGE_BYTES`` (10 MB) is refused: Scrapy
+    cancels the download as soon as the Content-Length announces more, or once more has
+    arrived, and the errback reports it (kind ``too-large``). A 50 MB file linked where a page
+    was expected is never read into memory. Requests marked ``blgw_attachment`` in their meta
+    keep the general ``DOWNLOAD_MAXSIZE``; a request's own ``download_maxsize`` meta wins."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PageSizeLimitMiddleware:
+        limit = crawler.settings.getint("BLGW_MAX_PAGE_BYTES", 10 * 1024 * 1024)
+        overall = crawler.settings.getint("DOWNLOAD_MAXSIZE", 0)
+        if limit <= 0:
+            raise NotConfigured
+        return cls(min(limit, overall) if overall > 0 else limit)
+
+    def process_request(self, request: Request) -> None:
+        if not request.meta.get("blgw_attachment"):
+            request.meta.setdefault("download_maxsize", self.limit)
+        return None
+
+
+_REDIRECTS = {301, 302, 303, 307, 308}
+
+
+class RedirectLoopMiddleware:
+    """Fails a request whose redirect leads back into its own redirect chain (a → b → a) with
+    :class:`spiders.errors.RedirectLoop`, so the errback reports it (kind ``redirect``).
+    Without it, Scrapy's RedirectMiddleware follows b → a and the duplicate filter drops the
+    second a silently: the page would vanish from the run without a word. Placed above
+    RedirectMiddleware (600), so it sees each 3xx response first."""
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if (response.status not in _REDIRECTS or request.meta.get("dont_redirect")
+                or b"Location" not in response.headers):
+            return response
+        target = urljoin(request.url, safe_url_string(response.headers[b"Location"].decode("latin-1")))
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if urldefrag(target)[0] in {urldefrag(u)[0] for u in chain}:
+            raise RedirectLoop([*chain, target])
+        return response
 
 
 class BrowserRecycleMiddleware:

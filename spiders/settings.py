@@ -22,8 +22,10 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 50 * 1024 * 1024
+DOWNLOAD_MAXSIZE = 50 * 1024 * 1024  # anything (attachments: meta blgw_attachment)
 DOWNLOAD_WARNSIZE = 10 * 1024 * 1024
+BLGW_MAX_PAGE_BYTES = 10 * 1024 * 1024  # a list or detail page larger than this is refused (kind too-large)
+DOWNLOAD_FAIL_ON_DATALOSS = True  # a body cut short of its Content-Length is an error (truncated), never stored
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = True  # legacy sessions (ASPSESSIONID, PHPSESSID) need cookies
 
@@ -36,9 +38,11 @@ BLGW_RETRY_BACKOFF_MAX = 60.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.middlewares.BackoffRetryMiddleware": 550,
+    "spiders.conditional.ConditionalGetMiddleware": 580,  # after decompression (590), before retries
+    "spiders.middlewares.PageSizeLimitMiddleware": 560,
+    "spiders.middlewares.RedirectLoopMiddleware": 650,  # sees 3xx before RedirectMiddleware (600)
 }
 
-    "spiders.conditional.ConditionalGetMiddleware": 580,  # after decompression (590), before retries
 ITEM_PIPELINES = {"spiders.pipelines.StorePipeline": 300}
 BLGW_DATABASE_URL = ""  # empty: the gateway settings' BLGW_DATABASE_URL
 
