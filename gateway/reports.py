@@ -1,31 +1,89 @@
-"""Run reports: what a crawl did, for the terminal (text) and for machines (JSON)."""
+"""Run reports: what a crawl did, for the terminal (text) and for machines (JSON).
+
+Errors are counted by kind. A failed request has the kind of its cause (``spiders.errors``:
+``http``, ``timeout``, ``connection``, ``dns``, ``tls``, ``truncated``, ``redirect``,
+``too-large``, ``robots``, ``offsite``, ``network``); the spider adds ``paging-cap`` (a column
+stopped at its list-page cap) and ``paging``, the pipeline ``extraction``, ``field``,
+``plugin`` and ``site`` (the site could not be crawled at all). Each run also gets a one-line
+summary: for a failed run, why.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from gateway.store.models import CrawlRun
+from gateway.store.models import CrawlError, CrawlRun
+
+
+def _shown(errors: list[CrawlError], limit: int) -> list[CrawlError]:
+    """At most ``limit`` errors, the first of every kind among them (so a kind with one error
+    is never hidden behind a hundred of another), in the order they happened."""
+    first_of_kind: dict[str, CrawlError] = {}
+    for e in errors:
+        first_of_kind.setdefault(e.kind, e)
+    chosen = {e.id for e in list(first_of_kind.values())[:limit]}
+    for e in errors:
+        if len(chosen) >= limit:
+            break
+        chosen.add(e.id)
+    return [e for e in errors if e.id in chosen]
+
+
+def failure_reason(run: CrawlRun) -> str | None:
+    """Why a run failed, in one line; None when it did not (finished, or still running)."""
+    if run.status in ("finished", "running"):
+        return None
+    why = []
+    if run.finish_reason not in (None, "finished"):
+        why.append(f"stopped: {run.finish_reason}")
+    site = [e.message for e in run.errors if e.kind == "site"]
+    why.extend(site)
+    if not run.pages_fetched and not site:
+        why.append("no page could be fetched from the site")
+    others = Counter(e.kind for e in run.errors if e.kind != "site")
+    if others:
+        kind, n = others.most_common(1)[0]
+        example = next(e for e in run.errors if e.kind == kind)
+        why.append(f"{n} {kind} error{'s' * (n != 1)}, e.g. {example.url}: {example.message}")
+    return "; ".join(why) or f"status {run.status}"
+
+
+def headline(run: CrawlRun) -> str:
+    """The run in one line: a failed site and why, or what a finished run did."""
+    reason = failure_reason(run)
+    if reason is not None:
+        return f"{run.site_code}: FAILED — {reason}"
+    by_kind = Counter(e.kind for e in run.errors)
+    errors = (f"{run.error_count} error{'s' * (run.error_count != 1)} ("
+              + ", ".join(f"{k} {n}" for k, n in sorted(by_kind.items())) + ")") if run.error_count else "no errors"
+    return (f"{run.site_code}: {run.status} — {run.pages_fetched} pages, {run.items_new} new, "
+            f"{run.items_changed} changed, {run.items_unchanged} unchanged, "
+            f"{getattr(run, 'items_gone', 0) or 0} gone; {errors}")
 
 
 def run_summary(run: CrawlRun, max_errors: int = 20) -> dict:
     """A run as a JSON-ready dict."""
     duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
+    by_kind = Counter(e.kind for e in run.errors)
     return {
         "run_id": run.id,
         "site_code": run.site_code,
         "status": run.status,
         "finish_reason": run.finish_reason,
+        "failed": failure_reason(run),
+        "summary": headline(run),
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "duration_seconds": round(duration, 1) if duration is not None else None,
         "pages_fetched": run.pages_fetched,
-        "items": {"new": run.items_new, "changed": run.items_changed, "unchanged": run.items_unchanged},
+        "items": {"new": run.items_new, "changed": run.items_changed, "unchanged": run.items_unchanged,
+                  "gone": getattr(run, "items_gone", 0) or 0},
         "errors": {
             "total": run.error_count,
-            "by_kind": dict(Counter(e.kind for e in run.errors)),
+            "by_kind": dict(sorted(by_kind.items())),
             "first": [
                 {"kind": e.kind, "url": e.url, "field": e.field, "message": e.message}
-                for e in run.errors[:max_errors]
+                for e in _shown(list(run.errors), max_errors)
             ],
         },
     }
@@ -37,13 +95,14 @@ def format_run(run: CrawlRun, max_errors: int = 20) -> str:
     lines = [
         f"Run {s['run_id']} · site {s['site_code']} · {s['status']}"
         + (f" ({s['finish_reason']})" if s["finish_reason"] not in (None, "finished") else ""),
+        f"  summary   {s['summary']}",
         f"  started   {s['started_at']}",
         f"  duration  {s['duration_seconds']} s" if s["duration_seconds"] is not None else "  duration  (running)",
         f"  pages     {s['pages_fetched']} fetched",
         f"  items     {s['items']['new']} new, {s['items']['changed']} changed, "
-        f"{s['items']['unchanged']} unchanged",
+        f"{s['items']['unchanged']} unchanged" + (f", {s['items']['gone']} gone" if s["items"]["gone"] else ""),
         f"  errors    {s['errors']['total']}"
-        + (" (" + ", ".join(f"{k}: {v}" for k, v in sorted(s["errors"]["by_kind"].items())) + ")"
+        + (" (" + ", ".join(f"{k}: {v}" for k, v in s["errors"]["by_kind"].items()) + ")"
            if s["errors"]["by_kind"] else ""),
     ]
     for e in s["errors"]["first"]:
