@@ -19,6 +19,60 @@ class Outcome(StrEnum):
     NEW = "new"
     CHANGED = "changed"
     UNCHANGED = "unchanged"
+    KEPT = "kept"  # the new version was worse (error page, no text): the last good one is kept
+
+
+# Text of the error pages legacy CMSs answer with HTTP 200 ("soft errors"). A short new version
+# holding one of these, where the stored version did not, is an error page, not an edit.
+SOFT_ERROR_MARKERS = (
+    "信息不存在", "信息已删除", "信息已被删除", "文章不存在", "内容不存在", "页面不存在", "记录不存在",
+    "数据不存在", "找不到指定的", "您访问的页面", "您要访问的页面", "无法找到该页", "参数错误", "非法参数",
+    "非法操作", "系统繁忙", "服务器繁忙", "数据库连接", "数据库错误", "Not Found", "Service Unavailable",
+    "Internal Server Error", "Bad Gateway", "Gateway Time", "Runtime Error", "Server Error in",
+    "OLE DB Provider", "Microsoft VBScript", "Fatal error:", "Warning: mysql",
+)
+SOFT_ERROR_MAX_TEXT = 400  # characters: longer bodies are real content even if they say so
+
+
+def _soft_error(text: str, short: bool = True) -> str | None:
+    flat = " ".join(text.split())
+    if short and len(flat) > SOFT_ERROR_MAX_TEXT:
+        return None
+    return next((m for m in SOFT_ERROR_MARKERS if m.lower() in flat.lower()), None)
+
+
+def _lost_title(item) -> bool:
+    """The normalizer found no title and let the first words of the body stand in."""
+    title = getattr(item, "title", None)
+    return any(e.field == "title" and e.raw is not None and e.raw == title for e in item.field_errors)
+
+
+def degradation(stored, new, http_status: int = 200) -> str | None:
+    """Why ``new`` must not replace the ``stored`` version of a document (an item of the
+    exchange standard, or its stored JSON), or None when it may. Worse means: an HTTP error
+    status; a CMS error page served with 200 (:data:`SOFT_ERROR_MARKERS` in its title, or in a
+    short body, that the stored version did not have); no body text where the stored version
+    had some; a title lost (the body's first words stand in) where the stored one was real."""
+    if http_status >= 400:
+        return f"HTTP {http_status}"
+    if isinstance(stored, dict):
+        try:
+            stored = parse_item(stored)
+        except ValueError:
+            return None  # unreadable stored item: anything readable is better
+    old_title, new_title = stored.display_title, new.display_title
+    old_text, new_text = stored.search_text() or "", new.search_text() or ""
+    marker = _soft_error(new_title, short=False)
+    if marker and not _soft_error(old_title, short=False):
+        return f"the new title looks like an error page of the site ({marker!r})"
+    marker = _soft_error(new_text)
+    if marker and not _soft_error(old_text, short=False):
+        return f"the new body looks like an error page of the site ({marker!r})"
+    if old_text.strip() and not new_text.strip():
+        return "the new version has no body text"
+    if _lost_title(new) and not _lost_title(stored):
+        return "the new version lost its title"
+    return None
 
 
 def upsert_site(session: Session, spec: SiteSpec) -> Site:
@@ -78,10 +132,22 @@ def upsert_article(
     """Insert or update the document of ``article`` by id; say whether it was new, changed or
     unchanged (by content hash). The raw page is kept either way: it is the emergency copy.
     A new or changed document is queued for the search index (an ``upsert`` row of the outbox,
-    in this same transaction)."""
+    in this same transaction).
+
+    The store keeps the last GOOD version: a change that is worse than the stored item (see
+    :func:`degradation`: an error page, no text, a lost title) leaves the document untouched
+    (item, raw page, status, times), is recorded as a ``degraded`` error of the run and
+    returns :attr:`Outcome.KEPT`."""
     seen_at = seen_at or utcnow()
     document = session.get(Document, article.id)
     new_hash = article.content_hash
+    if document is not None and document.content_hash != new_hash:
+        why = degradation(document.item, article, http_status)
+        if why is not None:
+            if run_id is not None:
+                record_error(session, run_id, str(article.source_url), "degraded",
+                             f"kept the last good version (fetched {document.last_seen_at:%Y-%m-%d %H:%M} UTC): {why}")
+            return Outcome.KEPT
     if document is None:
         outcome = Outcome.NEW
         document = Document(
