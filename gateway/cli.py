@@ -555,5 +555,10 @@ def demo(queries: tuple[str, ...], articles: int, seed: int, only: tuple[str, ..
         ctx.invoke(serve, host=host, port=port)
 
 
+from gateway.emergency import restore  # noqa: E402 - blgw restore (the emergency copy)
+
+main.add_command(restore)
+
+
 if __name__ == "__main__":
     main()
