@@ -338,6 +338,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.resources = resources
+    from gateway.api_emergency import router as emergency_router  # /cached/{id}, /go/{id}
+    app.include_router(emergency_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
     templates.env.filters["fragment"] = lambda s: Markup(safe_fragment(s))
