@@ -559,6 +559,10 @@ from gateway.emergency import restore  # noqa: E402 - blgw restore (the emergenc
 
 main.add_command(restore)
 
+from gateway.linkcheck import links  # noqa: E402 - blgw links check|report (dead-link report)
+
+main.add_command(links)
+
 
 if __name__ == "__main__":
     main()
