@@ -340,6 +340,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.resources = resources
     from gateway.api_emergency import router as emergency_router  # /cached/{id}, /go/{id}
     app.include_router(emergency_router)
+    from gateway.api_links import router as links_router  # /api/links/{site}, /links/{site}: 死链报告
+    app.include_router(links_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
     templates.env.filters["fragment"] = lambda s: Markup(safe_fragment(s))
