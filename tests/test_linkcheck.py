@@ -1,0 +1,652 @@
+"""Dead-link report (gateway/linkcheck.py, gateway/api_links.py): link extraction, the store's
+link tables (SQLite and PostgreSQL), the polite checker against a real loopback server, the
+``blgw links`` commands and the API page. Nothing here leaves 127.0.0.1: name lookups of other
+hosts fail (see ``_loopback_only``)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import json
+import select
+import socket
+import struct
+import threading
+import time
+import warnings
+from http.server import BaseHTTPRequestHandler
+
+import pytest
+
+from fixture_sites.servers import free_port, threaded_http_server
+from gateway.linkcheck import (
+    Link,
+    check_links,
+    dead_link_report,
+    extract_links,
+    format_report,
+    links_from_body,
+    record_links,
+)
+from normalizers.models import document_id
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette's TestClient warns about httpx
+    from fastapi.testclient import TestClient
+
+SITE = "http://rsj.bl.gov.cn"  # the rsj plugin's base URL: fetched from the loopback server
+BASES = {"rsj": f"{SITE}/"}
+PAGE = f"{SITE}/list.php?catid=1"
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch):
+    """Name lookups of anything but loopback fail as an unknown host does: the tests can never
+    reach the network, and DNS failures are deterministic."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name not in ("127.0.0.1", "localhost", "::1"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def urls(links: list[Link]) -> list[str]:
+    return [link.url for link in links]
+
+
+# --- extraction -----------------------------------------------------------------------------
+
+
+def test_relative_links_resolve_against_the_page_and_are_canonical():
+    html = """<html><body>
+      <a href="show.php?id=3&amp;utm_source=x">通知</a>
+      <a href="../about/index.html">关于</a>
+      <a href="/uploadfile/2024/附件1.doc">附件1：申报表.doc</a>
+      <a href="//jyj.bl.gov.cn/col/col1/">教育局</a>
+      <a href="HTTP://WWW.BL.GOV.CN:80/a/./b/../c.html">门户</a>
+    </body></html>"""
+    found = extract_links(html, "http://rsj.bl.gov.cn/news/list.php?catid=1")
+    assert urls(found) == [
+        "http://rsj.bl.gov.cn/news/show.php?id=3",
+        "http://rsj.bl.gov.cn/about/",
+        "http://rsj.bl.gov.cn/uploadfile/2024/%E9%99%84%E4%BB%B61.doc",
+        "http://jyj.bl.gov.cn/col/col1/",
+        "http://www.bl.gov.cn/a/c.html",
+    ]
+    assert [link.anchor for link in found] == ["通知", "关于", "附件1：申报表.doc", "教育局", "门户"]
+
+
+def test_base_href_is_respected():
+    html = """<html><head><base href="http://rsj.bl.gov.cn/zwgk/"></head>
+      <body><a href="t1.html">一</a><a href="/t2.html">二</a><img src="img/p.png" alt="图片"></body></html>"""
+    found = extract_links(html, "http://127.0.0.1:8080/elsewhere/page.html")
+    assert urls(found) == ["http://rsj.bl.gov.cn/zwgk/t1.html", "http://rsj.bl.gov.cn/t2.html",
+                           "http://rsj.bl.gov.cn/zwgk/img/p.png"]
+
+
+def test_every_kind_of_link_is_found():
+    html = """<html><head>
+        <link rel="stylesheet" href="/css/main.css"><link rel="icon" href="/favicon.ico">
+        <link rel="alternate stylesheet" href="/css/big.css"><script src="/js/app.js"></script>
+      </head><body>
+        <map name="m"><area href="/area.html" alt="区域地图"></map>
+        <iframe src="/frame.html" title="内嵌"></iframe><frameset><frame src="/left.html"></frameset>
+        <img src="/logo.gif" alt="  北仑  区 "><embed src="/flash.swf"><object data="/doc.pdf"></object>
+        <video src="/v.mp4"></video><audio><source src="/a.mp3"></audio>
+      </body></html>"""
+    found = {link.url.removeprefix(SITE): (link.tag, link.anchor) for link in extract_links(html, PAGE)}
+    assert found == {
+        "/css/main.css": ("link", ""), "/css/big.css": ("link", ""), "/js/app.js": ("script", ""),
+        "/area.html": ("area", "区域地图"), "/frame.html": ("iframe", "内嵌"), "/left.html": ("frame", ""),
+        "/logo.gif": ("img", "北仑 区"), "/flash.swf": ("embed", ""), "/doc.pdf": ("object", ""),
+        "/v.mp4": ("video", ""), "/a.mp3": ("source", ""),
+    }  # not the icon
+
+
+def test_other_schemes_fragments_and_self_links_are_skipped():
+    html = """<body>
+      <a href="javascript:void(0)">空</a><a href="JavaScript:history.back()">返回</a>
+      <a href="mailto:rsj@bl.gov.cn">邮件</a><a href="tel:0574-86888888">电话</a>
+      <a href="data:text/html,hi">数据</a><a href="#top">顶部</a><a href="#">井号</a><a href="">空链接</a>
+      <a name="anchor">锚点</a><a href="ftp://files.bl.gov.cn/x">FTP</a><a href="http://[::1">坏地址</a>
+      <a href="list.php?catid=1#second">本页</a>
+      <a href="show.php?id=1#comments">评论</a><a href="show.php?id=1#top">再一次</a>
+    </body>"""
+    found = extract_links(html, PAGE)
+    assert urls(found) == [f"{SITE}/show.php?id=1"]
+    assert found[0].anchor == "评论"
+
+
+def test_script_links_of_classic_asp_sites_are_followed():
+    html = """<body>
+      <a href="javascript:window.open('/html/2024/0105/123.html')">打开</a>
+      <a href="#" onclick="location.href='show.asp?id=7'">点击</a>
+      <a href="javascript:;" onclick="return false">无</a>
+    </body>"""
+    assert urls(extract_links(html, "http://dqjd.bl.gov.cn/list.asp")) == [
+        "http://dqjd.bl.gov.cn/html/2024/0105/123.html", "http://dqjd.bl.gov.cn/show.asp?id=7"]
+
+
+def test_duplicates_collapse_to_one_link_with_the_first_anchor_text():
+    html = """<body>
+      <a href="show.php?id=2"><img src="/icon.gif"></a>
+      <a href="show.php?id=2">
+          关于做好
+          社保工作的通知
+      </a>
+      <a href="./show.php?id=2&amp;PHPSESSID=abc">另一个文字</a>
+      <a href="/uploadfile/a.pdf">%s</a>
+    </body>""" % ("长" * 300)
+    found = extract_links(html, PAGE)
+    assert urls(found) == [f"{SITE}/show.php?id=2", f"{SITE}/icon.gif", f"{SITE}/uploadfile/a.pdf"]
+    assert found[0].anchor == "关于做好 社保工作的通知"
+    assert found[2].anchor == "长" * 200
+
+
+def test_gbk_page_bytes_are_decoded_and_queries_encoded_like_a_browser():
+    html = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"></head><body>'
+            '<a href="show.php?id=9">北仑区人力社保局关于镕字的通知</a>'
+            '<a href="search.php?kw=社保">搜索社保</a><a href="/专题/index.html">专题</a></body></html>')
+    body = html.encode("gbk")
+    found = links_from_body(body, "text/html", PAGE)
+    assert [(link.url, link.anchor) for link in found] == [
+        (f"{SITE}/show.php?id=9", "北仑区人力社保局关于镕字的通知"),
+        (f"{SITE}/search.php?kw=%C9%E7%B1%A3", "搜索社保"),  # GBK bytes, as the browser sends them
+        (f"{SITE}/%E4%B8%93%E9%A2%98/", "专题"),  # paths are UTF-8
+    ]
+    # the decoded text gives the same links (the query in UTF-8 when the codec is not known)
+    text_links = extract_links(body.decode("gbk"), PAGE)
+    assert [link.anchor for link in text_links] == [link.anchor for link in found]
+    # an XML declaration in decoded text does not stop the parser
+    assert urls(extract_links('<?xml version="1.0" encoding="gbk"?>' + body.decode("gbk"), PAGE)) \
+        == urls(text_links)
+
+
+def test_links_to_the_fetch_origin_are_moved_to_the_public_one():
+    body = (b'<a href="http://127.0.0.1:8080/show.php?id=1">one</a><a href="show.php?id=2">two</a>'
+            b'<a href="http://127.0.0.1:9999/x">other port</a>')
+    found = links_from_body(body, None, PAGE, fetch_origin="http://127.0.0.1:8080")
+    assert urls(found) == [f"{SITE}/show.php?id=1", f"{SITE}/show.php?id=2", "http://127.0.0.1:9999/x"]
+
+
+def test_bodies_without_links():
+    assert links_from_body(b"%PDF-1.4 <a href='x'>", "application/pdf", PAGE) == []
+    assert links_from_body(b"", "text/html", PAGE) == []
+    assert extract_links("", PAGE) == [] and extract_links("  \n ", PAGE) == []
+    assert urls(extract_links("<a href='a.html'>a\x00b</a>", PAGE)) == [f"{SITE}/a.html"]
+
+
+# --- the store (SQLite and PostgreSQL) ------------------------------------------------------
+
+
+@pytest.fixture
+def any_store(store_url_any):
+    from gateway.store.session import Store
+
+    store = Store(store_url_any)
+    store.migrate()
+    yield store
+    store.dispose()
+
+
+def _sources(session, page_url: str) -> dict[str, str | None]:
+    from sqlalchemy import select
+
+    from gateway.store.models import LinkSource, LinkTarget
+
+    rows = session.execute(select(LinkTarget.url, LinkSource.anchor)
+                           .join(LinkSource, LinkSource.target_id == LinkTarget.id)
+                           .where(LinkSource.source_id == document_id(page_url)))
+    return dict(rows.all())
+
+
+def test_record_links_replaces_the_pages_set(any_store):
+    from sqlalchemy import func, select
+
+    from gateway.store.models import LinkTarget
+
+    page2 = f"{SITE}/show.php?id=1"
+    with any_store.session() as session:
+        result = record_links(session, "rsj", PAGE, [Link(f"{SITE}/a.html", "甲"), Link(f"{SITE}/b.html", "乙"),
+                                                      Link(f"{SITE}/c.html", "")])
+        record_links(session, "rsj", page2, [Link(f"{SITE}/a.html", "甲 另一页")])
+    assert (result.links, result.removed) == (3, 0)
+    with any_store.session() as session:
+        result = record_links(session, "rsj", PAGE + "&utm_source=feed",  # same page, canonically
+                              [Link(f"{SITE}/b.html", "乙 改了"), f"{SITE}/d.html#x", "mailto:x@y"])
+    assert (result.links, result.removed) == (2, 2)
+    with any_store.session() as session:
+        assert _sources(session, PAGE) == {f"{SITE}/b.html": "乙 改了", f"{SITE}/d.html": None}
+        assert _sources(session, page2) == {f"{SITE}/a.html": "甲 另一页"}  # other pages untouched
+        # targets keep their rows (and check history); only what pages link to counts
+        assert session.scalar(select(func.count()).select_from(LinkTarget)) == 4
+        record_links(session, "rsj", PAGE, [])
+    with any_store.session() as session:
+        assert _sources(session, PAGE) == {}
+        report = dead_link_report(session, "rsj")
+    assert (report["total"], report["checked"], report["broken"]) == (1, 0, [])
+
+
+def test_record_links_is_a_few_statements_for_a_hundred_links(any_store):
+    from sqlalchemy import event
+
+    statements = []
+    links = [Link(f"{SITE}/show.php?id={i}", f"第{i}条 \x00") for i in range(120)]
+    with any_store.session() as session:
+        record_links(session, "rsj", PAGE, links)
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with any_store.session() as session:
+        event.listen(any_store.engine, "before_cursor_execute", count)
+        try:
+            record_links(session, "rsj", PAGE, links[10:] + [Link(f"{SITE}/new.html", "新")])
+        finally:
+            event.remove(any_store.engine, "before_cursor_execute", count)
+    statements = [s for s in statements if not s.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
+    assert len(statements) <= 5, statements
+    with any_store.session() as session:
+        found = _sources(session, PAGE)
+    assert len(found) == 111 and found[f"{SITE}/show.php?id=10"] == "第10条"
+
+
+def _set_result(session, url: str, **values) -> None:
+    from sqlalchemy import update
+
+    from gateway.store.models import LinkTarget
+
+    values.setdefault("checked_at", dt.datetime(2026, 1, 5, 6, 29, tzinfo=dt.UTC))
+    session.execute(update(LinkTarget).where(LinkTarget.id == document_id(url)).values(**values))
+
+
+def test_report_lists_broken_links_with_their_pages_most_pages_first(any_store):
+    pages = [f"{SITE}/show.php?id={i}" for i in range(3)]
+    with any_store.session() as session:
+        record_links(session, "rsj", pages[0], [Link(f"{SITE}/gone.html", "旧通知"), Link(f"{SITE}/ok.html", "好"),
+                                                Link("http://www.example.org/x", "外链")])
+        record_links(session, "rsj", pages[1], [Link(f"{SITE}/gone.html", "已过期的通知")])
+        record_links(session, "rsj", pages[2], [Link(f"{SITE}/gone.html", ""), Link(f"{SITE}/never.html", "")])
+        record_links(session, "jyj", "http://jyj.bl.gov.cn/a.html", [Link("http://www.example.org/x", "教育局外链")])
+        _set_result(session, f"{SITE}/gone.html", status=404, ok=False, method="HEAD", failures=2)
+        _set_result(session, f"{SITE}/ok.html", status=200, ok=True, method="HEAD")
+        _set_result(session, "http://www.example.org/x", status=None, ok=False, error="timeout",
+                    checked_at=dt.datetime(2026, 1, 6, tzinfo=dt.UTC), failures=1)
+    with any_store.session() as session:
+        report = dead_link_report(session, "rsj")
+    assert {k: report[k] for k in ("site", "total", "checked", "unchecked", "ok", "broken_count")} == \
+        {"site": "rsj", "total": 4, "checked": 3, "unchecked": 1, "ok": 1, "broken_count": 2}
+    assert report["last_checked_at"] == "2026-01-06T00:00:00+00:00"
+    gone, external = report["broken"]
+    assert gone == {"url": f"{SITE}/gone.html", "status": 404, "error": None, "final_url": None, "method": "HEAD",
+                    "checked_at": "2026-01-05T06:29:00+00:00", "failures": 2,
+                    "pages": [{"url": pages[0], "anchor": "旧通知"}, {"url": pages[1], "anchor": "已过期的通知"},
+                              {"url": pages[2], "anchor": ""}]}
+    assert external["error"] == "timeout" and external["pages"] == [{"url": pages[0], "anchor": "外链"}]
+    json.dumps(report)  # JSON-ready
+    text = format_report(report)
+    assert "2 broken of 4 links" in text and "HTTP 404" in text and "「旧通知」" in text and "timeout" in text
+    with any_store.session() as session:  # the other site sees only its own pages
+        jyj = dead_link_report(session, "jyj")
+    assert jyj["broken"][0]["pages"] == [{"url": "http://jyj.bl.gov.cn/a.html", "anchor": "教育局外链"}]
+
+
+# --- the checker against a loopback server -------------------------------------------------
+
+
+class ServerLog:
+    """What a test server saw: requests (time, method, path, User-Agent) and the most
+    requests it was answering at once."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.requests: list[tuple[float, str, str, str]] = []
+
+    def enter(self, method: str, path: str, agent: str) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self.requests.append((time.monotonic(), method, path, agent))
+
+    def leave(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
+
+    def paths(self, method: str | None = None) -> list[str]:
+        return [p for _, m, p, _ in self.requests if method is None or m == method]
+
+
+def make_handler(log: ServerLog, slow_seconds: float = 5.0) -> type:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):  # quiet
+            pass
+
+        def do_HEAD(self):
+            self.serve(head=True)
+
+        def do_GET(self):
+            self.serve(head=False)
+
+        def send(self, status: int, body: bytes = b"", head: bool = False, **headers: str) -> None:
+            self.leave()  # before the answer: the client cannot send its next request earlier
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in headers.items():
+                self.send_header(name.replace("_", "-"), value)
+            self.end_headers()
+            if not head:
+                try:
+                    self.wfile.write(body)
+                except OSError:
+                    pass  # the checker stops reading after a few KB
+
+        def leave(self) -> None:
+            if not self.left:
+                self.left = True
+                log.leave()
+
+        def wait_for_client_to_leave(self, seconds: float) -> None:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([self.connection], [], [], 0.002)
+                if ready and not self.connection.recv(1, socket.MSG_PEEK):
+                    return  # the client gave up and closed the connection
+
+        def serve(self, head: bool) -> None:
+            path = self.path
+            self.left = False
+            log.enter(self.command, path, self.headers.get("User-Agent", ""))
+            try:
+                time.sleep(0.06)  # longer than the test delays: requests overlap when they may
+                if path.startswith("/ok"):
+                    self.send(200, b"<p>ok</p>", head)
+                elif path == "/missing":
+                    self.send(404, b"not found", head)
+                elif path == "/gone":
+                    self.send(410, b"gone", head)
+                elif path == "/error":
+                    self.send(500, b"error", head)
+                elif path == "/head405":
+                    if head:
+                        self.send(405, b"", head, Allow="GET")
+                    else:
+                        self.send(200, b"x" * 200_000, head)
+                elif path == "/moved":
+                    self.send(301, b"", head, Location="/missing")
+                elif path == "/moved-public":
+                    self.send(302, b"", head, Location=f"{SITE}/ok-after-redirect")
+                elif path == "/loop-a":
+                    self.send(302, b"", head, Location="/loop-b")
+                elif path == "/loop-b":
+                    self.send(302, b"", head, Location="/loop-a")
+                elif path == "/cookie":
+                    if "visited=1" in (self.headers.get("Cookie") or ""):
+                        self.send(200, b"welcome", head)
+                    else:
+                        self.send(302, b"", head, Location="/cookie", Set_Cookie="visited=1; Path=/")
+                elif path == "/slow":
+                    self.wait_for_client_to_leave(slow_seconds)
+                elif path == "/reset":
+                    self.leave()
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.close_connection = True
+                    self.connection.close()
+                else:
+                    self.send(404, b"no route", head)
+            finally:
+                self.leave()
+
+    return Handler
+
+
+@pytest.fixture
+def servers():
+    """Two loopback servers: the rsj subsite's origin and an 'external' host."""
+    site_log, other_log = ServerLog(), ServerLog()
+    with threaded_http_server(make_handler(site_log), label="linkcheck-site") as site, \
+            threaded_http_server(make_handler(other_log), label="linkcheck-other") as other:
+        yield site, site_log, other, other_log
+
+
+def record_fixture_links(store, other: str, closed_port: int) -> dict[str, list[tuple[str, str]]]:
+    """The pages of rsj and their links; returns {broken public URL: [(page, anchor)]} expected."""
+    list_page, show1, show2 = PAGE, f"{SITE}/show.php?id=1", f"{SITE}/show.php?id=2"
+    other_tls = other.replace("http://", "https://")
+    pages = {
+        list_page: [("/ok1", "正常页面"), ("/missing", "失效页面"), ("/moved", "已搬迁"), ("/head405", "只许GET"),
+                    ("/loop-a", "循环跳转"), ("/slow", "慢页面")],
+        show1: [("/missing", "另一处失效链接"), ("/gone", "已删除"), ("/error", "服务器错误"), ("/reset", "重置连接"),
+                ("/ok2", "正常2"), ("/cookie", "要Cookie"), ("/moved-public", "跳到公开地址")],
+        show2: [("/missing", "第三处"), (f"{other}/ok-external", "外部正常"),
+                (f"http://127.0.0.1:{closed_port}/x", "拒绝连接"), ("http://nowhere.invalid/", "查无此域"),
+                (f"{other_tls}/ok-tls", "证书错误")],
+    }
+    with store.session() as session:
+        for page, links in pages.items():
+            record_links(session, "rsj", page, [Link(SITE + u if u.startswith("/") else u, a) for u, a in links])
+    expected: dict[str, list[tuple[str, str]]] = {}
+    for page, links in pages.items():
+        for u, anchor in links:
+            url = SITE + u if u.startswith("/") else u
+            url = Link(url).url if not url.endswith("/") else url
+            expected.setdefault(url, []).append((page, anchor))
+    broken = {"/missing", "/moved", "/loop-a", "/slow", "/gone", "/error", "/reset",
+              f"http://127.0.0.1:{closed_port}/x", "http://nowhere.invalid/", f"{other_tls}/ok-tls"}
+    return {url: found for url, found in expected.items()
+            if url.removeprefix(SITE) in broken or url in broken}
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_checker_finds_exactly_the_broken_links_politely(store, servers):
+    from sqlalchemy import select
+
+    from gateway.store.models import LinkTarget
+
+    site, site_log, other, other_log = servers
+    closed_port = free_port()
+    expected = record_fixture_links(store, other, closed_port)
+    seen_progress = []
+    # a small delay: a new request to a host starts 0.05 s after the previous one ended, so the
+    # server has noticed that the client gave up on the slow page before the next one arrives
+    summary = run(check_links(store, ["rsj"], origins={"rsj": site}, base_urls=BASES, delay=0.05, timeout=1.0,
+                              user_agent="blgw-test/1", trust_env=False, progress=seen_progress.append))
+    assert summary.due == summary.checked == 16 == len(seen_progress)
+    assert (summary.ok, summary.broken) == (6, 10), summary.format()
+
+    with store.session() as session:
+        report = dead_link_report(session, "rsj")
+        targets = {t.url: t for t in session.scalars(select(LinkTarget))}
+    assert {b["url"] for b in report["broken"]} == set(expected)
+    for entry in report["broken"]:
+        assert [(p["url"], p["anchor"]) for p in entry["pages"]] == sorted(expected[entry["url"]])
+    assert report["broken"][0]["url"] == f"{SITE}/missing" and len(report["broken"][0]["pages"]) == 3
+    assert (report["total"], report["checked"], report["ok"]) == (16, 16, 6)
+
+    def result(url):
+        t = targets[url if url.startswith("http") else SITE + url]
+        return t.status, t.ok, t.error, t.method
+
+    assert result("/ok1") == (200, True, None, "HEAD")
+    assert result("/head405") == (200, True, None, "GET")  # HEAD refused, GET answered
+    assert result("/missing") == (404, False, None, "HEAD")
+    assert result("/gone")[:2] == (410, False) and result("/error")[:2] == (500, False)
+    assert result("/moved")[:2] == (404, False) and targets[f"{SITE}/moved"].final_url == f"{SITE}/missing"
+    assert result("/moved-public") == (200, True, None, "HEAD")  # followed on the origin, recorded publicly
+    assert targets[f"{SITE}/moved-public"].final_url == f"{SITE}/ok-after-redirect"
+    assert result("/cookie") == (200, True, None, "HEAD")  # one self-redirect to set a cookie is fine
+    assert result("/loop-a") == (None, False, "redirect loop", "HEAD")
+    assert result("/slow") == (None, False, "timeout", "HEAD")
+    status, ok, error, method = result("/reset")
+    assert (status, ok, method) == (None, False, "GET") and error in ("connection reset", "server disconnected")
+    assert result(f"http://127.0.0.1:{closed_port}/x")[1:3] == (False, "connection refused")
+    assert result("http://nowhere.invalid/")[1:3] == (False, "DNS lookup failed")
+    assert result(other.replace("http://", "https://") + "/ok-tls")[1:3] == (False, "TLS error")
+    assert result(f"{other}/ok-external") == (200, True, None, "HEAD")
+    assert all(t.checked_at is not None and t.failures == (0 if t.ok else 1) for t in targets.values())
+
+    # politeness: never more than 2 requests at once on a host, and both slots were used
+    assert site_log.max_in_flight == 2
+    assert other_log.max_in_flight <= 2
+    assert {agent for *_, agent in site_log.requests} == {"blgw-test/1"}
+    assert site_log.paths("GET").count("/head405") == 1 and "/ok1" not in site_log.paths("GET")
+    assert site_log.paths().count("/loop-a") <= 2  # the loop is seen, not walked ten times
+
+    # nothing is due again the same day; --recheck checks all again and counts failures in a row
+    again = run(check_links(store, ["rsj"], origins={"rsj": site}, base_urls=BASES, delay=0.0, timeout=1.0,
+                            trust_env=False))
+    assert again.due == 0
+    recheck = run(check_links(store, ["rsj"], origins={"rsj": site}, base_urls=BASES, delay=0.0, timeout=1.0,
+                              trust_env=False, recheck_after=dt.timedelta(0), limit=3))
+    assert recheck.checked == 3
+    with store.session() as session:
+        report = dead_link_report(session, "rsj")
+    assert max(b["failures"] for b in report["broken"]) == 2
+
+
+def test_delay_spaces_requests_to_one_host(store, servers):
+    site, site_log, _other, _ = servers
+    with store.session() as session:
+        record_links(session, "rsj", PAGE, [f"{SITE}/ok{i}" for i in range(6)])
+    started = time.monotonic()
+    summary = run(check_links(store, ["rsj"], origins={"rsj": site}, base_urls=BASES, delay=0.3, timeout=2,
+                              trust_env=False))
+    assert summary.ok == 6
+    assert time.monotonic() - started >= 5 * 0.3
+    starts = sorted(t for t, *_ in site_log.requests)
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    # 0.3 s apart as sent; as seen by the server, arrival jitter (thread start-up on a busy
+    # machine) may move one start a little, but never makes a burst or shortens the whole run
+    assert starts[-1] - starts[0] >= 5 * 0.3 - 0.15, gaps
+    assert min(gaps) >= 0.15, gaps
+    assert site_log.max_in_flight <= 2
+
+
+def test_checker_on_every_backend(any_store, servers):
+    site, *_ = servers
+    with any_store.session() as session:
+        record_links(session, "rsj", PAGE, [Link(f"{SITE}/ok", "好"), Link(f"{SITE}/missing", "坏")])
+    summary = run(check_links(any_store, ["rsj"], origins={"rsj": site}, base_urls=BASES, delay=0, timeout=2,
+                              trust_env=False, only_unchecked=True))
+    assert (summary.ok, summary.broken) == (1, 1)
+    with any_store.session() as session:
+        report = dead_link_report(session, "rsj")
+    assert [(b["url"], b["status"], b["pages"][0]["anchor"]) for b in report["broken"]] == \
+        [(f"{SITE}/missing", 404, "坏")]
+    assert report["last_checked_at"] is not None
+
+
+# --- the command line -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch, store):
+    from gateway.settings import get_settings
+
+    monkeypatch.setenv("BLGW_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BLGW_DATABASE_URL", store.url)
+    monkeypatch.setenv("BLGW_INDEX_URL", f"sqlite:///{tmp_path / 'index.sqlite'}")
+    monkeypatch.delenv("BLGW_ORIGINS", raising=False)
+    get_settings.cache_clear()
+    yield store
+    get_settings.cache_clear()
+
+
+def test_cli_check_and_report(cli_env, servers):
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+
+    store = cli_env
+    site, site_log, *_ = servers
+    page = ('<html><head><meta charset="gbk"><title>列表</title></head><body>'
+            '<a href="/ok-a">正常</a><a href="/missing">失效的通知</a><a href="/head405">附件下载</a></body></html>')
+    with store.session() as session:
+        for i in range(3):
+            url = f"{SITE}/show.php?id={i}"
+            record_links(session, "rsj", url, links_from_body(page.encode("gbk"), "text/html", url))
+    runner = CliRunner()
+    checked = runner.invoke(main, ["links", "check", "rsj", "--origin", f"rsj={site}", "--delay", "0",
+                                   "--timeout", "2"])
+    assert checked.exit_code == 0, checked.output
+    assert "checked 3 of 3 due links of rsj" in checked.output and "2 ok, 1 broken" in checked.output
+    assert "broken: HTTP 404" in checked.output
+    assert site_log.max_in_flight <= 2
+
+    report = runner.invoke(main, ["links", "report", "rsj", "--json"])
+    assert report.exit_code == 0, report.output
+    body = json.loads(report.output)
+    assert (body["site"], body["total"], body["checked"], body["broken_count"]) == ("rsj", 3, 3, 1)
+    assert body["broken"][0]["url"] == f"{SITE}/missing"
+    assert [p["anchor"] for p in body["broken"][0]["pages"]] == ["失效的通知"] * 3
+
+    text = runner.invoke(main, ["links", "report", "rsj"])
+    assert text.exit_code == 0 and "HTTP 404" in text.output and "「失效的通知」" in text.output
+    assert runner.invoke(main, ["links", "report", "rsj", "--fail-on-broken"]).exit_code == 1
+    assert runner.invoke(main, ["links", "check", "nosuchsite"]).exit_code == 2
+    assert runner.invoke(main, ["links", "check"]).exit_code == 2
+    assert runner.invoke(main, ["links", "report", "nosuchsite"]).exit_code == 2
+    nothing_due = runner.invoke(main, ["links", "check", "rsj", "--origin", f"rsj={site}", "--json"])
+    assert json.loads(nothing_due.output)["due"] == 0
+
+
+# --- the API --------------------------------------------------------------------------------
+
+
+XSS = '<script>alert("x")</script>'
+
+
+@pytest.fixture
+def api(tmp_path, store):
+    from gateway.api import create_app
+    from gateway.settings import GatewaySettings
+    from gateway.store.models import LinkSource, LinkTarget
+
+    with store.session() as session:
+        record_links(session, "rsj", PAGE, [Link(f"{SITE}/gone.html", f"旧通知{XSS}")])
+        _set_result(session, f"{SITE}/gone.html", status=404, ok=False, method="HEAD")
+        # a URL that did not come through canonicalization, to prove the page escapes it
+        raw = f'{SITE}/"><script>alert(1)</script>'
+        session.add(LinkTarget(id="x" * 32, url=raw, status=None, ok=False, error="timeout", failures=3,
+                               checked_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC)))
+        session.flush()
+        session.add(LinkSource(target_id="x" * 32, source_id=document_id(PAGE), site_code="rsj",
+                               source_url=f"javascript:alert('{XSS}')", anchor=XSS))
+    settings = GatewaySettings(data_dir=tmp_path, database_url=store.url,
+                               index_url=f"sqlite:///{tmp_path / 'index.sqlite'}", plugin_dirs=[], load_plugins=[])
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_api_report_json(api):
+    response = api.get("/api/links/rsj")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["site"], body["site_name"], body["total"], body["broken_count"]) == \
+        ("rsj", "北仑区人力资源和社会保障局", 2, 2)
+    assert {b["url"] for b in body["broken"]} == {f"{SITE}/gone.html", f'{SITE}/"><script>alert(1)</script>'}
+    assert api.get("/api/links/nosuch").status_code == 404
+    assert api.get("/api/links/jyj").json()["broken"] == []  # a known site without links
+    assert api.get("/api/links/BAD%20CODE").status_code == 422
+
+
+def test_api_report_page_escapes_everything(api):
+    response = api.get("/links/rsj")
+    assert response.status_code == 200
+    page = response.text
+    assert "死链报告" in page and "北仑区人力资源和社会保障局" in page and "HTTP 404" in page
+    assert "超时" in page and "连续 3 次失败" in page
+    assert "<script>" not in page and "alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page
+    assert 'href="javascript:' not in page  # a non-http URL is shown, not linked
+    assert f'<a href="{SITE}/gone.html">' in page
+    assert api.get("/links/nosuch").status_code == 404
