@@ -238,6 +238,8 @@ def run_crawl(codes: list[str], *, origins: dict[str, str] | None = None,
 @main.command()
 @click.argument("codes", nargs=-1)
 @click.option("--all", "all_sites", is_flag=True, help="Crawl every site.")
+@click.option("--due", is_flag=True, help="Only the sites (of CODES, default all) whose schedule is due; "
+                                          "for cron or a systemd timer. Exits 0 when none is.")
 @click.option("--origin", "origins", multiple=True, metavar="CODE=URL",
               help="Fetch a site from another origin (mirror, test server); ids stay on the site's own URLs.")
 @click.option("--columns", help="Comma-separated column names to crawl (default: all).")
@@ -248,25 +250,31 @@ def run_crawl(codes: list[str], *, origins: dict[str, str] | None = None,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy setting, as `scrapy crawl -s` does (e.g. DOWNLOAD_DELAY=2).")
-def crawl(codes: tuple[str, ...], all_sites: bool, origins: tuple[str, ...], columns: str | None,
+def crawl(codes: tuple[str, ...], all_sites: bool, due: bool, origins: tuple[str, ...], columns: str | None,
           max_pages: int | None, no_index: bool, quiet: bool, log_level: str,
           overrides: tuple[str, ...]) -> None:
     """Crawl sites by code (or --all), store the items, update the index, print the reports.
 
     Exits 1 when a site's run failed."""
     registry = _registry()
-    if all_sites:
+    if all_sites or (due and not codes):
         codes = tuple(s.code for s in registry)
     if not codes:
         raise click.UsageError("name at least one site code, or --all (see `blgw sites`)")
     for code in codes:
         if code not in registry.sites:
             raise click.BadParameter(f"no site plugin {code!r} (see `blgw sites`)", param_hint="CODES")
+    if due:
+        from gateway.schedule import due_codes
+
+        codes = tuple(due_codes(registry, _store(), codes))
+        if not codes:
+            sys.exit(0)
     override = _origins(origins)
     settings_overrides = _overrides(overrides)
     run_ids = run_crawl(list(codes), origins=override, columns=columns, max_pages=max_pages,
                         progress=not quiet, log_level=log_level, overrides=settings_overrides)
-    failed = _print_runs(run_ids)
+    failed = _print_runs(run_ids, codes)
     if not no_index:
         _sync()
     sys.exit(1 if failed or len(run_ids) < len(codes) else 0)
@@ -289,8 +297,9 @@ def _overrides(overrides: tuple[str, ...]) -> dict[str, str]:
     return result
 
 
-def _print_runs(run_ids: list[int]) -> int:
+def _print_runs(run_ids: list[int], codes: tuple[str, ...] = ()) -> int:
     from gateway.reports import format_run
+    from gateway.schedule import format_summary
     from gateway.store.models import CrawlRun
 
     store = _store()
@@ -300,6 +309,7 @@ def _print_runs(run_ids: list[int]) -> int:
             run = session.get(CrawlRun, run_id)
             click.echo(format_run(run))
             failed += run.status != "finished"
+        click.echo(format_summary(session, run_ids, codes)[0])  # one line per site; the failed ones and why
     return failed
 
 
@@ -562,6 +572,11 @@ main.add_command(restore)
 from gateway.linkcheck import links  # noqa: E402 - blgw links check|report (dead-link report)
 
 main.add_command(links)
+
+
+from gateway.schedule import scheduler_command  # noqa: E402 - blgw scheduler
+
+main.add_command(scheduler_command)
 
 
 if __name__ == "__main__":

@@ -29,11 +29,6 @@ from normalizers.models import SITE_CODE_PATTERN, ArticleKind, Category
 from normalizers.taxonomy import Classification, classify
 from normalizers.page import ExtractionHints
 
-_CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
-_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
-_INTERVAL = re.compile(r"^every\s+(\d+)\s*([mhd])$")
-
-
 XPATH_PREFIXES = ("/", "(", "./")
 
 
@@ -79,27 +74,11 @@ class _Strict(BaseModel):
 
 
 def validate_schedule(value: str) -> str:
-    """A five-field cron expression (``0 2 * * *``) or an interval (``every 6h``, m/h/d)."""
-    text = " ".join(value.split())
-    if _INTERVAL.match(text):
-        if int(_INTERVAL.match(text).group(1)) == 0:  # type: ignore[union-attr]
-            raise ValueError("an interval must be at least 1")
-        return text
-    parts = text.split(" ")
-    if len(parts) != 5:
-        raise ValueError(
-            f"expected a cron expression with 5 fields (minute hour day month weekday) "
-            f"or an interval like 'every 6h', got {value!r}"
-        )
-    for part, (low, high), name in zip(
-        parts, _CRON_RANGES, ("minute", "hour", "day", "month", "weekday"), strict=True
-    ):
-        if not _CRON_FIELD.match(part):
-            raise ValueError(f"cron {name} field {part!r} is not valid")
-        for number in re.findall(r"(?<![/\d])\d+", part):
-            if not low <= int(number) <= high:
-                raise ValueError(f"cron {name} field {part!r}: {number} is outside {low}-{high}")
-    return text
+    """A five-field cron expression (``0 2 * * *``, Beijing time), an interval (``every 6h``,
+    ``every 1h30m``) or ``manual``; returned normalized. See :mod:`gateway.schedule`."""
+    from gateway.schedule import parse_schedule
+
+    return parse_schedule(value).text
 
 
 # --- Paging -----------------------------------------------------------------------------
@@ -252,7 +231,7 @@ class SiteInfo(_Strict):
     base_url: str = Field(description="The site's public origin, e.g. http://rsj.bl.gov.cn/")
     allowed_domains: list[str] = Field(default_factory=list)
     start_urls: list[str] = Field(default_factory=list, description="Extra pages to start from")
-    schedule: str = Field("0 2 * * *", description="Cron expression or 'every 6h'")
+    schedule: str = Field("0 2 * * *", description="Cron expression (Beijing time), 'every 6h', or 'manual'")
     obey_robots: bool = True
     platform: str = Field("generic", description="php, aspnet, asp, trs, hanweb, generic…")
     concurrency: int = Field(2, ge=1, le=2, description="Requests in flight to this site (1-2)")
