@@ -338,6 +338,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.resources = resources
+    from gateway.metrics import instrument, router as metrics_router  # GET /metrics (Prometheus)
+    app.include_router(metrics_router)
+    instrument(app)  # the app's metrics registry; counts and times /api/search and /api/suggest
     from gateway.api_emergency import router as emergency_router  # /cached/{id}, /go/{id}
     app.include_router(emergency_router)
     from gateway.api_links import router as links_router  # /api/links/{site}, /links/{site}: 死链报告
