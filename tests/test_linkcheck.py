@@ -184,11 +184,19 @@ def test_bodies_without_links():
 # --- the store (SQLite and PostgreSQL) ------------------------------------------------------
 
 
-@pytest.fixture
-def any_store(store_url_any):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request, tmp_path):
+    """A migrated store on each backend in turn (PostgreSQL: conftest's throwaway server)."""
     from gateway.store.session import Store
 
-    store = Store(store_url_any)
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'links.sqlite'}"
+    else:
+        try:
+            url = request.getfixturevalue("postgres_database")
+        except pytest.FixtureLookupError:
+            pytest.skip("PostgreSQL store tests NOT EXECUTED: tests/conftest.py has no postgres_database fixture")
+    store = Store(url)
     store.migrate()
     yield store
     store.dispose()
