@@ -544,10 +544,18 @@ def test_crawl_summary_and_exit_status_for_a_failed_site(gateway_env):
                      r"\d+ \w+ errors?, e\.g\. ", result.stdout, re.M)
 
 
-def test_scheduler_forwards_sigterm_to_the_crawl_and_stops(legacy, gateway_env):
+@pytest.fixture(scope="module")
+def stopped_scheduler(legacy, tmp_path_factory):
+    """A long-running scheduler sent SIGTERM while its crawl of dqjd runs: (returncode, stderr, run)."""
     from gateway.store.models import CrawlRun
+    from gateway.store.session import Store
 
-    env, store = gateway_env
+    data = tmp_path_factory.mktemp("sigterm")
+    store = Store(f"sqlite:///{data / 'gateway.sqlite'}")
+    store.migrate()
+    env = {**os.environ, "BLGW_DATA_DIR": str(data)}
+    env.pop("BLGW_DATABASE_URL", None)
+    env.pop("BLGW_INDEX_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "scheduler", "--tick", "0.5", "--site", "dqjd",
          "--origin", f"dqjd={legacy['dqjd']}", "-s", "DOWNLOAD_DELAY=2", "-s", "AUTOTHROTTLE_ENABLED=False"],
@@ -563,14 +571,28 @@ def test_scheduler_forwards_sigterm_to_the_crawl_and_stops(legacy, gateway_env):
             pytest.fail("the scheduler started no crawl")
         time.sleep(1.0)
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=120)
+        _out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, err[-3000:]
-    assert "SIGTERM received" in err and re.search(r"dqjd +forwarding SIGTERM to pid \d+", err)
-    assert "scheduler stopped" in err
     with store.session() as session:
         (run,) = session.query(CrawlRun).filter_by(site_code="dqjd").all()
-        # the crawl stopped early and closed its run (not left 'running')
-        assert run.status != "running" and run.finished_at is not None and run.items_new < 10
+    store.dispose()
+    return proc.returncode, err, run
+
+
+def test_scheduler_forwards_sigterm_to_the_crawl_and_stops(stopped_scheduler):
+    returncode, err, run = stopped_scheduler
+    assert returncode == 0, err[-3000:]
+    assert "SIGTERM received" in err and re.search(r"dqjd +forwarding SIGTERM to pid \d+", err)
+    assert "scheduler stopped" in err
+    # the crawl stopped early and closed its run (not left 'running')
+    assert run.status != "running" and run.finished_at is not None and run.items_new < 10
+
+
+@pytest.mark.xfail(strict=True, reason="spiders/pipelines.py StorePipeline.close_spider reads the stat "
+                   "finish_reason, which Scrapy's CoreStats sets only on spider_closed, after the pipelines "
+                   "have closed: a stopped crawl is recorded as 'finished'")
+def test_a_crawl_stopped_by_sigterm_is_recorded_as_shutdown(stopped_scheduler):
+    _returncode, _err, run = stopped_scheduler
+    assert (run.status, run.finish_reason) == ("failed", "shutdown")
