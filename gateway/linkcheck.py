@@ -286,7 +286,7 @@ def _dialect_insert(session: Session):
 
 
 def record_links(session: Session, site_code: str, source_url: str, links: Iterable[Link | str],
-                 *, seen_at: dt.datetime | None = None) -> RecordResult:
+                 *, seen_at: dt.datetime | None = None, replace: bool = True) -> RecordResult:
     """Store the links of one page (``source_url``, public) of ``site_code``, replacing the
     page's previous set: a link the page no longer contains is removed from its sources.
 
@@ -296,6 +296,8 @@ def record_links(session: Session, site_code: str, source_url: str, links: Itera
     transaction (the crawl pipeline's). ``links`` are :class:`Link` objects or URL strings
     (canonicalized here; URLs other than http(s) are ignored). A target no page links to any
     more keeps its row (and its check history) but is neither checked nor reported.
+    ``replace=False`` adds to the page's set instead (several responses under one URL, such as
+    the pages of an ASP.NET postback list).
     """
     from sqlalchemy import delete, select
 
@@ -316,7 +318,7 @@ def record_links(session: Session, site_code: str, source_url: str, links: Itera
             wanted[target_id] = (url, anchor)
 
     existing = set(session.scalars(select(LinkSource.target_id).where(LinkSource.source_id == source_id)))
-    stale = sorted(existing - set(wanted))
+    stale = sorted(existing - set(wanted)) if replace else []
     for chunk in _chunks(stale):
         session.execute(delete(LinkSource).where(LinkSource.source_id == source_id,
                                                  LinkSource.target_id.in_(chunk)))

@@ -233,6 +233,9 @@ def test_record_links_replaces_the_pages_set(any_store):
         assert _sources(session, page2) == {f"{SITE}/a.html": "甲 另一页"}  # other pages untouched
         # targets keep their rows (and check history); only what pages link to counts
         assert session.scalar(select(func.count()).select_from(LinkTarget)) == 4
+        record_links(session, "rsj", PAGE, [f"{SITE}/e.html"], replace=False)  # adds, keeps the rest
+    with any_store.session() as session:
+        assert set(_sources(session, PAGE)) == {f"{SITE}/b.html", f"{SITE}/d.html", f"{SITE}/e.html"}
         record_links(session, "rsj", PAGE, [])
     with any_store.session() as session:
         assert _sources(session, PAGE) == {}
