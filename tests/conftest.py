@@ -1,10 +1,13 @@
-"""Shared fixtures: article factory, a migrated store, and the PHP fixture subsite."""
+"""Shared fixtures: article factory, a migrated store (SQLite, or each backend in turn), a
+throwaway PostgreSQL server, and the PHP fixture subsite."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,13 +49,221 @@ def article_factory():
 
 
 @pytest.fixture
-def store(tmp_path):
+def store_url(tmp_path) -> str:
+    """The database of the ``store`` fixture: a SQLite file. Modules whose tests must pass on
+    every backend override it with ``store_url_any`` (see tests/test_store.py)."""
+    return f"sqlite:///{tmp_path / 'store.sqlite'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url_any(request, tmp_path) -> str:
+    """An empty database on each backend in turn: a SQLite file, then a fresh database on the
+    PostgreSQL test server (``postgres_database``)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite'}"
+    return request.getfixturevalue("postgres_database")
+
+
+@pytest.fixture
+def store(store_url):
     from gateway.store.session import Store
 
-    s = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    s = Store(store_url)
     s.migrate()
     yield s
     s.dispose()
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+# The store also runs on PostgreSQL (production). The tests start one throwaway server per
+# session from Debian's packages (apt-get install postgresql), or use BLGW_TEST_POSTGRES_URL.
+
+PG_INSTALL_HINT = "apt-get install postgresql (Debian 12: PostgreSQL 15; ./bootstrap.sh installs it)"
+
+
+def _postgres_unavailable(reason: str) -> None:
+    if os.environ.get("BLGW_REQUIRE_FIXTURES"):
+        pytest.fail(f"{reason}, but BLGW_REQUIRE_FIXTURES is set (.ci/run sets it): {PG_INSTALL_HINT}")
+    pytest.skip(f"PostgreSQL store tests NOT EXECUTED: {reason} ({PG_INSTALL_HINT}, "
+                "or set BLGW_TEST_POSTGRES_URL)")
+
+
+def _postgres_binaries() -> tuple[Path, Path] | None:
+    """(initdb, pg_ctl) of the newest PostgreSQL installed the Debian way, or None."""
+    import re
+
+    def version(bin_dir: Path) -> tuple[int, ...]:
+        return tuple(int(n) for n in re.findall(r"\d+", bin_dir.parent.name))
+
+    bin_dirs = [d for d in Path("/usr/lib/postgresql").glob("*/bin")
+                if (d / "initdb").is_file() and (d / "pg_ctl").is_file()]
+    if not bin_dirs:
+        return None
+    newest = max(bin_dirs, key=version)
+    return newest / "initdb", newest / "pg_ctl"
+
+
+def _psycopg_url(url: str) -> str:
+    """``postgresql://…`` (any driver spelling) as the SQLAlchemy URL of the psycopg 3 driver."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError(f"BLGW_TEST_POSTGRES_URL must be a PostgreSQL URL, not {parsed.drivername!r}")
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def _admin_engine(url: str):
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    return create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def _wait_for_postgres(url: str, timeout: float = 30.0) -> None:
+    import time
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    engine = _admin_engine(url)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                with engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                return
+            except OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def _throwaway_postgres_server() -> Iterator[tuple[str, int]]:
+    """Start a PostgreSQL server from the Debian packages in a temporary folder, listening on
+    127.0.0.1 on a free port with trust authentication and without fsync; yield (host, port);
+    stop it (immediately) and remove the folder afterwards. As root, the server runs as the
+    ``postgres`` system user (created by the Debian package): PostgreSQL refuses to run as root."""
+    import subprocess
+    import tempfile
+
+    from fixture_sites.servers import free_port
+
+    binaries = _postgres_binaries()
+    if binaries is None:
+        _postgres_unavailable("no /usr/lib/postgresql/*/bin/{initdb,pg_ctl}")
+    initdb, pg_ctl = binaries
+    as_user: list[str] = []
+    owner = None
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            owner = pwd.getpwnam("postgres")
+        except KeyError:
+            _postgres_unavailable("running as root and there is no 'postgres' system user to run the server as")
+        runuser = shutil.which("runuser")
+        if runuser is None:
+            _postgres_unavailable("running as root and runuser (util-linux) is missing")
+        as_user = [runuser, "-u", "postgres", "--"]
+
+    def run(*args: object, check: bool = True) -> subprocess.CompletedProcess:
+        command = [*as_user, *map(str, args)]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd="/", check=False)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} exited {result.returncode}:\n"
+                               f"{result.stdout}\n{result.stderr}")
+        return result
+
+    # Not under pytest's tmp_path: that is private to root, and the server user must reach it.
+    home = Path(tempfile.mkdtemp(prefix="blgw-pg-"))
+    data, log = home / "data", home / "server.log"
+    started = False
+    try:
+        if owner is not None:
+            os.chown(home, owner.pw_uid, owner.pw_gid)
+        run(initdb, "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync")
+        for _attempt in range(5):  # the free port may be taken before the server binds it
+            port = free_port()
+            # fast and disposable; a server time zone other than UTC, as in production here, so
+            # that time zone mistakes show
+            options = (f"-F -c listen_addresses=127.0.0.1 -p {port} -k {home} -c fsync=off "
+                       "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+                       "-c timezone=Asia/Shanghai")
+            result = run(pg_ctl, "start", "-D", data, "-l", log, "-w", "-t", "60", "-o", options, check=False)
+            if result.returncode == 0:
+                started = True
+                break
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            if "could not bind" not in tail and "Address already in use" not in tail:
+                raise RuntimeError(f"pg_ctl start failed ({result.returncode}):\n{result.stdout}\n"
+                                   f"{result.stderr}\n{tail}")
+        else:
+            raise RuntimeError("pg_ctl start: no free port after 5 attempts")
+        yield "127.0.0.1", port
+    finally:
+        if started:
+            run(pg_ctl, "stop", "-D", data, "-m", "immediate", "-w", check=False)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """SQLAlchemy URL of an empty PostgreSQL database for this test session:
+    ``BLGW_TEST_POSTGRES_URL`` when set, else the database ``blgw_test`` on a throwaway server
+    started from Debian's packages (skipped when they are missing, failed when
+    BLGW_REQUIRE_FIXTURES is set). Tests that need an empty database of their own use
+    ``postgres_database``."""
+    from sqlalchemy import text
+
+    given = os.environ.get("BLGW_TEST_POSTGRES_URL")
+    if given:
+        url = _psycopg_url(given)
+        _wait_for_postgres(url, timeout=10)
+        yield url
+        return
+    with _throwaway_postgres_server() as (host, port):
+        admin = f"postgresql+psycopg://postgres@{host}:{port}/postgres"
+        _wait_for_postgres(admin)
+        engine = _admin_engine(admin)
+        with engine.connect() as connection:
+            connection.execute(text("CREATE DATABASE blgw_test"))
+        engine.dispose()
+        yield f"postgresql+psycopg://postgres@{host}:{port}/blgw_test"
+
+
+@contextlib.contextmanager
+def fresh_postgres_database(postgres_url: str) -> Iterator[str]:
+    """A new, empty database on the server of ``postgres_url`` (unique name), dropped (with any
+    connection still open to it) afterwards; yields its SQLAlchemy URL."""
+    import uuid
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    name = f"blgw_t_{uuid.uuid4().hex[:16]}"
+    engine = _admin_engine(postgres_url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with engine.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def postgres_database(postgres_url) -> Iterator[str]:
+    """SQLAlchemy URL of a fresh, empty PostgreSQL database for one test (dropped after it)."""
+    with fresh_postgres_database(postgres_url) as url:
+        yield url
 
 
 def _php_available() -> bool:
