@@ -5,6 +5,7 @@ the exchange standard. Built from the site plugins (names, paths, URLs, taxonomy
 from __future__ import annotations
 
 import datetime as dt
+import json
 from urllib.parse import urljoin
 
 from sqlalchemy import func, select
@@ -19,14 +20,13 @@ from plugins.spec import SiteSpec
 def column_counts(session: Session, site_code: str) -> dict[tuple[str, ...], int]:
     """Active items per column path of one site."""
     counts: dict[tuple[str, ...], int] = {}
-    rows = session.execute(select(Document.item["column_path"], func.count()).where(
-        Document.site_code == site_code, Document.status == "active").group_by(Document.item["column_path"]))
+    # grouped by the path's JSON text: PostgreSQL's json type has no equality to group by
+    path_json = Document.item["column_path"].as_string()
+    rows = session.execute(select(path_json, func.count()).where(
+        Document.site_code == site_code, Document.status == "active").group_by(path_json))
     for path, n in rows:
-        if isinstance(path, str):
-            import json
-
-            path = json.loads(path)
-        counts[tuple(path or ())] = n
+        key = tuple(json.loads(path) if path else ())
+        counts[key] = counts.get(key, 0) + n  # the same path spelt twice (spacing) is one
     return counts
 
 

@@ -18,6 +18,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
+    inspect,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -44,9 +46,11 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(dt.UTC)
 
     def process_result_value(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value
+        if value is None:
+            return None
+        if value.tzinfo is None:  # SQLite
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)  # PostgreSQL answers in the session's time zone
 
 
 def utcnow() -> dt.datetime:
@@ -55,6 +59,27 @@ def utcnow() -> dt.datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+@event.listens_for(Base, "before_insert", propagate=True)
+@event.listens_for(Base, "before_update", propagate=True)
+def _fit_strings(_mapper, _connection, target) -> None:
+    """Store text alike on every backend: NUL characters (PostgreSQL text cannot hold them) are
+    dropped, and a value longer than its VARCHAR(n) column is cut to n characters (PostgreSQL
+    refuses it, SQLite would keep it whole). Key columns are left as they are: a key that does
+    not fit is an error, not something to shorten."""
+    state = inspect(target)
+    for prop in state.mapper.column_attrs:
+        value = state.dict.get(prop.key)
+        column = prop.columns[0]
+        if (not isinstance(value, str) or not isinstance(column.type, String)
+                or column.primary_key or column.foreign_keys):
+            continue
+        fitted = value.replace("\x00", "")
+        if column.type.length is not None:
+            fitted = fitted[: column.type.length]
+        if fitted != value:
+            setattr(target, prop.key, fitted)
 
 
 class Site(Base):

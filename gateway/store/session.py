@@ -10,11 +10,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+MIGRATION_LOCK_ID = 0x626C6777  # "blgw": the PostgreSQL advisory lock held while migrating
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -54,9 +55,18 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def migrate(self, revision: str = "head") -> None:
-        """Apply Alembic migrations up to ``revision`` (idempotent)."""
+        """Apply Alembic migrations up to ``revision`` (idempotent).
+
+        Processes that start together (several crawls on a new database, or after an upgrade)
+        migrate one after the other: each holds a lock for its whole migration (PostgreSQL: an
+        advisory lock; SQLite: the write lock, ``BEGIN IMMEDIATE``, which also makes the
+        migration one transaction there), so the ones that waited find nothing left to do."""
         config = alembic_config(self.url)
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+            elif connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
 
