@@ -1,10 +1,12 @@
 """Store → index through the outbox: a change reaches the index only once its transaction
 committed, nothing is lost while the index is down, gone documents leave the index, and the
 outbox is empty after a successful sync. The index is always a real EmbeddedIndex (failures are
-a closed index or a wrapper that lets the real index's calls fail)."""
+a closed index or a wrapper that lets the real index's calls fail). Every test runs on SQLite and
+on PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 
 import pytest
@@ -23,6 +25,11 @@ from gateway.store.session import Store
 from index.base import IndexClosedError, SearchIndex, SearchQuery, SearchResult, Suggestion
 from index.embedded import EmbeddedIndex
 from normalizers.models import Article
+
+
+@pytest.fixture
+def store_url(store_url_any: str) -> str:
+    return store_url_any  # every test here runs on SQLite and on PostgreSQL
 
 
 @pytest.fixture
@@ -336,12 +343,60 @@ def test_rebuild_failure_keeps_the_index_and_the_outbox(site_store, index, artic
     assert_index_equals_store(site_store, index)
 
 
-def test_migration_queues_what_the_old_sync_had_not_sent(tmp_path):
+def test_concurrent_syncs_on_postgresql_apply_the_outbox_in_order(postgres_database, index, article_factory):
+    """Two syncs at once (two crawls finishing together): the second waits for the first one's
+    batch (its rows are locked), so a document gone meanwhile is deleted after, not before, the
+    first sync's upsert reaches the index. (PostgreSQL only: SQLite has no row locks.)"""
+    store = Store(postgres_database)
+    store.migrate()
+    with store.session() as s:
+        s.add(Site(code="rsj", name="北仑区人力资源和社会保障局", base_url="http://rsj.bl.gov.cn/"))
+    docs = [doc(n, article_factory) for n in range(1, 4)]
+    save(store, *docs)
+    inside, release = threading.Event(), threading.Event()
+
+    class Slow(Flaky):
+        def upsert(self, articles):
+            articles = list(articles)
+            inside.set()
+            assert release.wait(30)
+            return super().upsert(articles)
+
+    errors: list[BaseException] = []
+
+    def run(target: SearchIndex) -> None:
+        try:
+            sync_index(store, target)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    first, second = Slow(index), Flaky(index)
+    a = threading.Thread(target=run, args=(first,))
+    a.start()
+    assert inside.wait(30)  # the first sync has read its batch and is sending it
+    with store.session() as s:
+        assert mark_gone(s, docs[0].id)
+    b = threading.Thread(target=run, args=(second,))
+    b.start()
+    b.join(1.0)
+    assert b.is_alive() and second.calls == []  # waiting for the first sync's rows
+    release.set()
+    a.join(30)
+    b.join(30)
+    assert not errors
+    assert first.calls == [("upsert", [d.id for d in docs])]
+    assert second.calls == [("delete", [docs[0].id])]
+    assert_index_equals_store(store, index)
+    assert outbox(store) == []
+    store.dispose()
+
+
+def test_migration_queues_what_the_old_sync_had_not_sent(store_url):
     from alembic import command
 
     from gateway.store.session import alembic_config
 
-    s = Store(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    s = Store(store_url)
     s.migrate("0001")
     rows = [("a" * 32, "active", "h1", "h1"), ("b" * 32, "active", "h2", None),
             ("c" * 32, "active", "h3", "old"), ("d" * 32, "gone", "h4", "h4"), ("e" * 32, "gone", "h5", None)]
@@ -354,8 +409,8 @@ def test_migration_queues_what_the_old_sync_had_not_sent(tmp_path):
                 "INSERT INTO documents (id, site_code, url, fetch_url, title, content_hash, item, status,"
                 " first_seen_at, last_seen_at, last_changed_at, http_status, raw_page, indexed_hash)"
                 " VALUES (:id, 'rsj', 'u', 'u', 't', :ch, '{}', :st, '2024-01-01', '2024-01-01',"
-                " '2024-01-01', 200, x'00', :ih)"),
-                {"id": id_, "ch": content_hash, "st": status, "ih": indexed_hash})
+                " '2024-01-01', 200, :raw, :ih)"),
+                {"id": id_, "ch": content_hash, "st": status, "ih": indexed_hash, "raw": b"\x00"})
     s.migrate()
     assert outbox(s) == [("b" * 32, "upsert"), ("c" * 32, "upsert"), ("d" * 32, "delete")]
     command.downgrade(alembic_config(s.url), "0001")

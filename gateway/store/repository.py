@@ -230,8 +230,14 @@ def enqueue_index(session: Session, document_id: str, action: str) -> None:
 
 
 def outbox_batch(session: Session, limit: int = 500, up_to: int | None = None) -> list[IndexOutbox]:
-    """The oldest outbox rows (in id order), at most ``limit``, none above id ``up_to``."""
-    stmt = select(IndexOutbox).order_by(IndexOutbox.id).limit(limit)
+    """The oldest outbox rows (in id order), at most ``limit``, none above id ``up_to``.
+
+    On PostgreSQL the rows are locked (``FOR UPDATE``) until the transaction ends, so a second
+    sync running at the same time waits for this batch instead of applying the same rows, or
+    later ones, before it (then finds them deleted and goes on with the rest). Not ``SKIP
+    LOCKED``: rows of one document must reach the index in order. SQLite has no row locks
+    (SQLAlchemy leaves the clause out there)."""
+    stmt = select(IndexOutbox).order_by(IndexOutbox.id).limit(limit).with_for_update()
     if up_to is not None:
         stmt = stmt.where(IndexOutbox.id <= up_to)
     return list(session.scalars(stmt))
