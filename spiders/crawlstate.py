@@ -183,10 +183,11 @@ class CrawlState:
         Call with the lock held."""
         with self.store.session() as session:
             left = session.scalars(select(CrawlRun).where(CrawlRun.site_code == self.site_code,
-                                                          CrawlRun.status == "running")
+                                                          CrawlRun.status.in_(("running", "interrupted")))
                                    .order_by(CrawlRun.id.desc())).first()
             if left is not None:
                 left.resumes = (left.resumes or 0) + 1
+                left.status, left.finished_at = "running", None
                 self.run_id, self.resumed, self.full = left.id, True, bool(left.full)
                 self.keys = set(session.scalars(select(FrontierEntry.key).where(FrontierEntry.run_id == left.id)))
                 self.pending = list(session.scalars(
@@ -194,7 +195,8 @@ class CrawlState:
                     .order_by(FrontierEntry.id)))
                 self.purged = "purge" in self.keys
                 for older in session.scalars(select(CrawlRun).where(
-                        CrawlRun.site_code == self.site_code, CrawlRun.status == "running", CrawlRun.id != left.id)):
+                        CrawlRun.site_code == self.site_code, CrawlRun.status.in_(("running", "interrupted")),
+                        CrawlRun.id != left.id)):
                     older.status, older.finish_reason, older.finished_at = "failed", "abandoned", utcnow()
             else:
                 if not self.full:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from sqlalchemy import update
@@ -102,7 +103,10 @@ class StorePipeline(_Normalizing):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         url = crawler.settings.get("BLGW_DATABASE_URL") or None
-        return cls(crawler, open_store(url))
+        pipeline = cls(crawler, open_store(url))
+        # the run is closed on spider_closed, the first moment the close reason is known
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     def open_spider(self) -> None:
         spider = self.spider
@@ -137,23 +141,32 @@ class StorePipeline(_Normalizing):
     def close_spider(self) -> None:
         if self._heartbeat is not None and self._heartbeat.running:
             self._heartbeat.stop()
+        if self.state is not None:
+            self.state.flush()
+
+    def spider_closed(self, spider, reason: str) -> None:
+        """Close the run: ``finished``; ``failed`` when no page of the site could be fetched
+        (every request refused, timed out or answered with an error); ``interrupted`` when the
+        crawl was stopped (SIGTERM, Ctrl-C: reason ``shutdown``) — the next crawl of the site
+        continues an interrupted run from its frontier, as it does a killed one."""
         if self.state is None:  # busy: nothing was started
             self.store.dispose()
             return
-        reason = self.crawler.stats.get_value("finish_reason") or "finished"
         stats = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
                  for k, v in self.crawler.stats.get_stats().items()}
+        stats["finish_reason"] = reason
+        ok = sum(int(v) for k, v in stats.items() if k.startswith("downloader/response_status_count/")
+                 and (k.rsplit("/", 1)[1].startswith("2") or k.endswith("/304")))
+        status = {"finished": "finished", "shutdown": "interrupted"}.get(reason, "failed")
         try:
-            self.state.flush()
             with self.store.session() as session:
                 before = session.get(CrawlRun, self.run_id)
                 earlier_pages = before.pages_fetched if self.state.resumed else 0
                 earlier_requests = before.requests if self.state.resumed else 0
-                run = finish_run(session, self.run_id, status="finished" if reason == "finished" else "failed",
-                                 reason=reason, stats=stats)
+                run = finish_run(session, self.run_id, status=status, reason=reason, stats=stats)
                 run.pages_fetched += earlier_pages
                 run.requests = earlier_requests + int(stats.get("downloader/request_count", 0))
-                if run.pages_fetched == 0 and not self.state.resumed:
+                if ok == 0 and status == "finished" and not self.state.resumed:
                     run.status = "failed"
                     record_error(session, self.run_id, self.spider.site.site.base_url, "site",
                                  "no page could be fetched from the site")
