@@ -31,13 +31,16 @@ returned to the file system with ``PRAGMA incremental_vacuum`` (new files are cr
 ``auto_vacuum=INCREMENTAL``). The instance lock is held for the whole rebuild, so other threads
 of this process wait; other processes keep reading, and their writes wait (busy timeout).
 
-One connection per instance (``check_same_thread=False``) guarded by a lock; writes run in
-``BEGIN IMMEDIATE`` transactions of up to 500 documents, so other processes can read (WAL)
-while an upsert runs.
+Writes go through one connection per instance (``check_same_thread=False``) guarded by a lock,
+in ``BEGIN IMMEDIATE`` transactions of up to 500 documents. Reads of a file index use one
+read-only connection per thread (WAL: readers never wait for each other or for a writer, and
+SQLite runs them in parallel outside the GIL), so a threaded server answers searches on every
+core; an in-memory index reads through the writer connection, under the lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sqlite3
@@ -211,6 +214,9 @@ class EmbeddedIndex(SearchIndex):
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._timeout = timeout
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
         self._conn: sqlite3.Connection | None = sqlite3.connect(
             self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
         self._schema_error: str | None = None
@@ -278,6 +284,29 @@ class EmbeddedIndex(SearchIndex):
 
     def _write(self) -> _Transaction:
         return _Transaction(self._db())
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A connection to read with: this thread's own read-only connection for a file
+        index, the writer connection (under the lock) for an in-memory one."""
+        if self.path == ":memory:":
+            with self._lock:
+                yield self._db()
+            return
+        self._db()  # closed or outdated: fail before reading
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
+                                   check_same_thread=False)
+            conn.create_function("blgw_year", 1, _shanghai_year, deterministic=True)
+            conn.execute("PRAGMA query_only=ON")
+            with self._lock:
+                if self._conn is None:
+                    conn.close()
+                    raise IndexClosedError(f"the search index {self.path} is closed")
+                self._readers.append(conn)
+            self._local.conn = conn
+        yield conn
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -426,21 +455,20 @@ class EmbeddedIndex(SearchIndex):
     # -- reads --------------------------------------------------------------------------------
 
     def get(self, id: str) -> Article | None:
-        with self._lock:
-            row = self._db().execute("SELECT article FROM documents WHERE id = ?", (id,)).fetchone()
+        with self._read() as conn:
+            row = conn.execute("SELECT article FROM documents WHERE id = ?", (id,)).fetchone()
         return Article.model_validate_json(row[0]) if row else None
 
     def count(self) -> int:
-        with self._lock:
-            return self._db().execute("SELECT count(*) FROM documents").fetchone()[0]
+        with self._read() as conn:
+            return conn.execute("SELECT count(*) FROM documents").fetchone()[0]
 
     def search(self, query: SearchQuery) -> SearchResult:
         parsed = parse_query(query.q)
         empty = SearchResult(total=0, hits=[], page=query.page, size=query.size,
                              facets={key: [] for key in FACET_KEYS})
         if parsed.is_empty:
-            with self._lock:
-                self._db()  # still report a closed or outdated index
+            self._db()  # still report a closed or outdated index
             return empty
         where = ["fts MATCH ?"]
         params: list[Any] = [fts5_query(parsed)]
@@ -461,8 +489,7 @@ class EmbeddedIndex(SearchIndex):
             params.append(_day_start(query.date_to + dt.timedelta(days=1)))
         # CROSS JOIN keeps fts as the outer loop, where bm25() is available.
         source = f"FROM fts CROSS JOIN documents AS d ON d.docid = fts.rowid WHERE {' AND '.join(where)}"
-        with self._lock:
-            conn = self._db()
+        with self._read() as conn:
             total, facets = self._facets(conn, source, params)
             if total <= query.offset:
                 return empty.model_copy(update={"total": total, "facets": facets})
@@ -514,8 +541,7 @@ class EmbeddedIndex(SearchIndex):
         size = check_suggest_size(size)
         text = suggest_prefix(prefix)
         sites = list(dict.fromkeys(s.strip() for s in site_codes or () if isinstance(s, str) and s.strip()))
-        with self._lock:
-            conn = self._db()
+        with self._read() as conn:
             if text is None:
                 return []
             pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -546,6 +572,9 @@ class EmbeddedIndex(SearchIndex):
 
     def close(self) -> None:
         with self._lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
