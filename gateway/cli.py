@@ -203,7 +203,7 @@ def schema_check() -> None:
 def run_crawl(codes: list[str], *, origins: dict[str, str] | None = None,
               columns: str | None = None, max_pages: int | None = None,
               progress: bool = True, log_level: str = "WARNING",
-              overrides: dict[str, str] | None = None) -> list[int]:
+              overrides: dict[str, str] | None = None, full: bool = False) -> list[int]:
     """Crawl the given sites in this process; return the ids of the runs it made."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
@@ -230,8 +230,14 @@ def run_crawl(codes: list[str], *, origins: dict[str, str] | None = None,
             kwargs["columns"] = columns
         if max_pages:
             kwargs["max_pages"] = str(max_pages)
+        if full:
+            kwargs["full"] = "1"
         process.crawl(crawler, **kwargs)
     process.start()
+    for crawler in crawlers:
+        if crawler.stats.get_value("blgw/busy"):
+            click.secho(f"{crawler.spider.name}: not crawled: {crawler.stats.get_value('blgw/busy')}",
+                        fg="yellow", err=True)
     return [c.stats.get_value("blgw/run_id") for c in crawlers if c.stats.get_value("blgw/run_id")]
 
 
@@ -244,6 +250,9 @@ def run_crawl(codes: list[str], *, origins: dict[str, str] | None = None,
               help="Fetch a site from another origin (mirror, test server); ids stay on the site's own URLs.")
 @click.option("--columns", help="Comma-separated column names to crawl (default: all).")
 @click.option("--max-pages", type=int, help="At most this many list pages per column.")
+@click.option("--full", is_flag=True,
+              help="Read every list page (default: stop paging at known items; a full run is made "
+                   "automatically every BLGW_FULL_EVERY_DAYS days and purges stale documents).")
 @click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
 @click.option("--log-level", default="WARNING", show_default=True,
@@ -251,7 +260,7 @@ def run_crawl(codes: list[str], *, origins: dict[str, str] | None = None,
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy setting, as `scrapy crawl -s` does (e.g. DOWNLOAD_DELAY=2).")
 def crawl(codes: tuple[str, ...], all_sites: bool, due: bool, origins: tuple[str, ...], columns: str | None,
-          max_pages: int | None, no_index: bool, quiet: bool, log_level: str,
+          max_pages: int | None, full: bool, no_index: bool, quiet: bool, log_level: str,
           overrides: tuple[str, ...]) -> None:
     """Crawl sites by code (or --all), store the items, update the index, print the reports.
 
@@ -272,8 +281,10 @@ def crawl(codes: tuple[str, ...], all_sites: bool, due: bool, origins: tuple[str
             sys.exit(0)
     override = _origins(origins)
     settings_overrides = _overrides(overrides)
+    if due:  # scheduled runs skip columns whose adaptive revisit is not due yet
+        settings_overrides.setdefault("BLGW_ADAPTIVE_REVISIT", "True")
     run_ids = run_crawl(list(codes), origins=override, columns=columns, max_pages=max_pages,
-                        progress=not quiet, log_level=log_level, overrides=settings_overrides)
+                        progress=not quiet, log_level=log_level, overrides=settings_overrides, full=full)
     failed = _print_runs(run_ids, codes)
     if not no_index:
         _sync()
