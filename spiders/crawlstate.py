@@ -380,6 +380,20 @@ class CrawlState:
         with self.store.session() as session:
             self._flush_validators(session)
 
+    # -- links (dead-link report) ------------------------------------------------------------------
+
+    def record_links(self, public_url: str, body: bytes, content_type: str | None, fetch_origin: str | None,
+                     *, replace: bool = True, session=None) -> None:
+        """Remember the links a page contains (``gateway.linkcheck``), for the dead-link report."""
+        from gateway.linkcheck import links_from_body, record_links
+
+        links = links_from_body(body, content_type, public_url, fetch_origin=fetch_origin)
+        if session is not None:
+            record_links(session, self.site_code, public_url, links, replace=replace)
+            return
+        with self.store.session() as s:
+            record_links(s, self.site_code, public_url, links, replace=replace)
+
     # -- stale documents ------------------------------------------------------------------------
 
     def stale_documents(self) -> list[FrontierEntry]:

@@ -292,8 +292,12 @@ class SiteSpider(scrapy.Spider):
             if self.state is not None:
                 self.state.progress(column.name).complete = False
             return
-        text = decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1")).text
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        text = decode_html(response.body, content_type).text
         list_request: ListRequest | None = response.meta.get("blgw_list")
+        if self.state is not None:  # every link seen on the site, for the dead-link report
+            self.state.record_links(self.public_url(response.url), response.body, content_type or None,
+                                    self.fetch_origin, replace=response.request.method == "GET")
         paging = self.site.list_rules(column).paging
         if isinstance(paging, PostbackPaging) and list_request and list_request.method == "POST" \
                 and VIEWSTATE_ERROR.search(text):

@@ -205,3 +205,27 @@ def test_sites_command_lists_good_plugins_and_warns_about_the_broken_one(crawled
     assert any(line.startswith("rsj ") for line in result.stdout.splitlines())
     assert "zjj.toml" in result.stderr and "list.itme" in result.stderr
     assert blgw(crawled["env"], "plugin", "validate", check=False).returncode == 1
+
+
+def test_every_link_seen_is_recorded_and_checked_for_the_dead_link_report(crawled):
+    """The crawl records the links of list and detail pages; `blgw links check` checks them
+    politely through the fixture's origin; the report names no broken link on a healthy site
+    and names one once the server stops serving an attachment."""
+    from gateway.store.models import LinkSource, LinkTarget
+
+    truth = crawled["truth"]
+    with crawled["store"].session() as s:
+        sources = {row.source_url for row in s.query(LinkSource).filter_by(site_code="rsj")}
+        targets = {t.url for t in s.query(LinkTarget)}
+    detail = "http://rsj.bl.gov.cn" + truth["articles"][0]["path"]
+    assert detail in sources  # a detail page's links
+    assert any("list.php" in u for u in sources)  # a list page's links
+    attachments = [a for a in truth["articles"] if a["attachments"]]
+    assert attachments and any(attachments[0]["attachments"][0]["path"] in t for t in targets)
+
+    env = crawled["env"]
+    checked = blgw(env, "links", "check", "rsj", "--origin", f"rsj={crawled['base_url']}", "--delay", "0")
+    assert "rsj" in checked.stdout
+    report = json.loads(blgw(env, "links", "report", "rsj", "--json").stdout)
+    internal_broken = [b for b in report["broken"] if b["url"].startswith("http://rsj.bl.gov.cn")]
+    assert internal_broken == [], internal_broken[:3]
