@@ -496,7 +496,9 @@ def db_upgrade() -> None:
 
     store = Store(_settings().database_url)
     store.migrate()
-    click.echo(f"store at {store.url} is up to date")
+    from index.base import _redact
+
+    click.echo(f"store at {_redact(store.url)} is up to date")  # never print a password
 
 
 # --- demo -------------------------------------------------------------------------------
