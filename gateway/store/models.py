@@ -296,3 +296,7 @@ class LinkSource(Base):
     source_url: Mapped[str] = mapped_column(Text)
     anchor: Mapped[str | None] = mapped_column(Text, nullable=True)  # the link text
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_link_sources_source_id", "source_id"),  # a page's links, replaced on every fetch
+    )

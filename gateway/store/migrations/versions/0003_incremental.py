@@ -77,6 +77,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('link_sources', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_link_sources_site_code'), ['site_code'], unique=False)
+        batch_op.create_index('ix_link_sources_source_id', ['source_id'], unique=False)
 
     op.create_table('site_locks',
     sa.Column('site_code', sa.String(length=32), nullable=False),
@@ -139,6 +140,7 @@ def downgrade() -> None:
     op.drop_table('frontier')
     op.drop_table('site_locks')
     with op.batch_alter_table('link_sources', schema=None) as batch_op:
+        batch_op.drop_index('ix_link_sources_source_id')
         batch_op.drop_index(batch_op.f('ix_link_sources_site_code'))
 
     op.drop_table('link_sources')
