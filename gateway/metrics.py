@@ -6,7 +6,8 @@ nothing is counted in memory, so every API worker and every restart tells the sa
 ==================================================  ===============================================
 ``blgw_store_up``                                   1 when the store could be read
 ``blgw_site_last_run_status{site,status}``          1 for the status of the site's last run
-                                                    (running, finished, failed), 0 for the others
+                                                    (running, finished, failed, interrupted), 0 for
+                                                    the others
 ``blgw_site_last_run_start_timestamp_seconds``      when the last run started
 ``blgw_site_last_run_end_timestamp_seconds``        when it ended (not while it runs)
 ``blgw_site_last_run_duration_seconds``             how long it took (not while it runs)
@@ -32,21 +33,28 @@ two apps (tests) never share counters. Alert examples are in the README ("Schedu
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-__all__ = ["router", "instrument", "StoreCollector", "TIMED_PATHS"]
+__all__ = ["TIMED_PATHS", "StoreCollector", "instrument", "router"]
 
 log = logging.getLogger(__name__)
 
 TIMED_PATHS = ("/api/search", "/api/suggest")
-RUN_STATUSES = ("running", "finished", "failed")
+RUN_STATUSES = ("running", "finished", "failed", "interrupted")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 router = APIRouter()
@@ -94,8 +102,15 @@ class StoreCollector(Collector):
     def _store_families(self, session):
         from sqlalchemy import distinct, func, select
 
-        from gateway.schedule import due_at
-        from gateway.store.models import CrawlError, CrawlRun, Document, IndexOutbox, LinkSource, LinkTarget
+        from gateway.schedule import decide, store_state
+        from gateway.store.models import (
+            CrawlError,
+            CrawlRun,
+            Document,
+            IndexOutbox,
+            LinkSource,
+            LinkTarget,
+        )
 
         last_ids = select(func.max(CrawlRun.id)).group_by(CrawlRun.site_code)
         runs = list(session.scalars(select(CrawlRun).where(CrawlRun.id.in_(last_ids)).order_by(CrawlRun.site_code)))
@@ -134,14 +149,14 @@ class StoreCollector(Collector):
                              .order_by(CrawlRun.site_code)) if when is not None])
         yield success
 
-        starts = dict(session.execute(select(CrawlRun.site_code, func.max(CrawlRun.started_at))
-                                      .group_by(CrawlRun.site_code)).all())
+        # the decisions of `blgw crawl --due` (an interrupted run makes its site due at once)
+        now = dt.datetime.now(dt.UTC)
+        starts, locks, unfinished = store_state(self.resources.store, now)
         due = _gauge("blgw_site_next_due_timestamp_seconds",
                      "When the site's schedule makes it due (the past: due now)", ["site"])
-        for spec in self.resources.sites():
-            when = due_at(spec.site.schedule, starts.get(spec.code))
-            if when is not None:
-                due.add_metric([spec.code], when.timestamp())
+        for decision in decide(self.resources.sites(), starts, now, locks=locks, unfinished=unfinished):
+            if decision.next_at is not None:
+                due.add_metric([decision.code], decision.next_at.timestamp())
         yield due
 
         yield _gauge("blgw_documents", "Stored documents by site and status", ["site", "status"],

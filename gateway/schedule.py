@@ -42,9 +42,23 @@ from zoneinfo import ZoneInfo
 import click
 
 __all__ = [
-    "SHANGHAI", "CronSchedule", "IntervalSchedule", "ManualSchedule", "Schedule", "ScheduleError",
-    "parse_schedule", "previous_fire", "next_fire", "is_due", "due_at",
-    "Decision", "decide", "due_codes", "format_summary", "Scheduler", "scheduler_command",
+    "SHANGHAI",
+    "CronSchedule",
+    "Decision",
+    "IntervalSchedule",
+    "ManualSchedule",
+    "Schedule",
+    "ScheduleError",
+    "Scheduler",
+    "decide",
+    "due_at",
+    "due_codes",
+    "format_summary",
+    "is_due",
+    "next_fire",
+    "parse_schedule",
+    "previous_fire",
+    "scheduler_command",
 ]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -405,9 +419,19 @@ def _resumed_start(run) -> dt.datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
-def store_state(store, now: dt.datetime) -> tuple[dict[str, dt.datetime], dict[str, str], dict[str, int]]:
+@dataclasses.dataclass(frozen=True)
+class Unfinished:
+    """A site's last run that did not complete: ``interrupted`` (SIGTERM, Ctrl-C) or left
+    ``running`` by a process that died; the next crawl of the site continues it."""
+
+    run_id: int
+    status: str
+    since: dt.datetime  # when it stopped (interrupted) or last started (died)
+
+
+def store_state(store, now: dt.datetime) -> tuple[dict[str, dt.datetime], dict[str, str], dict[str, Unfinished]]:
     """From the store: each site's last run start (a resumed run: when it was resumed), who
-    holds a live lock on each site, and the last runs still marked running."""
+    holds a live lock on each site, and the sites whose last run did not complete."""
     from sqlalchemy import func, select
 
     from gateway.store.models import CrawlRun, SiteLock
@@ -415,24 +439,29 @@ def store_state(store, now: dt.datetime) -> tuple[dict[str, dt.datetime], dict[s
     with store.session() as session:
         starts = dict(session.execute(select(CrawlRun.site_code, func.max(CrawlRun.started_at))
                                       .group_by(CrawlRun.site_code)).all())
+        locks = {lock.site_code: f"{lock.holder} since {_show(lock.acquired_at)}"
+                 for lock in session.scalars(select(SiteLock)) if _lock_alive(lock, now)}
         last_ids = select(func.max(CrawlRun.id)).group_by(CrawlRun.site_code)
-        running = {}
+        unfinished = {}
         for run in session.scalars(select(CrawlRun).where(CrawlRun.id.in_(last_ids))):
             resumed = _resumed_start(run)
             if resumed and resumed > starts[run.site_code]:
                 starts[run.site_code] = resumed
-            if run.status == "running":
-                running[run.site_code] = run.id
-        locks = {lock.site_code: f"{lock.holder} since {_show(lock.acquired_at)}"
-                 for lock in session.scalars(select(SiteLock)) if _lock_alive(lock, now)}
-    return starts, locks, running
+            if run.status == "interrupted":
+                unfinished[run.site_code] = Unfinished(run.id, run.status, run.finished_at or starts[run.site_code])
+            elif run.status == "running" and run.site_code not in locks:
+                unfinished[run.site_code] = Unfinished(run.id, run.status, starts[run.site_code])
+    return starts, locks, unfinished
 
 
 def decide(sites: Iterable, last_started: dict[str, dt.datetime], now: dt.datetime, *,
-           locks: dict[str, str] | None = None, running_runs: dict[str, int] | None = None) -> list[Decision]:
-    """A :class:`Decision` for each site plugin (``SiteSpec``), from the last run starts and
-    the live locks."""
-    locks, running_runs = locks or {}, running_runs or {}
+           locks: dict[str, str] | None = None, unfinished: dict[str, Unfinished] | None = None) -> list[Decision]:
+    """A :class:`Decision` for each site plugin (``SiteSpec``), from the last run starts, the
+    live locks and the unfinished runs. A site whose last run did not complete is due at once
+    (to continue it) unless a crawl was started after it stopped (``last_started`` later than
+    its ``since``: the scheduler counts its own attempts), so a crawl that keeps dying is
+    retried at its schedule, not in a loop."""
+    locks, unfinished = locks or {}, unfinished or {}
     out = []
     for site in sites:
         code, text = site.code, site.site.schedule
@@ -444,7 +473,12 @@ def decide(sites: Iterable, last_started: dict[str, dt.datetime], now: dt.dateti
         when = due_at(schedule, last)
         due = is_due(schedule, last, now)
         kind = "cron" if isinstance(schedule, CronSchedule) else "interval"
-        if last is None:
+        left = unfinished.get(code)
+        if left is not None and (last is None or left.since >= last) and not due:
+            due, when = True, left.since
+            what = "was interrupted" if left.status == "interrupted" else "died (no live lock holds the site)"
+            reason = f"run {left.run_id} {what} at {_show(left.since)}: the crawl continues it"
+        elif last is None:
             reason = f"never crawled ({kind} {text!r})"
         elif due and isinstance(schedule, CronSchedule):
             reason = (f"fired at {_show(previous_fire(schedule, now))} ({kind} {text!r}); "
@@ -456,9 +490,6 @@ def decide(sites: Iterable, last_started: dict[str, dt.datetime], now: dt.dateti
         holder = locks.get(code)
         if holder:
             reason += f"; running now (lock held by {holder})"
-        elif code in running_runs and not holder:
-            reason += f"; run {running_runs[code]} is marked running but no live lock holds the site " \
-                      "(interrupted: the next crawl resumes it)"
         out.append(Decision(code, text, due and not holder, reason, last, when, holder))
     return out
 
@@ -470,8 +501,8 @@ def due_codes(registry, store, codes: Iterable[str] | None = None, *, now: dt.da
     now = now or dt.datetime.now(dt.UTC)
     wanted = set(codes) if codes else None
     sites = [s for s in registry if wanted is None or s.code in wanted]
-    starts, locks, running = store_state(store, now)
-    decisions = decide(sites, starts, now, locks=locks, running_runs=running)
+    starts, locks, unfinished = store_state(store, now)
+    decisions = decide(sites, starts, now, locks=locks, unfinished=unfinished)
     for decision in decisions:
         echo(decision.line())
     chosen = [d.code for d in decisions if d.due]
@@ -533,7 +564,8 @@ class Scheduler:
     a child of ours or by anyone holding its lock); when crawls end, ``blgw index sync``.
 
     :meth:`stop` (the SIGTERM/SIGINT handler) forwards the signal to the running crawls (Scrapy
-    then closes its spiders cleanly, the runs are recorded), waits for them and returns."""
+    then closes its spiders cleanly; the runs are recorded ``interrupted`` and the next crawl
+    continues them); :meth:`run` waits for them and returns."""
 
     def __init__(self, *, sites: Callable[[], Iterable], store, tick: float = 60.0, max_parallel: int = 2,
                  crawl_args: Sequence[str] = (), codes: Iterable[str] | None = None,
@@ -560,11 +592,11 @@ class Scheduler:
     def decisions(self) -> list[Decision]:
         now = self.clock()
         sites = [s for s in self.sites() if self.codes is None or s.code in self.codes]
-        starts, locks, running = store_state(self.store, now)
+        starts, locks, unfinished = store_state(self.store, now)
         for code, when in self.attempted.items():
             if starts.get(code) is None or starts[code] < when:
                 starts[code] = when
-        return decide(sites, starts, now, locks=locks, running_runs=running)
+        return decide(sites, starts, now, locks=locks, unfinished=unfinished)
 
     def _note(self, decision: Decision, message: str, *args) -> None:
         """Log a decision at INFO when it differs from the site's previous one, else at DEBUG
@@ -576,8 +608,10 @@ class Scheduler:
 
     def tick_once(self) -> list[Decision]:
         """Log a decision per site; start the due ones while there are free slots; return the
-        due ones left waiting for a slot."""
+        due ones left waiting for a slot. Nothing starts once :meth:`stop` was called."""
         waiting = []
+        if self.stopping is not None:
+            return waiting
         for decision in self.decisions():
             if decision.code in self.children:
                 self._note(decision, "%-8s being crawled by our pid %s", decision.code,
@@ -593,7 +627,8 @@ class Scheduler:
         return waiting
 
     def start(self, decision: Decision) -> None:
-        args = [*self.command, "crawl", decision.code, "--no-index", "-q", *self.crawl_args]
+        # --due: the crawl re-checks (a lock taken meanwhile) and runs as a scheduled one
+        args = [*self.command, "crawl", decision.code, "--due", "--no-index", "-q", *self.crawl_args]
         # its own session: a Ctrl-C in a terminal reaches the scheduler only, which forwards it once
         child = subprocess.Popen(args, env=self.env, start_new_session=True)
         self.children[decision.code] = child
@@ -620,7 +655,7 @@ class Scheduler:
         if not self._ended:
             return
         self._ended = 0
-        result = subprocess.run([*self.command, "index", "sync"], env=self.env)
+        result = subprocess.run([*self.command, "index", "sync"], check=False, env=self.env)
         if result.returncode:
             self.failed.append("index sync")
             logger.error("index sync FAILED (exit %s)", result.returncode)
@@ -711,10 +746,26 @@ def scheduler_command(tick: float, once: bool, max_parallel: int, sites_: tuple[
     crawl_args = [arg for origin in origins for arg in ("--origin", origin)]
     crawl_args += [arg for item in overrides for arg in ("-s", item)]
 
-    def sites() -> list:  # re-read every tick: a changed schedule applies without a restart
-        from plugins.manager import registry_from_settings
+    from plugins.manager import BUILTIN_SITES_DIR, registry_from_settings
 
-        return list(registry if once else registry_from_settings(cli._settings()))
+    loaded = {"stamp": None, "sites": list(registry)}
+
+    def sites() -> list:
+        """The site plugins, re-read when a plugin file changed: an edited schedule applies
+        without a restart (entry-point plugins need one)."""
+        stamp = []
+        for folder in (BUILTIN_SITES_DIR, *cli._settings().plugin_dirs):
+            try:
+                stamp += [(str(p), p.stat().st_mtime_ns) for p in folder.iterdir() if p.suffix in (".toml", ".py")]
+            except OSError:  # a folder or file removed meanwhile: re-read next time
+                stamp.append((str(folder), None))
+        stamp.sort(key=str)
+        if loaded["stamp"] is None:
+            loaded["stamp"] = stamp
+        elif stamp != loaded["stamp"]:
+            loaded["stamp"], loaded["sites"] = stamp, list(registry_from_settings(cli._settings()))
+            logger.info("site plugins changed: re-read (%d sites)", len(loaded["sites"]))
+        return loaded["sites"]
 
     scheduler = Scheduler(sites=sites, store=cli._store(), tick=tick, max_parallel=max_parallel,
                           crawl_args=crawl_args, codes=sites_ or None)

@@ -142,7 +142,7 @@ def test_documents_links_and_index(client):
 def test_no_link_series_before_links_are_recorded(tmp_path, store):
     with TestClient(make_app(tmp_path, store.url)) as c:
         m = scrape(c)
-    assert not any(name.startswith("blgw_site_links") or name.startswith("blgw_site_dead_links") for name, _ in m)
+    assert not any(name.startswith(("blgw_site_links", "blgw_site_dead_links")) for name, _ in m)
     assert value(m, "blgw_index_outbox_length") == 0 and value(m, "blgw_store_up") == 1
 
 

@@ -357,21 +357,30 @@ class FakeSite:
 
 
 def test_decide_explains_each_site():
+    from gateway.schedule import Unfinished
+
     now = at(2024, 5, 1, 12)
     sites = [FakeSite("a", "0 2 * * *"), FakeSite("b", "0 2 * * *"), FakeSite("c", "every 6h"),
-             FakeSite("d", "manual"), FakeSite("e", "every 1d"), FakeSite("f", "every 1h")]
+             FakeSite("d", "manual"), FakeSite("e", "every 1d"), FakeSite("f", "every 1h"),
+             FakeSite("g", "0 2 * * *"), FakeSite("h", "0 2 * * *"), FakeSite("k", "0 2 * * *")]
     starts = {"a": at(2024, 4, 30, 2), "b": at(2024, 5, 1, 2, 1), "c": at(2024, 5, 1, 9),
-              "d": at(2024, 1, 1), "f": at(2024, 5, 1, 10)}
+              "d": at(2024, 1, 1), "f": at(2024, 5, 1, 10), "g": at(2024, 5, 1, 2), "h": at(2024, 5, 1, 11),
+              "k": at(2024, 5, 1, 2)}
+    unfinished = {"g": Unfinished(8, "interrupted", at(2024, 5, 1, 2, 30)),
+                  "h": Unfinished(9, "interrupted", at(2024, 5, 1, 2, 30)),  # tried again since
+                  "k": Unfinished(10, "running", at(2024, 5, 1, 2))}
     decisions = {d.code: d for d in decide(sites, starts, now, locks={"f": "host:1:x since …"},
-                                            running_runs={"b": 7})}
+                                            unfinished=unfinished)}
     assert decisions["a"].due and "fired at 2024-05-01 02:00+08:00" in decisions["a"].reason
     assert not decisions["b"].due and decisions["b"].next_at == at(2024, 5, 2, 2)
     assert "next at 2024-05-02 02:00+08:00" in decisions["b"].reason
-    assert "run 7 is marked running" in decisions["b"].reason
     assert not decisions["c"].due and decisions["c"].next_at == at(2024, 5, 1, 15)
     assert not decisions["d"].due and decisions["d"].state == "manual"
     assert decisions["e"].due and "never crawled" in decisions["e"].reason
     assert not decisions["f"].due and decisions["f"].state == "running" and "lock held by" in decisions["f"].reason
+    assert decisions["g"].due and "run 8 was interrupted at 2024-05-01 02:30+08:00" in decisions["g"].reason
+    assert not decisions["h"].due and "next at 2024-05-02" in decisions["h"].reason
+    assert decisions["k"].due and "run 10 died" in decisions["k"].reason
     assert decisions["a"].line().startswith("due      a ")
 
 
@@ -399,7 +408,7 @@ def add_run(store, code, started_at, status="finished", **fields):
         return run.id
 
 
-def test_store_state_reads_last_starts_live_locks_and_resumed_runs(store):
+def test_store_state_reads_last_starts_live_locks_and_unfinished_runs(store):
     from gateway.schedule import store_state
     from gateway.store.models import SiteLock
 
@@ -418,11 +427,15 @@ def test_store_state_reads_last_starts_live_locks_and_resumed_runs(store):
         session.add(SiteLock(site_code="dqjd", holder="dead", hostname=socket.gethostname(), pid=dead.pid))
         session.add(SiteLock(site_code="wlj", holder="far", hostname="elsewhere", pid=1,
                              heartbeat_at=now - dt.timedelta(hours=1)))
-    starts, locks, running = store_state(store, now)
+    starts, locks, unfinished = store_state(store, now)
     assert abs(starts["rsj"] - (now - dt.timedelta(days=1))) < dt.timedelta(seconds=1)
     assert abs(starts["jyj"] - (now - dt.timedelta(hours=1))) < dt.timedelta(seconds=1)  # resumed an hour ago
     assert set(locks) == {"fgj"} and "me since" in locks["fgj"]  # dead pid, stale heartbeat: not held
-    assert running == {"fgj": running["fgj"]}
+    assert unfinished == {}  # fgj's running run has a live lock
+    with store.session() as session:
+        session.query(SiteLock).filter_by(site_code="fgj").delete()
+    _starts, _locks, unfinished = store_state(store, now)
+    assert set(unfinished) == {"fgj"} and unfinished["fgj"].status == "running"
 
 
 # --- end to end: blgw crawl --due, blgw scheduler ---------------------------------------------
@@ -583,11 +596,11 @@ def stopped_scheduler(legacy, tmp_path_factory):
     with store.session() as session:
         (run,) = session.query(CrawlRun).filter_by(site_code="dqjd").all()
     store.dispose()
-    return proc.returncode, err, run
+    return proc.returncode, err, run, env
 
 
 def test_scheduler_forwards_sigterm_to_the_crawl_and_stops(stopped_scheduler):
-    returncode, err, run = stopped_scheduler
+    returncode, err, run, _env = stopped_scheduler
     assert returncode == 0, err[-3000:]
     assert "SIGTERM received" in err and re.search(r"dqjd +forwarding SIGTERM to pid \d+", err)
     assert "scheduler stopped" in err
@@ -597,8 +610,30 @@ def test_scheduler_forwards_sigterm_to_the_crawl_and_stops(stopped_scheduler):
 
 def test_a_crawl_stopped_by_sigterm_is_recorded_as_interrupted(stopped_scheduler):
     # interrupted, not failed: the next crawl of the site continues this run from its frontier
-    _returncode, _err, run = stopped_scheduler
+    _returncode, _err, run, _env = stopped_scheduler
     assert (run.status, run.finish_reason) == ("interrupted", "shutdown")
+
+
+def test_the_next_due_crawl_continues_an_interrupted_run(stopped_scheduler, legacy):
+    from gateway.store.models import CrawlRun
+    from gateway.store.session import Store
+
+    _returncode, _err, run, env = stopped_scheduler
+    result = blgw(env, "crawl", "--due", "dqjd", "--origin", f"dqjd={legacy['dqjd']}", "-q", *FAST)
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert re.search(rf"^due +dqjd +run {run.id} was interrupted at .*: the crawl continues it", result.stdout,
+                     re.MULTILINE)
+    store = Store(env_url(env))
+    with store.session() as session:
+        runs = session.query(CrawlRun).filter_by(site_code="dqjd").all()
+        assert [(r.id, r.status, r.resumes) for r in runs] == [(run.id, "finished", 1)]
+    store.dispose()
+    again = blgw(env, "crawl", "--due", "dqjd", "--origin", f"dqjd={legacy['dqjd']}", "-q", *FAST)
+    assert again.returncode == 0 and "nothing is due" in again.stdout
+
+
+def env_url(env) -> str:
+    return f"sqlite:///{Path(env['BLGW_DATA_DIR']) / 'gateway.sqlite'}"
 
 
 # --- the scheduler loop, with a stand-in for `blgw` ---------------------------------------------
