@@ -16,7 +16,7 @@ from index.base import (
     SearchQuery,
     open_index,
 )
-from index.embedded import EmbeddedIndex, fts5_query
+from index.embedded import SCHEMA_VERSION, EmbeddedIndex, fts5_query
 from index.tokenize import parse_query
 from normalizers.models import SHANGHAI, Article, Category, document_id
 
@@ -99,7 +99,7 @@ def test_wal_mode_and_meta(tmp_path) -> None:
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     meta = dict(conn.execute("SELECT key, value FROM meta"))
-    assert meta["schema_version"] == "1"
+    assert meta["schema_version"] == SCHEMA_VERSION == "2"
     conn.close()
 
 
