@@ -35,7 +35,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -102,7 +102,6 @@ class ColumnProgress:
     complete: bool = True
     known_pages: int = 0
     new_items: int = 0
-    listed: set[str] = field(default_factory=set)
 
 
 class CrawlState:
@@ -126,7 +125,6 @@ class CrawlState:
         self.holder = f"{self.hostname}:{self.pid}:{uuid.uuid4().hex[:8]}"
         self.run_id: int | None = None
         self.resumed = False
-        self.keys: set[str] = set()  # every frontier key of this run
         self.pending: list[FrontierEntry] = []  # what a resumed run must fetch again
         self.columns: dict[str, ColumnProgress] = {}
         self.purged = False
@@ -189,11 +187,11 @@ class CrawlState:
                 left.resumes = (left.resumes or 0) + 1
                 left.status, left.finished_at = "running", None
                 self.run_id, self.resumed, self.full = left.id, True, bool(left.full)
-                self.keys = set(session.scalars(select(FrontierEntry.key).where(FrontierEntry.run_id == left.id)))
                 self.pending = list(session.scalars(
                     select(FrontierEntry).where(FrontierEntry.run_id == left.id, FrontierEntry.state == "pending")
                     .order_by(FrontierEntry.id)))
-                self.purged = "purge" in self.keys
+                self.purged = session.scalars(select(FrontierEntry.id).where(
+                    FrontierEntry.run_id == left.id, FrontierEntry.key == "purge")).first() is not None
                 for older in session.scalars(select(CrawlRun).where(
                         CrawlRun.site_code == self.site_code, CrawlRun.status.in_(("running", "interrupted")),
                         CrawlRun.id != left.id)):
@@ -222,29 +220,55 @@ class CrawlState:
                session=None) -> list[bool]:
         """Write the requests a page produced (``(key, kind, url, payload)``) as pending and
         mark the page's own entry done, in one transaction. Returns, per child, whether it is
-        new to this run (an old one must not be scheduled again)."""
-        fresh = []
-        rows = []
+        new to this run (an old one must not be scheduled again). The store's unique
+        ``(run_id, key)`` is the de-duplication: no set of keys grows in memory."""
+        first: dict[str, tuple[str, str, dict]] = {}
         for key, kind, url, payload in children:
-            is_new = key not in self.keys
-            fresh.append(is_new)
-            if is_new:
-                self.keys.add(key)
-                rows.append(FrontierEntry(run_id=self.run_id, key=key, kind=kind, url=url, payload=payload))
-        if not rows and parent is None and not self._validators:
-            return fresh
+            first.setdefault(key, (kind, url, payload))
+        if not first and parent is None and not self._validators:
+            return []
         if session is not None:
-            self._write(session, rows, parent)
+            inserted = self._write(session, first, parent)
         else:
             with self.store.session() as s:
-                self._write(s, rows, parent)
+                inserted = self._write(s, first, parent)
+        fresh, given = [], set()
+        for key, *_ in children:
+            fresh.append(key in inserted and key not in given)
+            given.add(key)
         return fresh
 
-    def _write(self, session, rows: list[FrontierEntry], parent: str | None) -> None:
-        session.add_all(rows)
+    def _insert_new(self, session, first: dict[str, tuple[str, str, dict]]) -> set[str]:
+        """Insert the entries whose key this run does not have yet; return their keys."""
+        if not first:
+            return set()
+        rows = [{"run_id": self.run_id, "key": k, "kind": kind, "url": url, "payload": payload,
+                 "state": "pending", "created_at": utcnow()} for k, (kind, url, payload) in first.items()]
+        dialect = session.get_bind().dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            if dialect == "sqlite":
+                from sqlalchemy.dialects.sqlite import insert
+            else:
+                from sqlalchemy.dialects.postgresql import insert
+            inserted: set[str] = set()
+            for i in range(0, len(rows), 200):
+                stmt = insert(FrontierEntry).values(rows[i:i + 200]).on_conflict_do_nothing(
+                    index_elements=["run_id", "key"]).returning(FrontierEntry.key)
+                inserted.update(session.scalars(stmt))
+            return inserted
+        have = set(session.scalars(select(FrontierEntry.key).where(  # another database: read, then insert
+            FrontierEntry.run_id == self.run_id, FrontierEntry.key.in_(list(first)))))
+        new = [r for r in rows if r["key"] not in have]
+        if new:
+            session.execute(FrontierEntry.__table__.insert(), new)
+        return {r["key"] for r in new}
+
+    def _write(self, session, first: dict[str, tuple[str, str, dict]], parent: str | None) -> set[str]:
+        inserted = self._insert_new(session, first)
         if parent is not None:
             self.done(session, parent)
         self._flush_validators(session)
+        return inserted
 
     def done(self, session, key: str | None) -> None:
         if key is None:
@@ -279,26 +303,28 @@ class CrawlState:
             return False
         return titles_agree(entry_title, known.title)
 
-    def listed(self, column: str, ids: list[str], session=None) -> None:
+    def listed(self, column: str, ids: list[str], session=None) -> int:
         """Documents a list page of ``column`` shows: listed in this run, missed-run count reset;
-        those not fetched again count as unchanged items of the run."""
-        progress = self.progress(column)
-        new_ids = [i for i in ids if i not in progress.listed]
-        progress.listed.update(new_ids)
-        if not new_ids:
-            return
+        those not yet listed in this run count as unchanged items of the run (the condition is
+        in the ``UPDATE``: nothing per document is kept in memory). Returns how many."""
+        if not ids:
+            return 0
 
-        def write(s) -> None:
-            s.execute(update(Document).where(Document.id.in_(new_ids))
-                      .values(last_listed_run_id=self.run_id, missed_runs=0, column=column))
-            s.execute(update(CrawlRun).where(CrawlRun.id == self.run_id)
-                      .values(items_unchanged=CrawlRun.items_unchanged + len(new_ids)))
+        def write(s) -> int:
+            result = s.execute(update(Document).where(
+                Document.id.in_(ids),
+                Document.last_listed_run_id.is_(None) | (Document.last_listed_run_id != self.run_id))
+                .values(last_listed_run_id=self.run_id, missed_runs=0, column=column))
+            count = result.rowcount or 0
+            if count:
+                s.execute(update(CrawlRun).where(CrawlRun.id == self.run_id)
+                          .values(items_unchanged=CrawlRun.items_unchanged + count))
+            return count
 
         if session is not None:
-            write(session)
-        else:
-            with self.store.session() as s:
-                write(s)
+            return write(session)
+        with self.store.session() as s:
+            return write(s)
 
     # -- columns ----------------------------------------------------------------------------------
 
@@ -402,8 +428,7 @@ class CrawlState:
         ``BLGW_PURGE_AFTER_RUNS`` get a pending ``recheck`` frontier entry (returned). The
         frontier's ``purge`` entry, written in the same transaction, keeps a continued run from
         counting twice."""
-        if self.purged or "purge" in self.keys:
-            self.purged = True
+        if self.purged:
             return []
         self.purged = True
         complete = sorted(c for c, p in self.columns.items() if p.complete)
@@ -419,15 +444,12 @@ class CrawlState:
                                        .where(not_listed, Document.missed_runs >= self.purge_after)
                                        .order_by(Document.id)):
                 key = f"recheck:{row.id}"
-                if key in self.keys:
-                    continue
-                self.keys.add(key)
                 rechecks.append(FrontierEntry(run_id=self.run_id, key=key, kind="recheck", url=row.fetch_url,
                                               payload={"doc": row.id, "url": row.url, "missed": row.missed_runs}))
-            session.add_all(rechecks)
+            inserted = self._insert_new(session, {e.key: (e.kind, e.url, e.payload) for e in rechecks})
+            rechecks = [e for e in rechecks if e.key in inserted]
             session.add(FrontierEntry(run_id=self.run_id, key="purge", kind="purge", url="", state="done",
                                       payload={"columns": complete}, done_at=utcnow()))
-            self.keys.add("purge")
         return rechecks
 
     def gone(self, doc_id: str, reason: str, key: str | None) -> bool:

@@ -199,7 +199,6 @@ class StorePipeline(_Normalizing):
                 # the transaction that stores it: a crash leaves either both or neither
                 session.execute(update(Document).where(Document.id == article.id)
                                 .values(column=item.column, last_listed_run_id=self.run_id, missed_runs=0))
-                self.state.progress(item.column).listed.add(article.id)
                 self.state.record_links(item.public_url, item.body, item.content_type, self.spider.fetch_origin,
                                         session=session)
                 self.state.done(session, item.frontier_key)

@@ -44,6 +44,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 ITEM_PIPELINES = {"spiders.pipelines.StorePipeline": 300}
+DUPEFILTER_CLASS = "spiders.dupefilter.FrontierDupeFilter"  # the store's frontier de-duplicates crawl requests
 BLGW_DATABASE_URL = ""  # empty: the gateway settings' BLGW_DATABASE_URL
 
 EXTENSIONS = {"spiders.extensions.Progress": 500}

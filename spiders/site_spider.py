@@ -59,7 +59,7 @@ class SiteSpider(scrapy.Spider):
         self.only_columns = {c.strip() for c in columns.split(",")} if columns else None
         self.max_pages_override = int(max_pages) if max_pages else None
         self.fetch_origin: str | None = None
-        self._seen_in_column: dict[str, set[str]] = {}
+        self._seen_in_column: dict[str, set[int]] = {}  # hashes of public URLs (8 bytes, not a string)
         self._list_pages_requested: dict[str, set] = {}
         self.decisions: list[tuple[str, int, str, int, str]] = []  # column, page, url, new entries, why
 
@@ -433,7 +433,7 @@ class SiteSpider(scrapy.Spider):
             if not href or href.lower().startswith(("mailto:", "#")):
                 continue
             detail_url = self.fetch_url(urljoin(url, href))
-            key = self.public_url(detail_url)
+            key = hash(self.public_url(detail_url))
             if key in seen:
                 continue
             seen.add(key)
