@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-schemathesis = pytest.importorskip("schemathesis")
+import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode

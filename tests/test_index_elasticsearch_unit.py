@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import importlib.util
 import json
 import re
 from typing import Any
@@ -28,9 +27,6 @@ from index.highlight import Highlighter
 from index.tokenize import parse_query
 from normalizers.models import SHANGHAI, Article, Category, document_id
 
-# The pure functions need no client; constructing an ElasticsearchIndex does.
-needs_client = pytest.mark.skipif(importlib.util.find_spec("elasticsearch") is None,
-                                  reason="the 'elasticsearch' package is not installed")
 
 
 def art(slug: str, title: str = "关于调整2024年度社保缴费基数的通知",
@@ -508,7 +504,6 @@ def test_parse_url() -> None:
         es.parse_url("ftp://x")
 
 
-@needs_client
 def test_open_index_opens_the_elasticsearch_backend_lazily() -> None:
     idx = open_index("http://127.0.0.1:9/blgw-unit")  # nothing listens there: no request yet
     assert isinstance(idx, es.ElasticsearchIndex) and idx.prefix == idx.alias == "blgw-unit"
@@ -526,7 +521,6 @@ def test_open_index_opens_the_elasticsearch_backend_lazily() -> None:
         idx.suggest("关于", size=0)  # validated before anything else
 
 
-@needs_client
 def test_analyzer_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(es.ENV_ANALYZER, "smartcn")
     with es.ElasticsearchIndex("http://127.0.0.1:9") as idx:

@@ -196,109 +196,97 @@ def test_session_free_strips_only_session_ids(url: str, expected: str):
 
 # --- properties ---------------------------------------------------------------------------------
 
-# hypothesis is not in the project's test extra: without it only the properties are skipped.
-try:
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-except ImportError:  # pragma: no cover
-    given = None
+from hypothesis import given, settings  # noqa: E402 - the property tests below
+from hypothesis import strategies as st  # noqa: E402
 
-if given is None:  # pragma: no cover
+URL_PIECES = list("aZ09-._~%/\\?#&=;:@!()[]+, \t中文") + [
+    "%2e", "%E4", "%b8", "%ad", "..", "//", "index.html", "(S(x))", ";jsessionid=1", "utm_a=", "t=1700000000",
+    "#!", "http://", "HTTPS://Ab.CN.:443", "北仑.中国"]
+URLISH = st.lists(st.sampled_from(URL_PIECES), max_size=20).map("".join)
 
-    @pytest.mark.skip(reason="hypothesis is not installed (pip install hypothesis)")
-    def test_properties_need_hypothesis():
-        pass
+@settings(max_examples=500)
+@given(st.one_of(st.text(max_size=60), URLISH, URLISH.map(lambda s: "http://rsj.bl.gov.cn/" + s)))
+def test_canonicalization_is_idempotent(url: str):
+    once = canonicalize_url(url)
+    assert canonicalize_url(once) == once
 
-else:
+@settings(max_examples=300)
+@given(st.one_of(st.text(max_size=60), URLISH))
+def test_session_free_is_idempotent(url: str):
+    freed = session_free(url)
+    assert session_free(freed) == freed
 
-    URL_PIECES = list("aZ09-._~%/\\?#&=;:@!()[]+, \t中文") + [
-        "%2e", "%E4", "%b8", "%ad", "..", "//", "index.html", "(S(x))", ";jsessionid=1", "utm_a=", "t=1700000000",
-        "#!", "http://", "HTTPS://Ab.CN.:443", "北仑.中国"]
-    URLISH = st.lists(st.sampled_from(URL_PIECES), max_size=20).map("".join)
+@settings(max_examples=300)
+@given(URLISH.map(lambda s: "http://rsj.bl.gov.cn/" + s))
+def test_session_free_does_not_change_the_id(url: str):
+    freed = session_free(url)
+    assert session_free(freed) == freed
+    assert document_id(canonicalize_url(freed)) == document_id(canonicalize_url(url))
 
-    @settings(max_examples=500)
-    @given(st.one_of(st.text(max_size=60), URLISH, URLISH.map(lambda s: "http://rsj.bl.gov.cn/" + s)))
-    def test_canonicalization_is_idempotent(url: str):
-        once = canonicalize_url(url)
-        assert canonicalize_url(once) == once
+# A page: host labels, path segments and query parameters, drawn once; variants render it differently.
+SEGMENT_CHARS = st.sampled_from(list("abcXYZ019-._~") + list("专题通知公告社保北仑"))
+SEGMENT = st.text(SEGMENT_CHARS, min_size=1, max_size=6).filter(lambda s: s not in {".", ".."})
+PARAM_NAMES = st.sampled_from(["id", "page", "catid", "classid", "ArticleID", "keyword", "m", "c", "a"])
+VALUE = st.text(st.sampled_from(list("abcAB09-_.") + list("社保中文")), max_size=5)
+TRACKING = ["utm_source=wechat", "spm=a2c4g.1", "from=timeline", "isappinstalled=0", "share_token=x1",
+            "_=1700000000000", "_t=1700000000", "t=1700000000123", "fbclid=IwAR0", "gclid=Cj0K"]
+SESSIONS = ["PHPSESSID=9f8e7d", "jsessionid=0A1B", "ASPSESSIONIDQSRTBCDA=KJHG", "sid=abc", "sessionid=s1",
+            "CFID=1", "CFTOKEN=2"]
 
-    @settings(max_examples=300)
-    @given(st.one_of(st.text(max_size=60), URLISH))
-    def test_session_free_is_idempotent(url: str):
-        freed = session_free(url)
-        assert session_free(freed) == freed
+@st.composite
+def page_and_variant(draw):
+    host = draw(st.sampled_from(["rsj.bl.gov.cn", "www.bl.gov.cn", "北仑.中国"]))
+    segments = draw(st.lists(SEGMENT, max_size=4))
+    directory = draw(st.booleans())
+    params = draw(st.lists(st.tuples(PARAM_NAMES, VALUE), max_size=4))
 
-    @settings(max_examples=300)
-    @given(URLISH.map(lambda s: "http://rsj.bl.gov.cn/" + s))
-    def test_session_free_does_not_change_the_id(url: str):
-        freed = session_free(url)
-        assert session_free(freed) == freed
-        assert document_id(canonicalize_url(freed)) == document_id(canonicalize_url(url))
+    def escape(text: str, upper: bool) -> str:
+        encoded = "".join(f"%{b:02X}" for b in text.encode())
+        return encoded if upper else encoded.lower()
 
-    # A page: host labels, path segments and query parameters, drawn once; variants render it differently.
-    SEGMENT_CHARS = st.sampled_from(list("abcXYZ019-._~") + list("专题通知公告社保北仑"))
-    SEGMENT = st.text(SEGMENT_CHARS, min_size=1, max_size=6).filter(lambda s: s not in {".", ".."})
-    PARAM_NAMES = st.sampled_from(["id", "page", "catid", "classid", "ArticleID", "keyword", "m", "c", "a"])
-    VALUE = st.text(st.sampled_from(list("abcAB09-_.") + list("社保中文")), max_size=5)
-    TRACKING = ["utm_source=wechat", "spm=a2c4g.1", "from=timeline", "isappinstalled=0", "share_token=x1",
-                "_=1700000000000", "_t=1700000000", "t=1700000000123", "fbclid=IwAR0", "gclid=Cj0K"]
-    SESSIONS = ["PHPSESSID=9f8e7d", "jsessionid=0A1B", "ASPSESSIONIDQSRTBCDA=KJHG", "sid=abc", "sessionid=s1",
-                "CFID=1", "CFTOKEN=2"]
+    def render_text(text: str) -> str:
+        out = []
+        for char in text:
+            how = draw(st.sampled_from(["raw", "upper", "lower"]))
+            out.append(char if how == "raw" else escape(char, how == "upper"))
+        return "".join(out)
 
-    @st.composite
-    def page_and_variant(draw):
-        host = draw(st.sampled_from(["rsj.bl.gov.cn", "www.bl.gov.cn", "北仑.中国"]))
-        segments = draw(st.lists(SEGMENT, max_size=4))
-        directory = draw(st.booleans())
-        params = draw(st.lists(st.tuples(PARAM_NAMES, VALUE), max_size=4))
+    def render() -> str:
+        scheme = draw(st.sampled_from(["http", "HTTP", "Http"]))
+        name = host if not host.isascii() else "".join(
+            c.upper() if draw(st.booleans()) else c for c in host)
+        name += draw(st.sampled_from(["", "."]))
+        port = draw(st.sampled_from(["", ":80"]))
+        path_parts = []
+        for segment in segments:
+            path_parts.extend(draw(st.sampled_from([[], ["."], ["zz", ".."], [""]])))
+            path_parts.append(render_text(segment))
+        if draw(st.booleans()):
+            path_parts.insert(0, "(S(abc123))")
+        path = "/" + "/".join(path_parts)
+        if directory or not segments:
+            path += "/"
+            if not params and draw(st.booleans()):
+                path += draw(st.sampled_from(["index.html", "INDEX.HTM", "Default.aspx", "index.php"]))
+        if segments and draw(st.booleans()):
+            path += ";jsessionid=ABC123"
+        # shuffle the parameters, keeping the relative order of repeated names (that order matters)
+        order = draw(st.permutations(range(len(params))))
+        queues: dict[str, list[str]] = {}
+        for k, v in params:
+            queues.setdefault(k, []).append(v)
+        shuffled = [(params[i][0], queues[params[i][0]].pop(0)) for i in order]
+        pairs = [f"{render_text(k)}={render_text(v)}" for k, v in shuffled]
+        for extra in draw(st.lists(st.sampled_from(TRACKING + SESSIONS), max_size=3)):
+            pairs.insert(draw(st.integers(0, len(pairs))), extra)
+        query = "&".join(pairs)
+        fragment = draw(st.sampled_from(["", "#", "#top", "#zoom"]))
+        return f" {scheme}://{name}{port}{path}{'?' + query if query else ''}{fragment} "
 
-        def escape(text: str, upper: bool) -> str:
-            encoded = "".join(f"%{b:02X}" for b in text.encode())
-            return encoded if upper else encoded.lower()
+    return render(), render()
 
-        def render_text(text: str) -> str:
-            out = []
-            for char in text:
-                how = draw(st.sampled_from(["raw", "upper", "lower"]))
-                out.append(char if how == "raw" else escape(char, how == "upper"))
-            return "".join(out)
-
-        def render() -> str:
-            scheme = draw(st.sampled_from(["http", "HTTP", "Http"]))
-            name = host if not host.isascii() else "".join(
-                c.upper() if draw(st.booleans()) else c for c in host)
-            name += draw(st.sampled_from(["", "."]))
-            port = draw(st.sampled_from(["", ":80"]))
-            path_parts = []
-            for segment in segments:
-                path_parts.extend(draw(st.sampled_from([[], ["."], ["zz", ".."], [""]])))
-                path_parts.append(render_text(segment))
-            if draw(st.booleans()):
-                path_parts.insert(0, "(S(abc123))")
-            path = "/" + "/".join(path_parts)
-            if directory or not segments:
-                path += "/"
-                if not params and draw(st.booleans()):
-                    path += draw(st.sampled_from(["index.html", "INDEX.HTM", "Default.aspx", "index.php"]))
-            if segments and draw(st.booleans()):
-                path += ";jsessionid=ABC123"
-            # shuffle the parameters, keeping the relative order of repeated names (that order matters)
-            order = draw(st.permutations(range(len(params))))
-            queues: dict[str, list[str]] = {}
-            for k, v in params:
-                queues.setdefault(k, []).append(v)
-            shuffled = [(params[i][0], queues[params[i][0]].pop(0)) for i in order]
-            pairs = [f"{render_text(k)}={render_text(v)}" for k, v in shuffled]
-            for extra in draw(st.lists(st.sampled_from(TRACKING + SESSIONS), max_size=3)):
-                pairs.insert(draw(st.integers(0, len(pairs))), extra)
-            query = "&".join(pairs)
-            fragment = draw(st.sampled_from(["", "#", "#top", "#zoom"]))
-            return f" {scheme}://{name}{port}{path}{'?' + query if query else ''}{fragment} "
-
-        return render(), render()
-
-    @settings(max_examples=300)
-    @given(page_and_variant())
-    def test_variants_of_one_page_have_one_document_id(pair: tuple[str, str]):
-        first, second = pair
-        assert document_id(canonicalize_url(first)) == document_id(canonicalize_url(second))
+@settings(max_examples=300)
+@given(page_and_variant())
+def test_variants_of_one_page_have_one_document_id(pair: tuple[str, str]):
+    first, second = pair
+    assert document_id(canonicalize_url(first)) == document_id(canonicalize_url(second))
