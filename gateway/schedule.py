@@ -29,10 +29,8 @@ import calendar
 import dataclasses
 import datetime as dt
 import logging
-import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -362,7 +360,6 @@ def due_at(schedule: Schedule | str | None, last_started: dt.datetime | None) ->
 
 # --- which sites are due ------------------------------------------------------------------
 
-LOCK_STALE_AFTER = dt.timedelta(seconds=900)  # as the crawl's BLGW_LOCK_STALE_SECONDS: another host's lock
 
 
 def _show(when: dt.datetime | None) -> str:
@@ -393,21 +390,6 @@ class Decision:
         return f"{self.state:<8} {self.code:<8} {self.reason}"
 
 
-def _lock_alive(lock, now: dt.datetime) -> bool:
-    """Whether the holder of a ``site_locks`` row still runs: its process on this host, or a
-    recent heartbeat from another host."""
-    if getattr(lock, "hostname", None) == socket.gethostname() and getattr(lock, "pid", None):
-        try:
-            os.kill(int(lock.pid), 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    beat = getattr(lock, "heartbeat_at", None) or getattr(lock, "acquired_at", None)
-    return beat is not None and now - beat < LOCK_STALE_AFTER
-
-
 def _resumed_start(run) -> dt.datetime | None:
     """When the last process of a resumed run started (its Scrapy stats), else None."""
     if not getattr(run, "resumes", 0) or not isinstance(run.stats, dict):
@@ -435,12 +417,13 @@ def store_state(store, now: dt.datetime) -> tuple[dict[str, dt.datetime], dict[s
     from sqlalchemy import func, select
 
     from gateway.store.models import CrawlRun, SiteLock
+    from spiders.crawlstate import lock_alive
 
     with store.session() as session:
         starts = dict(session.execute(select(CrawlRun.site_code, func.max(CrawlRun.started_at))
                                       .group_by(CrawlRun.site_code)).all())
         locks = {lock.site_code: f"{lock.holder} since {_show(lock.acquired_at)}"
-                 for lock in session.scalars(select(SiteLock)) if _lock_alive(lock, now)}
+                 for lock in session.scalars(select(SiteLock)) if lock_alive(lock, now)}
         last_ids = select(func.max(CrawlRun.id)).group_by(CrawlRun.site_code)
         unfinished = {}
         for run in session.scalars(select(CrawlRun).where(CrawlRun.id.in_(last_ids))):

@@ -67,6 +67,20 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
+LOCK_STALE_SECONDS = 900.0
+"""Default of ``BLGW_LOCK_STALE_SECONDS``: another host's lock without a heartbeat for this long is dead."""
+
+
+def lock_alive(lock: SiteLock, now: dt.datetime, stale: dt.timedelta = dt.timedelta(seconds=LOCK_STALE_SECONDS),
+               hostname: str | None = None) -> bool:
+    """Whether the holder of a ``site_locks`` row still runs: its process, when it is on this
+    host; else a heartbeat younger than ``stale``. The crawl (taking a lock over) and the
+    scheduler (skipping a running site) decide it the same way."""
+    if lock.hostname == (hostname or socket.gethostname()):
+        return _pid_alive(lock.pid)
+    return now - (lock.heartbeat_at or lock.acquired_at) <= stale
+
+
 def _norm_title(text: str | None) -> str:
     text = "".join((text or "").split())
     for tail in ("...", "…", "..", "．．．"):
@@ -117,7 +131,7 @@ class CrawlState:
         self.purge_after = settings.getint("BLGW_PURGE_AFTER_RUNS", 2)
         # scheduled runs (crawl --due, the scheduler) skip columns whose revisit is not due
         self.adaptive = settings.getbool("BLGW_ADAPTIVE_REVISIT", False)
-        self.lock_stale = dt.timedelta(seconds=settings.getfloat("BLGW_LOCK_STALE_SECONDS", 900))
+        self.lock_stale = dt.timedelta(seconds=settings.getfloat("BLGW_LOCK_STALE_SECONDS", LOCK_STALE_SECONDS))
         self.revisit_min = dt.timedelta(hours=settings.getfloat("BLGW_REVISIT_MIN_HOURS", 6))
         self.revisit_max = dt.timedelta(hours=settings.getfloat("BLGW_REVISIT_MAX_HOURS", 24 * 14))
         self.hostname = socket.gethostname()[:200]
@@ -140,9 +154,7 @@ class CrawlState:
             lock = session.get(SiteLock, self.site_code, with_for_update=True)
             if lock is not None:
                 same_host = lock.hostname == self.hostname
-                stale = now - lock.heartbeat_at > self.lock_stale
-                alive = _pid_alive(lock.pid) if same_host else not stale
-                if alive and lock.pid != self.pid:
+                if lock_alive(lock, now, self.lock_stale, self.hostname) and lock.pid != self.pid:
                     raise SiteBusy(f"site {self.site_code} is being crawled by {lock.hostname} pid {lock.pid}"
                                    f" (run {lock.run_id}, since {lock.acquired_at:%Y-%m-%d %H:%M:%S} UTC)")
                 log.warning("site %s: taking over the lock of %s pid %s (%s)", self.site_code, lock.hostname,
