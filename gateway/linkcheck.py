@@ -46,7 +46,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import click
 
@@ -470,37 +470,25 @@ def describe_error(exc: BaseException) -> _Failure:
     return _Failure(f"{type(exc).__name__}: {exc}"[:200])
 
 
-def _host_matches(url_parts, base_parts) -> bool:
-    if (url_parts.hostname or "").rstrip(".").lower() != (base_parts.hostname or "").rstrip(".").lower():
-        return False
-    default = {"http": 80, "https": 443}
-    port = url_parts.port or default.get(url_parts.scheme.lower())
-    base_port = base_parts.port or default.get(base_parts.scheme.lower())
-    return port == base_port or url_parts.port is None
-
-
 class _OriginMap:
-    """Public URLs of the sites with an origin override ↔ the URLs they are fetched from."""
+    """Public URLs of the sites with an origin override ↔ the URLs they are fetched from (the
+    spider's own mapping: :func:`normalizers.urls.rebase`)."""
 
     def __init__(self, base_urls: Mapping[str, str], origins: Mapping[str, str]):
-        self.pairs = []  # (public base parts, fetch origin parts)
-        for code, override in origins.items():
-            base = base_urls.get(code)
-            if base:
-                self.pairs.append((urlsplit(base), urlsplit(override)))
+        self.pairs = [(base_urls[code], override) for code, override in origins.items() if base_urls.get(code)]
 
     def to_fetch(self, url: str) -> str:
-        parts = urlsplit(url)
         for public, fetch in self.pairs:
-            if _host_matches(parts, public):
-                return urlunsplit((fetch.scheme, fetch.netloc, parts.path or "/", parts.query, ""))
+            moved = rebase(url, public, fetch)
+            if moved != url:
+                return moved
         return url
 
     def to_public(self, url: str) -> str:
-        parts = urlsplit(url)
         for public, fetch in self.pairs:
-            if (parts.scheme.lower(), parts.netloc.lower()) == (fetch.scheme.lower(), fetch.netloc.lower()):
-                return urlunsplit((public.scheme, public.netloc, parts.path or "/", parts.query, ""))
+            moved = rebase(url, fetch, public)
+            if moved != url:
+                return moved
         return url
 
 

@@ -163,9 +163,20 @@ def session_free(url: str) -> str:
 
 
 def origin(url: str) -> str:
-    """``scheme://host[:port]`` of a URL."""
+    """``scheme://host[:port]`` of a URL, compared as browsers do: case-insensitive, without a
+    host's trailing dot or the scheme's default port (``http://X.gov.cn.:80`` is
+    ``http://x.gov.cn``)."""
     parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+    scheme = parts.scheme.lower()
+    netloc = parts.netloc.lower()
+    userinfo, at, hostport = netloc.rpartition("@")
+    host, colon, port = hostport.rpartition(":") if not hostport.endswith("]") else (hostport, "", "")
+    if not colon or not port.isdigit():
+        host, port = hostport, ""
+    if port and int(port) == {"http": 80, "https": 443}.get(scheme):
+        port = ""
+    host = host.rstrip(".")
+    return f"{scheme}://{userinfo}{at}{host}{':' + port if port else ''}"
 
 
 def rebase(url: str, from_origin: str, to_origin: str) -> str:

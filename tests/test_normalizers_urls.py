@@ -290,3 +290,14 @@ def page_and_variant(draw):
 def test_variants_of_one_page_have_one_document_id(pair: tuple[str, str]):
     first, second = pair
     assert document_id(canonicalize_url(first)) == document_id(canonicalize_url(second))
+
+
+def test_origin_ignores_case_trailing_dot_and_default_port():
+    from normalizers.urls import origin, rebase
+
+    assert origin("HTTP://Rsj.BL.gov.cn.:80/show.php?id=1") == "http://rsj.bl.gov.cn"
+    assert origin("https://[::1]:443/") == "https://[::1]"
+    assert origin("http://127.0.0.1:8080/x") == "http://127.0.0.1:8080"
+    assert rebase("http://rsj.bl.gov.cn:80/a?b=1", "http://rsj.bl.gov.cn/", "http://127.0.0.1:9/") \
+        == "http://127.0.0.1:9/a?b=1"
+    assert rebase("http://other.gov.cn/a", "http://rsj.bl.gov.cn/", "http://127.0.0.1:9/") == "http://other.gov.cn/a"
