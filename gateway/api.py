@@ -56,12 +56,6 @@ def safe_fragment(fragment: str) -> str:
     return fragment
 
 
-def _redact(url: str) -> str:
-    from index.base import _redact as redact
-
-    return redact(url)
-
-
 # --- response models (the OpenAPI document) ------------------------------------------------
 
 
@@ -447,6 +441,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         from gateway.store.repository import count_documents
 
         resources.open()
+        from index.base import _redact
+
         out = HealthOut(status="ok", store=_redact(settings.database_url), index=_redact(settings.index_url),
                         errors=dict(resources.errors))
         if resources.store is not None:
