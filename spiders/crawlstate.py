@@ -143,6 +143,7 @@ class CrawlState:
         self.columns: dict[str, ColumnProgress] = {}
         self.purged = False
         self._validators: dict[str, dict[str, Any]] = {}
+        self._has_validators = True  # known after open_run
         self.locked = False
 
     # -- lock -----------------------------------------------------------------------------------
@@ -216,6 +217,9 @@ class CrawlState:
                 self.run_id = run.id
             session.execute(update(SiteLock).where(SiteLock.site_code == self.site_code,
                                                    SiteLock.holder == self.holder).values(run_id=self.run_id))
+            # a site's first crawl has no validators to send: skip the lookup per request
+            self._has_validators = session.scalars(
+                select(UrlState.id).where(UrlState.site_code == self.site_code).limit(1)).first() is not None
         return self.run_id
 
     def _full_due(self, session) -> bool:
@@ -375,6 +379,8 @@ class CrawlState:
     # -- HTTP validators ----------------------------------------------------------------------------
 
     def validators(self, public_url: str) -> tuple[str | None, str | None]:
+        if not self._has_validators:
+            return None, None
         with self.store.session() as session:
             row = session.get(UrlState, document_id(public_url))
             return (row.etag, row.last_modified) if row is not None else (None, None)
