@@ -472,9 +472,8 @@ class CrawlState:
 
     def gone(self, doc_id: str, reason: str, key: str | None) -> bool:
         with self.store.session() as session:
-            changed = mark_gone(session, doc_id)
+            changed = mark_gone(session, doc_id, reason=reason)
             if changed:
-                session.execute(update(Document).where(Document.id == doc_id).values(gone_reason=reason[:200]))
                 session.execute(update(CrawlRun).where(CrawlRun.id == self.run_id)
                                 .values(items_gone=CrawlRun.items_gone + 1))
             self.done(session, key)

@@ -208,14 +208,16 @@ def iter_articles(
             yield item
 
 
-def mark_gone(session: Session, document_id: str, *, seen_at: dt.datetime | None = None) -> bool:
-    """Mark a document ``gone`` (its page disappeared; the row and its raw page are kept) and
-    queue its removal from the search index, in this transaction. Returns False (and does
-    nothing) when there is no such document or it is already gone."""
+def mark_gone(session: Session, document_id: str, *, seen_at: dt.datetime | None = None,
+              reason: str | None = None) -> bool:
+    """Mark a document ``gone`` (its page disappeared; the row and its raw page are kept), with
+    why (``reason``), and queue its removal from the search index, in this transaction. Returns
+    False (and does nothing) when there is no such document or it is already gone."""
     document = session.get(Document, document_id)
     if document is None or document.status == "gone":
         return False
     document.status = "gone"
+    document.gone_reason = reason
     document.last_changed_at = seen_at or utcnow()
     enqueue_index(session, document_id, "delete")
     return True
