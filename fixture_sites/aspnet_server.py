@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from fixture_sites.servers import _answers, _stop, free_port
+from fixture_sites.servers import _answers, _stop, free_port, serve_in_foreground
 
 ASPNET_SITE_DIR = Path(__file__).resolve().parent / "aspnet_site"
 HOST_SOURCE = ASPNET_SITE_DIR / "Host.cs"
@@ -232,17 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)
-    t0 = time.monotonic()
-    with aspnet_server(args.data_dir, cookieless=args.cookieless, host=args.host, port=args.port) as url:
-        print(f"jtj fixture site (ASP.NET on Mono{', cookieless' if args.cookieless else ''}): {url}/  "
-              f"(data: {Path(args.data_dir).resolve()}; ready in {time.monotonic() - t0:.1f}s); Ctrl-C to stop",
-              flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-    return 0
+    server = aspnet_server(args.data_dir, cookieless=args.cookieless, host=args.host, port=args.port)
+    note = f"ASP.NET on Mono{', cookieless' if args.cookieless else ''}; data: {Path(args.data_dir).resolve()}"
+    return serve_in_foreground(server, "jtj", note=note)
 
 
 if __name__ == "__main__":

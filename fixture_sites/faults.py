@@ -63,7 +63,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from fixture_sites.servers import threaded_http_server
+from fixture_sites.servers import serve_in_foreground, threaded_http_server
 
 SITE_CODE, SITE_NAME, PUBLIC_ORIGIN = "sjj", "北仑区审计局", "http://sjj.bl.gov.cn"
 CALENDAR_MAX_PAGES = 5
@@ -438,15 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hang", type=float, default=HANG_SECONDS)
     ap.add_argument("--slow", type=float, default=SLOW_SECONDS)
     args = ap.parse_args(argv)
-    with faults_server(args.host, args.port, hang=args.hang, slow=args.slow) as url:
-        print(f"{SITE_CODE} fault fixture site: {url}/  (plugin: fixture_sites.faults.PLUGIN_TOML); Ctrl-C to stop",
-              flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-    return 0
+    return serve_in_foreground(faults_server(args.host, args.port, hang=args.hang, slow=args.slow), SITE_CODE,
+                               note="fault injection; plugin: fixture_sites.faults.PLUGIN_TOML")
 
 
 if __name__ == "__main__":

@@ -146,18 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.generate:
         from fixture_sites.generator import generate
         generate(args.data_dir)
-    with php_bureau_server(args.data_dir, host=args.host, port=args.port, workers=args.workers) as url:
-        print(f"rsj fixture site: {url}/  (data: {Path(args.data_dir).resolve()}); Ctrl-C to stop", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-    return 0
+    return serve_in_foreground(php_bureau_server(args.data_dir, host=args.host, port=args.port,
+                                                 workers=args.workers), "rsj", args.data_dir)
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())
 
 
 @contextlib.contextmanager
@@ -189,13 +180,20 @@ def threaded_http_server(handler: type, host: str = "127.0.0.1", port: int | Non
         thread.join(timeout=5)
 
 
-def serve_in_foreground(server: contextlib.AbstractContextManager, code: str, data_dir: Path) -> int:
-    """``python -m fixture_sites.…``: run a fixture server until Ctrl-C."""
+def serve_in_foreground(server: contextlib.AbstractContextManager, code: str, data_dir: Path | None = None,
+                        note: str = "") -> int:
+    """``python -m fixture_sites.…``: run a fixture server until Ctrl-C; print where it serves
+    (and its data folder, or ``note``)."""
     with server as url:
-        print(f"{code} fixture site: {url}/  (data: {Path(data_dir).resolve()}); Ctrl-C to stop", flush=True)
+        about = f"data: {Path(data_dir).resolve()}" if data_dir is not None else note
+        print(f"{code} fixture site: {url}/  ({about}); Ctrl-C to stop", flush=True)
         try:
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
