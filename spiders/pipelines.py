@@ -44,6 +44,12 @@ class _Normalizing:
     def _problem(self, url: str, kind: str, message: str, field: str | None = None) -> None:
         raise NotImplementedError
 
+    def _drop_problem(self, item: Any) -> None:
+        """A :class:`CrawlProblem` is recorded, then dropped: it is not an item of the standard."""
+        if isinstance(item, CrawlProblem):
+            self._problem(item.url, item.kind, item.message, item.field)
+            raise DropItem(f"{item.kind} problem at {item.url}: {item.message}")
+
     def _normalize(self, item: FetchedPage) -> Article:
         site = self.spider.site
         page = RawPage(url=item.fetch_url, body=item.body, content_type=item.content_type,
@@ -75,9 +81,7 @@ class CheckPipeline(_Normalizing):
         self.spider.check_problems = []
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, CrawlProblem):
-            self._problem(item.url, item.kind, item.message, item.field)
-            raise DropItem(f"{item.kind} problem at {item.url}: {item.message}")
+        self._drop_problem(item)
         if not isinstance(item, FetchedPage):
             return item
         article = self._normalize(item)
@@ -175,9 +179,7 @@ class StorePipeline(_Normalizing):
             self.store.dispose()
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, CrawlProblem):
-            self._problem(item.url, item.kind, item.message, item.field)
-            raise DropItem(f"{item.kind} problem at {item.url}: {item.message}")
+        self._drop_problem(item)
         if not isinstance(item, FetchedPage):
             return item
         try:
