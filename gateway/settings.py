@@ -1,37 +1,50 @@
-"""The gateway's one settings object, read from ``BLGW_*`` environment variables.
+"""Every setting of the gateway, in one place: a ``BLGW_*`` name, a type, a default and one
+line of documentation each (the fields of :class:`GatewaySettings`; ``blgw settings`` prints
+them with their current values, ``docs/settings.md`` is generated from them).
 
-| variable              | default                               | meaning                                   |
-|-----------------------|---------------------------------------|-------------------------------------------|
-| BLGW_DATA_DIR         | ./data                                | where the default store and index live    |
-| BLGW_DATABASE_URL     | sqlite:///<data dir>/gateway.sqlite   | SQLAlchemy URL of the store               |
-| BLGW_INDEX_URL        | sqlite:///<data dir>/index.sqlite     | the search index (embedded backend)       |
-| BLGW_PLUGIN_DIRS      | (none)                                | extra plugin folders, separated by ':'    |
-| BLGW_LOAD_PLUGINS     | (all)                                 | comma-separated entry-point plugins to load|
-| BLGW_ORIGINS          | (none)                                | fetch a site from another origin, e.g.    |
-|                       |                                       | ``rsj=http://127.0.0.1:8080,qzfb=…``      |
-| BLGW_USER_AGENT       | see below                             | the User-Agent sent to subsites           |
+A setting has one value however it is given. The sources, weakest first:
+
+1. the default here;
+2. the environment (``BLGW_REFETCH_DAYS=3 blgw crawl rsj``);
+3. for a crawl, a Scrapy setting of the same name (``blgw crawl rsj -s BLGW_REFETCH_DAYS=3``,
+   ``scrapy crawl rsj -s …``).
+
+:func:`get_settings` reads 1 and 2 once per process. A crawl's Scrapy settings carry every
+setting (:meth:`GatewaySettings.as_scrapy`, written by ``spiders.settings`` and the crawl
+runner), ``-s`` overrides them, and each crawl component reads them back typed, once, with
+:func:`from_scrapy`. A value that does not parse is an error naming the setting, whatever its
+source.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+__all__ = ["DEFAULT_USER_AGENT", "ENV_PREFIX", "GatewaySettings", "SettingsError", "from_scrapy", "get_settings",
+           "parse_origins", "setting_name"]
+
+ENV_PREFIX = "BLGW_"
 DEFAULT_USER_AGENT = "blgw/0.1 (+https://www.bl.gov.cn; Beilun site-group gateway)"
 
 
-def parse_origins(value: str | dict[str, str] | None) -> dict[str, str]:
+class SettingsError(ValueError):
+    """A setting whose value cannot be read; the message names the setting."""
+
+
+def parse_origins(value: str | Mapping[str, str] | None) -> dict[str, str]:
     """``rsj=http://127.0.0.1:8080,qzfb=http://10.0.0.5`` → {site code: origin URL}."""
     if not value:
         return {}
-    if isinstance(value, dict):
-        pairs = value.items()
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
     else:
         pairs = []
         for part in value.split(","):
@@ -50,18 +63,92 @@ def parse_origins(value: str | dict[str, str] | None) -> dict[str, str]:
     return origins
 
 
+def _group(name: str) -> dict[str, Any]:
+    return {"group": name}
+
+
 class GatewaySettings(BaseSettings):
-    """Settings of one gateway installation."""
+    """The settings of one gateway installation (see the module documentation)."""
 
-    model_config = SettingsConfigDict(env_prefix="BLGW_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
-    data_dir: Path = Path("data")
-    database_url: str = ""
-    index_url: str = ""
-    plugin_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list)
-    load_plugins: Annotated[list[str] | None, NoDecode] = None
-    origins: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
-    user_agent: str = DEFAULT_USER_AGENT
+    # --- where the data is ------------------------------------------------------------------
+    data_dir: Path = Field(Path("data"), json_schema_extra=_group("data"),
+                           description="Folder of the default store and index files")
+    database_url: str = Field("", json_schema_extra=_group("data"),
+                              description="SQLAlchemy URL of the store (default: SQLite <data dir>/gateway.sqlite; "
+                                          "production: postgresql+psycopg://user:password@host/blgw)")
+    index_url: str = Field("", json_schema_extra=_group("data"),
+                           description="The search index: sqlite:///<path> (embedded; default <data dir>/index.sqlite) "
+                                       "or http(s)://[user:password@]host[:port]/<alias> (Elasticsearch)")
+    es_api_key: SecretStr | None = Field(None, json_schema_extra=_group("data"),
+                                         description="Elasticsearch API key (instead of user:password in the index URL)")
+    es_analyzer: Literal["auto", "cjk", "ik", "smartcn"] = Field(
+        "auto", json_schema_extra=_group("data"),
+        description="Elasticsearch text analysis: auto (ik, else smartcn, else cjk) or one of them")
+
+    # --- plugins ----------------------------------------------------------------------------
+    plugin_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, json_schema_extra=_group("plugins"),
+        description="Extra plugin folders (*.toml sites, *.py hooks), separated by ':'")
+    load_plugins: Annotated[list[str] | None, NoDecode] = Field(
+        None, json_schema_extra=_group("plugins"),
+        description="Load only these entry-point plugins (comma-separated; default: all installed)")
+
+    # --- fetching ---------------------------------------------------------------------------
+    origins: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict, json_schema_extra=_group("fetching"),
+        description="Fetch a site from another origin: code=http://host:port,… (ids stay on its public URLs)")
+    user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1, json_schema_extra=_group("fetching"),
+                            description="The User-Agent sent to the subsites (crawl, link check, probes)")
+    max_page_bytes: int = Field(10 * 1024 * 1024, ge=1, json_schema_extra=_group("fetching"),
+                                description="A list or detail page larger than this is refused (error kind too-large)")
+    retry_backoff_base: float = Field(2.0, ge=0, json_schema_extra=_group("fetching"),
+                                      description="Seconds before the first retry of a failed request; "
+                                                  "doubles per attempt (±25 %)")
+    retry_backoff_max: float = Field(60.0, ge=0, json_schema_extra=_group("fetching"),
+                                     description="The longest wait before a retry, in seconds")
+    chromium: str = Field("/usr/bin/chromium", min_length=1, json_schema_extra=_group("fetching"),
+                          description="The Chromium binary for JavaScript pages (Debian's; nothing is downloaded)")
+    browser_max_pages: int = Field(2, ge=1, json_schema_extra=_group("fetching"),
+                                   description="Pages open at once in the browser")
+    browser_recycle_pages: int = Field(100, ge=1, json_schema_extra=_group("fetching"),
+                                       description="Restart the browser after this many pages (bounded memory)")
+    browser_wait_ms: int = Field(15000, ge=0, json_schema_extra=_group("fetching"),
+                                 description="How long a browser page waits for its list or title selector, in ms")
+
+    # --- incremental crawls, resume, purge ------------------------------------------------
+    store_enabled: bool = Field(True, json_schema_extra=_group("crawl"),
+                                description="Crawls write to the store (off: a dry run, as `blgw plugin check`)")
+    refetch_days: float = Field(30.0, ge=0, json_schema_extra=_group("crawl"),
+                                description="A listed, stored, unchanged item is fetched again after this many days "
+                                            "(0: always)")
+    incremental_stop: int = Field(1, ge=0, json_schema_extra=_group("crawl"),
+                                  description="Stop paging a column after this many list pages in a row of known, "
+                                              "unchanged items (0: never)")
+    full_every_days: float = Field(7.0, ge=0, json_schema_extra=_group("crawl"),
+                                   description="A site's run is full (every list page, then the purge) when its last "
+                                               "full run is this old")
+    purge_after_runs: int = Field(2, ge=0, json_schema_extra=_group("crawl"),
+                                  description="A document missing from its column's lists for this many full runs is "
+                                              "re-checked and marked gone (0: never)")
+    adaptive_revisit: bool = Field(False, json_schema_extra=_group("crawl"),
+                                   description="Skip columns whose adaptive revisit is not due (scheduled runs: "
+                                               "`crawl --due` and the scheduler turn it on)")
+    revisit_min_hours: float = Field(6.0, gt=0, json_schema_extra=_group("crawl"),
+                                     description="The shortest adaptive revisit interval of a column")
+    revisit_max_hours: float = Field(336.0, gt=0, json_schema_extra=_group("crawl"),
+                                     description="The longest adaptive revisit interval of a column")
+    lock_stale_seconds: float = Field(900.0, gt=0, json_schema_extra=_group("crawl"),
+                                      description="Another host's site lock without a heartbeat for this long is dead "
+                                                  "(crawl and scheduler)")
+    lock_heartbeat_seconds: float = Field(30.0, gt=0, json_schema_extra=_group("crawl"),
+                                          description="How often a crawl refreshes its site lock")
+    progress_enabled: bool = Field(False, json_schema_extra=_group("crawl"),
+                                   description="Print a progress line per site during a crawl (`blgw crawl` turns "
+                                               "it on, -q off)")
+    progress_interval: float = Field(2.0, gt=0, json_schema_extra=_group("crawl"),
+                                     description="Seconds between progress lines")
 
     @field_validator("plugin_dirs", mode="before")
     @classmethod
@@ -80,18 +167,114 @@ class GatewaySettings(BaseSettings):
     @field_validator("origins", mode="before")
     @classmethod
     def _origins(cls, value: object) -> object:
-        return parse_origins(value)  # type: ignore[arg-type]
+        if value is None or isinstance(value, (str, Mapping)):
+            return parse_origins(value)
+        return value
 
     @model_validator(mode="after")
     def _defaults_in_data_dir(self) -> GatewaySettings:
+        # frozen: derived defaults are set through object.__setattr__, and stay out of the
+        # fields set explicitly, so that as_scrapy() lets a crawl derive them again from its data dir
         if not self.database_url:
-            self.database_url = f"sqlite:///{(self.data_dir / 'gateway.sqlite').as_posix()}"
+            object.__setattr__(self, "database_url", f"sqlite:///{(self.data_dir / 'gateway.sqlite').as_posix()}")
         if not self.index_url:
-            self.index_url = f"sqlite:///{(self.data_dir / 'index.sqlite').as_posix()}"
+            object.__setattr__(self, "index_url", f"sqlite:///{(self.data_dir / 'index.sqlite').as_posix()}")
+        if self.revisit_min_hours > self.revisit_max_hours:
+            raise ValueError(f"revisit_min_hours ({self.revisit_min_hours}) is above revisit_max_hours "
+                             f"({self.revisit_max_hours})")
         return self
+
+    def _explicit(self, name: str) -> bool:
+        return name in self.model_fields_set
+
+    def as_scrapy(self) -> dict[str, Any]:
+        """Every setting as a Scrapy setting (``BLGW_<NAME>``), in the text form the
+        environment would give it; a derived default (the store and index in the data dir) is
+        left empty, so that a crawl given another ``BLGW_DATA_DIR`` derives it from that one.
+        The secret ``es_api_key`` is left out: crawls never use the index."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            if name == "es_api_key":
+                continue
+            value = getattr(self, name)
+            if name in ("database_url", "index_url") and not self._explicit(name):
+                value = ""
+            out[setting_name(name)] = _text(value)
+        return out
+
+    @classmethod
+    def documentation(cls) -> list[dict[str, Any]]:
+        """Each setting: ``name`` (BLGW_…), ``field``, ``group``, ``type``, ``default`` (text)
+        and ``description``, in declaration order."""
+        rows = []
+        for name, info in cls.model_fields.items():
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            default = info.get_default(call_default_factory=True)
+            rows.append({
+                "name": setting_name(name), "field": name, "group": extra.get("group", ""),
+                "type": _type_name(info.annotation), "default": _text(default) if default is not None else "",
+                "description": info.description or "",
+            })
+        return rows
+
+
+def setting_name(field: str) -> str:
+    """The ``BLGW_*`` name of a field (``refetch_days`` → ``BLGW_REFETCH_DAYS``)."""
+    return ENV_PREFIX + field.upper()
+
+
+def _text(value: Any) -> Any:
+    """A value as the environment would spell it (numbers and booleans stay as they are)."""
+    if isinstance(value, Path):
+        return value.as_posix()
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, list):
+        return (os.pathsep if value and isinstance(value[0], Path) else ",").join(_text(v) for v in value)
+    if isinstance(value, SecretStr):
+        return "***"
+    if value is None:
+        return ""
+    return value
+
+
+def _type_name(annotation: Any) -> str:
+    text = getattr(annotation, "__name__", None) or str(annotation)
+    return text.replace("typing.", "").replace("pathlib.", "")
+
+
+def _errors(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors(include_url=False):
+        field = str(error["loc"][0]) if error.get("loc") else ""
+        parts.append(f"{setting_name(field) if field else 'settings'}: {error['msg']} (got {error.get('input')!r})")
+    return "; ".join(parts)
+
+
+def load(**values: Any) -> GatewaySettings:
+    """Settings from the environment, with ``values`` (field names) on top; a bad value raises
+    :class:`SettingsError` naming the setting."""
+    try:
+        return GatewaySettings(**values)
+    except ValidationError as exc:
+        raise SettingsError(f"invalid setting: {_errors(exc)}") from None
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> GatewaySettings:
     """The settings of this process (read once from the environment)."""
-    return GatewaySettings()
+    return load()
+
+
+def from_scrapy(get: Mapping[str, Any] | Callable[[str], Any]) -> GatewaySettings:
+    """The settings a crawl runs with, from its Scrapy settings (``crawler.settings``, or any
+    mapping of ``BLGW_*`` names): every ``BLGW_*`` value found there, the environment and the
+    defaults below it. Empty values count as not given."""
+    lookup = get.get if isinstance(get, Mapping) else get
+    values: dict[str, Any] = {}
+    for name in GatewaySettings.model_fields:
+        value = lookup(setting_name(name))
+        if value is None or value == "":
+            continue
+        values[name] = value
+    return load(**values)

@@ -1,8 +1,9 @@
 """Full-text search over the exchange-standard articles.
 
-``index.base`` is the backend-neutral contract (:class:`SearchIndex`, :class:`SearchQuery`,
-:func:`open_index`); ``index.embedded`` the SQLite FTS5 backend; ``index.tokenize`` the shared
-analyzer and query parser; ``index.highlight`` the highlighter.
+``index.base`` is the backend-neutral contract (:class:`SearchIndex`, :class:`SearchQuery`);
+``index.factory.open_index`` opens the backend a URL names: ``index.embedded`` (SQLite FTS5) or
+``index.elasticsearch``; ``index.tokenize`` is the shared analyzer and query parser,
+``index.highlight`` the highlighter.
 """
 
 from index.base import (
@@ -13,8 +14,8 @@ from index.base import (
     SearchIndexError,
     SearchQuery,
     SearchResult,
-    open_index,
 )
+from index.factory import open_index
 
 __all__ = [
     "IndexClosedError", "IndexSchemaError", "SearchHit", "SearchIndex", "SearchIndexError",

@@ -22,7 +22,6 @@ import datetime as dt
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -39,7 +38,6 @@ __all__ = [
     "FACET_KEYS",
     "FACET_SIZE",
     "SUGGEST_MAX_SIZE",
-    "SUPPORTED_SCHEMES",
     "FacetValue",
     "IndexClosedError",
     "IndexSchemaError",
@@ -49,10 +47,7 @@ __all__ = [
     "SearchQuery",
     "SearchResult",
     "Suggestion",
-    "open_index",
 ]
-
-SUPPORTED_SCHEMES = ("sqlite:///<path>", "sqlite://:memory:")
 
 FACET_KEYS = ("site", "category", "column", "year")
 """The keys of :attr:`SearchResult.facets`, always all present."""
@@ -320,69 +315,3 @@ class SearchIndex(abc.ABC):
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
-
-
-def _redact(url: str) -> str:
-    """The URL without a password, for error messages."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
-
-
-def _sqlite_path(url: str) -> str:
-    """The database path of a ``sqlite:`` URL, SQLAlchemy-style: ``sqlite:///rel/path``,
-    ``sqlite:////abs/path``; ``sqlite://``, ``sqlite://:memory:`` and ``sqlite:///:memory:``
-    are in memory (returned as ``:memory:``)."""
-    rest = url[len("sqlite:"):]
-    if rest in ("", "//", "//:memory:", "///:memory:", ":memory:"):
-        return ":memory:"
-    if not rest.startswith("///"):
-        raise ValueError(
-            f"cannot read the index URL {_redact(url)!r}: a SQLite index URL is sqlite:///<path> "
-            "(sqlite:////<absolute path>) or sqlite://:memory:")
-    path = rest[3:].split("?", 1)[0]
-    if not path:
-        raise ValueError(f"the index URL {_redact(url)!r} names no file")
-    return path
-
-
-def open_index(url: str) -> SearchIndex:
-    """The index a URL names.
-
-    * ``sqlite:///<path>`` (relative), ``sqlite:////<absolute path>``: the embedded backend
-      (:class:`index.embedded.EmbeddedIndex`) in that file, created with its parent directory
-      if missing; ``sqlite://:memory:`` (or ``sqlite://``): a private in-memory index.
-    * ``http(s)://[user:password@]host[:port][/<index prefix>][?analyzer=auto|cjk|ik|smartcn]``:
-      the Elasticsearch backend (:class:`index.elasticsearch.ElasticsearchIndex`, needs the
-      ``elasticsearch`` package): the alias ``<index prefix>`` (default ``blgw-articles``) and
-      its ``<index prefix>-v<N>-<timestamp>`` indices; an API key comes from BLGW_ES_API_KEY,
-      the analyzer from the URL or BLGW_ES_ANALYZER (default ``auto``). Nothing is sent to the
-      cluster before the first use. The conformance suite opens a throw-away index by
-      appending a name to BLGW_TEST_ELASTICSEARCH_URL.
-    * anything else: ValueError naming the URL and the supported schemes.
-    """
-    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    if scheme == "sqlite":
-        from index.embedded import EmbeddedIndex
-
-        return EmbeddedIndex(_sqlite_path(url))
-    if scheme in ("http", "https"):
-        try:
-            from index.elasticsearch import ElasticsearchIndex
-        except ImportError as exc:  # pragma: no cover - depends on the installation
-            raise SearchIndexError(
-                f"the index URL {_redact(url)} needs the Elasticsearch backend, which needs the "
-                "Python package 'elasticsearch' (pip install 'elasticsearch>=8.12,<10')") from exc
-        try:
-            return ElasticsearchIndex.from_url(url)
-        except ValueError as exc:
-            raise ValueError(f"cannot read the index URL {_redact(url)!r}: {exc}") from None
-    raise ValueError(
-        f"unsupported index URL {_redact(url)!r}: supported are {', '.join(SUPPORTED_SCHEMES)} "
-        "(embedded SQLite FTS5) and http(s)://[user:password@]host:port[/<index prefix>] "
-        "(Elasticsearch)")

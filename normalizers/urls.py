@@ -191,6 +191,19 @@ def rebase(url: str, from_origin: str, to_origin: str) -> str:
 # --- parts ------------------------------------------------------------------------------------
 
 
+def redact_url(url: str) -> str:
+    """The URL without its password (``postgresql://blgw:***@db/blgw``), for logs, messages and
+    pages; a URL without one is returned as it is."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
 def _clean(url: str) -> str:
     return _INSIDE_WHITESPACE.sub("", str(url).strip(_EDGE_JUNK))
 

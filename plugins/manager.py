@@ -12,6 +12,7 @@ from types import ModuleType
 
 import pluggy
 
+from gateway.settings import GatewaySettings, get_settings
 from plugins import hookspecs
 from plugins.declarative import DeclarativeSites, PluginError, PluginProblem
 from plugins.spec import SiteSpec
@@ -139,10 +140,8 @@ def build_registry(
     return registry
 
 
-def registry_from_settings(settings=None) -> SiteRegistry:
+def registry_from_settings(settings: GatewaySettings | None = None) -> SiteRegistry:
     """Build the registry the gateway's settings describe (plugin folders, entry-point filter)."""
-    from gateway.settings import get_settings
-
     settings = settings or get_settings()
     allowed = settings.load_plugins
     return build_registry(

@@ -11,11 +11,12 @@ import builtins
 import functools
 import re
 import tomllib
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
+from parsel import Selector
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -26,8 +27,9 @@ from pydantic import (
 )
 
 from normalizers.models import SITE_CODE_PATTERN, ArticleKind, Category
-from normalizers.taxonomy import Classification, classify
 from normalizers.page import ExtractionHints
+from normalizers.taxonomy import Classification, classify
+from plugins.cron import parse_schedule
 
 XPATH_PREFIXES = ("/", "(", "./")
 
@@ -35,12 +37,10 @@ XPATH_PREFIXES = ("/", "(", "./")
 def check_selector(value: str) -> str:
     """A CSS selector (parsel's ``::text``/``::attr(x)`` allowed) or an XPath expression
     (starting with ``/``, ``./`` or ``(``); compiled now, so a typo fails at load time."""
-    from parsel import Selector as _Parsel
-
     text = value.strip()
     if not text:
         raise ValueError("a selector cannot be empty")
-    probe = _Parsel(text="<html><body></body></html>")
+    probe = Selector(text="<html><body></body></html>")
     try:
         if text.startswith(XPATH_PREFIXES):
             probe.xpath(text)
@@ -75,9 +75,7 @@ class _Strict(BaseModel):
 
 def validate_schedule(value: str) -> str:
     """A five-field cron expression (``0 2 * * *``, Beijing time), an interval (``every 6h``,
-    ``every 1h30m``) or ``manual``; returned normalized. See :mod:`gateway.schedule`."""
-    from gateway.schedule import parse_schedule
-
+    ``every 1h30m``) or ``manual``; returned normalized. See :mod:`plugins.cron`."""
     return parse_schedule(value).text
 
 

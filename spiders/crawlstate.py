@@ -1,22 +1,29 @@
-"""What a crawl keeps in the store while it runs, so that it is incremental and crash-safe.
+"""The store's side of a crawl, as a Scrapy component: what a crawl keeps in the store while
+it runs, so that it is incremental and crash-safe.
 
-One :class:`CrawlState` per site crawl, opened by the store pipeline and used by the spider:
+:class:`CrawlState` is an extension (``EXTENSIONS`` in ``spiders.settings``; off in a dry run,
+``BLGW_STORE_ENABLED=False``). When the spider opens it takes the site's lock and opens the run;
+when it closes it closes the run with the crawl's stats and releases the lock. The other
+components find it with ``crawler.get_extension(CrawlState)``: the frontier, incremental and
+link-recording spider middlewares (``spiders.spidermiddlewares``), conditional GET
+(``spiders.downloadermiddlewares.conditional``), the stale-document purge
+(``spiders.extensions.purge``) and the store pipeline. The spider itself knows nothing of it.
 
-* **Lock** (``site_locks``): one running crawl per site. A holder that died (``kill -9``,
-  power loss) is taken over when its process is gone (same host) or its heartbeat is older
-  than ``BLGW_LOCK_STALE_SECONDS`` (another host).
+* **Lock** (``site_locks``, :mod:`gateway.store.locks`): one running crawl per site. A holder
+  that died (``kill -9``, power loss) is taken over when its process is gone (same host) or its
+  heartbeat is older than ``BLGW_LOCK_STALE_SECONDS`` (another host).
 * **Run and frontier** (``crawl_runs``, ``frontier``): every request the spider schedules is
   written first, ``pending``; a list page is marked ``done`` in the transaction that records
-  the requests it produced, a detail page in the transaction that stores its item. A run left
-  ``running`` by a dead process is *continued*: its pending requests are scheduled again and
-  nothing marked done is fetched again, so no page is lost and no item is stored twice.
-  Scrapy's JOBDIR is not used: it survives only a graceful stop.
+  the requests it produced, a detail page in the transaction that stores its item (or records
+  why it could not be). A run left ``running`` by a dead process is *continued*: its pending
+  requests are scheduled again and nothing marked done is fetched again, so no page is lost and
+  no item is stored twice. Scrapy's JOBDIR is not used: it survives only a graceful stop.
 * **What is known** (``documents``): list entries whose document is stored, active, with the
   same title, and fetched less than ``BLGW_REFETCH_DAYS`` ago are not fetched again; they are
   marked listed. After ``BLGW_INCREMENTAL_STOP`` list pages in a row holding only such
   entries, paging of the column stops (not in a full run).
 * **HTTP validators** (``url_state``): ETag / Last-Modified of every page, for conditional
-  GET (see :class:`spiders.middlewares.ConditionalGetMiddleware`), and the body hash.
+  GET, and the body hash.
 * **Adaptive revisit** (``column_state``): a column's revisit interval halves when a visit
   finds new items and doubles when it finds none, between ``BLGW_REVISIT_MIN_HOURS`` and
   ``BLGW_REVISIT_MAX_HOURS``; an incremental run skips columns not yet due.
@@ -38,47 +45,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from twisted.internet import task
 
-from gateway.store.models import ColumnState, CrawlRun, Document, FrontierEntry, SiteLock, UrlState, utcnow
-from gateway.store.repository import mark_gone, start_run
-from gateway.store.session import Store
+from gateway.settings import GatewaySettings
+from gateway.store.links import record_links
+from gateway.store.locks import SiteBusy, acquire_lock, heartbeat_lock, release_lock
+from gateway.store.models import ColumnState, CrawlRun, Document, FrontierEntry, UrlState, utcnow
+from gateway.store.repository import finish_run, mark_gone, record_error, start_run, upsert_site
+from gateway.store.session import Store, dialect_insert, open_store
+from normalizers.links import links_from_body
 from normalizers.models import document_id
+from spiders.config import crawl_config
+
+__all__ = ["ColumnProgress", "CrawlState", "Known", "UsesCrawlState", "titles_agree"]
 
 log = logging.getLogger(__name__)
-
-
-class SiteBusy(Exception):
-    """Another live process holds the site's lock."""
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (killed, not yet reaped) is dead for our purpose
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().split(") ", 1)[1][:1] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-LOCK_STALE_SECONDS = 900.0
-"""Default of ``BLGW_LOCK_STALE_SECONDS``: another host's lock without a heartbeat for this long is dead."""
-
-
-def lock_alive(lock: SiteLock, now: dt.datetime, stale: dt.timedelta = dt.timedelta(seconds=LOCK_STALE_SECONDS),
-               hostname: str | None = None) -> bool:
-    """Whether the holder of a ``site_locks`` row still runs: its process, when it is on this
-    host; else a heartbeat younger than ``stale``. The crawl (taking a lock over) and the
-    scheduler (skipping a running site) decide it the same way."""
-    if lock.hostname == (hostname or socket.gethostname()):
-        return _pid_alive(lock.pid)
-    return now - (lock.heartbeat_at or lock.acquired_at) <= stale
 
 
 def _norm_title(text: str | None) -> str:
@@ -119,73 +104,140 @@ class ColumnProgress:
 
 
 class CrawlState:
-    def __init__(self, store: Store, site_code: str, settings: Any, *, full: bool = False,
-                 dry: bool = False) -> None:
+    """The store's side of one site's crawl (see the module documentation)."""
+
+    def __init__(self, store: Store, site_code: str, config: GatewaySettings, *, full: bool = False) -> None:
         self.store = store
         self.site_code = site_code
-        self.full_requested = full
         self.full = full
-        self.incremental_stop = settings.getint("BLGW_INCREMENTAL_STOP", 1)
-        self.refetch_after = dt.timedelta(days=settings.getfloat("BLGW_REFETCH_DAYS", 30.0))
-        self.full_every = dt.timedelta(days=settings.getfloat("BLGW_FULL_EVERY_DAYS", 7.0))
-        self.purge_after = settings.getint("BLGW_PURGE_AFTER_RUNS", 2)
+        self.incremental_stop = config.incremental_stop
+        self.refetch_after = dt.timedelta(days=config.refetch_days)
+        self.full_every = dt.timedelta(days=config.full_every_days)
+        self.purge_after = config.purge_after_runs
         # scheduled runs (crawl --due, the scheduler) skip columns whose revisit is not due
-        self.adaptive = settings.getbool("BLGW_ADAPTIVE_REVISIT", False)
-        self.lock_stale = dt.timedelta(seconds=settings.getfloat("BLGW_LOCK_STALE_SECONDS", LOCK_STALE_SECONDS))
-        self.revisit_min = dt.timedelta(hours=settings.getfloat("BLGW_REVISIT_MIN_HOURS", 6))
-        self.revisit_max = dt.timedelta(hours=settings.getfloat("BLGW_REVISIT_MAX_HOURS", 24 * 14))
+        self.adaptive = config.adaptive_revisit
+        self.lock_stale = dt.timedelta(seconds=config.lock_stale_seconds)
+        self.heartbeat_every = config.lock_heartbeat_seconds
+        self.revisit_min = dt.timedelta(hours=config.revisit_min_hours)
+        self.revisit_max = dt.timedelta(hours=config.revisit_max_hours)
         self.hostname = socket.gethostname()[:200]
         self.pid = os.getpid()
         self.holder = f"{self.hostname}:{self.pid}:{uuid.uuid4().hex[:8]}"
         self.run_id: int | None = None
         self.resumed = False
+        self.busy: str | None = None  # why the site is not crawled (its lock is held elsewhere)
         self.pending: list[FrontierEntry] = []  # what a resumed run must fetch again
         self.columns: dict[str, ColumnProgress] = {}
         self.purged = False
         self._validators: dict[str, dict[str, Any]] = {}
         self._has_validators = True  # known after open_run
         self.locked = False
+        self.crawler: Crawler | None = None
+        self._heartbeat: task.LoopingCall | None = None
+
+    # -- the component ------------------------------------------------------------------------
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlState:
+        """The crawl's state over the store ``BLGW_DATABASE_URL`` names; NotConfigured in a
+        dry run (``BLGW_STORE_ENABLED`` off)."""
+        config = crawl_config(crawler)
+        if not config.store_enabled:
+            raise NotConfigured
+        spider = crawler.spider
+        state = cls(open_store(config.database_url), spider.site.code, config,
+                    full=bool(getattr(spider, "full", False)))
+        state.crawler = crawler
+        crawler.signals.connect(state.spider_opened, signal=signals.spider_opened)
+        # the run is closed on spider_closed, the first moment the close reason is known
+        crawler.signals.connect(state.spider_closed, signal=signals.spider_closed)
+        return state
+
+    def spider_opened(self, spider: Spider) -> None:
+        """Take the site's lock (or note why not: :attr:`busy`) and open or continue its run."""
+        assert self.crawler is not None
+        stats = self.crawler.stats
+        site = spider.site
+        with self.store.session() as session:
+            upsert_site(session, code=site.code, name=site.name, base_url=site.site.base_url,
+                        platform=site.site.platform, plugin_source=site.source)
+        try:
+            self.acquire()
+        except SiteBusy as exc:
+            self.busy = str(exc)
+            stats.set_value("blgw/busy", str(exc))
+            spider.logger.warning("%s: not crawled", exc)
+            return
+        self.open_run()
+        self._heartbeat = task.LoopingCall(self._beat)
+        self._heartbeat.start(self.heartbeat_every, now=False)
+        stats.set_value("blgw/run_id", self.run_id)
+        stats.set_value("blgw/full", self.full)
+        if self.resumed:
+            stats.set_value("blgw/resumed", True)
+        spider.logger.info("run %s %s for site %s (%s)", self.run_id, "continued" if self.resumed else "started",
+                           site.code, "full" if self.full else "incremental")
+
+    def _beat(self) -> None:
+        try:
+            self.heartbeat()
+        except Exception as exc:  # noqa: BLE001 - a missed heartbeat must not stop the crawl
+            log.warning("lock heartbeat of site %s failed: %s", self.site_code, exc)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Close the run: ``finished``; ``failed`` when no page of the site could be fetched
+        (every request refused, timed out or answered with an error); ``interrupted`` when the
+        crawl was stopped (SIGTERM, Ctrl-C: reason ``shutdown``) — the next crawl of the site
+        continues an interrupted run from its frontier, as it does a killed one."""
+        assert self.crawler is not None
+        if self._heartbeat is not None and self._heartbeat.running:
+            self._heartbeat.stop()
+        if self.run_id is None:  # busy: nothing was started
+            self.store.dispose()
+            return
+        try:
+            self.flush()
+            stats = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                     for k, v in self.crawler.stats.get_stats().items()}
+            stats["finish_reason"] = reason
+            ok = sum(int(v) for k, v in stats.items() if k.startswith("downloader/response_status_count/")
+                     and (k.rsplit("/", 1)[1].startswith("2") or k.endswith("/304")))
+            status = {"finished": "finished", "shutdown": "interrupted"}.get(reason, "failed")
+            with self.store.session() as session:
+                before = session.get(CrawlRun, self.run_id)
+                assert before is not None
+                earlier_pages = before.pages_fetched if self.resumed else 0
+                earlier_requests = before.requests if self.resumed else 0
+                run = finish_run(session, self.run_id, status=status, reason=reason, stats=stats)
+                run.pages_fetched += earlier_pages
+                run.requests = earlier_requests + int(stats.get("downloader/request_count", 0))
+                if ok == 0 and status == "finished" and not self.resumed:
+                    run.status = "failed"
+                    record_error(session, self.run_id, spider.site.site.base_url, "site",
+                                 "no page could be fetched from the site")
+        finally:
+            self.release()
+            self.store.dispose()
 
     # -- lock -----------------------------------------------------------------------------------
 
     def acquire(self) -> None:
-        """Take the site's lock or raise :class:`SiteBusy` naming the holder."""
-        now = utcnow()
+        """Take the site's lock or raise :class:`~gateway.store.locks.SiteBusy` naming the holder."""
         with self.store.session() as session:
-            lock = session.get(SiteLock, self.site_code, with_for_update=True)
-            if lock is not None:
-                same_host = lock.hostname == self.hostname
-                if lock_alive(lock, now, self.lock_stale, self.hostname) and lock.pid != self.pid:
-                    raise SiteBusy(f"site {self.site_code} is being crawled by {lock.hostname} pid {lock.pid}"
-                                   f" (run {lock.run_id}, since {lock.acquired_at:%Y-%m-%d %H:%M:%S} UTC)")
-                log.warning("site %s: taking over the lock of %s pid %s (%s)", self.site_code, lock.hostname,
-                            lock.pid, "process gone" if same_host else "heartbeat stale")
-                session.delete(lock)
-                session.flush()
-            session.add(SiteLock(site_code=self.site_code, holder=self.holder, hostname=self.hostname,
-                                 pid=self.pid, acquired_at=now, heartbeat_at=now))
-            try:
-                session.flush()
-            except IntegrityError as exc:  # another process inserted it between our read and write
-                raise SiteBusy(f"site {self.site_code} was locked by another process just now") from exc
+            acquire_lock(session, self.site_code, holder=self.holder, hostname=self.hostname, pid=self.pid,
+                         stale=self.lock_stale)
         self.locked = True
 
     def heartbeat(self) -> None:
-        if not self.locked:
-            return
-        with self.store.session() as session:
-            session.execute(update(SiteLock).where(SiteLock.site_code == self.site_code,
-                                                   SiteLock.holder == self.holder)
-                            .values(heartbeat_at=utcnow(), run_id=self.run_id))
+        if self.locked:
+            with self.store.session() as session:
+                heartbeat_lock(session, self.site_code, self.holder, self.run_id)
 
     def release(self) -> None:
-        if not self.locked:
-            return
-        with self.store.session() as session:
-            lock = session.get(SiteLock, self.site_code)
-            if lock is not None and lock.holder == self.holder:
-                session.delete(lock)
-        self.locked = False
+        if self.locked:
+            with self.store.session() as session:
+                release_lock(session, self.site_code, self.holder)
+            self.locked = False
 
     # -- run --------------------------------------------------------------------------------------
 
@@ -215,8 +267,7 @@ class CrawlState:
                 run = start_run(session, self.site_code)
                 run.full = self.full
                 self.run_id = run.id
-            session.execute(update(SiteLock).where(SiteLock.site_code == self.site_code,
-                                                   SiteLock.holder == self.holder).values(run_id=self.run_id))
+            heartbeat_lock(session, self.site_code, self.holder, self.run_id)
             # a site's first crawl has no validators to send: skip the lookup per request
             self._has_validators = session.scalars(
                 select(UrlState.id).where(UrlState.site_code == self.site_code).limit(1)).first() is not None
@@ -260,12 +311,8 @@ class CrawlState:
             return set()
         rows = [{"run_id": self.run_id, "key": k, "kind": kind, "url": url, "payload": payload,
                  "state": "pending", "created_at": utcnow()} for k, (kind, url, payload) in first.items()]
-        dialect = session.get_bind().dialect.name
-        if dialect in ("sqlite", "postgresql"):
-            if dialect == "sqlite":
-                from sqlalchemy.dialects.sqlite import insert
-            else:
-                from sqlalchemy.dialects.postgresql import insert
+        insert = dialect_insert(session)
+        if insert is not None:
             inserted: set[str] = set()
             for i in range(0, len(rows), 200):
                 stmt = insert(FrontierEntry).values(rows[i:i + 200]).on_conflict_do_nothing(
@@ -428,9 +475,7 @@ class CrawlState:
 
     def record_links(self, public_url: str, body: bytes, content_type: str | None, fetch_origin: str | None,
                      *, replace: bool = True, session=None) -> None:
-        """Remember the links a page contains (``gateway.linkcheck``), for the dead-link report."""
-        from gateway.linkcheck import links_from_body, record_links
-
+        """Remember the links a page contains, for the dead-link report."""
         links = links_from_body(body, content_type, public_url, fetch_origin=fetch_origin)
         if session is not None:
             record_links(session, self.site_code, public_url, links, replace=replace)
@@ -478,3 +523,24 @@ class CrawlState:
                                 .values(items_gone=CrawlRun.items_gone + 1))
             self.done(session, key)
         return changed
+
+
+class UsesCrawlState:
+    """Base of the crawl components that work on the :class:`CrawlState` (middlewares, the
+    store pipeline): built with the crawler and its state, and not configured at all in a dry
+    run (there is no state then)."""
+
+    def __init__(self, crawler: Crawler, state: CrawlState):
+        self.crawler = crawler
+        self.state = state
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Any:
+        state = crawler.get_extension(CrawlState)
+        if state is None:
+            raise NotConfigured(f"{cls.__name__} works on the crawl state, and a dry run has none")
+        return cls(crawler, state)
+
+    @property
+    def spider(self) -> Any:
+        return self.crawler.spider

@@ -21,14 +21,18 @@ class FetchedPage:
     fetched_at: dt.datetime
     list_title: str | None = None
     list_date: str | None = None
-    frontier_key: str | None = None  # its entry in the run's frontier, marked done when stored
+    frontier_key: str | None = None  # its entry in the run's frontier, marked done when it is stored
 
 
 @dataclass
 class CrawlProblem:
-    """A failure to report in the run (the page is skipped, the run goes on)."""
+    """A failure to report in the run (the page is skipped, the run goes on). A problem with a
+    ``frontier_key`` is the outcome of that request: its frontier entry is marked done in the
+    transaction that records the problem."""
 
     url: str
-    kind: str  # http, network, extraction, plugin
+    kind: str  # spiders.errors.KINDS, or paging-cap, paging, extraction, field, plugin, site
     message: str
     field: str | None = None
+    column: str | None = None
+    frontier_key: str | None = None

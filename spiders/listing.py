@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from parsel import Selector
 
+from normalizers.links import url_from_script
 from plugins.spec import (
     XPATH_PREFIXES,
     HanwebPaging,
@@ -49,22 +50,7 @@ def select_text(root: Selector, selector: str | None) -> str | None:
     return None
 
 
-# --- Links hidden in script ------------------------------------------------------------------
-
-_SCRIPT_URL = re.compile(
-    r"""(?:window\.open|open|(?:window\.|document\.|top\.|parent\.|self\.)?location(?:\.href)?\s*=|"""
-    r"""location\.(?:assign|replace)|openWin\w*|showArticle\w*|goUrl|gotoUrl)\s*\(?\s*(['"])([^'"]+)\1""",
-    re.I,
-)
-
-
-def url_from_script(script: str | None) -> str | None:
-    """The URL a ``javascript:window.open('…')`` href or an ``onclick="location.href='…'"``
-    handler navigates to, or None."""
-    if not script:
-        return None
-    match = _SCRIPT_URL.search(script)
-    return match.group(2).strip() if match else None
+# --- Links hidden in script: normalizers.links.url_from_script --------------------------------
 
 
 def _is_script_or_void(href: str | None) -> bool:

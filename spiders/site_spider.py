@@ -2,7 +2,14 @@
 
 Each registered site becomes a subclass named by its site code (see ``spiders.loader``), so
 ``scrapy crawl rsj`` works. Spider arguments: ``columns`` (comma-separated column names to
-limit the crawl) and ``max_pages`` (list pages per column, overriding the plugin's cap).
+limit the crawl), ``max_pages`` (list pages per column, overriding the plugin's cap),
+``max_items`` (detail pages per column, for dry runs), ``full`` (read every list page) and
+``decisions`` (keep the paging decisions, for ``blgw plugin check``).
+
+The spider only reads pages: what the store knows and records (the frontier, known items,
+links, the run) is the business of the components in ``spiders.spidermiddlewares``,
+``spiders.extensions`` and ``spiders.crawlstate``, so the same spider runs a dry run with no
+store at all.
 """
 
 from __future__ import annotations
@@ -14,18 +21,24 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from parsel import Selector
-from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.crawler import Crawler
 from scrapy.http import FormRequest, Request, Response
+from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from gateway.settings import get_settings, parse_origins
+from gateway.settings import from_scrapy
 from normalizers.encoding import decode_html
-from normalizers.models import SHANGHAI, document_id
+from normalizers.links import url_from_script
+from normalizers.models import SHANGHAI
 from normalizers.urls import canonicalize_url, rebase
 from plugins.manager import SiteRegistry
 from plugins.spec import XPATH_PREFIXES, Column, ListEntry, PostbackPaging, SiteSpec
+from spiders import meta
+from spiders.config import crawl_config
+from spiders.downloadermiddlewares.browser import BrowserRecycleMiddleware
+from spiders.errors import classify
+from spiders.items import CrawlProblem, FetchedPage
 from spiders.listing import (
     VIEWSTATE_ERROR,
     ListPage,
@@ -34,10 +47,13 @@ from spiders.listing import (
     entries_from_rules,
     frame_urls,
     next_list_pages,
-    url_from_script,
 )
-from spiders.errors import classify
-from spiders.items import CrawlProblem, FetchedPage
+
+__all__ = ["PLAYWRIGHT_HANDLER", "SiteSpider"]
+
+PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+
+Decision = tuple[str, int, str, int, str]  # column, page number, URL, new entries, why
 
 
 class SiteSpider(scrapy.Spider):
@@ -48,26 +64,60 @@ class SiteSpider(scrapy.Spider):
     registry: ClassVar[SiteRegistry]
 
     def __init__(self, *args: Any, columns: str | None = None, max_pages: str | None = None,
-                 max_items: str | None = None, full: str | bool | None = None, **kwargs: Any):
+                 max_items: str | None = None, full: str | bool | None = None,
+                 decisions: str | bool | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         # a full run reads every list page (and so can purge stale documents); see spiders.crawlstate
-        self.full = str(full).lower() in ("1", "true", "yes") if full is not None else False
-        self.state = None  # spiders.crawlstate.CrawlState, set by the store pipeline (None in dry runs)
-        self.busy: str | None = None  # why the site was not crawled (its lock is held)
+        self.full = _flag(full)
         self.max_items = int(max_items) if max_items else None  # detail pages per column (dry runs)
         self._items_requested: dict[str, int] = {}
         self.only_columns = {c.strip() for c in columns.split(",")} if columns else None
         self.max_pages_override = int(max_pages) if max_pages else None
         self.fetch_origin: str | None = None
         self._seen_in_column: dict[str, set[int]] = {}  # hashes of public URLs (8 bytes, not a string)
-        self._list_pages_requested: dict[str, set] = {}
-        self.decisions: list[tuple[str, int, str, int, str]] = []  # column, page, url, new entries, why
+        self._list_pages_requested: dict[str, set[tuple[Any, ...]]] = {}
+        self.keep_decisions = _flag(decisions)
+        self.decisions: list[Decision] = []  # kept when keep_decisions (a dry run)
 
     @classmethod
-    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+    def update_settings(cls, settings: BaseSettings) -> None:
+        """The site's own settings, on top of the crawl's (``-s`` on the command line still
+        wins): its politeness, the User-Agent of ``BLGW_USER_AGENT``, and for a site with
+        pages rendered in Chromium scrapy-playwright with the browser-recycling middleware
+        added to the crawl's downloader middlewares (never in place of them)."""
+        super().update_settings(settings)
+        site = cls.site.site
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", site.concurrency, priority="spider")
+        settings.set("DOWNLOAD_DELAY", site.download_delay, priority="spider")
+        settings.set("ROBOTSTXT_OBEY", site.obey_robots, priority="spider")
+        config = from_scrapy(settings)
+        agent_priority = settings.getpriority("BLGW_USER_AGENT") or 0
+        if agent_priority > (settings.getpriority("USER_AGENT") or 0):
+            settings.set("USER_AGENT", config.user_agent, priority=agent_priority)
+        if not cls.renders_in_browser():
+            return
+        settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), "http": PLAYWRIGHT_HANDLER,
+                                           "https": PLAYWRIGHT_HANDLER}, priority="spider")
+        settings.set("PLAYWRIGHT_BROWSER_TYPE", "chromium", priority="spider")
+        settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", {
+            "executable_path": config.chromium,
+            "headless": True,
+            "args": ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+        }, priority="spider")
+        settings.set("PLAYWRIGHT_MAX_CONTEXTS", 1, priority="spider")
+        settings.set("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", config.browser_max_pages, priority="spider")
+        settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", 30000, priority="spider")
+        settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", BrowserRecycleMiddleware, 950)
+
+    @classmethod
+    def renders_in_browser(cls) -> bool:
+        """Whether any page of the site is rendered in Chromium (``render = "browser"``)."""
+        return cls.site.site.render == "browser" or any(c.render == "browser" for c in cls.site.columns)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        origins = {**get_settings().origins, **parse_origins(crawler.settings.get("BLGW_ORIGINS"))}
-        spider.fetch_origin = origins.get(cls.site.code)
+        spider.fetch_origin = crawl_config(crawler).origins.get(cls.site.code)
         domains = cls.site.allowed_domains()
         if spider.fetch_origin:
             domains.append(urlsplit(spider.fetch_origin).hostname or "")
@@ -76,7 +126,6 @@ class SiteSpider(scrapy.Spider):
             unknown = spider.only_columns - {c.name for c in cls.site.columns}
             if unknown:
                 raise ValueError(f"site {cls.site.code} has no column(s) {', '.join(sorted(unknown))}")
-        crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         return spider
 
     # --- URLs: fetch from the override origin, identify by the public one ----------------
@@ -95,172 +144,93 @@ class SiteSpider(scrapy.Spider):
     def columns(self) -> list[Column]:
         return [c for c in self.site.columns if not self.only_columns or c.name in self.only_columns]
 
+    def decide(self, column: str, page_number: int, url: str, entries: int, why: str) -> None:
+        """Note a paging decision (kept for ``blgw plugin check``, else only logged)."""
+        self.logger.debug("column %s page %d (%s): %d new entries: %s", column, page_number, url, entries, why)
+        if self.keep_decisions:
+            self.decisions.append((column, page_number, url, entries, why))
+
     async def start(self) -> AsyncIterator[Request]:
-        if self.busy:
-            self.logger.warning("not crawling: %s", self.busy)
-            return
-        state = self.state
-        if state is not None and state.resumed:
-            self.logger.warning("continuing run %s of %s after an interruption: %d pending request(s)",
-                                state.run_id, self.site.code, len(state.pending))
-            self.crawler.stats.set_value("blgw/resumed_pending", len(state.pending))
-            for entry in state.pending:
-                request = self._from_frontier(entry)
-                if request is not None:
-                    yield request
-            return
         for url in self.site.site.start_urls:
-            yield Request(self.fetch_url(url), callback=self.parse_start, errback=self.on_error,
-                          priority=10)
+            yield Request(self.fetch_url(url), callback=self.parse_start, errback=self.on_error, priority=10)
         for column in self.columns():
-            if state is not None and not state.column_due(column.name):
-                self.decisions.append((column.name, 0, column.url, 0, "not due (adaptive revisit)"))
-                self.crawler.stats.inc_value("blgw/columns_not_due")
-                continue
-            for request in self._recorded([self._list_request(self.fetch_url(column.url), column, 1)]):
-                yield request
+            yield self.list_request(self.fetch_url(column.url), column, 1)
 
-    # --- Frontier (crash-safe resume; spiders.crawlstate) -----------------------------------
+    def list_request(self, url: str, column: Column, page_number: int,
+                     list_request: ListRequest | None = None, restarts: int = 0) -> Request:
+        """The request of one list page of ``column``."""
+        list_request = list_request or ListRequest(url, page_number)
+        request_meta: dict[str, Any] = {meta.COLUMN: column.name, meta.LIST: list_request,
+                                        meta.RESTARTS: restarts, meta.KIND: "list"}
+        kwargs: dict[str, Any] = {
+            "callback": self.parse_list, "errback": self.on_list_error, "priority": -page_number,
+            "cb_kwargs": {"column": column, "page_number": page_number}, "meta": request_meta,
+        }
+        if list_request.method == "POST":
+            # each postback carries its own ViewState: never deduplicated, never retried blindly
+            request_meta["dont_retry"] = list_request.kind == "postback"
+            return FormRequest(list_request.url, formdata=list(list_request.formdata), dont_filter=True, **kwargs)
+        if self.render_in_browser(column):
+            rules = self.site.list_rules(column)
+            self._browserize(request_meta, rules.wait_for or rules.item)
+        return Request(url, dont_filter=list_request.kind == "restart", **kwargs)
 
-    def _key(self, request: Request) -> str:
-        return self.crawler.request_fingerprinter.fingerprint(request).hex()
+    def detail_request(self, entry: ListEntry, column: Column) -> Request:
+        """The request of one item's page, linked from a list of ``column``."""
+        request_meta: dict[str, Any] = {meta.COLUMN: column.name, meta.KIND: "detail", meta.ENTRY: entry}
+        if self.render_in_browser(column):
+            rules = self.site.detail_rules(column)
+            self._browserize(request_meta, rules.wait_for or rules.title)
+        return Request(entry.url, callback=self.parse_detail, errback=self.on_error, priority=10,
+                       cb_kwargs={"column": column, "entry": entry}, meta=request_meta)
 
-    def _recorded(self, outputs: list[Any], parent: Request | None = None) -> list[Any]:
-        """Record the requests among ``outputs`` in the run's frontier (pending) and the
-        parent page as done, in one transaction; return the outputs minus requests this run
-        already knows (a continued run must not fetch a done page again)."""
-        state = self.state
-        if state is None:
-            return outputs
-        children, where = [], []
-        for i, out in enumerate(outputs):
-            if isinstance(out, Request) and out.meta.get("blgw_kind"):
-                if "blgw_key" not in out.meta:
-                    lr = out.meta.get("blgw_list")
-                    restart = f":restart{out.meta.get('blgw_restarts', 0)}" if lr is not None and lr.kind == "restart" else ""
-                    out.meta["blgw_key"] = self._key(out) + restart
-                key = out.meta["blgw_key"]
-                children.append((key, out.meta["blgw_kind"], out.url, self._payload(out)))
-                where.append(i)
-        fresh = state.record(children, parent.meta.get("blgw_key") if parent is not None else None)
-        drop = {where[j] for j, is_new in enumerate(fresh) if not is_new}
-        kept = [out for i, out in enumerate(outputs) if i not in drop]
-        for out in kept:
-            if isinstance(out, Request) and out.meta.get("blgw_kind") == "list":
-                state.progress(out.meta["blgw_column"]).outstanding += 1
-        return kept
+    # --- Requests as the frontier stores them ---------------------------------------------
 
     @staticmethod
-    def _payload(request: Request) -> dict[str, Any]:
-        meta = request.meta
-        payload: dict[str, Any] = {"column": meta.get("blgw_column")}
-        if meta["blgw_kind"] == "list":
-            lr: ListRequest = meta["blgw_list"]
-            payload.update(page=lr.page_number, restarts=meta.get("blgw_restarts", 0),
+    def frontier_payload(request: Request) -> dict[str, Any]:
+        """What the frontier keeps of a list or detail request to rebuild it in a continued run."""
+        request_meta = request.meta
+        payload: dict[str, Any] = {"column": request_meta.get(meta.COLUMN)}
+        if request_meta[meta.KIND] == "list":
+            lr: ListRequest = request_meta[meta.LIST]
+            payload.update(page=lr.page_number, restarts=request_meta.get(meta.RESTARTS, 0),
                            list={"url": lr.url, "page_number": lr.page_number, "method": lr.method,
                                  "formdata": [list(p) for p in lr.formdata], "kind": lr.kind})
-        elif meta["blgw_kind"] == "detail":
-            entry: ListEntry = meta["blgw_entry"]
+        elif request_meta[meta.KIND] == "detail":
+            entry: ListEntry = request_meta[meta.ENTRY]
             payload["entry"] = {"url": entry.url, "title": entry.title, "date": entry.date}
         return payload
 
-    def _from_frontier(self, entry: Any) -> Request | None:
-        """Rebuild a pending request of a continued run from its frontier entry."""
-        payload = entry.payload or {}
-        try:
-            if entry.kind == "recheck":
-                return self._recheck_request(entry.key, entry.url, payload)
-            column = self.site.column(payload["column"])
-            if entry.kind == "list":
-                lr = payload["list"]
-                list_request = ListRequest(lr["url"], lr["page_number"], lr["method"],
-                                           tuple(tuple(p) for p in lr["formdata"]), lr["kind"])
-                request = self._list_request(list_request.url, column, list_request.page_number, list_request,
-                                             restarts=payload.get("restarts", 0))
-                self.state.progress(column.name).outstanding += 1
-            else:
-                e = payload["entry"]
-                request = self._detail_request(ListEntry(e["url"], e.get("title"), e.get("date")), column)
-        except (KeyError, TypeError, ValueError) as exc:
-            self.logger.error("frontier entry %s of run %s cannot be continued (%s); it is dropped",
-                              entry.key, entry.run_id, exc)
-            self.state.mark_done(entry.key)
-            return None
-        request.meta["blgw_key"] = entry.key
-        request.dont_filter = True
-        return request
-
-    def _on_idle(self) -> None:
-        """After the list traversal of a full run: re-check the documents its columns stopped
-        listing (stale-document purge); the spider stays open for them."""
-        state = self.state
-        if state is None or self.busy or state.purged or not state.full:
-            return
-        if any(p.outstanding for p in state.columns.values()):
-            return
-        rechecks = state.stale_documents()
-        for entry in rechecks:
-            self.crawler.engine.crawl(self._recheck_request(entry.key, entry.url, entry.payload))
-        if rechecks:
-            self.logger.info("re-checking %d document(s) no longer listed", len(rechecks))
-            raise DontCloseSpider
-
-    def _recheck_request(self, key: str, url: str, payload: dict[str, Any]) -> Request:
-        return Request(url, callback=self.parse_recheck, errback=self._recheck_error, dont_filter=True,
-                       meta={"blgw_key": key, "blgw_kind": "recheck", "handle_httpstatus_list": [404, 410],
-                             "blgw_doc": payload.get("doc"), "blgw_missed": payload.get("missed", 0)})
-
-    def parse_recheck(self, response: Response) -> Iterator[Any]:
-        meta = response.meta
-        if response.status in (404, 410):
-            reason = f"HTTP {response.status} on re-check"
-        else:
-            reason = f"dropped from every list of its column for {meta.get('blgw_missed')} full run(s)"
-        if self.state.gone(meta["blgw_doc"], reason, meta["blgw_key"]):
-            self.logger.info("document %s gone: %s (%s)", meta["blgw_doc"], reason, response.url)
-            self.crawler.stats.inc_value("blgw/items_gone")
-        return iter(())
-
-    def _recheck_error(self, failure: Failure) -> Iterator[Any]:
-        request = failure.request  # type: ignore[attr-defined]
-        out = list(self.on_error(failure))
-        self.state.mark_done(request.meta.get("blgw_key"))
-        for problem in out:
-            if isinstance(problem, CrawlProblem):
-                problem.message = f"re-check of a document no longer listed: {problem.message} (kept)"
-        return iter(out)
+    def request_from_frontier(self, kind: str, payload: dict[str, Any]) -> Request:
+        """The list or detail request a frontier payload describes (:meth:`frontier_payload`);
+        KeyError, TypeError or ValueError when it cannot be read."""
+        column = self.site.column(payload["column"])
+        if kind == "list":
+            lr = payload["list"]
+            list_request = ListRequest(lr["url"], lr["page_number"], lr["method"],
+                                       tuple(tuple(p) for p in lr["formdata"]), lr["kind"])
+            return self.list_request(list_request.url, column, list_request.page_number, list_request,
+                                     restarts=payload.get("restarts", 0))
+        if kind == "detail":
+            e = payload["entry"]
+            return self.detail_request(ListEntry(e["url"], e.get("title"), e.get("date")), column)
+        raise ValueError(f"not a list or detail request: {kind!r}")
 
     def render_in_browser(self, column: Column) -> bool:
         return (column.render or self.site.site.render) == "browser"
 
-    def _list_request(self, url: str, column: Column, page_number: int,
-                      list_request: ListRequest | None = None, restarts: int = 0) -> Request:
-        list_request = list_request or ListRequest(url, page_number)
-        meta: dict[str, Any] = {"blgw_column": column.name, "blgw_list": list_request, "blgw_restarts": restarts,
-                                "blgw_kind": "list"}
-        kwargs: dict[str, Any] = {
-            "callback": self.parse_list, "errback": self._list_error, "priority": -page_number,
-            "cb_kwargs": {"column": column, "page_number": page_number}, "meta": meta,
-        }
-        if list_request.method == "POST":
-            # each postback carries its own ViewState: never deduplicated, never retried blindly
-            meta["dont_retry"] = list_request.kind == "postback"
-            return FormRequest(list_request.url, formdata=list(list_request.formdata), dont_filter=True, **kwargs)
-        if self.render_in_browser(column):
-            self._browserize(meta, self.site.list_rules(column).wait_for or self.site.list_rules(column).item)
-        return Request(url, dont_filter=list_request.kind == "restart", **kwargs)
-
-    def _browserize(self, meta: dict[str, Any], wait_for: str | None) -> None:
+    def _browserize(self, request_meta: dict[str, Any], wait_for: str | None) -> None:
+        # imported here: scrapy-playwright (and Playwright) load only for sites with browser pages
         from scrapy_playwright.page import PageMethod
 
-        meta["playwright"] = True
+        request_meta["playwright"] = True
         if wait_for:
-            state = {"state": "attached", "timeout": self.settings.getint("BLGW_BROWSER_WAIT_MS", 15000)}
+            state = {"state": "attached", "timeout": crawl_config(self.crawler).browser_wait_ms}
             if wait_for.startswith(XPATH_PREFIXES):
                 wait_for = "xpath=" + wait_for
             else:
                 wait_for = wait_for.split("::")[0]  # parsel pseudo-elements are not CSS
-            meta["playwright_page_methods"] = [PageMethod("wait_for_selector", wait_for, **state)]
+            request_meta["playwright_page_methods"] = [PageMethod("wait_for_selector", wait_for, **state)]
 
     def parse_start(self, response: Response) -> Iterator[Any]:
         """Entry pages are checked, not stored: warn about columns they do not link to."""
@@ -274,30 +244,13 @@ class SiteSpider(scrapy.Spider):
         return iter(())
 
     def parse_list(self, response: Response, column: Column, page_number: int) -> Iterator[Any]:
-        outputs = list(self._parse_list(response, column, page_number))
-        state = self.state
-        if state is not None:
-            progress = state.progress(column.name)
-            outputs = self._recorded(outputs, response)
-            progress.outstanding -= 1
-            if progress.outstanding <= 0:
-                interval = state.column_visited(column.name, progress.new_items)
-                self.logger.info("column %s read; next visit in %s", column.name, interval)
-        yield from outputs
-
-    def _parse_list(self, response: Response, column: Column, page_number: int) -> Iterator[Any]:
         if response.status == 304:  # conditional GET: the list is as it was, so are its items
-            self.decisions.append((column.name, page_number, response.url, 0, "not modified (HTTP 304): stop"))
+            self.decide(column.name, page_number, response.url, 0, "not modified (HTTP 304): stop")
             self.crawler.stats.inc_value("blgw/list_not_modified")
-            if self.state is not None:
-                self.state.progress(column.name).complete = False
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         text = decode_html(response.body, content_type).text
-        list_request: ListRequest | None = response.meta.get("blgw_list")
-        if self.state is not None:  # every link seen on the site, for the dead-link report
-            self.state.record_links(self.public_url(response.url), response.body, content_type or None,
-                                    self.fetch_origin, replace=response.request.method == "GET")
+        list_request: ListRequest | None = response.meta.get(meta.LIST)
         paging = self.site.list_rules(column).paging
         if isinstance(paging, PostbackPaging) and list_request and list_request.method == "POST" \
                 and VIEWSTATE_ERROR.search(text):
@@ -305,12 +258,10 @@ class SiteSpider(scrapy.Spider):
             return
         page = self.read_list_page(response.url, text, column, page_number, list_request)
         if page.decision.startswith("max_pages"):  # the paging cap, not the list's end: say so
-            yield CrawlProblem(url=self.public_url(response.url), kind="paging-cap", message=(
+            yield CrawlProblem(url=self.public_url(response.url), kind="paging-cap", column=column.name, message=(
                 f"column {column.name}: paging stopped at the cap of {page_number} list pages "
                 f"({'--max-pages' if self.max_pages_override else 'the plugin’s max_pages'}); later pages not read"))
-        if self.state is not None:
-            page = self._incremental(page, column, page_number)
-        self.decisions.append((column.name, page_number, response.url, len(page.entries), page.decision))
+        self.decide(column.name, page_number, response.url, len(page.entries), page.decision)
         if not page.entries:
             self.logger.info("no new list entries on %s (column %s)", response.url, column.name)
         self.crawler.stats.inc_value("blgw/list_pages")
@@ -320,104 +271,29 @@ class SiteSpider(scrapy.Spider):
                 if done >= self.max_items:
                     break
                 self._items_requested[column.name] = done + 1
-            yield self._detail_request(entry, column)
+            yield self.detail_request(entry, column)
         for nxt in page.next:
-            yield self._list_request(nxt.url, column, nxt.page_number, nxt,
-                                     restarts=response.meta.get("blgw_restarts", 0))
+            yield self.list_request(nxt.url, column, nxt.page_number, nxt,
+                                    restarts=response.meta.get(meta.RESTARTS, 0))
 
-    def _detail_request(self, entry: ListEntry, column: Column) -> Request:
-        meta: dict[str, Any] = {"blgw_column": column.name, "blgw_kind": "detail", "blgw_entry": entry}
-        if self.render_in_browser(column):
-            rules = self.site.detail_rules(column)
-            self._browserize(meta, rules.wait_for or rules.title)
-        return Request(entry.url, callback=self.parse_detail, errback=self._detail_error, priority=10,
-                       cb_kwargs={"column": column, "entry": entry}, meta=meta)
-
-    def _incremental(self, page: ListPage, column: Column, page_number: int) -> ListPage:
-        """Leave out entries whose documents are stored and unchanged (marked listed instead),
-        and stop paging after ``BLGW_INCREMENTAL_STOP`` pages holding only such entries."""
-        state = self.state
-        progress = state.progress(column.name)
-        publics = [self.public_url(e.url) for e in page.entries]
-        known = state.known(publics)
-        fetch, listed = [], []
-        for entry, public in zip(page.entries, publics):
-            k = known.get(public)
-            if state.unchanged(entry.title, k):
-                listed.append(k.id)
-            else:
-                fetch.append(entry)
-                if k is None:
-                    progress.new_items += 1
-        if listed:
-            state.listed(column.name, listed)
-            self.crawler.stats.inc_value("blgw/items_listed_unchanged", len(listed))
-        decision = page.decision
-        nxt = page.next
-        if page.entries and not fetch:
-            progress.known_pages += 1
-        elif fetch:
-            progress.known_pages = 0
-        if "max_pages" in decision:  # the paging cap, not the list's end: not a complete traversal
-            progress.complete = False
-        if (not state.full and nxt and state.incremental_stop > 0
-                and progress.known_pages >= state.incremental_stop):
-            nxt = []
-            progress.complete = False
-            decision = (f"incremental stop: {progress.known_pages} page(s) in a row held only known, "
-                        f"unchanged items (was: {decision})")
-            self.crawler.stats.inc_value("blgw/incremental_stops")
-        if listed:
-            decision += f"; {len(listed)} known item(s) not fetched again"
-        return ListPage(fetch, nxt, decision)
-
-    def _list_error(self, failure: Failure) -> Iterator[Any]:
-        request = failure.request  # type: ignore[attr-defined]
-        outputs = list(self.on_list_error(failure))
-        state = self.state
-        if state is not None:
-            column = request.meta.get("blgw_column")
-            progress = state.progress(column)
-            progress.complete = False
-            outputs = self._recorded(outputs, request)
-            progress.outstanding -= 1
-        return iter(outputs)
-
-    def _detail_error(self, failure: Failure) -> Iterator[Any]:
-        request = failure.request  # type: ignore[attr-defined]
-        outputs = list(self.on_error(failure))
-        if self.state is not None:
-            self.state.mark_done(request.meta.get("blgw_key"))
-        return iter(outputs)
-
-    def _restart_list(self, column: Column, meta: dict[str, Any], why: str) -> Iterator[Any]:
+    def _restart_list(self, column: Column, request_meta: dict[str, Any], why: str) -> Iterator[Any]:
         paging = self.site.list_rules(column).paging
-        restarts = meta.get("blgw_restarts", 0) + 1
+        restarts = request_meta.get(meta.RESTARTS, 0) + 1
         limit = getattr(paging, "max_restarts", 0)
         if restarts > limit:
-            yield CrawlProblem(url=self.fetch_url(column.url), kind="paging",
+            yield CrawlProblem(url=self.fetch_url(column.url), kind="paging", column=column.name,
                                message=f"{why}; gave up after {limit} restarts of column {column.name}")
             return
         self.logger.warning("%s; restarting column %s from its first page (%d/%d)", why, column.name, restarts, limit)
         self.crawler.stats.inc_value("blgw/list_restarts")
-        self.decisions.append((column.name, 1, self.fetch_url(column.url), 0, f"restart {restarts}/{limit}: {why}"))
+        self.decide(column.name, 1, self.fetch_url(column.url), 0, f"restart {restarts}/{limit}: {why}")
         first = ListRequest(self.fetch_url(column.url), 1, kind="restart")
-        yield self._list_request(first.url, column, 1, first, restarts=restarts)
-
-    def on_list_error(self, failure: Failure) -> Iterator[Any]:
-        request = failure.request  # type: ignore[attr-defined]
-        list_request: ListRequest | None = request.meta.get("blgw_list")
-        column = self.site.column(request.meta["blgw_column"])
-        if list_request is not None and list_request.kind == "postback" and failure.check(HttpError):
-            status = failure.value.response.status
-            yield from self._restart_list(column, request.meta, f"HTTP {status} on a postback to {request.url}")
-            return
-        yield from self.on_error(failure)
+        yield self.list_request(first.url, column, 1, first, restarts=restarts)
 
     def read_list_page(self, url: str, text: str, column: Column, page_number: int,
                        list_request: ListRequest | None = None) -> ListPage:
         """The detail pages new to this column, and the list pages to fetch next, for one
-        list page. No I/O: usable on saved pages (see ``plugins.testing``)."""
+        list page. No I/O: usable on saved pages (see ``spiders.testing``)."""
         rules = self.site.list_rules(column)
         root = Selector(text=text)
         entries = self.registry.hook.list_entries(site=self.site, column=column, url=url, html=text)
@@ -460,10 +336,7 @@ class SiteSpider(scrapy.Spider):
         return ListPage(details, fresh, decision)
 
     def parse_detail(self, response: Response, column: Column, entry: ListEntry) -> Iterator[Any]:
-        if response.status == 304 and self.state is not None:  # conditional GET: unchanged
-            public = self.public_url(response.url)
-            self.state.listed(column.name, [document_id(public)])
-            self.state.mark_done(response.meta.get("blgw_key"))
+        if response.status == 304:  # conditional GET: unchanged (the incremental middleware notes it)
             self.crawler.stats.inc_value("blgw/items_not_modified")
             return
         content_type = response.headers.get("Content-Type")
@@ -478,12 +351,32 @@ class SiteSpider(scrapy.Spider):
             fetched_at=dt.datetime.now(SHANGHAI),
             list_title=entry.title,
             list_date=entry.date,
-            frontier_key=response.meta.get("blgw_key"),
         )
+
+    def on_list_error(self, failure: Failure) -> Iterator[Any]:
+        """A list page failed: an HTTP error on a postback restarts the column's list (a new
+        ViewState), anything else is reported like any failed request."""
+        request = failure.request  # type: ignore[attr-defined]
+        list_request: ListRequest | None = request.meta.get(meta.LIST)
+        column = self.site.column(request.meta[meta.COLUMN])
+        if list_request is not None and list_request.kind == "postback" and failure.check(HttpError):
+            status = failure.value.response.status
+            yield from self._restart_list(column, request.meta, f"HTTP {status} on a postback to {request.url}")
+            return
+        yield from self.on_error(failure)
 
     def on_error(self, failure: Failure) -> Iterator[CrawlProblem]:
         """Report a failed request by its kind (``spiders.errors.KINDS``: http, timeout,
         connection, truncated, redirect, too-large…), under the public URL the page was linked
         by, with a message naming the URL fetched; the crawl goes on."""
-        problem = classify(failure, failure.request)  # type: ignore[attr-defined]
-        yield CrawlProblem(url=self.public_url(problem.url), kind=problem.kind, message=problem.message)
+        request = failure.request  # type: ignore[attr-defined]
+        problem = classify(failure, request)
+        yield CrawlProblem(url=self.public_url(problem.url), kind=problem.kind, message=problem.message,
+                           column=request.meta.get(meta.COLUMN))
+
+
+def _flag(value: str | bool | None) -> bool:
+    """A spider argument that is a flag: given as a bool, or as ``1``/``true``/``yes``."""
+    if isinstance(value, bool):
+        return value
+    return str(value).lower() in ("1", "true", "yes") if value is not None else False

@@ -23,6 +23,12 @@ from normalizers.models import (
 REPO = Path(__file__).resolve().parent.parent
 
 
+def site_row(spec) -> dict:
+    """The ``upsert_site`` arguments of a site plugin (as the crawl passes them)."""
+    return {"code": spec.code, "name": spec.name, "base_url": spec.site.base_url,
+            "platform": spec.site.platform, "plugin_source": spec.source}
+
+
 def make_article(url: str = "http://rsj.bl.gov.cn/show.php?id=1", **overrides) -> Article:
     """A valid article; override any field."""
     fields = dict(

@@ -9,7 +9,7 @@ import re
 import warnings
 
 import pytest
-from conftest import make_article
+from conftest import make_article, site_row
 
 from normalizers.models import SHANGHAI, Category
 
@@ -24,10 +24,10 @@ N_RSJ, N_JYJ = 14, 9  # articles mentioning 社保, per site
 def populate(store, index_url: str) -> dict:
     """Fill the store with two sites' articles (one title carries an XSS attempt, one document
     is gone) and sync the index; return facts the tests check against."""
-    from gateway.indexing import sync_index
+    from gateway.ops.indexing import sync_index
     from gateway.store.models import Document
     from gateway.store.repository import upsert_article, upsert_site
-    from index.base import open_index
+    from index.factory import open_index
     from plugins.manager import build_registry
 
     registry = build_registry([])
@@ -35,7 +35,7 @@ def populate(store, index_url: str) -> dict:
     ids: list[str] = []
     with store.session() as session:
         for code in ("rsj", "jyj"):
-            upsert_site(session, registry.get(code))
+            upsert_site(session, **site_row(registry.get(code)))
         n = 0
         for code, count in (("rsj", N_RSJ), ("jyj", N_JYJ)):
             for i in range(count):
@@ -212,7 +212,7 @@ def test_xss_in_query_and_stored_title_is_escaped(api):
 
 
 def test_safe_fragment_escapes_markup_a_backend_should_never_send():
-    from gateway.api import safe_fragment
+    from gateway.api.search import safe_fragment
 
     assert safe_fragment("a <mark>b</mark> &lt;i&gt;") == "a <mark>b</mark> &lt;i&gt;"
     assert safe_fragment("<mark>b</mark><script>x</script>") == \

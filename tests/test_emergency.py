@@ -36,7 +36,8 @@ from gateway.store.repository import (
     start_run,
     upsert_article,
 )
-from index.base import SearchQuery, open_index
+from index.base import SearchQuery
+from index.factory import open_index
 from normalizers.models import Category, DisclosureMetadata, FieldError
 
 with warnings.catch_warnings():
@@ -311,7 +312,7 @@ def test_restore_reports_a_stored_item_that_cannot_be_read(store, index_path, bl
 
 @BOTH
 def test_restore_index_reads_the_store_in_batches(store, tmp_path):
-    from gateway.emergency import restore_index, verify_index
+    from gateway.ops.emergency import restore_index, verify_index
     from index.embedded import EmbeddedIndex
 
     populate(store, f"sqlite:///{tmp_path / 'old.sqlite'}")
@@ -334,7 +335,7 @@ def test_restore_index_reads_the_store_in_batches(store, tmp_path):
 
 
 def test_move_aside_never_overwrites_an_earlier_copy(tmp_path):
-    from gateway.emergency import move_aside
+    from gateway.ops.emergency import move_aside
 
     when = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
     path = tmp_path / "index.sqlite"
@@ -754,7 +755,7 @@ def test_go_redirects_to_the_original_page_while_the_subsite_answers(tmp_path, s
 
 
 def test_go_serves_the_copy_while_nothing_answers_on_the_sites_origin(tmp_path, store):
-    from gateway.api_emergency import SiteProbe
+    from gateway.api.emergency import SiteProbe
 
     now = [1000.0]
     probe = SiteProbe(ttl=60, timeout=2, clock=lambda: now[0])
@@ -774,7 +775,7 @@ def test_go_serves_the_copy_while_nothing_answers_on_the_sites_origin(tmp_path, 
 
 
 def test_go_uses_the_public_origin_when_no_fetch_origin_is_configured(tmp_path, store):
-    from gateway.api_emergency import _probe_url
+    from gateway.api.emergency import _probe_url
 
     facts = {"site_code": "rsj", "url": "http://rsj.bl.gov.cn/show.php?id=1", "base_url": "http://rsj.bl.gov.cn/"}
     assert _probe_url(facts, {}) == "http://rsj.bl.gov.cn/"

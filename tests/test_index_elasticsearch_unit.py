@@ -21,8 +21,8 @@ from index.base import (
     IndexClosedError,
     SearchQuery,
     Suggestion,
-    open_index,
 )
+from index.factory import open_index
 from index.highlight import Highlighter
 from index.tokenize import parse_query
 from normalizers.models import SHANGHAI, Article, Category, document_id

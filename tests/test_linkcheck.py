@@ -1,4 +1,4 @@
-"""Dead-link report (gateway/linkcheck.py, gateway/api_links.py): link extraction, the store's
+"""Dead-link report (normalizers/links.py, gateway/store/links.py, gateway/ops/linkcheck.py, gateway/api/links.py): link extraction, the store's
 link tables (SQLite and PostgreSQL), the polite checker against a real loopback server, the
 ``blgw links`` commands and the API page. Nothing here leaves 127.0.0.1: name lookups of other
 hosts fail (see ``_loopback_only``)."""
@@ -20,15 +20,9 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from fixture_sites.servers import free_port, threaded_http_server
-from gateway.linkcheck import (
-    Link,
-    check_links,
-    dead_link_report,
-    extract_links,
-    format_report,
-    links_from_body,
-    record_links,
-)
+from gateway.ops.linkcheck import check_links, format_report
+from gateway.store.links import dead_link_report, record_links
+from normalizers.links import Link, extract_links, links_from_body
 from normalizers.models import document_id
 
 with warnings.catch_warnings():

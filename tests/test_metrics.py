@@ -7,7 +7,7 @@ import datetime as dt
 import warnings
 
 import pytest
-from conftest import make_article
+from conftest import make_article, site_row
 from prometheus_client.parser import text_string_to_metric_families
 
 with warnings.catch_warnings():
@@ -20,16 +20,16 @@ T0 = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
 def populate(store, index_url: str) -> None:
     """Two sites: rsj with a finished then a failed run, jyj with one finished run; documents
     (one gone), links (one dead), and one change still in the index outbox."""
-    from gateway.indexing import sync_index
+    from gateway.ops.indexing import sync_index
     from gateway.store.models import CrawlError, CrawlRun, LinkSource, LinkTarget
     from gateway.store.repository import mark_gone, upsert_article, upsert_site
-    from index.base import open_index
+    from index.factory import open_index
     from plugins.manager import build_registry
 
     registry = build_registry([])
     with store.session() as s:
         for code in ("rsj", "jyj"):
-            upsert_site(s, registry.get(code))
+            upsert_site(s, **site_row(registry.get(code)))
         s.add(CrawlRun(site_code="rsj", status="finished", started_at=T0 - dt.timedelta(days=1),
                        finished_at=T0 - dt.timedelta(days=1) + dt.timedelta(seconds=60), pages_fetched=40,
                        items_new=4, stats={}))
@@ -119,7 +119,7 @@ def test_last_run_of_each_site(client):
 
 
 def test_next_due_time_follows_the_plugin_schedule(client):
-    from gateway.schedule import next_fire
+    from plugins.cron import next_fire
 
     m = scrape(client)
     # rsj: "0 2 * * *" Beijing time; last start T0 → the next 02:00 in Beijing

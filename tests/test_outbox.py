@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from gateway.indexing import rebuild_index, search_document, sync_index
+from gateway.ops.indexing import rebuild_index, search_document, sync_index
 from gateway.store.models import Document, IndexOutbox, Site
 from gateway.store.repository import (
     count_outbox,

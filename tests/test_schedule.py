@@ -1,4 +1,4 @@
-"""Schedules (gateway/schedule.py): cron and interval parsing, fire times against a brute-force
+"""Schedules (plugins/cron.py, gateway/ops/scheduling.py): cron and interval parsing, fire times against a brute-force
 reference, due decisions, and `blgw crawl --due` / `blgw scheduler` end to end on the classic
 ASP (dqjd) and TRS (fgj) fixture subsites."""
 
@@ -18,13 +18,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from gateway.schedule import (
+from gateway.ops.scheduling import decide
+from plugins.cron import (
     SHANGHAI,
     CronSchedule,
     IntervalSchedule,
     ManualSchedule,
     ScheduleError,
-    decide,
     due_at,
     is_due,
     next_fire,
@@ -357,7 +357,7 @@ class FakeSite:
 
 
 def test_decide_explains_each_site():
-    from gateway.schedule import Unfinished
+    from gateway.ops.scheduling import Unfinished
 
     now = at(2024, 5, 1, 12)
     sites = [FakeSite("a", "0 2 * * *"), FakeSite("b", "0 2 * * *"), FakeSite("c", "every 6h"),
@@ -409,7 +409,7 @@ def add_run(store, code, started_at, status="finished", **fields):
 
 
 def test_store_state_reads_last_starts_live_locks_and_unfinished_runs(store):
-    from gateway.schedule import store_state
+    from gateway.ops.scheduling import store_state
     from gateway.store.models import SiteLock
 
     now = dt.datetime.now(UTC)
@@ -653,7 +653,7 @@ sys.exit(3 if args[:2] == ["crawl", "bad"] else 0)
 
 
 def fake_scheduler(tmp_path, store, codes, **kwargs):
-    from gateway.schedule import Scheduler
+    from gateway.ops.scheduling import Scheduler
 
     script, log = tmp_path / "fake_blgw.py", tmp_path / "calls.log"
     script.write_text(FAKE_BLGW, encoding="utf-8")

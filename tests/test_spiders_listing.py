@@ -3,6 +3,7 @@
 from parsel import Selector
 
 from plugins.spec import ListRules
+from normalizers.links import url_from_script
 from spiders.listing import (
     ListRequest,
     datastore,
@@ -11,7 +12,6 @@ from spiders.listing import (
     frame_urls,
     next_list_pages,
     postback_arguments,
-    url_from_script,
 )
 
 

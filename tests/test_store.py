@@ -8,11 +8,12 @@ import time
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from conftest import site_row
 from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import StatementError
 
-from gateway.navigation import column_counts
+from gateway.ops.navigation import column_counts
 from gateway.store.models import Base, CrawlRun, Document
 from gateway.store.repository import (
     Outcome,
@@ -89,7 +90,7 @@ def test_processes_starting_together_migrate_one_after_the_other(store_url, tmp_
 def _site(store):
     spec = build_registry([], include_builtin=True).get("rsj")
     with store.session() as session:
-        upsert_site(session, spec)
+        upsert_site(session, **site_row(spec))
         return start_run(session, "rsj").id
 
 

@@ -3,7 +3,7 @@ column in the plugin; and the navigation tree built from it."""
 
 import pytest
 
-from gateway.navigation import build_navigation
+from gateway.ops.navigation import build_navigation
 from normalizers.models import ArticleKind, Category
 from normalizers.taxonomy import classify
 from plugins.declarative import parse_site_toml

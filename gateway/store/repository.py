@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from gateway.store.models import CrawlError, CrawlRun, Document, IndexOutbox, Site, utcnow
 from normalizers.models import Article, parse_item
-from plugins.spec import SiteSpec
 
 
 class Outcome(StrEnum):
@@ -75,16 +74,17 @@ def degradation(stored, new, http_status: int = 200) -> str | None:
     return None
 
 
-def upsert_site(session: Session, spec: SiteSpec) -> Site:
-    """Create or refresh the row of a site from its plugin."""
-    site = session.get(Site, spec.code)
+def upsert_site(session: Session, *, code: str, name: str, base_url: str, platform: str,
+                plugin_source: str) -> Site:
+    """Create or refresh the row of a site from what its plugin says."""
+    site = session.get(Site, code)
     if site is None:
-        site = Site(code=spec.code)
+        site = Site(code=code)
         session.add(site)
-    site.name = spec.name
-    site.base_url = spec.site.base_url
-    site.platform = spec.site.platform
-    site.plugin_source = spec.source[:500]
+    site.name = name
+    site.base_url = base_url
+    site.platform = platform
+    site.plugin_source = plugin_source[:500]
     session.flush()  # runs and documents refer to it in the same transaction
     return site
 

@@ -11,8 +11,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.settings import get_settings
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 MIGRATION_LOCK_ID = 0x626C6777  # "blgw": the PostgreSQL advisory lock held while migrating
@@ -92,10 +95,14 @@ class Store:
         self.engine.dispose()
 
 
+def dialect_insert(session: Session):
+    """The ``insert`` construct with ``ON CONFLICT`` of the session's database (SQLite and
+    PostgreSQL), or None for another database (callers then read before they write)."""
+    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(session.get_bind().dialect.name)
+
+
 def open_store(url: str | None = None) -> Store:
     """The store of the settings (or at ``url``), migrated to the latest schema."""
-    from gateway.settings import get_settings
-
     store = Store(url or get_settings().database_url)
     if store.needs_migration():
         store.migrate()

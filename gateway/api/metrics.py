@@ -1,0 +1,229 @@
+"""Prometheus metrics of the gateway: ``GET /metrics`` (text exposition format).
+
+Everything about crawls is read from the store when Prometheus scrapes (a custom collector;
+nothing is counted in memory, so every API worker and every restart tells the same story):
+
+==================================================  ===============================================
+``blgw_store_up``                                   1 when the store could be read
+``blgw_site_last_run_status{site,status}``          1 for the status of the site's last run
+                                                    (running, finished, failed, interrupted), 0 for
+                                                    the others
+``blgw_site_last_run_start_timestamp_seconds``      when the last run started
+``blgw_site_last_run_end_timestamp_seconds``        when it ended (not while it runs)
+``blgw_site_last_run_duration_seconds``             how long it took (not while it runs)
+``blgw_site_last_run_pages_fetched``                pages fetched by the last run
+``blgw_site_last_run_items{site,outcome}``          items new / changed / unchanged / gone
+``blgw_site_last_run_errors{site,kind}``            errors of the last run by kind
+``blgw_site_last_success_timestamp_seconds``        end of the site's last finished run
+``blgw_site_next_due_timestamp_seconds``            when its schedule makes it due (not 'manual')
+``blgw_documents{site,status}``                     stored documents, active and gone
+``blgw_site_links{site}``, ``blgw_site_dead_links``  links on the site's pages and the broken ones
+                                                    (only once links have been recorded)
+``blgw_index_outbox_length``                        changes waiting for the search index
+``blgw_index_documents``                            documents in the search index
+==================================================  ===============================================
+
+and, counted by a middleware for ``/api/search`` and ``/api/suggest``:
+``blgw_http_requests_total{path,method,status}`` and the latency histogram
+``blgw_http_request_duration_seconds{path}``.
+
+Each app has its own :class:`~prometheus_client.CollectorRegistry` (``app.state.metrics``), so
+two apps (tests) never share counters. Alert examples are in the README ("Scheduling and alerts").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from gateway.api.deps import Resources
+from gateway.ops.scheduling import decide, store_state
+from gateway.store.models import CrawlError, CrawlRun, Document, IndexOutbox, LinkSource, LinkTarget
+from gateway.store.session import Store
+
+__all__ = ["TIMED_PATHS", "StoreCollector", "instrument", "router"]
+
+log = logging.getLogger(__name__)
+
+TIMED_PATHS = ("/api/search", "/api/suggest")
+RUN_STATUSES = ("running", "finished", "failed", "interrupted")
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+router = APIRouter()
+
+
+@router.get("/metrics", tags=["health"], summary="Prometheus metrics (text exposition format)",
+            response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)
+
+
+class StoreCollector(Collector):
+    """Reads the crawl, document, link and index figures at scrape time."""
+
+    def __init__(self, resources: Resources):
+        self.resources = resources  # the app's store, index and plugins
+        self.lock_stale = dt.timedelta(seconds=resources.settings.lock_stale_seconds)
+
+    def describe(self):
+        return []  # names vary with the store's contents; nothing to check at registration
+
+    def collect(self):
+        self.resources.open()
+        up = GaugeMetricFamily("blgw_store_up", "1 when the store could be read at this scrape")
+        families = []
+        store = self.resources.store
+        if store is not None:
+            try:
+                with store.session() as session:
+                    families = list(self._store_families(session, store))
+            except Exception as exc:  # noqa: BLE001 - a scrape reports the outage, it does not fail
+                log.warning("metrics: the store cannot be read: %s", exc)
+                store = None
+        up.add_metric([], 1 if store is not None else 0)
+        yield up
+        yield from families
+        index = self.resources.index
+        if index is not None:
+            try:
+                count = index.count()
+            except Exception as exc:  # noqa: BLE001
+                log.warning("metrics: the index cannot be read: %s", exc)
+            else:
+                yield _gauge("blgw_index_documents", "Documents in the search index", [], [([], count)])
+
+    def _store_families(self, session: Session, store: Store):
+        last_ids = select(func.max(CrawlRun.id)).group_by(CrawlRun.site_code)
+        runs = list(session.scalars(select(CrawlRun).where(CrawlRun.id.in_(last_ids)).order_by(CrawlRun.site_code)))
+        status = _gauge("blgw_site_last_run_status", "1 for the status of the site's last crawl run",
+                        ["site", "status"])
+        start = _gauge("blgw_site_last_run_start_timestamp_seconds", "Start of the site's last run", ["site"])
+        end = _gauge("blgw_site_last_run_end_timestamp_seconds", "End of the site's last run", ["site"])
+        duration = _gauge("blgw_site_last_run_duration_seconds", "Duration of the site's last run", ["site"])
+        pages = _gauge("blgw_site_last_run_pages_fetched", "Pages fetched by the site's last run", ["site"])
+        items = _gauge("blgw_site_last_run_items", "Items of the site's last run by outcome", ["site", "outcome"])
+        errors = _gauge("blgw_site_last_run_errors", "Errors of the site's last run by kind", ["site", "kind"])
+        for run in runs:
+            site = run.site_code
+            for name in RUN_STATUSES:
+                status.add_metric([site, name], 1 if run.status == name else 0)
+            start.add_metric([site], run.started_at.timestamp())
+            if run.finished_at is not None and run.status != "running":
+                end.add_metric([site], run.finished_at.timestamp())
+                duration.add_metric([site], (run.finished_at - run.started_at).total_seconds())
+            pages.add_metric([site], run.pages_fetched or 0)
+            for outcome, value in (("new", run.items_new), ("changed", run.items_changed),
+                                   ("unchanged", run.items_unchanged), ("gone", run.items_gone)):
+                items.add_metric([site, outcome], value or 0)
+        by_site = {run.id: run.site_code for run in runs}
+        for run_id, kind, n in session.execute(
+                select(CrawlError.run_id, CrawlError.kind, func.count())
+                .where(CrawlError.run_id.in_(list(by_site))).group_by(CrawlError.run_id, CrawlError.kind)
+                .order_by(CrawlError.run_id, CrawlError.kind)):
+            errors.add_metric([by_site[run_id], kind], n)
+        yield from (status, start, end, duration, pages, items, errors)
+
+        success = _gauge("blgw_site_last_success_timestamp_seconds", "End of the site's last finished run",
+                         ["site"], [([site], when.timestamp()) for site, when in session.execute(
+                             select(CrawlRun.site_code, func.max(CrawlRun.finished_at))
+                             .where(CrawlRun.status == "finished").group_by(CrawlRun.site_code)
+                             .order_by(CrawlRun.site_code)) if when is not None])
+        yield success
+
+        # the decisions of `blgw crawl --due` (an interrupted run makes its site due at once)
+        now = dt.datetime.now(dt.UTC)
+        starts, locks, unfinished = store_state(store, now, lock_stale=self.lock_stale)
+        due = _gauge("blgw_site_next_due_timestamp_seconds",
+                     "When the site's schedule makes it due (the past: due now)", ["site"])
+        for decision in decide(self.resources.sites(), starts, now, locks=locks, unfinished=unfinished):
+            if decision.next_at is not None:
+                due.add_metric([decision.code], decision.next_at.timestamp())
+        yield due
+
+        yield _gauge("blgw_documents", "Stored documents by site and status", ["site", "status"],
+                     [([site, state], n) for site, state, n in session.execute(
+                         select(Document.site_code, Document.status, func.count())
+                         .group_by(Document.site_code, Document.status)
+                         .order_by(Document.site_code, Document.status))])
+
+        if session.scalar(select(LinkTarget.id).limit(1)) is not None:
+            links = session.execute(
+                select(LinkSource.site_code, func.count(distinct(LinkTarget.id)))
+                .join(LinkTarget, LinkSource.target_id == LinkTarget.id)
+                .group_by(LinkSource.site_code).order_by(LinkSource.site_code)).all()
+            dead = dict(session.execute(
+                select(LinkSource.site_code, func.count(distinct(LinkTarget.id)))
+                .join(LinkTarget, LinkSource.target_id == LinkTarget.id)
+                .where(LinkTarget.ok.is_(False)).group_by(LinkSource.site_code)).all())
+            yield _gauge("blgw_site_links", "Distinct links on the site's pages", ["site"],
+                         [([site], n) for site, n in links])
+            yield _gauge("blgw_site_dead_links", "Links on the site's pages whose last check failed",
+                         ["site"], [([site], dead.get(site, 0)) for site, _ in links])
+
+        yield _gauge("blgw_index_outbox_length", "Document changes waiting for the search index", [],
+                     [([], session.scalar(select(func.count()).select_from(IndexOutbox)) or 0)])
+
+
+def _gauge(name: str, documentation: str, labels: list[str], samples=()) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation, labels=labels)
+    for values, value in samples:
+        family.add_metric(values, value)
+    return family
+
+
+class RequestMetrics:
+    """ASGI middleware: count and time the requests to ``paths``."""
+
+    def __init__(self, app, *, requests: Counter, latency: Histogram, paths: tuple[str, ...] = TIMED_PATHS):
+        self.app = app
+        self.requests = requests
+        self.latency = latency
+        self.paths = paths
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"] not in self.paths:
+            await self.app(scope, receive, send)
+            return
+        status = 500  # unless the app answers
+
+        async def send_status(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        began = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            self.latency.labels(scope["path"]).observe(time.perf_counter() - began)
+            self.requests.labels(scope["path"], scope["method"], str(status)).inc()
+
+
+def instrument(app: FastAPI) -> CollectorRegistry:
+    """Give the app its metrics registry (``app.state.metrics``): the store collector, and the
+    request counter and latency histogram of the search endpoints with their middleware."""
+    registry = CollectorRegistry()
+    registry.register(StoreCollector(app.state.resources))
+    requests = Counter("blgw_http_requests", "HTTP requests to the search API", ["path", "method", "status"],
+                       registry=registry)
+    latency = Histogram("blgw_http_request_duration_seconds", "Latency of the search API", ["path"],
+                        buckets=LATENCY_BUCKETS, registry=registry)
+    app.state.metrics = registry
+    app.add_middleware(RequestMetrics, requests=requests, latency=latency)
+    return registry

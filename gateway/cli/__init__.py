@@ -1,0 +1,74 @@
+"""``blgw``: the gateway's command line. One module per command group; a command's module is
+imported only when that command runs (:class:`LazyGroup`), so ``blgw crawl --due`` does not
+load the web server and ``blgw search`` does not load Scrapy."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+__all__ = ["main"]
+
+# command → "module:object"
+COMMANDS = {
+    "sites": "gateway.cli.plugin:sites",
+    "plugin": "gateway.cli.plugin:plugin",
+    "schema": "gateway.cli.schema:schema",
+    "settings": "gateway.cli.settings:settings_command",
+    "crawl": "gateway.cli.crawl:crawl",
+    "runs": "gateway.cli.runs:runs",
+    "report": "gateway.cli.runs:report",
+    "scheduler": "gateway.cli.scheduler:scheduler",
+    "search": "gateway.cli.search:search",
+    "export": "gateway.cli.search:export",
+    "navigation": "gateway.cli.search:navigation",
+    "index": "gateway.cli.index:index_group",
+    "restore": "gateway.cli.index:restore",
+    "db": "gateway.cli.index:db",
+    "links": "gateway.cli.links:links",
+    "serve": "gateway.cli.serve:serve",
+    "demo": "gateway.cli.demo:demo",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported when they are used (click's documented pattern)."""
+
+    def __init__(self, *args, lazy: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.lazy:
+            return super().get_command(ctx, name)
+        module, _, attribute = self.lazy[name].partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{self.lazy[name]} is not a click command")
+        return command
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="bl-gateway")
+def main() -> None:
+    """Beilun site-group gateway: crawl legacy subsites into one exchange standard, one store
+    and one search index.
+
+    \b
+    Typical use:
+      blgw sites                    list the site plugins
+      blgw crawl rsj                crawl one site (or --all), then update the index
+      blgw report                   the last run's report
+      blgw search 社保              search all sites
+      blgw export rsj -o rsj.jsonl  the site's items in the exchange standard
+      blgw demo                     the whole path on the bundled fixture subsites
+
+    Settings come from BLGW_* environment variables (`blgw settings` lists them with their
+    values; docs/settings.md): BLGW_DATA_DIR, BLGW_DATABASE_URL, BLGW_INDEX_URL,
+    BLGW_PLUGIN_DIRS, BLGW_ORIGINS, …
+    """

@@ -1,0 +1,427 @@
+"""Dead-link checking (死链检测): every link the crawl recorded is checked, politely, and the
+per-site report lists the broken ones with the pages that contain them.
+
+The crawl records each page's links (:func:`normalizers.links.extract_links` →
+:func:`gateway.store.links.record_links`). :func:`check_links` (async, httpx) checks every
+target linked from the given sites that is due: ``HEAD``, then a streamed ``GET`` (at most
+:data:`GET_READ_LIMIT` bytes read) when the server refuses ``HEAD`` (400, 403, 405, 501) or
+drops the connection; redirects followed by hand (at most :data:`MAX_REDIRECTS`, loops reported
+as "redirect loop"). Politeness: per host at most ``concurrency_per_host`` (≤ 2) requests in
+flight, and a new request starts no sooner than ``delay`` seconds after the previous request to
+that host started or finished; a global cap on requests in flight; the gateway's User-Agent. A
+subsite's public URL is fetched from its origin override when one is given (``--origin
+rsj=http://127.0.0.1:8080``, as the spider does) and the result is recorded under the public
+URL; other hosts are fetched as they are. The report itself is
+:func:`gateway.store.links.dead_link_report` (JSON-ready); :func:`format_report` is its text.
+``blgw links check|report`` and the API page ``/links/{site}`` use these.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import socket
+import ssl
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import httpx
+from sqlalchemy import select
+
+from gateway.settings import get_settings
+from gateway.store.links import due_link_targets, save_link_checks
+from gateway.store.models import Site
+from gateway.store.session import Store
+from normalizers.urls import rebase
+from plugins.manager import registry_from_settings
+from plugins.spec import SiteSpec
+
+__all__ = ["CheckResult", "CheckSummary", "check_links", "describe_error", "format_report", "run_check",
+           "site_base_urls"]
+
+MAX_REDIRECTS = 10
+GET_READ_LIMIT = 8192  # bytes read from a GET before the connection is closed
+HEAD_REFUSED = frozenset({400, 403, 405, 501})  # HEAD answers that mean "ask me with GET"
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+SAVE_EVERY = 50  # check results written to the store in batches of this many
+
+
+@dataclass
+class CheckResult:
+    """The outcome of checking one link (recorded under its public URL)."""
+
+    target_id: str
+    url: str
+    ok: bool
+    status: int | None = None
+    error: str | None = None
+    final_url: str | None = None
+    method: str | None = None
+    checked_at: dt.datetime | None = None
+    failures: int = 0  # consecutive failed checks, this one included
+
+
+@dataclass
+class CheckSummary:
+    """What one :func:`check_links` run did."""
+
+    sites: list[str]
+    due: int = 0  # links that were due for a check
+    checked: int = 0
+    ok: int = 0
+    broken: int = 0
+    errors: Counter = field(default_factory=Counter)  # error text or "HTTP <status>" → count
+    seconds: float = 0.0
+    results: list[CheckResult] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {"sites": self.sites, "due": self.due, "checked": self.checked, "ok": self.ok,
+                "broken": self.broken, "errors": dict(self.errors.most_common()),
+                "seconds": round(self.seconds, 2)}
+
+    def format(self) -> str:
+        line = (f"checked {self.checked} of {self.due} due links of {', '.join(self.sites) or 'no site'} "
+                f"in {self.seconds:.1f}s: {self.ok} ok, {self.broken} broken")
+        if self.errors:
+            line += " (" + ", ".join(f"{k}: {v}" for k, v in self.errors.most_common()) + ")"
+        return line
+
+
+class _HostGate:
+    """Politeness for one host: at most ``per_host`` requests in flight, and a request starts
+    no sooner than ``delay`` after the previous one to the host started or finished."""
+
+    def __init__(self, per_host: int, delay: float):
+        self.semaphore = asyncio.Semaphore(per_host)
+        self.delay = delay
+        self.next_start = 0.0
+
+    @contextlib.asynccontextmanager
+    async def slot(self, global_cap: asyncio.Semaphore):
+        loop = asyncio.get_running_loop()
+        async with self.semaphore, global_cap:
+            now = loop.time()
+            start = max(now, self.next_start)
+            self.next_start = start + self.delay
+            if start > now:
+                await asyncio.sleep(start - now)
+            try:
+                yield
+            finally:
+                self.next_start = max(self.next_start, loop.time() + self.delay)
+
+
+class _Failure(Exception):
+    """A check that ended without a usable answer; ``retry_with_get`` when the server may
+    just dislike HEAD (it dropped the connection)."""
+
+    def __init__(self, message: str, retry_with_get: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.retry_with_get = retry_with_get
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def describe_error(exc: BaseException) -> _Failure:
+    """A short, stable error text for a failed request (what the report shows)."""
+    chain = list(_causes(exc))
+    text = " ".join(str(e) for e in chain).lower()
+    if any(isinstance(e, (httpx.TimeoutException, TimeoutError, asyncio.TimeoutError)) for e in chain):
+        return _Failure("timeout")
+    if any(isinstance(e, ssl.SSLError) for e in chain) or "ssl" in text or "certificate" in text:
+        return _Failure("TLS error")
+    if any(isinstance(e, socket.gaierror) for e in chain) or "name or service not known" in text \
+            or "nodename nor servname" in text or "temporary failure in name resolution" in text \
+            or "no address associated" in text:
+        return _Failure("DNS lookup failed")
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "connection refused" in text:
+        return _Failure("connection refused")
+    if any(isinstance(e, ConnectionResetError) for e in chain) or "connection reset" in text:
+        return _Failure("connection reset", retry_with_get=True)
+    if any(isinstance(e, httpx.RemoteProtocolError) for e in chain):
+        if "disconnected" in text or "without sending" in text:
+            return _Failure("server disconnected", retry_with_get=True)
+        return _Failure("protocol error", retry_with_get=True)
+    if any(isinstance(e, (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError,
+                          UnicodeError, ValueError)) for e in chain):
+        return _Failure("invalid URL")
+    if any(isinstance(e, (httpx.ReadError, httpx.WriteError)) for e in chain):
+        return _Failure("connection error", retry_with_get=True)
+    if any(isinstance(e, httpx.ConnectError) for e in chain):
+        return _Failure("connection failed")
+    return _Failure(f"{type(exc).__name__}: {exc}"[:200])
+
+
+class _OriginMap:
+    """Public URLs of the sites with an origin override ↔ the URLs they are fetched from (the
+    spider's own mapping: :func:`normalizers.urls.rebase`)."""
+
+    def __init__(self, base_urls: Mapping[str, str], origins: Mapping[str, str]):
+        self.pairs = [(base_urls[code], override) for code, override in origins.items() if base_urls.get(code)]
+
+    def to_fetch(self, url: str) -> str:
+        for public, fetch in self.pairs:
+            moved = rebase(url, public, fetch)
+            if moved != url:
+                return moved
+        return url
+
+    def to_public(self, url: str) -> str:
+        for public, fetch in self.pairs:
+            moved = rebase(url, fetch, public)
+            if moved != url:
+                return moved
+        return url
+
+
+class _Checker:
+    def __init__(self, client, origin_map: _OriginMap, *, concurrency_per_host: int, delay: float,
+                 timeout: float, max_concurrency: int):
+        self.client = client
+        self.origins = origin_map
+        self.per_host = concurrency_per_host
+        self.delay = delay
+        self.timeout = timeout
+        self.global_cap = asyncio.Semaphore(max_concurrency)
+        self.gates: dict[str, _HostGate] = {}
+
+    def gate(self, url: str) -> _HostGate:
+        parts = urlsplit(url)
+        key = f"{parts.scheme.lower()}://{(parts.netloc or '').lower()}"
+        if key not in self.gates:
+            self.gates[key] = _HostGate(self.per_host, self.delay)
+        return self.gates[key]
+
+    async def request(self, method: str, url: str) -> tuple[int, str | None, bool]:
+        """(status, Location, whether the answer set a cookie) of one request, politely."""
+        async with self.gate(url).slot(self.global_cap):
+            try:
+                async with asyncio.timeout(self.timeout):
+                    if method == "HEAD":
+                        response = await self.client.head(url)
+                        return (response.status_code, response.headers.get("location"),
+                                "set-cookie" in response.headers)
+                    async with self.client.stream("GET", url) as response:
+                        if response.status_code not in REDIRECTS:
+                            read = 0
+                            async for chunk in response.aiter_raw():
+                                read += len(chunk)
+                                if read >= GET_READ_LIMIT:
+                                    break
+                        return (response.status_code, response.headers.get("location"),
+                                "set-cookie" in response.headers)
+            except Exception as exc:  # every failure becomes an error text
+                raise describe_error(exc) from exc
+
+    async def follow(self, public_url: str, method: str) -> tuple[int, str]:
+        """Follow redirects from ``public_url``: (final status, final public URL)."""
+        fetch = self.origins.to_fetch(public_url)
+        visits: Counter = Counter({fetch: 1})
+        for _hop in range(MAX_REDIRECTS + 1):
+            status, location, set_cookie = await self.request(method, fetch)
+            if status not in REDIRECTS or not location:
+                return status, self.origins.to_public(fetch)
+            try:
+                target = urldefrag(urljoin(fetch, location.strip()))[0]
+            except ValueError:
+                raise _Failure("invalid redirect") from None
+            if urlsplit(target).scheme.lower() not in ("http", "https"):
+                raise _Failure("redirect to a non-HTTP URL")
+            target = self.origins.to_fetch(self.origins.to_public(target))
+            # a page may redirect to itself once to set a session cookie (classic ASP); twice is a loop
+            if visits[target] >= 2 or (visits[target] == 1 and not set_cookie):
+                raise _Failure("redirect loop")
+            visits[target] += 1
+            fetch = target
+        raise _Failure("too many redirects")
+
+    async def check(self, target_id: str, url: str, failures: int) -> CheckResult:
+        result = CheckResult(target_id=target_id, url=url, ok=False, method="HEAD")
+        try:
+            await self._check(result, url)
+        except _Failure as failure:
+            result.error = failure.message
+        except Exception as exc:  # noqa: BLE001 - an odd URL or answer must not stop the run
+            result.error = describe_error(exc).message
+        result.checked_at = dt.datetime.now(dt.UTC)
+        result.failures = 0 if result.ok else failures + 1
+        return result
+
+    async def _check(self, result: CheckResult, url: str) -> None:
+        try:
+            status, final = await self.follow(url, "HEAD")
+            if status in HEAD_REFUSED:
+                result.method = "GET"
+                status, final = await self.follow(url, "GET")
+        except _Failure as failure:
+            if not failure.retry_with_get:
+                raise
+            result.method = "GET"
+            status, final = await self.follow(url, "GET")
+        result.status, result.final_url = status, final
+        result.ok = 200 <= status < 400
+
+
+def site_base_urls(store: Store | None = None, registry: Iterable[SiteSpec] | None = None) -> dict[str, str]:
+    """{site code: public base URL} of every site the gateway knows: the store's sites,
+    overlaid with the loaded plugins (``registry``, default: the settings' plugins)."""
+    bases: dict[str, str] = {}
+    if store is not None:
+        with store.session() as session:
+            bases.update(dict(session.execute(select(Site.code, Site.base_url)).all()))
+    if registry is None:
+        registry = registry_from_settings()
+    bases.update({spec.code: spec.site.base_url for spec in registry})
+    return bases
+
+
+def _save(store: Store, results: list[CheckResult]) -> None:
+    rows = [{"id": r.target_id, "status": r.status, "ok": r.ok, "error": r.error, "final_url": r.final_url,
+             "method": r.method, "checked_at": r.checked_at, "failures": r.failures} for r in results]
+    with store.session() as session:
+        save_link_checks(session, rows)
+
+
+def _due(store: Store, codes: list[str], **options: Any) -> list[tuple[str, str, int]]:
+    with store.session() as session:
+        return due_link_targets(session, codes, **options)
+
+
+async def check_links(
+    store: Store,
+    site_codes: Iterable[str],
+    *,
+    origins: Mapping[str, str] | None = None,
+    concurrency_per_host: int = 2,
+    delay: float = 0.5,
+    timeout: float = 15,
+    recheck_after: dt.timedelta = dt.timedelta(days=1),
+    only_unchecked: bool = False,
+    limit: int | None = None,
+    max_concurrency: int = 16,
+    user_agent: str | None = None,
+    base_urls: Mapping[str, str] | None = None,
+    progress: Callable[[CheckResult], None] | None = None,
+    trust_env: bool = True,
+) -> CheckSummary:
+    """Check every link of ``site_codes`` that is due, politely, and record the results.
+
+    Due: never checked, or checked more than ``recheck_after`` ago (``only_unchecked``: never
+    checked only); never-checked links first, then the oldest; at most ``limit``. ``origins``
+    ({site code: origin}) fetches a site's public URLs from another origin; ``base_urls``
+    ({site code: public base URL}) defaults to the store's sites and the loaded plugins.
+    Results are written to the store as they come, in batches of :data:`SAVE_EVERY`.
+    ``concurrency_per_host`` is capped at 2 (the subsites are small, old servers).
+    """
+    started = time.monotonic()
+    codes = list(dict.fromkeys(site_codes))
+    summary = CheckSummary(sites=codes)
+    origins = dict(origins or {})
+    if origins and base_urls is None:
+        base_urls = site_base_urls(store)
+    origin_map = _OriginMap(base_urls or {}, origins)
+    now = dt.datetime.now(dt.UTC)
+    due = await asyncio.to_thread(_due, store, codes, now=now, recheck_after=recheck_after,
+                                  only_unchecked=only_unchecked, limit=limit)
+    summary.due = len(due)
+    if not due:
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    per_host = max(1, min(2, concurrency_per_host))
+    queues: dict[str, deque] = {}
+    for row in due:
+        parts = urlsplit(origin_map.to_fetch(row[1]))
+        queues.setdefault(f"{parts.scheme}://{parts.netloc.lower()}", deque()).append(row)
+
+    pending: list[CheckResult] = []
+    save_lock = asyncio.Lock()
+
+    async def flush(force: bool = False) -> None:
+        async with save_lock:
+            if pending and (force or len(pending) >= SAVE_EVERY):
+                batch = pending[:]
+                pending.clear()
+                await asyncio.to_thread(_save, store, batch)
+
+    headers = {"User-Agent": user_agent or get_settings().user_agent, "Accept": "*/*"}
+    limits = httpx.Limits(max_connections=max(1, max_concurrency), max_keepalive_connections=max(1, max_concurrency))
+    async with httpx.AsyncClient(headers=headers, follow_redirects=False, timeout=httpx.Timeout(timeout),
+                                 limits=limits, trust_env=trust_env) as client:
+        checker = _Checker(client, origin_map, concurrency_per_host=per_host, delay=delay, timeout=timeout,
+                           max_concurrency=max(1, max_concurrency))
+
+        async def worker(queue: deque) -> None:
+            while queue:
+                target_id, url, failures = queue.popleft()
+                result = await checker.check(target_id, url, failures)
+                summary.results.append(result)
+                pending.append(result)
+                if progress is not None:
+                    progress(result)
+                await flush()
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for queue in queues.values():
+                    for _ in range(min(per_host, len(queue))):
+                        group.create_task(worker(queue))
+        finally:
+            await flush(force=True)
+
+    for result in summary.results:
+        summary.checked += 1
+        if result.ok:
+            summary.ok += 1
+        else:
+            summary.broken += 1
+            summary.errors[result.error or f"HTTP {result.status}"] += 1
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def run_check(store: Store, site_codes: Iterable[str], **options: Any) -> CheckSummary:
+    """:func:`check_links` from synchronous code."""
+    return asyncio.run(check_links(store, site_codes, **options))
+
+
+def format_report(report: dict[str, Any], *, max_pages: int = 5) -> str:
+    """The report as text for the terminal: a summary line, then each broken link with its
+    status or error and the pages (with link text) that contain it."""
+    title = f"{report['site']} {report['site_name']}" if report.get("site_name") else report["site"]
+    summary = (f"dead links of {title}: {report['broken_count']} broken of {report['total']} links "
+               f"({report['checked']} checked, {report['unchecked']} not yet)")
+    lines = [summary]
+    for entry in report["broken"]:
+        what = f"HTTP {entry['status']}" if entry["status"] is not None else (entry["error"] or "failed")
+        if entry["status"] is not None and entry["error"]:
+            what += f" ({entry['error']})"
+        lines.append("")
+        lines.append(f"{what:<20} {entry['url']}")
+        details = [f"checked {entry['checked_at'] or 'never'}"]
+        if entry.get("failures", 0) > 1:
+            details.append(f"failed {entry['failures']} times in a row")
+        if entry.get("final_url") and entry["final_url"] != entry["url"]:
+            details.append(f"ends at {entry['final_url']}")
+        lines.append(" " * 21 + "; ".join(details))
+        pages = entry["pages"]
+        for page in pages[:max_pages]:
+            anchor = f"  「{page['anchor']}」" if page["anchor"] else ""
+            lines.append(f"{'':21}on {page['url']}{anchor}")
+        if len(pages) > max_pages:
+            lines.append(f"{'':21}… and {len(pages) - max_pages} more pages")
+    if not report["broken"]:
+        lines.append("no broken links" + ("" if report["checked"] else " (none checked yet: run `blgw links check`)"))
+    return "\n".join(lines)

@@ -1,0 +1,100 @@
+"""``blgw plugin check``: a dry run of a site plugin.
+
+It crawls a few list pages and detail pages of each column with the real spider and the real
+normalizers, and reports the paging decisions and the items; it writes nothing to the store or
+the index (``BLGW_STORE_ENABLED`` off, the check pipeline instead of the store's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from normalizers.models import Article
+from plugins.manager import SiteRegistry
+from spiders.items import CrawlProblem
+from spiders.runner import run_check_crawl
+
+
+@dataclass
+class CheckReport:
+    site_code: str
+    decisions: list[tuple[str, int, str, int, str]] = field(default_factory=list)
+    items: list[tuple[str, Article]] = field(default_factory=list)
+    problems: list[CrawlProblem] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    taxonomy: dict[str, str] = field(default_factory=dict)  # column → classification, with its reason
+
+    def empty_columns(self) -> list[str]:
+        found = {column for column, _ in self.items}
+        return [c for c in self.columns if c not in found]
+
+    @property
+    def ok(self) -> bool:
+        return not self.empty_columns() and not any(p.kind in ("extraction", "plugin", "paging") for p in self.problems)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "site_code": self.site_code,
+            "ok": self.ok,
+            "paging": [{"column": c, "page": n, "url": u, "new_entries": e, "decision": d}
+                       for c, n, u, e, d in self.decisions],
+            "items": [{"column": c, **a.model_dump(mode="json")} for c, a in self.items],
+            "problems": [{"url": p.url, "kind": p.kind, "message": p.message, "field": p.field}
+                         for p in self.problems],
+            "empty_columns": self.empty_columns(),
+            "taxonomy": self.taxonomy,
+        }
+
+    def format(self) -> str:
+        lines = []
+        for column in self.columns:
+            lines.append(f"column {column}")
+            if column in self.taxonomy:
+                lines.append(f"  taxonomy: {self.taxonomy[column]}")
+            for c, number, url, entries, decision in self.decisions:
+                if c == column:
+                    lines.append(f"  list page {number:<3} {entries:>3} new entries  {url}")
+                    lines.append(f"      → {decision}")
+            items = [a for c, a in self.items if c == column]
+            lines.append(f"  items checked: {len(items)}")
+            for a in items:
+                when = getattr(a, "published_at", None) or getattr(a, "asked_at", None)
+                date = when.strftime("%Y-%m-%d %H:%M") if when else "NO DATE"
+                lines.append(f"    [{date}] {a.display_title}")
+                lines.append(f"      {a.source_url}")
+                if isinstance(a, Article):
+                    meta = [f"{label} {value}" for label, value in (
+                        ("索引号", a.disclosure.index_number), ("发文字号", a.disclosure.document_number),
+                        ("发布机构", a.disclosure.publisher)) if value]
+                    meta.append(f"{a.kind.value}, body {len(a.body_text)} chars")
+                    meta.append(f"{len(a.attachments)} attachment(s)")
+                else:
+                    meta = [a.item_type, f"text {len(a.search_text())} chars"]
+                lines.append("      " + " | ".join(meta))
+                for error in a.field_errors:
+                    lines.append(f"      field error {error.field}: {error.message}")
+        if self.problems:
+            lines.append("problems:")
+            lines.extend(f"  {p.kind}: {p.url}: {p.message}" for p in self.problems)
+        empty = self.empty_columns()
+        if empty:
+            lines.append(f"NO ITEMS from column(s): {', '.join(empty)}")
+        lines.append("check passed" if self.ok else "check FAILED")
+        return "\n".join(lines)
+
+
+def run_check(registry: SiteRegistry, code: str, *, origins: dict[str, str] | None = None,
+              columns: str | None = None, pages: int = 2, items: int = 3, log_level: str = "ERROR",
+              overrides: dict[str, str] | None = None) -> CheckReport:
+    """Crawl ``pages`` list pages and ``items`` detail pages per column; store nothing."""
+    site = registry.get(code)
+    result = run_check_crawl(registry, code, origins=origins, columns=columns, pages=pages, items=items,
+                             log_level=log_level, overrides=overrides)
+    chosen = [c.name for c in site.columns if not columns or c.name in {x.strip() for x in columns.split(",")}]
+    taxonomy = {}
+    for column in site.columns:
+        t = column.classification
+        taxonomy[column.name] = (f"{t.category.value} / {t.item_type}" + (f" / {t.kind.value}" if t.kind else "")
+                                 + f" ({t.reason})")
+    return CheckReport(code, result.decisions, result.items, result.problems, chosen, taxonomy)

@@ -1,0 +1,194 @@
+"""The links of every crawled page, and what their last check found (死链检测).
+
+One :class:`~gateway.store.models.LinkTarget` per URL (with its last check) and one
+:class:`~gateway.store.models.LinkSource` per (URL, page that contains it). The crawl records a
+page's links (:func:`record_links`, links read by :func:`normalizers.links.extract_links`); the
+checker (:mod:`gateway.ops.linkcheck`) reads the due targets and saves what it found; the report
+(:func:`dead_link_report`) lists the broken links with the pages that contain them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, delete, distinct, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from gateway.store.models import LinkSource, LinkTarget, Site, utcnow
+from gateway.store.session import dialect_insert
+from normalizers.links import Link, canonical_link, collapse_anchor
+from normalizers.models import document_id
+from normalizers.urls import canonicalize_url
+
+__all__ = ["RecordResult", "dead_link_report", "due_link_targets", "record_links", "save_link_checks",
+           "site_has_links"]
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What :func:`record_links` did for one page."""
+
+    source_id: str
+    links: int  # links the page has now
+    removed: int  # links it no longer has
+
+
+_CHUNK = 400  # rows per multi-row statement (well under SQLite's and PostgreSQL's parameter limits)
+
+
+def _chunks(rows: list, size: int = _CHUNK) -> Iterator[list]:
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+def record_links(session: Session, site_code: str, source_url: str, links: Iterable[Link | str],
+                 *, seen_at: dt.datetime | None = None, replace: bool = True) -> RecordResult:
+    """Store the links of one page (``source_url``, public) of ``site_code``, replacing the
+    page's previous set: a link the page no longer contains is removed from its sources.
+
+    A few statements per page whatever its number of links (one select, at most one delete,
+    one multi-row insert per table, on SQLite and PostgreSQL ``ON CONFLICT``); rows are written
+    in id order so concurrent writers lock them in the same order. Runs in the caller's
+    transaction (the crawl pipeline's). ``links`` are :class:`Link` objects or URL strings
+    (canonicalized here; URLs other than http(s) are ignored). A target no page links to any
+    more keeps its row (and its check history) but is neither checked nor reported.
+    ``replace=False`` adds to the page's set instead (several responses under one URL, such as
+    the pages of an ASP.NET postback list).
+    """
+    seen_at = seen_at or utcnow()
+    source = canonicalize_url(source_url)
+    source_id = document_id(source)
+    wanted: dict[str, tuple[str, str | None]] = {}
+    for link in links:
+        url, anchor = (link, None) if isinstance(link, str) else (link.url, collapse_anchor(link.anchor) or None)
+        url = canonical_link(url, None, None)
+        if url is None:
+            continue
+        target_id = document_id(url)
+        if target_id not in wanted or (anchor and not wanted[target_id][1]):
+            wanted[target_id] = (url, anchor)
+
+    existing = set(session.scalars(select(LinkSource.target_id).where(LinkSource.source_id == source_id)))
+    stale = sorted(existing - set(wanted)) if replace else []
+    for chunk in _chunks(stale):
+        session.execute(delete(LinkSource).where(LinkSource.source_id == source_id,
+                                                 LinkSource.target_id.in_(chunk)))
+    ids = sorted(wanted)
+    targets = [{"id": i, "url": wanted[i][0], "failures": 0} for i in ids]
+    sources = [{"target_id": i, "source_id": source_id, "site_code": site_code, "source_url": source,
+                "anchor": wanted[i][1], "last_seen_at": seen_at} for i in ids]
+    insert = dialect_insert(session)
+    if insert is not None:
+        for chunk in _chunks(targets):
+            session.execute(insert(LinkTarget).values(chunk).on_conflict_do_nothing(index_elements=["id"]))
+        for chunk in _chunks(sources):
+            stmt = insert(LinkSource).values(chunk)
+            session.execute(stmt.on_conflict_do_update(
+                index_elements=["target_id", "source_id"],
+                set_={"site_code": stmt.excluded.site_code, "source_url": stmt.excluded.source_url,
+                      "anchor": stmt.excluded.anchor, "last_seen_at": stmt.excluded.last_seen_at}))
+    else:  # another database: plain statements, same result
+        have: set[str] = set()
+        for chunk in _chunks(ids):
+            have.update(session.scalars(select(LinkTarget.id).where(LinkTarget.id.in_(chunk))))
+        new_targets = [t for t in targets if t["id"] not in have]
+        if new_targets:
+            session.execute(LinkTarget.__table__.insert(), new_targets)
+        keep = sorted(existing & set(wanted))
+        for chunk in _chunks(keep):
+            session.execute(delete(LinkSource).where(LinkSource.source_id == source_id,
+                                                     LinkSource.target_id.in_(chunk)))
+        if sources:
+            session.execute(LinkSource.__table__.insert(), sources)
+    return RecordResult(source_id=source_id, links=len(wanted), removed=len(stale))
+
+
+def due_link_targets(session: Session, site_codes: list[str], *, now: dt.datetime,
+                     recheck_after: dt.timedelta, only_unchecked: bool, limit: int | None) -> list[tuple[str, str, int]]:
+    """(id, URL, consecutive failures) of the links of ``site_codes`` due for a check: never
+    checked (first), or checked more than ``recheck_after`` ago (oldest first); at most ``limit``."""
+    linked = select(LinkSource.target_id).where(LinkSource.site_code.in_(site_codes))
+    stmt = select(LinkTarget.id, LinkTarget.url, LinkTarget.failures).where(LinkTarget.id.in_(linked))
+    if only_unchecked:
+        stmt = stmt.where(LinkTarget.checked_at.is_(None))
+    else:
+        stmt = stmt.where(or_(LinkTarget.checked_at.is_(None), LinkTarget.checked_at <= now - recheck_after))
+    stmt = stmt.order_by(LinkTarget.checked_at.asc().nulls_first(), LinkTarget.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [(i, u, f or 0) for i, u, f in session.execute(stmt)]
+
+
+def save_link_checks(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Record check results: one dict per link target with its ``id`` and the new ``status``,
+    ``ok``, ``error``, ``final_url``, ``method``, ``checked_at`` and ``failures``."""
+    if rows:
+        session.execute(update(LinkTarget), rows)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.astimezone(dt.UTC).isoformat() if value else None
+
+
+def dead_link_report(session: Session, site_code: str) -> dict:
+    """The dead-link report of one site, JSON-ready::
+
+        {"site": "rsj", "site_name": "…", "total": 120, "checked": 118, "unchecked": 2, "ok": 115,
+         "broken_count": 3, "last_checked_at": "…",
+         "broken": [{"url", "status", "error", "final_url", "method", "checked_at", "failures",
+                     "pages": [{"url", "anchor"}, …]}, …]}
+
+    ``total`` counts the distinct links on the site's pages; ``broken`` holds the links whose
+    last check failed, the ones on most pages first (then by URL), each with the site's pages
+    that contain it (by URL) and the link text there.
+    """
+    joined = LinkTarget.__table__.join(LinkSource.__table__, LinkSource.target_id == LinkTarget.id)
+    counts = session.execute(
+        select(func.count(distinct(LinkTarget.id)),
+               func.count(distinct(case((LinkTarget.checked_at.is_not(None), LinkTarget.id)))),
+               func.count(distinct(case((LinkTarget.ok.is_(True), LinkTarget.id)))),
+               func.max(LinkTarget.checked_at))
+        .select_from(joined).where(LinkSource.site_code == site_code)
+    ).one()
+    rows = session.execute(
+        select(LinkTarget.id, LinkTarget.url, LinkTarget.status, LinkTarget.error, LinkTarget.final_url,
+               LinkTarget.method, LinkTarget.checked_at, LinkTarget.failures,
+               LinkSource.source_url, LinkSource.anchor)
+        .select_from(joined)
+        .where(LinkSource.site_code == site_code, LinkTarget.ok.is_(False))
+        .order_by(LinkTarget.id, LinkSource.source_url)
+    ).all()
+    broken: dict[str, dict] = {}
+    for row in rows:
+        entry = broken.get(row.id)
+        if entry is None:
+            entry = broken[row.id] = {
+                "url": row.url, "status": row.status, "error": row.error, "final_url": row.final_url,
+                "method": row.method, "checked_at": _iso(row.checked_at), "failures": row.failures or 0,
+                "pages": [],
+            }
+        entry["pages"].append({"url": row.source_url, "anchor": row.anchor or ""})
+    ordered = sorted(broken.values(), key=lambda e: (-len(e["pages"]), e["url"]))
+    name = session.scalar(select(Site.name).where(Site.code == site_code))
+    total, checked, ok, last = counts
+    last_checked = last if isinstance(last, dt.datetime) or last is None else None
+    if last_checked is not None and last_checked.tzinfo is None:
+        last_checked = last_checked.replace(tzinfo=dt.UTC)  # SQLite's max() returns naive UTC
+    return {
+        "site": site_code,
+        "site_name": name,
+        "total": total,
+        "checked": checked,
+        "unchecked": total - checked,
+        "ok": ok,
+        "broken_count": len(ordered),
+        "last_checked_at": _iso(last_checked),
+        "broken": ordered,
+    }
+
+
+def site_has_links(session: Session, site_code: str) -> bool:
+    """Whether links were recorded for pages of ``site_code``."""
+    return session.scalar(select(LinkSource.target_id).where(LinkSource.site_code == site_code).limit(1)) is not None

@@ -1,0 +1,87 @@
+"""One crawl per site: the ``site_locks`` rows, who holds them, and whether the holder lives.
+
+A lock names its holder (host, pid, a random tag) and is refreshed by a heartbeat. A holder
+that died (``kill -9``, power loss) is taken over: on the same host when its process is gone
+(or a zombie), on another host when its heartbeat is older than ``BLGW_LOCK_STALE_SECONDS``.
+The crawl (taking a lock) and the scheduler (skipping a site that is being crawled) decide
+liveness with the same :func:`lock_alive`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.store.models import SiteLock, utcnow
+
+__all__ = ["SiteBusy", "acquire_lock", "heartbeat_lock", "lock_alive", "release_lock"]
+
+log = logging.getLogger(__name__)
+
+
+class SiteBusy(Exception):
+    """Another live process holds the site's lock."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (killed, not yet reaped) is dead for our purpose
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().split(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def lock_alive(lock: SiteLock, now: dt.datetime, stale: dt.timedelta, hostname: str | None = None) -> bool:
+    """Whether the holder of a ``site_locks`` row still runs: its process, when it is on this
+    host; else a heartbeat younger than ``stale``."""
+    if lock.hostname == (hostname or socket.gethostname()):
+        return _pid_alive(lock.pid)
+    return now - (lock.heartbeat_at or lock.acquired_at) <= stale
+
+
+def acquire_lock(session: Session, site_code: str, *, holder: str, hostname: str, pid: int,
+                 stale: dt.timedelta) -> None:
+    """Take the site's lock for ``holder`` or raise :class:`SiteBusy` naming the live holder; a
+    dead holder's lock is taken over (with a warning)."""
+    now = utcnow()
+    lock = session.get(SiteLock, site_code, with_for_update=True)
+    if lock is not None:
+        same_host = lock.hostname == hostname
+        if lock_alive(lock, now, stale, hostname) and lock.pid != pid:
+            raise SiteBusy(f"site {site_code} is being crawled by {lock.hostname} pid {lock.pid}"
+                           f" (run {lock.run_id}, since {lock.acquired_at:%Y-%m-%d %H:%M:%S} UTC)")
+        log.warning("site %s: taking over the lock of %s pid %s (%s)", site_code, lock.hostname,
+                    lock.pid, "process gone" if same_host else "heartbeat stale")
+        session.delete(lock)
+        session.flush()
+    session.add(SiteLock(site_code=site_code, holder=holder, hostname=hostname, pid=pid,
+                         acquired_at=now, heartbeat_at=now))
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another process inserted it between our read and write
+        raise SiteBusy(f"site {site_code} was locked by another process just now") from exc
+
+
+def heartbeat_lock(session: Session, site_code: str, holder: str, run_id: int | None) -> None:
+    """Refresh the holder's heartbeat (and record the run it works on)."""
+    session.execute(update(SiteLock).where(SiteLock.site_code == site_code, SiteLock.holder == holder)
+                    .values(heartbeat_at=utcnow(), run_id=run_id))
+
+
+def release_lock(session: Session, site_code: str, holder: str) -> None:
+    """Drop the site's lock if ``holder`` still holds it."""
+    lock = session.get(SiteLock, site_code)
+    if lock is not None and lock.holder == holder:
+        session.delete(lock)

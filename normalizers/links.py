@@ -1,0 +1,213 @@
+"""The links of a page, for the dead-link report (死链检测): pure functions, no I/O.
+
+:func:`extract_links` reads the links of one page: ``<a href>``, ``<area href>``,
+``<iframe src>``/``<frame src>``, ``<img src>``, ``<link rel=stylesheet href>``, ``<script src>``,
+embedded files (``<embed src>``, ``<object data>``, ``<source src>``, ``<video src>``,
+``<audio src>``) and attachments (which are ``<a href>`` links), resolved against the page URL
+or its ``<base href>``, fragments stripped, canonicalized with
+:func:`normalizers.urls.canonicalize_url`, de-duplicated, each with its anchor text.
+``javascript:``, ``mailto:``, ``tel:``, ``data:`` and pure ``#fragment`` links are skipped —
+except a ``javascript:window.open('…')`` href or an ``onclick="location.href='…'"`` handler,
+which is how the classic ASP subsites link every article: the URL it opens
+(:func:`url_from_script`) is the link. :func:`links_from_body` decodes page bytes first
+(:func:`normalizers.encoding.decode_html`).
+
+The crawl records these links in the store (``gateway.store.links``) and the checker
+(``gateway.ops.linkcheck``) checks them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+
+from normalizers.encoding import decode_html
+from normalizers.urls import canonicalize_url, rebase
+
+__all__ = ["ANCHOR_MAX", "URL_MAX", "Link", "canonical_link", "collapse_anchor", "extract_links",
+           "links_from_body", "url_from_script"]
+
+ANCHOR_MAX = 200  # characters of link text kept
+URL_MAX = 4096  # longer "URLs" are not links worth checking (inline data, broken markup)
+
+# tag → the attribute holding its URL (``link`` only when rel=stylesheet)
+_URL_ATTRIBUTES = {
+    "a": "href", "area": "href", "iframe": "src", "frame": "src", "img": "src", "script": "src",
+    "link": "href", "embed": "src", "object": "data", "source": "src", "video": "src", "audio": "src",
+}
+_SKIPPED_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "sms:", "callto:", "file:")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Link:
+    """One link of a page: its canonical absolute URL (no fragment), its text, and the tag."""
+
+    url: str
+    anchor: str = ""
+    tag: str = "a"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def collapse_anchor(text: str | None) -> str:
+    """Link text as shown: whitespace runs as one space, control characters (NUL cannot be
+    stored in PostgreSQL text) dropped, at most :data:`ANCHOR_MAX` characters."""
+    return _WHITESPACE.sub(" ", _CONTROL.sub("", text or "")).strip()[:ANCHOR_MAX]
+
+
+def _anchor(element, tag: str) -> str:
+    """The visible name of a link: its text, else its title, else an image's alt text."""
+    if tag in ("a", "area"):
+        text = collapse_anchor(element.text_content()) if tag == "a" else ""
+        if not text:
+            text = collapse_anchor(element.get("title")) or collapse_anchor(element.get("alt"))
+        if not text and tag == "a":
+            for img in element.iter("img"):
+                if text := collapse_anchor(img.get("alt")) or collapse_anchor(img.get("title")):
+                    break
+        return text
+    if tag in ("img", "iframe", "frame", "embed", "object"):
+        return collapse_anchor(element.get("alt")) or collapse_anchor(element.get("title"))
+    return ""
+
+
+def _encode_query(url: str, encoding: str | None) -> str:
+    """Non-ASCII characters of the query in the page's encoding, as a browser sends them
+    (``search.php?kw=社保`` on a GBK page is ``kw=%C9%E7%B1%A3``); the path stays UTF-8."""
+    if not encoding or url.isascii() or encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
+        return url
+    head, question, rest = url.partition("?")
+    if not question:
+        return url
+    query, hash_mark, fragment = rest.partition("#")
+    out = []
+    for char in query:
+        if char.isascii():
+            out.append(char)
+            continue
+        try:
+            raw = char.encode(encoding)
+        except (UnicodeError, LookupError):
+            raw = char.encode("utf-8", "surrogatepass")
+        out.append("".join(f"%{b:02X}" for b in raw))
+    return head + question + "".join(out) + hash_mark + fragment
+
+
+_SCRIPT_URL = re.compile(
+    r"""(?:window\.open|open|(?:window\.|document\.|top\.|parent\.|self\.)?location(?:\.href)?\s*=|"""
+    r"""location\.(?:assign|replace)|openWin\w*|showArticle\w*|goUrl|gotoUrl)\s*\(?\s*(['"])([^'"]+)\1""",
+    re.I,
+)
+
+
+def url_from_script(script: str | None) -> str | None:
+    """The URL a ``javascript:window.open('…')`` href or an ``onclick="location.href='…'"``
+    handler navigates to, or None."""
+    if not script:
+        return None
+    match = _SCRIPT_URL.search(script)
+    return match.group(2).strip() if match else None
+
+
+def extract_links(html: str, page_url: str, *, encoding: str | None = None,
+                  fetch_origin: str | None = None) -> list[Link]:
+    """The links of one page (decoded text), in document order, each URL once.
+
+    Relative URLs are resolved against ``<base href>`` when the page has one, else against
+    ``page_url``; fragments are dropped and URLs canonicalized; only http(s) URLs are kept, and
+    a link to the page itself is left out. ``encoding`` (the page's codec, as
+    :func:`links_from_body` passes it) encodes non-ASCII query text the way browsers do.
+    ``fetch_origin``: the page was fetched from this origin (a mirror, a test server) while
+    ``page_url`` is its public URL; absolute links to the fetch origin are moved back to the
+    public one, as the spider does. Never raises on bad markup or odd URLs.
+    """
+    text = _XML_DECLARATION.sub("", (html or "").replace("\x00", ""), count=1)
+    if not text.strip():
+        return []
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return []
+
+    base = page_url
+    for element in root.iter("base"):
+        href = (element.get("href") or "").strip()
+        if href:
+            with contextlib.suppress(ValueError):
+                candidate = urljoin(page_url, href)
+                if urlsplit(candidate).scheme.lower() in ("http", "https"):
+                    base = candidate
+        break
+    public = None
+    if fetch_origin:
+        parts = urlsplit(page_url)
+        public = (fetch_origin, f"{parts.scheme}://{parts.netloc}")
+    page = canonical_link(page_url, None, encoding)
+
+    found: dict[str, Link] = {}
+    for element in root.iter(*_URL_ATTRIBUTES):
+        tag = element.tag
+        if tag == "link" and "stylesheet" not in (element.get("rel") or "").lower().split():
+            continue
+        raw = (element.get(_URL_ATTRIBUTES[tag]) or "").strip()
+        if tag == "a":
+            lowered = raw.lower()
+            if not raw or raw.startswith("#") or lowered.startswith("javascript:"):
+                raw = (url_from_script(raw) if lowered.startswith("javascript:") else None) \
+                    or url_from_script(element.get("onclick")) or ""
+        if not raw or raw.startswith("#") or raw.lower().startswith(_SKIPPED_SCHEMES):
+            continue
+        url = canonical_link(raw, base, encoding, public)
+        if url is None or url == page:
+            continue
+        anchor = _anchor(element, tag)
+        known = found.get(url)
+        if known is None:
+            found[url] = Link(url, anchor, tag)
+        elif not known.anchor and anchor:
+            found[url] = Link(url, anchor, known.tag)
+    return list(found.values())
+
+
+def canonical_link(raw: str, base: str | None, encoding: str | None,
+               rebase_origins: tuple[str, str] | None = None) -> str | None:
+    """The canonical http(s) URL of a link without its fragment, or None."""
+    try:
+        absolute = urljoin(base, raw) if base else raw
+        if rebase_origins:
+            absolute = rebase(absolute, *rebase_origins)
+        absolute = urldefrag(_encode_query(absolute, encoding))[0]
+        url = canonicalize_url(absolute)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > URL_MAX:
+            return None
+    except ValueError:
+        return None
+    return urldefrag(url)[0]  # canonicalize_url keeps a #! route; a link check cannot tell it apart
+
+
+def links_from_body(body: bytes, content_type: str | None, page_url: str, *,
+                    fetch_origin: str | None = None) -> list[Link]:
+    """The links of a fetched page (``page_url``: its public URL): its bytes decoded (BOM,
+    HTTP and meta charsets, GBK sniffing), then :func:`extract_links` (``fetch_origin``: where
+    the page was really fetched from, when that is an origin override). A response that is not
+    HTML (a PDF, an image, JSON) has no links."""
+    if content_type:
+        mime = content_type.split(";", 1)[0].strip().lower()
+        if mime and mime not in ("text/html", "application/xhtml+xml", "application/octet-stream") \
+                and not mime.endswith("+xml"):
+            return []
+    if not body:
+        return []
+    decoded = decode_html(body, content_type)
+    return extract_links(decoded.text, page_url, encoding=decoded.encoding, fetch_origin=fetch_origin)
+
+

@@ -1,0 +1,1 @@
+"""The gateway's downloader middlewares, one per module (enabled in ``spiders.settings``)."""

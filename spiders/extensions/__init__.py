@@ -1,0 +1,1 @@
+"""The gateway's Scrapy extensions, one per module (enabled in ``spiders.settings``)."""

@@ -1,0 +1,38 @@
+"""``blgw plugin check``: normalize like a crawl, write nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from spiders.items import CrawlProblem, FetchedPage
+from spiders.pipelines import NormalizingPipeline
+
+__all__ = ["CheckPipeline"]
+
+
+class CheckPipeline(NormalizingPipeline):
+    """Keeps the items (``items``: (column, item)) and problems (``problems``) of a dry run
+    for its report (``crawler.get_item_pipeline(CheckPipeline)``)."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.items: list[tuple[str, Any]] = []
+        self.problems: list[CrawlProblem] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CheckPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        self.drop_problem(item)
+        if not isinstance(item, FetchedPage):
+            return item
+        article, problems = self.normalize(item)
+        self.problems.extend(problems)
+        self.items.append((item.column, article))
+        return self.exported(article)
+
+    def problem(self, problem: CrawlProblem) -> None:
+        self.problems.append(problem)

@@ -1,0 +1,94 @@
+"""Incremental crawls: what the store already has is not fetched again.
+
+:class:`IncrementalMiddleware` sits between the spider and the frontier:
+
+* at the start of a scheduled run (``BLGW_ADAPTIVE_REVISIT``), the list requests of columns
+  whose adaptive revisit is not due yet are dropped;
+* on a list page's output, the detail requests whose document is stored, active, listed with
+  the same title and fetched less than ``BLGW_REFETCH_DAYS`` ago are dropped and the documents
+  marked listed (they count as unchanged items of the run); after ``BLGW_INCREMENTAL_STOP`` list
+  pages in a row holding only such entries, the next list pages are dropped too (not in a full
+  run: it reads every page, so that it can purge);
+* whatever makes a column's reading incomplete (a 304 list, the paging cap, an incremental stop)
+  is noted, so the purge never takes an unread page for a withdrawn item;
+* a detail page answered 304 (conditional GET) marks its document listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from scrapy.http import Request, Response
+
+from normalizers.models import document_id
+from spiders import meta
+from spiders.crawlstate import ColumnProgress
+from spiders.items import CrawlProblem
+from spiders.spidermiddlewares import PageOutputMiddleware
+
+__all__ = ["IncrementalMiddleware"]
+
+
+class IncrementalMiddleware(PageOutputMiddleware):
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for out in start:
+            if isinstance(out, Request) and out.meta.get(meta.KIND) == "list" \
+                    and not self.state.column_due(out.meta[meta.COLUMN]):
+                self.spider.decide(out.meta[meta.COLUMN], 0, out.url, 0, "not due (adaptive revisit)")
+                self.crawler.stats.inc_value("blgw/columns_not_due")
+                continue
+            yield out
+
+    def page_output(self, response: Response, outputs: list[Any]) -> list[Any]:
+        request = response.request
+        assert request is not None
+        kind = request.meta.get(meta.KIND)
+        if kind == "detail" and response.status == 304:  # unchanged: its stored item stands
+            self.state.listed(request.meta[meta.COLUMN], [document_id(self.spider.public_url(response.url))])
+            return outputs
+        if kind != "list":
+            return outputs
+        column = request.meta[meta.COLUMN]
+        progress = self.state.progress(column)
+        if response.status == 304:  # the list is as it was: paging stops here, so not a complete reading
+            progress.complete = False
+            return outputs
+        return self._known_left_out(outputs, column, progress)
+
+    def _known_left_out(self, outputs: list[Any], column: str, progress: ColumnProgress) -> list[Any]:
+        state, stats = self.state, self.crawler.stats
+        details = [o for o in outputs if isinstance(o, Request) and o.meta.get(meta.KIND) == "detail"]
+        publics = [self.spider.public_url(o.url) for o in details]
+        known = state.known(publics)
+        drop: set[int] = set()
+        listed = []
+        for request, public in zip(details, publics, strict=True):
+            k = known.get(public)
+            if state.unchanged(request.meta[meta.ENTRY].title, k):
+                assert k is not None
+                listed.append(k.id)
+                drop.add(id(request))
+            elif k is None:
+                progress.new_items += 1
+        if listed:
+            state.listed(column, listed)
+            stats.inc_value("blgw/items_listed_unchanged", len(listed))
+        if details and len(drop) == len(details):
+            progress.known_pages += 1
+        elif details:
+            progress.known_pages = 0
+        if any(isinstance(o, CrawlProblem) and o.kind == "paging-cap" for o in outputs):
+            progress.complete = False  # the paging cap, not the list's end: not a complete reading
+        # a restart of a postback list is not paging on: never stopped
+        nexts = [o for o in outputs if isinstance(o, Request) and o.meta.get(meta.KIND) == "list"
+                 and o.meta[meta.LIST].kind != "restart"]
+        if (not state.full and nexts and state.incremental_stop > 0
+                and progress.known_pages >= state.incremental_stop):
+            drop.update(id(o) for o in nexts)
+            progress.complete = False
+            stats.inc_value("blgw/incremental_stops")
+            self.spider.logger.info("column %s: incremental stop: %d list page(s) in a row held only known, "
+                                    "unchanged items", column, progress.known_pages)
+        return [o for o in outputs if id(o) not in drop]

@@ -1,0 +1,25 @@
+"""The links of every list page, recorded for the dead-link report (detail pages' links are
+recorded by the store pipeline, in the transaction that stores the item)."""
+
+from __future__ import annotations
+
+from scrapy.http import Response
+
+from spiders import meta
+from spiders.crawlstate import UsesCrawlState
+
+__all__ = ["LinkRecorderMiddleware"]
+
+
+class LinkRecorderMiddleware(UsesCrawlState):
+    """Records the links of each list page the spider reads (a GET replaces the page's set of
+    links; a POST — the pages of a postback list share one URL — adds to it)."""
+
+    def process_spider_input(self, response: Response) -> None:
+        request = response.request
+        if request is None or request.meta.get(meta.KIND) != "list" or response.status == 304:
+            return
+        spider = self.crawler.spider
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        self.state.record_links(spider.public_url(response.url), response.body, content_type, spider.fetch_origin,
+                                replace=request.method == "GET")
