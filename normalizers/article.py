@@ -12,10 +12,12 @@ import datetime as dt
 import html
 import re
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
+from lxml.html import HtmlElement  # what every etree._Element here is
 
 from normalizers.dates import ParsedDate, find_datetime, parse_datetime
 from normalizers.disclosure import find_disclosure_block, parse_disclosure_block
@@ -93,7 +95,7 @@ def _line_of(el: etree._Element, keep_out: list[etree._Element | None]) -> etree
             return el
         if any(_contains(parent, k) for k in keep_out if k is not None and k is not el):
             return el
-        if len(clean_text(parent.text_content())) > _LINE_MAX:
+        if len(clean_text(cast(HtmlElement, parent).text_content())) > _LINE_MAX:
             return el
         el = parent
 
@@ -151,7 +153,7 @@ def _find_date_line(root: etree._Element, title_el: etree._Element | None, body_
                 break
             if _contains(disclosure_el, el) or (not body_has_title and _contains(body_el, el)):
                 continue
-            text = clean_text(el.text_content())
+            text = clean_text(cast(HtmlElement, el).text_content())
             if not text:
                 continue
             # the title's own lines are not a date line; an info line inside the heading is
@@ -192,7 +194,7 @@ def _title_line(body_el: etree._Element, title: str, skip: list[etree._Element |
         if any(_contains(k, el) for k in skip):
             continue
         if inline_text(el):
-            return el if _bare(clean_text(el.text_content())) == _bare(title) else None
+            return el if _bare(clean_text(cast(HtmlElement, el).text_content())) == _bare(title) else None
     return None
 
 
@@ -255,7 +257,7 @@ def _lowest_common_ancestor(a: etree._Element | None, b: etree._Element | None) 
 
 def _inner_html(el: etree._Element) -> str:
     return (html.escape(el.text, quote=False) if el.text else "") + "".join(
-        lxml.html.tostring(child, encoding="unicode") for child in el)
+        lxml.html.tostring(cast(HtmlElement, child), encoding="unicode") for child in el)
 
 
 def _images(body: etree._Element, page_url: str, to_public, errors: list[FieldError]) -> list[Image]:

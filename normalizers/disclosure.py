@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from typing import cast
 
 from lxml import etree
+from lxml.html import HtmlElement  # what every etree._Element here is
 
 from normalizers.dates import parse_date
 from normalizers.extract import select
@@ -111,7 +113,7 @@ def find_disclosure_block(root: etree._Element, selector: str | None = None,
     for block, found_labels in per_block.items():
         if len(found_labels) < 2:
             continue
-        size = len(clean_text(block.text_content()))
+        size = len(clean_text(cast(HtmlElement, block).text_content()))
         key = (len(found_labels) - size / _SIZE_PENALTY, depth[block])
         if best_key is None or key > best_key:
             best, best_key = block, key

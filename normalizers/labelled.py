@@ -28,9 +28,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePosixPath
+from typing import cast
 from urllib.parse import unquote, urljoin, urlsplit
 
 from lxml import etree
+from lxml.html import HtmlElement  # what every etree._Element here is
 from pydantic import ValidationError
 
 from normalizers.article import parse_html
@@ -150,7 +152,7 @@ def _class_id(el: etree._Element) -> str:
 
 
 def _text_len(el: etree._Element) -> int:
-    return len(clean_text(el.text_content()))
+    return len(clean_text(cast(HtmlElement, el).text_content()))
 
 
 def is_chrome(el: etree._Element) -> bool:
@@ -173,7 +175,7 @@ def is_chrome(el: etree._Element) -> bool:
             if any(tag_name(s) and s is not el and _text_len(s) > 2 * mine for s in parent):
                 return True
     if tag in ("div", "table", "td", "p", "center"):
-        raw = el.text_content()
+        raw = cast(HtmlElement, el).text_content()
         if len(raw) <= 2000 and _FOOTER_TEXT.search(raw) and len(clean_text(raw)) <= 400 and not any(
                 True for _ in el.iterdescendants("table")):
             return True
@@ -383,7 +385,7 @@ class Labels:
         owner_tag = tag_name(unit.owner)
         if owner_tag not in ("th", "dt") or len(normalize_label(unit.text)) > 12:
             return False
-        if clean_text(unit.owner.text_content()) != unit.text:
+        if clean_text(cast(HtmlElement, unit.owner).text_content()) != unit.text:
             return False
         if owner_tag == "th":
             nxt = unit.owner.getnext()
@@ -394,13 +396,13 @@ class Labels:
 def _column_header(unit: Unit) -> bool:
     """A cell of a table's header row (序号 | 材料名称 | 办理时限 …): a column name, not a label."""
     cell = unit.cell
-    if cell is None or clean_text(cell.text_content()) != unit.text:
+    if cell is None or clean_text(cast(HtmlElement, cell).text_content()) != unit.text:
         return False
     row = cell.getparent()
     cells = [c for c in row if tag_name(c) in ("td", "th")] if row is not None else []
     if len(cells) < 3:
         return False
-    first = normalize_label(cells[0].text_content())
+    first = normalize_label(cast(HtmlElement, cells[0]).text_content())
     return all(tag_name(c) == "th" for c in cells) or first in ("序号", "编号", "序")
 
 
@@ -475,8 +477,8 @@ def read_entries(units: Sequence[Unit], labels: Labels) -> list[Entry]:
         found = matches[i] or [LabelMatch(normalize_label(unit.text), None, "")]
         own_links = None
         if len(found) > 1:  # 网上办理：<a>…</a> 网上查询：<a>…</a>: each label keeps the links of its own value
-            own_links = [[a for a in unit.links() if clean_text(a.text_content()) and
-                          clean_text(a.text_content()) in m.rest] for m in found]
+            own_links = [[a for a in unit.links() if clean_text(cast(HtmlElement, a).text_content()) and
+                          clean_text(cast(HtmlElement, a).text_content()) in m.rest] for m in found]
         for j, m in enumerate(found[:-1]):
             entries.append(Entry(m.key, m.label, m.rest, unit, order=i,
                                  own_links=own_links[j] if own_links else None))
@@ -486,13 +488,13 @@ def read_entries(units: Sequence[Unit], labels: Labels) -> list[Entry]:
         entries.append(entry)
         i += 1
         cell = unit.cell
-        label_cell = cell is not None and clean_text(cell.text_content()) == unit.text
-        sibling = cell.getnext() if label_cell else None
+        label_cell = cell is not None and clean_text(cast(HtmlElement, cell).text_content()) == unit.text
+        sibling = cell.getnext() if cell is not None and label_cell else None
         while sibling is not None and tag_name(sibling) not in ("td", "th"):
             sibling = sibling.getnext()
         if last.key in labels.link_keys and unit.link_only:
             continue  # a button: the link is the value
-        spans_rows = label_cell and sibling is not None and _int(cell.get("rowspan")) > 1
+        spans_rows = label_cell and sibling is not None and cell is not None and _int(cell.get("rowspan")) > 1
         if label_cell and sibling is not None and not last.rest and not spans_rows:
             while i < n and units[i].within(sibling):
                 entry.values.append(units[i])
@@ -566,7 +568,7 @@ def _skipper(removed: Sequence[etree._Element]) -> Callable[[etree._Element], bo
 def _is_toolbar(el: etree._Element) -> bool:
     if tag_name(el) not in ("div", "p", "span", "td", "table", "ul"):
         return False
-    raw = el.text_content()
+    raw = cast(HtmlElement, el).text_content()
     if len(raw) > 1000:
         return False
     text = clean_text(raw)
@@ -702,7 +704,7 @@ def attachment_from_link(item: ItemPage, a: etree._Element, field_name: str) -> 
         if href and not href.startswith(("#", "javascript:void")):
             item.errors.append(FieldError(field=field_name, message="unusable link", raw=href))
         return None
-    text = clean_text(a.text_content()) or clean_text(a.get("title"))
+    text = clean_text(cast(HtmlElement, a).text_content()) or clean_text(a.get("title"))
     file_type = attachment_type(url, text) or attachment_type(url, clean_text(a.get("title")))
     if file_type is None:
         suffix = PurePosixPath(unquote(urlsplit(url).path)).suffix.lower().lstrip(".")
@@ -769,7 +771,7 @@ def heading_title(item: ItemPage, scope: etree._Element, labels: Labels,
             names.add(clean_text(meta.get("content")))
 
     def usable(el: etree._Element) -> str | None:
-        text = clean_text(el.text_content())
+        text = clean_text(cast(HtmlElement, el).text_content())
         if not 2 <= len(text) <= 120 or text in names or normalize_label(text) in labels.keys or reject(text):
             return None
         if el.getparent() is not None and _in_chrome(el):

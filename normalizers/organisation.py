@@ -20,8 +20,10 @@ A page without any of these raises ``NormalizationError``.
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from lxml import etree
+from lxml.html import HtmlElement  # what every etree._Element here is
 
 from normalizers.article import NormalizationError
 from normalizers.extract import find_title, meta_content
@@ -162,11 +164,11 @@ def _leader_blocks(item: ItemPage) -> tuple[list[Leader], list[etree._Element]]:
     for anchor in anchors:
         block = _block_of(anchor, [a for a in anchors if a is not anchor], body)
         if len(anchors) == 1:  # one leader: stay within what is about them
-            while block.getparent() is not None and block.getparent() is not body and len(
-                    clean_text(block.getparent().text_content())) <= 600 and not any(
+            while (parent := block.getparent()) is not None and parent is not body and len(
+                    clean_text(cast(HtmlElement, parent).text_content())) <= 600 and not any(
                     LABELS.match(u) and LABELS.match(u)[0].key in ("functions", "structure")
-                    for u in units if u.within(block.getparent())):
-                block = block.getparent()
+                    for u in units if u.within(parent)):
+                block = parent
         block_units = [u for u in units if u.within(block)]
         entries = read_entries(block_units, LEADER_LABELS)
         name = _name_of_block(block, block_units, entries)
@@ -221,7 +223,8 @@ def _org_name(item: ItemPage, heading: str | None) -> str | None:
         candidates.append(site)
     title_tag = next(item.root.iter("title"), None)
     if title_tag is not None:
-        candidates += [p.strip() for p in re.split(r"\s*(?:--+|__+|_|\||｜|—+|-)\s*", clean_text(title_tag.text_content()))]
+        candidates += [p.strip() for p in re.split(r"\s*(?:--+|__+|_|\||｜|—+|-)\s*",
+                                                   clean_text(cast(HtmlElement, title_tag).text_content()))]
     for candidate in candidates:
         if candidate and _ORG_SUFFIX.search(candidate) and len(candidate) >= 3:
             return candidate
