@@ -18,8 +18,9 @@ from urllib.parse import urljoin
 import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement  # what every etree._Element here is
+from pydantic import HttpUrl
 
-from normalizers.dates import ParsedDate, find_datetime, parse_datetime
+from normalizers.dates import ParsedDate, Precision, find_datetime, parse_datetime
 from normalizers.disclosure import find_disclosure_block, parse_disclosure_block
 from normalizers.encoding import decode_html
 from normalizers.extract import (
@@ -217,7 +218,7 @@ def _at_midnight(date: dt.date) -> dt.datetime:
 
 def _published_at(root: etree._Element, selector: str | None, context: PageContext,
                   disclosure: DisclosureMetadata, date_line: _DateLine, errors: list[FieldError]
-                  ) -> tuple[dt.datetime | None, str | None]:
+                  ) -> tuple[dt.datetime | None, Precision | None]:
     """(publication time, precision printed: day / minute / second)."""
     if selector:
         text, _ = select_text(root, selector)
@@ -276,7 +277,8 @@ def _images(body: etree._Element, page_url: str, to_public, errors: list[FieldEr
             continue
         seen.add(url)
         try:
-            found.append(Image(url=url, alt=(img.get("alt") or img.get("title") or "").strip() or None))
+            found.append(Image(url=cast(HttpUrl, url),  # pydantic parses the str
+                               alt=(img.get("alt") or img.get("title") or "").strip() or None))
         except ValueError:
             errors.append(FieldError(field="images", message="invalid image URL", raw=url))
     return found
@@ -364,7 +366,7 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
     for attachment in found:
         url = to_public(str(attachment.url))
         try:
-            attachments.append(Attachment(name=attachment.name, url=url, file_type=attachment.file_type))
+            attachments.append(Attachment(name=attachment.name, url=cast(HttpUrl, url), file_type=attachment.file_type))
         except ValueError:
             errors.append(FieldError(field="attachments", message="invalid attachment URL", raw=url))
 
@@ -396,7 +398,7 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
         body_html=body_html,
         disclosure=disclosure,
         attachments=attachments,
-        source_url=public_url,
+        source_url=cast(HttpUrl, public_url),  # pydantic parses the strs of URL fields
         fetched_at=page.fetched_at or dt.datetime.now(SHANGHAI),
         field_errors=errors,
     )

@@ -231,7 +231,9 @@ def parse_disclosure_block(block: etree._Element | None, extra_labels: dict[str,
             values[field] = [k for k in _KEYWORD_SPLIT.split(value) if k]
         else:
             values[field] = value
-    return DisclosureMetadata(**{k: v for k, v in values.items() if v is not None}, extra=extra), errors
+    # model_validate: the field names are data here, so the call cannot be checked statically
+    return DisclosureMetadata.model_validate({**{k: v for k, v in values.items() if v is not None},
+                                              "extra": extra}), errors
 
 
 def parse_disclosure(root: etree._Element, selector: str | None = None,

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 from lxml import etree
 from lxml.html import HtmlElement  # what every etree._Element here is
 from parsel.csstranslator import css2xpath
-from pydantic import ValidationError
+from pydantic import HttpUrl, ValidationError
 
 from normalizers.dates import parse_datetime
 from normalizers.models import Attachment
@@ -630,7 +630,7 @@ def extract_attachments(root: etree._Element, base_url: str, hint: str | None = 
                 continue
             name = text or unquote(PurePosixPath(urlsplit(url).path).name) or url
             try:
-                found.append(Attachment(name=name, url=url, file_type=file_type))
+                found.append(Attachment(name=name, url=cast(HttpUrl, url), file_type=file_type))  # pydantic parses the str
             except ValidationError:
                 continue
             seen.add(url)

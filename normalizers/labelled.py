@@ -23,23 +23,24 @@ out, and the reading is confined to the smallest element holding every label.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePosixPath
-from typing import cast
+from typing import TypedDict, cast
 from urllib.parse import unquote, urljoin, urlsplit
 
 from lxml import etree
 from lxml.html import HtmlElement  # what every etree._Element here is
-from pydantic import ValidationError
+from pydantic import HttpUrl, ValidationError
 
 from normalizers.article import parse_html
 from normalizers.disclosure import EMPTY_VALUES
 from normalizers.encoding import decode_html
 from normalizers.extract import attachment_type, select
-from normalizers.models import Attachment, FieldError
+from normalizers.models import Attachment, Category, FieldError
 from normalizers.page import ExtractionHints, PageContext, RawPage
 from normalizers.text import (
     BLOCK_TAGS,
@@ -712,7 +713,7 @@ def attachment_from_link(item: ItemPage, a: etree._Element, field_name: str) -> 
             "html", "htm", "asp", "aspx", "php", "jsp", "do", "shtml") else "unknown"
     name = text or unquote(PurePosixPath(urlsplit(url).path).name) or url
     try:
-        return Attachment(name=name, url=url, file_type=file_type)
+        return Attachment(name=name, url=cast(HttpUrl, url), file_type=file_type)  # pydantic parses the str
     except ValidationError:
         item.errors.append(FieldError(field=field_name, message="invalid link URL", raw=url))
         return None
@@ -792,7 +793,18 @@ def heading_title(item: ItemPage, scope: etree._Element, labels: Labels,
     return None
 
 
-def item_header(page, context) -> dict:
+class ItemHeader(TypedDict):
+    """What ``item_header`` returns: keyword arguments of every item model."""
+
+    id: str
+    site_code: str
+    column_path: list[str]
+    category: Category
+    source_url: HttpUrl  # a str, which pydantic parses
+    fetched_at: dt.datetime
+
+
+def item_header(page: RawPage, context: PageContext) -> ItemHeader:
     """The fields every exchange-standard item takes from its page and context."""
     import datetime as _dt
 
@@ -802,5 +814,5 @@ def item_header(page, context) -> dict:
     return {
         "id": _document_id(context.public_url), "site_code": context.site_code,
         "column_path": list(context.column_path), "category": context.category,
-        "source_url": context.public_url, "fetched_at": page.fetched_at or _dt.datetime.now(_SHANGHAI),
+        "source_url": cast(HttpUrl, context.public_url), "fetched_at": page.fetched_at or _dt.datetime.now(_SHANGHAI),
     }

@@ -24,6 +24,7 @@ from typing import cast
 
 from lxml import etree
 from lxml.html import HtmlElement  # what every etree._Element here is
+from pydantic import HttpUrl
 
 from normalizers.article import NormalizationError
 from normalizers.extract import find_title, meta_content
@@ -106,7 +107,8 @@ def _leader_table(item: ItemPage, table: etree._Element) -> list[Leader] | None:
             continue
         photo = next((img for img in row.iter("img")), None)
         leaders.append(Leader(name=_person(col(name) or ""), post=col(post), duties=col(duties),
-                              photo_url=item.absolute(photo.get("src")) if photo is not None else None))
+                              photo_url=cast("HttpUrl | None",  # pydantic parses the str
+                                             item.absolute(photo.get("src")) if photo is not None else None)))
     return leaders
 
 
@@ -180,7 +182,8 @@ def _leader_blocks(item: ItemPage) -> tuple[list[Leader], list[etree._Element]]:
 
         photo = next((img for img in block.iter("img")), None)
         leaders.append(Leader(name=name, post=text("leader_post"), duties=text("leader_duties"),
-                              photo_url=item.absolute(photo.get("src")) if photo is not None else None))
+                              photo_url=cast("HttpUrl | None",  # pydantic parses the str
+                                             item.absolute(photo.get("src")) if photo is not None else None)))
         used.append(block)
     return leaders, used
 
