@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 from urllib.parse import urljoin
@@ -119,7 +120,8 @@ def _find_date_line(root: etree._Element, title_el: etree._Element | None, body_
     order = {el: i for i, el in enumerate(root.iter())}
     title_pos = order.get(title_el, -1) if title_el is not None else -1
     body_has_title = _contains(body_el, title_el)
-    after, before = [], []
+    after: list[tuple[etree._Element, str, re.Match[str]]] = []
+    before: list[tuple[etree._Element, str, re.Match[str]]] = []
     for el in root.iter():
         tag = tag_name(el)
         if tag is None or tag in ("script", "style", "head", "title", "meta"):
@@ -261,7 +263,8 @@ def _inner_html(el: etree._Element) -> str:
         lxml.html.tostring(cast(HtmlElement, child), encoding="unicode") for child in el)
 
 
-def _images(body: etree._Element, page_url: str, to_public, errors: list[FieldError]) -> list[Image]:
+def _images(body: etree._Element, page_url: str, to_public: Callable[[str], str], errors: list[FieldError],
+            ) -> list[Image]:
     """The content images of the body (not spacers, icons or tracking pixels), public URLs."""
     found: list[Image] = []
     seen: set[str] = set()

@@ -29,7 +29,7 @@ from normalizers.text import BLOCK_TAGS, DROPPED_TAGS, clean_text, paragraphs, t
 # --------------------------------------------------------------------------------------- selectors
 
 
-def select(root: etree._Element, selector: str) -> list:
+def select(root: etree._Element, selector: str) -> list[object]:
     """Elements (or strings, for ``::text``/``::attr()``/XPath text) matched by ``selector``.
 
     CSS by default (with parsel's ``::text`` and ``::attr(name)``); XPath when the selector

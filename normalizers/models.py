@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -32,6 +32,7 @@ from pydantic import (
     Field,
     HttpUrl,
     TypeAdapter,
+    ValidationInfo,
     computed_field,
     field_validator,
     model_validator,
@@ -329,7 +330,7 @@ class Letter(_Item):
 
     @field_validator("asker", "title", "question", "reply", mode="after")
     @classmethod
-    def _masked(cls, value: str | None, info) -> str | None:
+    def _masked(cls, value: str | None, info: ValidationInfo) -> str | None:
         from normalizers.privacy import mask_name, mask_personal_data
 
         if value is None:
@@ -382,10 +383,10 @@ ITEM_MODELS: dict[str, type[_Item]] = {
     "article": Article, "organisation": Organisation, "service_guide": ServiceGuide,
     "letter": Letter, "navigation": Navigation,
 }
-_ITEM_ADAPTER: TypeAdapter = TypeAdapter(ExchangeItem)
+_ITEM_ADAPTER: TypeAdapter[ExchangeItem] = TypeAdapter(ExchangeItem)
 
 
-def parse_item(data: dict | str | bytes) -> Article | Organisation | ServiceGuide | Letter | Navigation:
+def parse_item(data: dict[str, Any] | str | bytes) -> Article | Organisation | ServiceGuide | Letter | Navigation:
     """Any exchange-standard item from a dict or JSON; items without ``item_type`` (version 0)
     are articles."""
     if isinstance(data, str | bytes):
