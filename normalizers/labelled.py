@@ -93,7 +93,7 @@ class ItemPage:
             written = urlsplit(href)
             if written.scheme and not written.netloc:  # "http://" or "http:foo": no host to go to
                 return None
-            url = urljoin(self.page.url, href)
+            url: str = urljoin(self.page.url, href)
         except ValueError:
             return None
         if urlsplit(url).scheme not in ("http", "https"):
@@ -245,12 +245,20 @@ def _has_block(el: etree._Element) -> bool:
     return any(tag_name(d) in BLOCK_TAGS for d in el.iterdescendants())
 
 
+class _LineState(TypedDict):
+    """What ``units_of`` holds of the line being read."""
+
+    owner: etree._Element | None
+    lead: str | None
+    link_chars: int
+
+
 def units_of(scope: etree._Element, skip: Callable[[etree._Element], bool] = lambda el: False) -> list[Unit]:
     """The lines of ``scope`` in document order (see the module docstring)."""
     units: list[Unit] = []
     parts: list[str] = []
     inline: list[etree._Element] = []
-    state: dict[str, object] = {"owner": None, "lead": None, "link_chars": 0}
+    state: _LineState = {"owner": None, "lead": None, "link_chars": 0}
 
     def add(text: str | None, owner: etree._Element) -> None:
         if text:
@@ -269,12 +277,12 @@ def units_of(scope: etree._Element, skip: Callable[[etree._Element], bool] = lam
             if link_only and len(links) > 1:  # a row of buttons or a menu: one unit per link
                 for a in links:
                     label = clean_text(_inline_text(a))
-                    units.append(Unit(label, owner, [a], label, True))  # type: ignore[arg-type]
+                    units.append(Unit(label, owner, [a], label, True))
             else:
-                units.append(Unit(text, owner, list(inline), state["lead"], link_only))  # type: ignore[arg-type]
+                units.append(Unit(text, owner, list(inline), state["lead"], link_only))
         parts.clear()
         inline.clear()
-        state.update(owner=None, lead=None, link_chars=0)
+        state.update({"owner": None, "lead": None, "link_chars": 0})
 
     def visit(el: etree._Element, owner: etree._Element) -> None:
         tag = tag_name(el)
