@@ -151,7 +151,7 @@ class _Item(BaseModel):
             data = {k: v for k, v in data.items() if k != "content_hash"}
         return data
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy takes no decorator above @property (as pydantic documents)
     @property
     def content_hash(self) -> str:
         """SHA-256 over everything a reader sees; fetched_at and field errors are left out, so an
