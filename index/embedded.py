@@ -67,7 +67,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from index.base import (
     FACET_KEYS,
@@ -403,7 +403,7 @@ class EmbeddedIndex(SearchIndex):
             cur = conn.execute(
                 f"INSERT INTO {documents} (id, site_code, column_path, category, published_at, title,"
                 " url, body_text, article) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (article.id, *values))
-            docid = cur.lastrowid
+            docid = cast(int, cur.lastrowid)  # an INSERT into a rowid table always sets it
         else:
             docid = old[0]
             conn.execute(
@@ -530,7 +530,7 @@ class EmbeddedIndex(SearchIndex):
 
     def count(self) -> int:
         with self._read() as conn:
-            return conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+            return cast(int, conn.execute("SELECT count(*) FROM documents").fetchone()[0])
 
     def search(self, query: SearchQuery) -> SearchResult:
         parsed = parse_query(query.q)

@@ -102,10 +102,10 @@ class Highlighter:
                         a, b = index[a], index[b - 1] + 1
                     found[t].append((a, b, k))
         merged_all = []
-        for spans in found:
-            spans.sort()
+        for text_spans in found:
+            text_spans.sort()
             merged: list[tuple[int, int, int]] = []
-            for a, b, k in spans:
+            for a, b, k in text_spans:
                 if merged and a < merged[-1][1]:
                     pa, pb, pk = merged[-1]
                     merged[-1] = (pa, max(pb, b), pk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from normalizers.encoding import decode_html
@@ -12,11 +13,14 @@ from normalizers.page import ExtractionHints, PageContext, RawPage
 from normalizers.taxonomy import classify
 from normalizers.urls import canonicalize_url
 
+if TYPE_CHECKING:
+    from normalizers.models import Article, Letter, Organisation, ServiceGuide
+
 
 def normalize(body: bytes, url: str, hints: ExtractionHints | None = None, *, content_type: str | None = None,
               site_code: str | None = None, column: str | None = None, column_path: list[str] | None = None,
               item_type: str | None = None, public_url: str | None = None,
-              fetched_at: dt.datetime | None = None):
+              fetched_at: dt.datetime | None = None) -> Article | ServiceGuide | Letter | Organisation:
     """Turn one page into an item of the exchange standard.
 
     ``site_code`` defaults to the first label of the host (``rsj`` for ``rsj.bl.gov.cn``);

@@ -11,13 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
+from lxml.html import HtmlElement  # what every etree._Element here is
+from pydantic import HttpUrl
 
-from normalizers.dates import ParsedDate, find_datetime, parse_datetime
+from normalizers.dates import ParsedDate, Precision, find_datetime, parse_datetime
 from normalizers.disclosure import find_disclosure_block, parse_disclosure_block
 from normalizers.encoding import decode_html
 from normalizers.extract import (
@@ -93,7 +97,7 @@ def _line_of(el: etree._Element, keep_out: list[etree._Element | None]) -> etree
             return el
         if any(_contains(parent, k) for k in keep_out if k is not None and k is not el):
             return el
-        if len(clean_text(parent.text_content())) > _LINE_MAX:
+        if len(clean_text(cast(HtmlElement, parent).text_content())) > _LINE_MAX:
             return el
         el = parent
 
@@ -116,7 +120,8 @@ def _find_date_line(root: etree._Element, title_el: etree._Element | None, body_
     order = {el: i for i, el in enumerate(root.iter())}
     title_pos = order.get(title_el, -1) if title_el is not None else -1
     body_has_title = _contains(body_el, title_el)
-    after, before = [], []
+    after: list[tuple[etree._Element, str, re.Match[str]]] = []
+    before: list[tuple[etree._Element, str, re.Match[str]]] = []
     for el in root.iter():
         tag = tag_name(el)
         if tag is None or tag in ("script", "style", "head", "title", "meta"):
@@ -151,7 +156,7 @@ def _find_date_line(root: etree._Element, title_el: etree._Element | None, body_
                 break
             if _contains(disclosure_el, el) or (not body_has_title and _contains(body_el, el)):
                 continue
-            text = clean_text(el.text_content())
+            text = clean_text(cast(HtmlElement, el).text_content())
             if not text:
                 continue
             # the title's own lines are not a date line; an info line inside the heading is
@@ -192,7 +197,7 @@ def _title_line(body_el: etree._Element, title: str, skip: list[etree._Element |
         if any(_contains(k, el) for k in skip):
             continue
         if inline_text(el):
-            return el if _bare(clean_text(el.text_content())) == _bare(title) else None
+            return el if _bare(clean_text(cast(HtmlElement, el).text_content())) == _bare(title) else None
     return None
 
 
@@ -215,7 +220,7 @@ def _at_midnight(date: dt.date) -> dt.datetime:
 
 def _published_at(root: etree._Element, selector: str | None, context: PageContext,
                   disclosure: DisclosureMetadata, date_line: _DateLine, errors: list[FieldError]
-                  ) -> tuple[dt.datetime | None, str | None]:
+                  ) -> tuple[dt.datetime | None, Precision | None]:
     """(publication time, precision printed: day / minute / second)."""
     if selector:
         text, _ = select_text(root, selector)
@@ -255,10 +260,11 @@ def _lowest_common_ancestor(a: etree._Element | None, b: etree._Element | None) 
 
 def _inner_html(el: etree._Element) -> str:
     return (html.escape(el.text, quote=False) if el.text else "") + "".join(
-        lxml.html.tostring(child, encoding="unicode") for child in el)
+        lxml.html.tostring(cast(HtmlElement, child), encoding="unicode") for child in el)
 
 
-def _images(body: etree._Element, page_url: str, to_public, errors: list[FieldError]) -> list[Image]:
+def _images(body: etree._Element, page_url: str, to_public: Callable[[str], str], errors: list[FieldError],
+            ) -> list[Image]:
     """The content images of the body (not spacers, icons or tracking pixels), public URLs."""
     found: list[Image] = []
     seen: set[str] = set()
@@ -274,7 +280,8 @@ def _images(body: etree._Element, page_url: str, to_public, errors: list[FieldEr
             continue
         seen.add(url)
         try:
-            found.append(Image(url=url, alt=(img.get("alt") or img.get("title") or "").strip() or None))
+            found.append(Image(url=cast(HttpUrl, url),  # pydantic parses the str
+                               alt=(img.get("alt") or img.get("title") or "").strip() or None))
         except ValueError:
             errors.append(FieldError(field="images", message="invalid image URL", raw=url))
     return found
@@ -362,7 +369,7 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
     for attachment in found:
         url = to_public(str(attachment.url))
         try:
-            attachments.append(Attachment(name=attachment.name, url=url, file_type=attachment.file_type))
+            attachments.append(Attachment(name=attachment.name, url=cast(HttpUrl, url), file_type=attachment.file_type))
         except ValueError:
             errors.append(FieldError(field="attachments", message="invalid attachment URL", raw=url))
 
@@ -394,7 +401,7 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
         body_html=body_html,
         disclosure=disclosure,
         attachments=attachments,
-        source_url=public_url,
+        source_url=cast(HttpUrl, public_url),  # pydantic parses the strs of URL fields
         fetched_at=page.fetched_at or dt.datetime.now(SHANGHAI),
         field_errors=errors,
     )

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from typing import cast
 
 from lxml import etree
+from lxml.html import HtmlElement  # what every etree._Element here is
 
 from normalizers.dates import parse_date
 from normalizers.extract import select
@@ -111,7 +113,7 @@ def find_disclosure_block(root: etree._Element, selector: str | None = None,
     for block, found_labels in per_block.items():
         if len(found_labels) < 2:
             continue
-        size = len(clean_text(block.text_content()))
+        size = len(clean_text(cast(HtmlElement, block).text_content()))
         key = (len(found_labels) - size / _SIZE_PENALTY, depth[block])
         if best_key is None or key > best_key:
             best, best_key = block, key
@@ -229,7 +231,9 @@ def parse_disclosure_block(block: etree._Element | None, extra_labels: dict[str,
             values[field] = [k for k in _KEYWORD_SPLIT.split(value) if k]
         else:
             values[field] = value
-    return DisclosureMetadata(**{k: v for k, v in values.items() if v is not None}, extra=extra), errors
+    # model_validate: the field names are data here, so the call cannot be checked statically
+    return DisclosureMetadata.model_validate({**{k: v for k, v in values.items() if v is not None},
+                                              "extra": extra}), errors
 
 
 def parse_disclosure(root: etree._Element, selector: str | None = None,

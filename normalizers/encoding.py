@@ -139,8 +139,8 @@ def _declared_charsets(body: bytes, content_type: str | None) -> list[tuple[str,
         found.append(("http", m.group(1)))
     head = body[:_SNIFF_BYTES]
     for pattern in (_XML_ENCODING, _META_CHARSET):
-        if m := pattern.search(head):
-            found.append(("meta", m.group(1).decode("ascii", "replace")))
+        if mb := pattern.search(head):
+            found.append(("meta", mb.group(1).decode("ascii", "replace")))
     return found
 
 
@@ -153,6 +153,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> DecodedText:
     or GB18030 reading of the same bytes is clearly more plausible Chinese text.
     """
     body = body or b""
+    codec: str | None  # None below: a declared charset Python has no codec for
+    text: str | None  # None below: bytes that are not valid in the codec
     for bom, codec in _BOMS:
         if body.startswith(bom):
             text = body[len(bom):].decode(codec, errors="replace")

@@ -14,11 +14,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import PurePosixPath
+from typing import cast
 from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from lxml import etree
+from lxml.html import HtmlElement  # what every etree._Element here is
 from parsel.csstranslator import css2xpath
-from pydantic import ValidationError
+from pydantic import HttpUrl, ValidationError
 
 from normalizers.dates import parse_datetime
 from normalizers.models import Attachment
@@ -27,7 +29,7 @@ from normalizers.text import BLOCK_TAGS, DROPPED_TAGS, clean_text, paragraphs, t
 # --------------------------------------------------------------------------------------- selectors
 
 
-def select(root: etree._Element, selector: str) -> list:
+def select(root: etree._Element, selector: str) -> list[object]:
     """Elements (or strings, for ``::text``/``::attr()``/XPath text) matched by ``selector``.
 
     CSS by default (with parsel's ``::text`` and ``::attr(name)``); XPath when the selector
@@ -223,7 +225,7 @@ def find_title(root: etree._Element, hint: str | None = None, list_title: str | 
     # <title> is "article - column - site" in some order: its article part is the one a
     # heading on the page repeats (first part on ties); the other parts are site/column names.
     title_tag = next(root.iter("title"), None)
-    title_parts = [p for p in (_TITLE_SEPARATORS.split(clean_text(title_tag.text_content()))
+    title_parts = [p for p in (_TITLE_SEPARATORS.split(clean_text(cast(HtmlElement, title_tag).text_content()))
                                if title_tag is not None else []) if p and p not in site_names]
     main_part = None
     if title_parts:
@@ -250,7 +252,7 @@ def find_title(root: etree._Element, hint: str | None = None, list_title: str | 
             best = (score, el, text)
     if best is None and refs:  # old layouts: a bold <td> or <font> that matches the metadata
         for el in root.iter("td", "font", "strong", "b", "div", "span", "p"):
-            text = clean_text(el.text_content())
+            text = clean_text(cast(HtmlElement, el).text_content())
             if 4 <= len(text) <= 300 and text not in site_names:
                 sim = max(title_similarity(text, r) for r in refs[:2]) if refs[:2] else 0.0
                 if sim >= 0.8 and (best is None or sim > best[0]):
@@ -333,7 +335,7 @@ def inline_text(el: etree._Element) -> str:
     for child in el:
         tag = tag_name(child)
         if tag is not None and tag not in BLOCK_TAGS and tag not in DROPPED_TAGS:
-            parts.append(child.text_content())
+            parts.append(cast(HtmlElement, child).text_content())
         parts.append(child.tail or "")
     return clean_text("".join(parts))
 
@@ -343,10 +345,10 @@ def _paragraph_score(text: str) -> float:
 
 
 def _link_density(el: etree._Element) -> float:
-    total = len(clean_text(el.text_content()))
+    total = len(clean_text(cast(HtmlElement, el).text_content()))
     if not total:
         return 1.0
-    links = sum(len(clean_text(a.text_content())) for a in el.iter("a"))
+    links = sum(len(clean_text(cast(HtmlElement, a).text_content())) for a in el.iter("a"))
     return min(links / total, 1.0)
 
 
@@ -368,7 +370,7 @@ def _density_body(root: etree._Element, title: etree._Element | None = None,
         if tag is None or tag in DROPPED_TAGS:
             continue
         if tag in _PARAGRAPH_TAGS:
-            text = clean_text(el.text_content())
+            text = clean_text(cast(HtmlElement, el).text_content())
             targets = list(_containers_up(el))[:2]
         elif tag in _CONTAINER_TAGS:
             text = inline_text(el)
@@ -402,12 +404,12 @@ def _density_body(root: etree._Element, title: etree._Element | None = None,
     # sidebar text (街道简介) printed after the main column.
     closer = [el for el in after if order[el] < order[best] and not _contains(el, best)
               and not _contains(best, el) and final[el] >= _CLOSER_SHARE * final[best]
-              and _SENTENCE_END.search(el.text_content())]
+              and _SENTENCE_END.search(cast(HtmlElement, el).text_content())]
     return max(closer, key=final.__getitem__) if closer else best
 
 
 def _has_content(el: etree._Element) -> bool:
-    return bool(clean_text(el.text_content())) or any(True for _ in el.iter("img", "table", "a"))
+    return bool(clean_text(cast(HtmlElement, el).text_content())) or any(True for _ in el.iter("img", "table", "a"))
 
 
 def _follows(order: dict[etree._Element, int], title: etree._Element) -> Callable[[etree._Element], bool]:
@@ -465,7 +467,7 @@ def _is_footer(el: etree._Element, text: str) -> bool:
 def _boilerplate(el: etree._Element) -> bool:
     if _HIDDEN.search(el.get("style", "")) or _SHARE.search(_class_id(el)):
         return True
-    text = clean_text(el.text_content())
+    text = clean_text(cast(HtmlElement, el).text_content())
     if not text:
         return False
     if _is_toolbar(text) or _is_footer(el, text):
@@ -483,7 +485,7 @@ def _boilerplate(el: etree._Element) -> bool:
 
 def _drop(el: etree._Element) -> None:
     if el.getparent() is not None:
-        el.drop_tree()
+        cast(HtmlElement, el).drop_tree()
 
 
 def strip_boilerplate(body: etree._Element) -> None:
@@ -505,7 +507,8 @@ def strip_boilerplate(body: etree._Element) -> None:
         if tag_name(el) is None:
             continue
         if _boilerplate(el):
-            heading_only = _RELATED.match(clean_text(el.text_content())) and len(clean_text(el.text_content())) <= 8
+            text = clean_text(cast(HtmlElement, el).text_content())
+            heading_only = _RELATED.match(text) and len(text) <= 8
             following = list(el.itersiblings()) if heading_only else []
             _drop(el)
             for sibling in following:  # the link list under a 相关链接 heading
@@ -621,13 +624,13 @@ def extract_attachments(root: etree._Element, base_url: str, hint: str | None = 
                 continue
             if urlsplit(url).scheme not in ("http", "https"):
                 continue
-            text = clean_text(a.text_content()) or clean_text(a.get("title"))
+            text = clean_text(cast(HtmlElement, a).text_content()) or clean_text(a.get("title"))
             file_type = attachment_type(url, text)
             if file_type is None or url in seen:
                 continue
             name = text or unquote(PurePosixPath(urlsplit(url).path).name) or url
             try:
-                found.append(Attachment(name=name, url=url, file_type=file_type))
+                found.append(Attachment(name=name, url=cast(HttpUrl, url), file_type=file_type))  # pydantic parses the str
             except ValidationError:
                 continue
             seen.add(url)
@@ -644,15 +647,15 @@ def attachment_blocks(body: etree._Element, base_url: str) -> list[etree._Elemen
             url = urljoin(base_url, (a.get("href") or "").strip())
         except ValueError:
             continue
-        if attachment_type(url, clean_text(a.text_content())) is None:
+        if attachment_type(url, clean_text(cast(HtmlElement, a).text_content())) is None:
             continue
         chosen = None
         for anc in a.iterancestors():
             if anc is body:
                 break
-            text = clean_text(anc.text_content())
+            text = clean_text(cast(HtmlElement, anc).text_content())
             for link in anc.iter("a"):
-                text = text.replace(clean_text(link.text_content()), "")
+                text = text.replace(clean_text(cast(HtmlElement, link).text_content()), "")
             if len(re.sub(r"(?:相关)?附件(?:下载)?|下载|[\s\d\W_]", "", text)) > 0:
                 break
             chosen = anc

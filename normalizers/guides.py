@@ -26,6 +26,9 @@ label raises ``NormalizationError``.
 from __future__ import annotations
 
 import re
+from typing import Literal, cast
+
+from pydantic import HttpUrl
 
 from normalizers.article import NormalizationError
 from normalizers.extract import find_title
@@ -293,7 +296,7 @@ def _time_limit(reading: Reading, errors: list[FieldError]) -> TimeLimit:
     kind_text = reading.text("kind", " ")
     legal_text = reading.text("legal_days", " ")
     promised_text = reading.text("promised_days", " ")
-    kind = None
+    kind: Literal["即办件", "承诺件"] | None = None
     for text in (kind_text, printed):
         if text and "承诺件" in text:
             kind = "承诺件"
@@ -451,12 +454,12 @@ def normalize_service_guide(page: RawPage, context: PageContext, hints: Extracti
         legal_basis=_laws_of(reading.first("legal_basis")),
         materials=_materials(reading.first("materials"), errors),
         procedure=_steps(reading.first("procedure")),
-        flowchart_url=flowchart,
+        flowchart_url=cast("HttpUrl | None", flowchart),  # pydantic parses the strs of URL fields
         time_limit=_time_limit(reading, errors),
         fee=_fee(reading),
         forms=_forms(item, reading),
-        online_url=links["online_url"],
-        status_query_url=links["status_query_url"],
+        online_url=cast("HttpUrl | None", links["online_url"]),
+        status_query_url=cast("HttpUrl | None", links["status_query_url"]),
         consult_phone=reading.text("consult", " "),
         complaint_phone=reading.text("complaint", " "),
         field_errors=errors,

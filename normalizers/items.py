@@ -22,25 +22,25 @@ from __future__ import annotations
 from normalizers import guides, letters, organisation
 from normalizers.article import normalize_article, parse_html
 from normalizers.encoding import decode_html
-from normalizers.labelled import Labels, is_chrome, label_hits, units_of
+from normalizers.labelled import Labels, Unit, is_chrome, label_hits, units_of
 from normalizers.models import Article, Letter, Organisation, ServiceGuide
 from normalizers.page import ExtractionHints, PageContext, RawPage
 
 ITEM_TYPES = ("article", "service_guide", "letter", "organisation")
 
 
-def _hits(units: list, labels: Labels) -> list[tuple[str, str]]:
+def _hits(units: list[Unit], labels: Labels) -> list[tuple[str, str]]:
     return [(m.key, m.label) for _, m in label_hits(units, labels) if m.key]
 
 
-def _guide_score(units: list) -> int:
+def _guide_score(units: list[Unit]) -> int:
     hits = [(k, label) for k, label in _hits(units, guides.LABELS) if k in guides.STRONG_KEYS]
     keys = {k for k, _ in hits}
     exclusive = any(label in guides.GUIDE_ONLY_LABELS for _, label in hits)
     return len(keys) if len(keys) >= 3 and (exclusive or len(keys) >= 4) else 0
 
 
-def _letter_score(units: list) -> int:
+def _letter_score(units: list[Unit]) -> int:
     hits = _hits(units, letters.LABELS)
     strong_question = any(k in letters.QUESTION_SIDE or label in letters.QUESTION_CONTENT_LABELS
                           for k, label in hits if label not in letters.WEAK_LABELS)
@@ -54,7 +54,7 @@ def _letter_score(units: list) -> int:
     return 0
 
 
-def _organisation_score(units: list) -> int:
+def _organisation_score(units: list[Unit]) -> int:
     keys = {k for k, _ in _hits(units, organisation.LABELS) if k in organisation.STRONG_KEYS}
     return len(keys) if len(keys) >= 2 else 0
 

@@ -23,21 +23,24 @@ out, and the reading is confined to the smallest element holding every label.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePosixPath
+from typing import TypedDict, cast
 from urllib.parse import unquote, urljoin, urlsplit
 
 from lxml import etree
-from pydantic import ValidationError
+from lxml.html import HtmlElement  # what every etree._Element here is
+from pydantic import HttpUrl, ValidationError
 
 from normalizers.article import parse_html
 from normalizers.disclosure import EMPTY_VALUES
 from normalizers.encoding import decode_html
 from normalizers.extract import attachment_type, select
-from normalizers.models import Attachment, FieldError
+from normalizers.models import Attachment, Category, FieldError
 from normalizers.page import ExtractionHints, PageContext, RawPage
 from normalizers.text import (
     BLOCK_TAGS,
@@ -90,7 +93,7 @@ class ItemPage:
             written = urlsplit(href)
             if written.scheme and not written.netloc:  # "http://" or "http:foo": no host to go to
                 return None
-            url = urljoin(self.page.url, href)
+            url: str = urljoin(self.page.url, href)
         except ValueError:
             return None
         if urlsplit(url).scheme not in ("http", "https"):
@@ -150,7 +153,7 @@ def _class_id(el: etree._Element) -> str:
 
 
 def _text_len(el: etree._Element) -> int:
-    return len(clean_text(el.text_content()))
+    return len(clean_text(cast(HtmlElement, el).text_content()))
 
 
 def is_chrome(el: etree._Element) -> bool:
@@ -173,7 +176,7 @@ def is_chrome(el: etree._Element) -> bool:
             if any(tag_name(s) and s is not el and _text_len(s) > 2 * mine for s in parent):
                 return True
     if tag in ("div", "table", "td", "p", "center"):
-        raw = el.text_content()
+        raw = cast(HtmlElement, el).text_content()
         if len(raw) <= 2000 and _FOOTER_TEXT.search(raw) and len(clean_text(raw)) <= 400 and not any(
                 True for _ in el.iterdescendants("table")):
             return True
@@ -242,12 +245,20 @@ def _has_block(el: etree._Element) -> bool:
     return any(tag_name(d) in BLOCK_TAGS for d in el.iterdescendants())
 
 
+class _LineState(TypedDict):
+    """What ``units_of`` holds of the line being read."""
+
+    owner: etree._Element | None
+    lead: str | None
+    link_chars: int
+
+
 def units_of(scope: etree._Element, skip: Callable[[etree._Element], bool] = lambda el: False) -> list[Unit]:
     """The lines of ``scope`` in document order (see the module docstring)."""
     units: list[Unit] = []
     parts: list[str] = []
     inline: list[etree._Element] = []
-    state: dict[str, object] = {"owner": None, "lead": None, "link_chars": 0}
+    state: _LineState = {"owner": None, "lead": None, "link_chars": 0}
 
     def add(text: str | None, owner: etree._Element) -> None:
         if text:
@@ -266,12 +277,12 @@ def units_of(scope: etree._Element, skip: Callable[[etree._Element], bool] = lam
             if link_only and len(links) > 1:  # a row of buttons or a menu: one unit per link
                 for a in links:
                     label = clean_text(_inline_text(a))
-                    units.append(Unit(label, owner, [a], label, True))  # type: ignore[arg-type]
+                    units.append(Unit(label, owner, [a], label, True))
             else:
-                units.append(Unit(text, owner, list(inline), state["lead"], link_only))  # type: ignore[arg-type]
+                units.append(Unit(text, owner, list(inline), state["lead"], link_only))
         parts.clear()
         inline.clear()
-        state.update(owner=None, lead=None, link_chars=0)
+        state.update({"owner": None, "lead": None, "link_chars": 0})
 
     def visit(el: etree._Element, owner: etree._Element) -> None:
         tag = tag_name(el)
@@ -383,7 +394,7 @@ class Labels:
         owner_tag = tag_name(unit.owner)
         if owner_tag not in ("th", "dt") or len(normalize_label(unit.text)) > 12:
             return False
-        if clean_text(unit.owner.text_content()) != unit.text:
+        if clean_text(cast(HtmlElement, unit.owner).text_content()) != unit.text:
             return False
         if owner_tag == "th":
             nxt = unit.owner.getnext()
@@ -394,13 +405,13 @@ class Labels:
 def _column_header(unit: Unit) -> bool:
     """A cell of a table's header row (序号 | 材料名称 | 办理时限 …): a column name, not a label."""
     cell = unit.cell
-    if cell is None or clean_text(cell.text_content()) != unit.text:
+    if cell is None or clean_text(cast(HtmlElement, cell).text_content()) != unit.text:
         return False
     row = cell.getparent()
     cells = [c for c in row if tag_name(c) in ("td", "th")] if row is not None else []
     if len(cells) < 3:
         return False
-    first = normalize_label(cells[0].text_content())
+    first = normalize_label(cast(HtmlElement, cells[0]).text_content())
     return all(tag_name(c) == "th" for c in cells) or first in ("序号", "编号", "序")
 
 
@@ -475,8 +486,8 @@ def read_entries(units: Sequence[Unit], labels: Labels) -> list[Entry]:
         found = matches[i] or [LabelMatch(normalize_label(unit.text), None, "")]
         own_links = None
         if len(found) > 1:  # 网上办理：<a>…</a> 网上查询：<a>…</a>: each label keeps the links of its own value
-            own_links = [[a for a in unit.links() if clean_text(a.text_content()) and
-                          clean_text(a.text_content()) in m.rest] for m in found]
+            own_links = [[a for a in unit.links() if clean_text(cast(HtmlElement, a).text_content()) and
+                          clean_text(cast(HtmlElement, a).text_content()) in m.rest] for m in found]
         for j, m in enumerate(found[:-1]):
             entries.append(Entry(m.key, m.label, m.rest, unit, order=i,
                                  own_links=own_links[j] if own_links else None))
@@ -486,13 +497,13 @@ def read_entries(units: Sequence[Unit], labels: Labels) -> list[Entry]:
         entries.append(entry)
         i += 1
         cell = unit.cell
-        label_cell = cell is not None and clean_text(cell.text_content()) == unit.text
-        sibling = cell.getnext() if label_cell else None
+        label_cell = cell is not None and clean_text(cast(HtmlElement, cell).text_content()) == unit.text
+        sibling = cell.getnext() if cell is not None and label_cell else None
         while sibling is not None and tag_name(sibling) not in ("td", "th"):
             sibling = sibling.getnext()
         if last.key in labels.link_keys and unit.link_only:
             continue  # a button: the link is the value
-        spans_rows = label_cell and sibling is not None and _int(cell.get("rowspan")) > 1
+        spans_rows = label_cell and sibling is not None and cell is not None and _int(cell.get("rowspan")) > 1
         if label_cell and sibling is not None and not last.rest and not spans_rows:
             while i < n and units[i].within(sibling):
                 entry.values.append(units[i])
@@ -566,7 +577,7 @@ def _skipper(removed: Sequence[etree._Element]) -> Callable[[etree._Element], bo
 def _is_toolbar(el: etree._Element) -> bool:
     if tag_name(el) not in ("div", "p", "span", "td", "table", "ul"):
         return False
-    raw = el.text_content()
+    raw = cast(HtmlElement, el).text_content()
     if len(raw) > 1000:
         return False
     text = clean_text(raw)
@@ -702,7 +713,7 @@ def attachment_from_link(item: ItemPage, a: etree._Element, field_name: str) -> 
         if href and not href.startswith(("#", "javascript:void")):
             item.errors.append(FieldError(field=field_name, message="unusable link", raw=href))
         return None
-    text = clean_text(a.text_content()) or clean_text(a.get("title"))
+    text = clean_text(cast(HtmlElement, a).text_content()) or clean_text(a.get("title"))
     file_type = attachment_type(url, text) or attachment_type(url, clean_text(a.get("title")))
     if file_type is None:
         suffix = PurePosixPath(unquote(urlsplit(url).path)).suffix.lower().lstrip(".")
@@ -710,7 +721,7 @@ def attachment_from_link(item: ItemPage, a: etree._Element, field_name: str) -> 
             "html", "htm", "asp", "aspx", "php", "jsp", "do", "shtml") else "unknown"
     name = text or unquote(PurePosixPath(urlsplit(url).path).name) or url
     try:
-        return Attachment(name=name, url=url, file_type=file_type)
+        return Attachment(name=name, url=cast(HttpUrl, url), file_type=file_type)  # pydantic parses the str
     except ValidationError:
         item.errors.append(FieldError(field=field_name, message="invalid link URL", raw=url))
         return None
@@ -769,7 +780,7 @@ def heading_title(item: ItemPage, scope: etree._Element, labels: Labels,
             names.add(clean_text(meta.get("content")))
 
     def usable(el: etree._Element) -> str | None:
-        text = clean_text(el.text_content())
+        text = clean_text(cast(HtmlElement, el).text_content())
         if not 2 <= len(text) <= 120 or text in names or normalize_label(text) in labels.keys or reject(text):
             return None
         if el.getparent() is not None and _in_chrome(el):
@@ -790,7 +801,18 @@ def heading_title(item: ItemPage, scope: etree._Element, labels: Labels,
     return None
 
 
-def item_header(page, context) -> dict:
+class ItemHeader(TypedDict):
+    """What ``item_header`` returns: keyword arguments of every item model."""
+
+    id: str
+    site_code: str
+    column_path: list[str]
+    category: Category
+    source_url: HttpUrl  # a str, which pydantic parses
+    fetched_at: dt.datetime
+
+
+def item_header(page: RawPage, context: PageContext) -> ItemHeader:
     """The fields every exchange-standard item takes from its page and context."""
     import datetime as _dt
 
@@ -800,5 +822,5 @@ def item_header(page, context) -> dict:
     return {
         "id": _document_id(context.public_url), "site_code": context.site_code,
         "column_path": list(context.column_path), "category": context.category,
-        "source_url": context.public_url, "fetched_at": page.fetched_at or _dt.datetime.now(_SHANGHAI),
+        "source_url": cast(HttpUrl, context.public_url), "fetched_at": page.fetched_at or _dt.datetime.now(_SHANGHAI),
     }

@@ -179,7 +179,7 @@ def normalize_letter(page: RawPage, context: PageContext, hints: ExtractionHints
         found = find_title(item.root, item.hints.title, context.list_title, exclude=context.column_path)
         title = found.text if found is not None and found.source == "hint" else None
     if title is None:
-        title = heading_title(item, reading.scope, LABELS, reject=_GENERIC_TITLE.search)
+        title = heading_title(item, reading.scope, LABELS, reject=lambda t: bool(_GENERIC_TITLE.search(t)))
     if title is None:
         found = find_title(item.root, None, context.list_title, exclude=context.column_path)
         if found is not None and normalize_label(found.text) not in LABELS.keys:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -32,6 +32,7 @@ from pydantic import (
     Field,
     HttpUrl,
     TypeAdapter,
+    ValidationInfo,
     computed_field,
     field_validator,
     model_validator,
@@ -41,6 +42,8 @@ SCHEMA_VERSION = "1.0"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 SITE_CODE_PATTERN = r"^[a-z][a-z0-9]{1,30}$"
+# Field defaults are written default=…: type checkers only read that keyword as a default
+# (dataclass_transform), and would take every field with a positional one as required.
 
 
 def _aware_shanghai(value: dt.datetime) -> dt.datetime:
@@ -80,16 +83,16 @@ class DisclosureMetadata(BaseModel):
     """The 政府信息公开 metadata block of a disclosure page. All values are as printed,
     whitespace-normalised; dates are parsed. Unknown labels are kept in ``extra``."""
 
-    index_number: str | None = Field(None, description="索引号, an opaque string (never a date)")
-    publisher: str | None = Field(None, description="发布机构 / 发文机关")
-    topic: str | None = Field(None, description="主题分类 / 组配分类")
-    genre: str | None = Field(None, description="体裁分类")
-    written_date: dt.date | None = Field(None, description="成文日期 / 生成日期")
-    published_date: dt.date | None = Field(None, description="发布日期 as printed in the block")
-    document_number: str | None = Field(None, description="发文字号 / 文号 / 文件编号, e.g. 仑政办发〔2024〕12号")
-    validity: str | None = Field(None, description="有效性")
+    index_number: str | None = Field(default=None, description="索引号, an opaque string (never a date)")
+    publisher: str | None = Field(default=None, description="发布机构 / 发文机关")
+    topic: str | None = Field(default=None, description="主题分类 / 组配分类")
+    genre: str | None = Field(default=None, description="体裁分类")
+    written_date: dt.date | None = Field(default=None, description="成文日期 / 生成日期")
+    published_date: dt.date | None = Field(default=None, description="发布日期 as printed in the block")
+    document_number: str | None = Field(default=None, description="发文字号 / 文号 / 文件编号, e.g. 仑政办发〔2024〕12号")
+    validity: str | None = Field(default=None, description="有效性")
     keywords: list[str] = Field(default_factory=list, description="主题词")
-    disclosure_mode: str | None = Field(None, description="公开方式 (主动公开 / 依申请公开)")
+    disclosure_mode: str | None = Field(default=None, description="公开方式 (主动公开 / 依申请公开)")
     extra: dict[str, str] = Field(default_factory=dict, description="Other label → value pairs")
 
     def is_empty(self) -> bool:
@@ -101,7 +104,7 @@ class FieldError(BaseModel):
 
     field: str = Field(description="The field, e.g. published_at or disclosure.written_date")
     message: str = Field(description="What went wrong, in plain words")
-    raw: str | None = Field(None, description="The text that could not be read, if any")
+    raw: str | None = Field(default=None, description="The text that could not be read, if any")
 
 
 class ArticleKind(StrEnum):
@@ -121,7 +124,7 @@ class Image(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     url: HttpUrl = Field(description="Absolute URL of the image")
-    alt: str | None = Field(None, description="alt / title text")
+    alt: str | None = Field(default=None, description="alt / title text")
 
 
 class _Item(BaseModel):
@@ -129,7 +132,7 @@ class _Item(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: str = Field(SCHEMA_VERSION, description="Version of the exchange standard")
+    schema_version: str = Field(default=SCHEMA_VERSION, description="Version of the exchange standard")
     id: str = Field(description="document_id(canonical source URL): 32 hex digits", pattern=r"^[0-9a-f]{32}$")
     site_code: str = Field(pattern=SITE_CODE_PATTERN, description="Subsite code, e.g. rsj for rsj.bl.gov.cn")
     column_path: list[str] = Field(description="Column names from the site root, e.g. ['政务公开', '通知公告']")
@@ -148,7 +151,7 @@ class _Item(BaseModel):
             data = {k: v for k, v in data.items() if k != "content_hash"}
         return data
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy takes no decorator above @property (as pydantic documents)
     @property
     def content_hash(self) -> str:
         """SHA-256 over everything a reader sees; fetched_at and field errors are left out, so an
@@ -184,13 +187,13 @@ class Article(_Item):
     """One article of a subsite (政务信息, 通知公告, 政策法规, 人事任免, 年度工作目标和执行情况 and
     other disclosure items)."""
 
-    item_type: Literal["article"] = Field("article", description="Always 'article'")
-    kind: ArticleKind = Field(ArticleKind.OTHER, description="政务信息 / 政策法规 / 通知公告 / 人事任免 / 年度工作目标和执行情况 / 其他公开信息")
+    item_type: Literal["article"] = Field(default="article", description="Always 'article'")
+    kind: ArticleKind = Field(default=ArticleKind.OTHER, description="政务信息 / 政策法规 / 通知公告 / 人事任免 / 年度工作目标和执行情况 / 其他公开信息")
     title: str = Field(min_length=1, description="The article's own title (not the site's or the column's)")
-    summary: str = Field("", description="The first sentences of the body, at most 160 characters")
-    published_at: ShanghaiDatetime | None = Field(None, description="发布日期/发布时间: publication time, Asia/Shanghai")
+    summary: str = Field(default="", description="The first sentences of the body, at most 160 characters")
+    published_at: ShanghaiDatetime | None = Field(default=None, description="发布日期/发布时间: publication time, Asia/Shanghai")
     published_precision: Literal["day", "minute", "second"] | None = Field(
-        None, description="How much of published_at the page printed (a day-only date is midnight)")
+        default=None, description="How much of published_at the page printed (a day-only date is midnight)")
     body_text: str = Field(description="Main text, paragraphs separated by blank lines")
     body_html: str = Field(description="Main content as sanitized HTML (no scripts, handlers, styles or Word markup)")
     disclosure: DisclosureMetadata = Field(default_factory=DisclosureMetadata,
@@ -216,21 +219,21 @@ class Leader(BaseModel):
     """领导介绍: one leader of the organisation."""
 
     name: str = Field(min_length=1, description="姓名")
-    post: str | None = Field(None, description="职务, e.g. 局长")
-    duties: str | None = Field(None, description="分工 / 工作职责")
-    photo_url: HttpUrl | None = Field(None, description="照片")
+    post: str | None = Field(default=None, description="职务, e.g. 局长")
+    duties: str | None = Field(default=None, description="分工 / 工作职责")
+    photo_url: HttpUrl | None = Field(default=None, description="照片")
 
 
 class Organisation(_Item):
     """机构概况: name, structure, functions, contact, and the leaders."""
 
-    item_type: Literal["organisation"] = Field("organisation", description="Always 'organisation'")
+    item_type: Literal["organisation"] = Field(default="organisation", description="Always 'organisation'")
     name: str = Field(min_length=1, description="机构名称")
-    functions: str | None = Field(None, description="机构职能 (主要职责), as text")
+    functions: str | None = Field(default=None, description="机构职能 (主要职责), as text")
     structure: list[str] = Field(default_factory=list, description="机构设置: internal units (内设机构), one per entry")
-    address: str | None = Field(None, description="办公地址")
+    address: str | None = Field(default=None, description="办公地址")
     phones: list[str] = Field(default_factory=list, description="联系电话 / 传真")
-    office_hours: str | None = Field(None, description="办公时间")
+    office_hours: str | None = Field(default=None, description="办公时间")
     leaders: list[Leader] = Field(default_factory=list, description="领导介绍")
 
     @property
@@ -245,59 +248,59 @@ class Organisation(_Item):
 class Office(BaseModel):
     """办理机构 / 办事机构: where the service is handled."""
 
-    name: str | None = Field(None, description="机构名称")
-    address: str | None = Field(None, description="办理地点")
-    phone: str | None = Field(None, description="联系电话")
-    hours: str | None = Field(None, description="办理时间")
+    name: str | None = Field(default=None, description="机构名称")
+    address: str | None = Field(default=None, description="办理地点")
+    phone: str | None = Field(default=None, description="联系电话")
+    hours: str | None = Field(default=None, description="办理时间")
 
 
 class Material(BaseModel):
     """One entry of 申报材料 / 所需材料."""
 
     name: str = Field(min_length=1, description="材料名称")
-    form: str | None = Field(None, description="材料形式: 原件 / 复印件 / 电子件 / 原件和复印件…")
-    copies: int | None = Field(None, ge=0, description="份数")
-    required: bool | None = Field(None, description="是否必需 (必要 / 非必要 / 容缺)")
-    note: str | None = Field(None, description="备注 / 要求")
+    form: str | None = Field(default=None, description="材料形式: 原件 / 复印件 / 电子件 / 原件和复印件…")
+    copies: int | None = Field(default=None, ge=0, description="份数")
+    required: bool | None = Field(default=None, description="是否必需 (必要 / 非必要 / 容缺)")
+    note: str | None = Field(default=None, description="备注 / 要求")
 
 
 class TimeLimit(BaseModel):
     """办理时限: 即办件 or 承诺件 with legal and promised limits in working days."""
 
-    kind: Literal["即办件", "承诺件"] | None = Field(None, description="办件类型")
-    legal_days: int | None = Field(None, ge=0, description="法定期限 (工作日)")
-    promised_days: int | None = Field(None, ge=0, description="承诺期限 (工作日); 0 for 即办件")
-    text: str | None = Field(None, description="办理时限 as printed")
+    kind: Literal["即办件", "承诺件"] | None = Field(default=None, description="办件类型")
+    legal_days: int | None = Field(default=None, ge=0, description="法定期限 (工作日)")
+    promised_days: int | None = Field(default=None, ge=0, description="承诺期限 (工作日); 0 for 即办件")
+    text: str | None = Field(default=None, description="办理时限 as printed")
 
 
 class Fee(BaseModel):
     """收费: whether the service is charged, the standard and its legal basis."""
 
-    charged: bool | None = Field(None, description="是否收费")
-    standard: str | None = Field(None, description="收费标准")
-    basis: str | None = Field(None, description="收费依据")
+    charged: bool | None = Field(default=None, description="是否收费")
+    standard: str | None = Field(default=None, description="收费标准")
+    basis: str | None = Field(default=None, description="收费依据")
 
 
 class ServiceGuide(_Item):
     """办事指南: one service item of 网上服务, with every field the Zhejiang guides carry."""
 
-    item_type: Literal["service_guide"] = Field("service_guide", description="Always 'service_guide'")
+    item_type: Literal["service_guide"] = Field(default="service_guide", description="Always 'service_guide'")
     name: str = Field(min_length=1, description="事项名称")
-    code: str | None = Field(None, description="事项编码")
+    code: str | None = Field(default=None, description="事项编码")
     scope: list[str] = Field(default_factory=list, description="受理范围 / 服务对象: 个人 / 法人")
-    office: Office | None = Field(None, description="办理机构 / 办事机构")
-    conditions: str | None = Field(None, description="受理条件 / 申请条件")
+    office: Office | None = Field(default=None, description="办理机构 / 办事机构")
+    conditions: str | None = Field(default=None, description="受理条件 / 申请条件")
     legal_basis: list[str] = Field(default_factory=list, description="办理依据 / 设定依据, one law per entry")
     materials: list[Material] = Field(default_factory=list, description="申报材料 / 所需材料")
     procedure: list[str] = Field(default_factory=list, description="办理程序 / 办理流程, one step per entry")
-    flowchart_url: HttpUrl | None = Field(None, description="流程图")
+    flowchart_url: HttpUrl | None = Field(default=None, description="流程图")
     time_limit: TimeLimit = Field(default_factory=TimeLimit, description="办理时限 (法定期限, 承诺期限)")
     fee: Fee = Field(default_factory=Fee, description="收费标准 and 收费依据")
     forms: list[Attachment] = Field(default_factory=list, description="表格下载: blank forms and samples")
-    online_url: HttpUrl | None = Field(None, description="网上办理 / 网上预审 link")
-    status_query_url: HttpUrl | None = Field(None, description="办事查询 / 网上查询 link")
-    consult_phone: str | None = Field(None, description="咨询电话")
-    complaint_phone: str | None = Field(None, description="监督投诉电话")
+    online_url: HttpUrl | None = Field(default=None, description="网上办理 / 网上预审 link")
+    status_query_url: HttpUrl | None = Field(default=None, description="办事查询 / 网上查询 link")
+    consult_phone: str | None = Field(default=None, description="咨询电话")
+    complaint_phone: str | None = Field(default=None, description="监督投诉电话")
 
     @property
     def display_title(self) -> str:
@@ -313,21 +316,21 @@ class Letter(_Item):
     """政民互动: a letter to a mailbox (信箱) with its reply, or a published Q&A (在线问答).
     The asker's personal data is masked (names, phone numbers, ID and e-mail)."""
 
-    item_type: Literal["letter"] = Field("letter", description="Always 'letter'")
-    mailbox: str | None = Field(None, description="信箱: 咨询 / 投诉 / 举报 / 建议 / 领导信箱 / 在线问答")
-    number: str | None = Field(None, description="信件编号")
+    item_type: Literal["letter"] = Field(default="letter", description="Always 'letter'")
+    mailbox: str | None = Field(default=None, description="信箱: 咨询 / 投诉 / 举报 / 建议 / 领导信箱 / 在线问答")
+    number: str | None = Field(default=None, description="信件编号")
     title: str = Field(min_length=1, description="标题 / 主题, personal data masked")
-    asker: str | None = Field(None, description="来信人, masked (e.g. 王*)")
-    asked_at: ShanghaiDatetime | None = Field(None, description="来信时间 / 提问时间")
-    question: str = Field("", description="来信内容 / 问题, personal data masked")
-    reply_unit: str | None = Field(None, description="回复单位 / 答复部门")
-    reply: str | None = Field(None, description="回复内容 / 答复, personal data masked")
-    replied_at: ShanghaiDatetime | None = Field(None, description="回复时间 / 答复时间")
-    status: str | None = Field(None, description="办理状态: 已办结 / 办理中 / 已受理…")
+    asker: str | None = Field(default=None, description="来信人, masked (e.g. 王*)")
+    asked_at: ShanghaiDatetime | None = Field(default=None, description="来信时间 / 提问时间")
+    question: str = Field(default="", description="来信内容 / 问题, personal data masked")
+    reply_unit: str | None = Field(default=None, description="回复单位 / 答复部门")
+    reply: str | None = Field(default=None, description="回复内容 / 答复, personal data masked")
+    replied_at: ShanghaiDatetime | None = Field(default=None, description="回复时间 / 答复时间")
+    status: str | None = Field(default=None, description="办理状态: 已办结 / 办理中 / 已受理…")
 
     @field_validator("asker", "title", "question", "reply", mode="after")
     @classmethod
-    def _masked(cls, value: str | None, info) -> str | None:
+    def _masked(cls, value: str | None, info: ValidationInfo) -> str | None:
         from normalizers.privacy import mask_name, mask_personal_data
 
         if value is None:
@@ -349,18 +352,18 @@ class ColumnNode(BaseModel):
     """One column of a site's navigation tree."""
 
     name: str = Field(min_length=1, description="栏目名称")
-    url: HttpUrl | None = Field(None, description="The column's list page on the subsite (None for a heading)")
+    url: HttpUrl | None = Field(default=None, description="The column's list page on the subsite (None for a heading)")
     path: list[str] = Field(description="Column path from the site root")
-    category: Category | None = Field(None, description="政务公开 / 政民互动 / 网上服务")
-    item_type: str | None = Field(None, description="What the column lists: article, service_guide, letter, organisation")
-    document_count: int | None = Field(None, ge=0, description="Items of this column in the store")
+    category: Category | None = Field(default=None, description="政务公开 / 政民互动 / 网上服务")
+    item_type: str | None = Field(default=None, description="What the column lists: article, service_guide, letter, organisation")
+    document_count: int | None = Field(default=None, ge=0, description="Items of this column in the store")
     children: list[ColumnNode] = Field(default_factory=list, description="Sub-columns")
 
 
 class Navigation(_Item):
     """网站导航: a site's column tree with URLs, for the portal's navigation map."""
 
-    item_type: Literal["navigation"] = Field("navigation", description="Always 'navigation'")
+    item_type: Literal["navigation"] = Field(default="navigation", description="Always 'navigation'")
     site_name: str = Field(min_length=1, description="The subsite's name")
     base_url: HttpUrl = Field(description="The subsite's public home page")
     columns: list[ColumnNode] = Field(default_factory=list, description="Top-level columns")
@@ -380,10 +383,10 @@ ITEM_MODELS: dict[str, type[_Item]] = {
     "article": Article, "organisation": Organisation, "service_guide": ServiceGuide,
     "letter": Letter, "navigation": Navigation,
 }
-_ITEM_ADAPTER: TypeAdapter = TypeAdapter(ExchangeItem)
+_ITEM_ADAPTER: TypeAdapter[ExchangeItem] = TypeAdapter(ExchangeItem)
 
 
-def parse_item(data: dict | str | bytes) -> Article | Organisation | ServiceGuide | Letter | Navigation:
+def parse_item(data: dict[str, Any] | str | bytes) -> Article | Organisation | ServiceGuide | Letter | Navigation:
     """Any exchange-standard item from a dict or JSON; items without ``item_type`` (version 0)
     are articles."""
     if isinstance(data, str | bytes):

@@ -20,8 +20,11 @@ A page without any of these raises ``NormalizationError``.
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from lxml import etree
+from lxml.html import HtmlElement  # what every etree._Element here is
+from pydantic import HttpUrl
 
 from normalizers.article import NormalizationError
 from normalizers.extract import find_title, meta_content
@@ -104,7 +107,8 @@ def _leader_table(item: ItemPage, table: etree._Element) -> list[Leader] | None:
             continue
         photo = next((img for img in row.iter("img")), None)
         leaders.append(Leader(name=_person(col(name) or ""), post=col(post), duties=col(duties),
-                              photo_url=item.absolute(photo.get("src")) if photo is not None else None))
+                              photo_url=cast("HttpUrl | None",  # pydantic parses the str
+                                             item.absolute(photo.get("src")) if photo is not None else None)))
     return leaders
 
 
@@ -162,11 +166,11 @@ def _leader_blocks(item: ItemPage) -> tuple[list[Leader], list[etree._Element]]:
     for anchor in anchors:
         block = _block_of(anchor, [a for a in anchors if a is not anchor], body)
         if len(anchors) == 1:  # one leader: stay within what is about them
-            while block.getparent() is not None and block.getparent() is not body and len(
-                    clean_text(block.getparent().text_content())) <= 600 and not any(
+            while (parent := block.getparent()) is not None and parent is not body and len(
+                    clean_text(cast(HtmlElement, parent).text_content())) <= 600 and not any(
                     LABELS.match(u) and LABELS.match(u)[0].key in ("functions", "structure")
-                    for u in units if u.within(block.getparent())):
-                block = block.getparent()
+                    for u in units if u.within(parent)):
+                block = parent
         block_units = [u for u in units if u.within(block)]
         entries = read_entries(block_units, LEADER_LABELS)
         name = _name_of_block(block, block_units, entries)
@@ -178,7 +182,8 @@ def _leader_blocks(item: ItemPage) -> tuple[list[Leader], list[etree._Element]]:
 
         photo = next((img for img in block.iter("img")), None)
         leaders.append(Leader(name=name, post=text("leader_post"), duties=text("leader_duties"),
-                              photo_url=item.absolute(photo.get("src")) if photo is not None else None))
+                              photo_url=cast("HttpUrl | None",  # pydantic parses the str
+                                             item.absolute(photo.get("src")) if photo is not None else None)))
         used.append(block)
     return leaders, used
 
@@ -221,7 +226,8 @@ def _org_name(item: ItemPage, heading: str | None) -> str | None:
         candidates.append(site)
     title_tag = next(item.root.iter("title"), None)
     if title_tag is not None:
-        candidates += [p.strip() for p in re.split(r"\s*(?:--+|__+|_|\||｜|—+|-)\s*", clean_text(title_tag.text_content()))]
+        candidates += [p.strip() for p in re.split(r"\s*(?:--+|__+|_|\||｜|—+|-)\s*",
+                                                   clean_text(cast(HtmlElement, title_tag).text_content()))]
     for candidate in candidates:
         if candidate and _ORG_SUFFIX.search(candidate) and len(candidate) >= 3:
             return candidate

@@ -10,11 +10,13 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from typing import cast
 from urllib.parse import urljoin
 
 import lxml.html
 import nh3
 from lxml import etree
+from lxml.html import HtmlElement  # what every etree._Element here is
 
 from normalizers.text import clean_text, tag_name
 
@@ -58,20 +60,20 @@ def _prune(container: etree._Element, base_url: str, url_map: Callable[[str], st
         tag = tag_name(el)
         if tag is None:  # comments, processing instructions
             if el.getparent() is not None:
-                el.drop_tree()
+                cast(HtmlElement, el).drop_tree()
             continue
         if ":" in tag:  # Word/VML namespaced elements: <o:p>, <v:shape>, <w:sdt>
             if tag.startswith("v:"):
-                el.drop_tree()
+                cast(HtmlElement, el).drop_tree()
             else:
-                el.drop_tag()
+                cast(HtmlElement, el).drop_tag()
             continue
         if tag in _CONTENT_TAGS or _HIDDEN_STYLE.search(el.get("style", "")):
-            el.drop_tree()
+            cast(HtmlElement, el).drop_tree()
             continue
         for attr in ("href", "src"):
-            if el.get(attr) is not None:
-                resolved = _resolve(el.get(attr), base_url, url_map)
+            if (value := el.get(attr)) is not None:
+                resolved = _resolve(value, base_url, url_map)
                 if resolved is None:
                     del el.attrib[attr]
                 else:
@@ -80,10 +82,10 @@ def _prune(container: etree._Element, base_url: str, url_map: Callable[[str], st
     # and then a paragraph left with nothing but &nbsp; (Word's spacer lines).
     for el in reversed(list(container.iter("span"))):
         if _is_blank(el):
-            el.drop_tag()
+            cast(HtmlElement, el).drop_tag()
     for el in list(container.iter("p")):
         if _is_blank(el):
-            el.drop_tree()
+            cast(HtmlElement, el).drop_tree()
 
 
 def _allow_list(html_text: str) -> str:

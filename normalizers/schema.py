@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, TypeAdapter
 
@@ -61,7 +61,7 @@ def _dump(schema: dict[str, Any]) -> str:
 
 def _type_of(prop: dict[str, Any]) -> str:
     if "$ref" in prop:
-        return prop["$ref"].rsplit("/", 1)[-1]
+        return cast(str, prop["$ref"]).rsplit("/", 1)[-1]
     if "anyOf" in prop:
         kinds = [_type_of(p) for p in prop["anyOf"] if p.get("type") != "null"]
         return " \\| ".join(kinds) + (" or null" if any(p.get("type") == "null" for p in prop["anyOf"]) else "")
@@ -69,10 +69,10 @@ def _type_of(prop: dict[str, Any]) -> str:
         return f"`{prop['const']}`"
     if "enum" in prop:
         return " / ".join(f"`{v}`" for v in prop["enum"])
-    kind = prop.get("type", "any")
+    kind: str = prop.get("type", "any")
     if kind == "array":
         return f"list of {_type_of(prop.get('items', {}))}"
-    fmt = prop.get("format")
+    fmt: str = prop.get("format", "")
     return {"date-time": "datetime (ISO 8601, +08:00)", "date": "date (YYYY-MM-DD)", "uri": "URL"}.get(fmt, kind)
 
 

@@ -8,8 +8,10 @@ explicit conversion for digits and Latin letters, used where numbers are parsed)
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from lxml import etree
+from lxml.html import HtmlElement  # what every etree._Element here is
 
 # Every Unicode space separator plus the ASCII controls that act as whitespace.
 _SPACES = "\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
@@ -97,7 +99,7 @@ def _is_data_row(row: etree._Element) -> bool:
             continue
         if any(tag_name(d) in _LAYOUT_IN_CELL for d in cell.iterdescendants()):
             return False
-        if len(cell.text_content()) > _LONG_CELL:
+        if len(cast(HtmlElement, cell).text_content()) > _LONG_CELL:
             return False
     return True
 
