@@ -34,5 +34,5 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test,bench]'  # bench: the baselines bench/ compares against
+.venv/bin/python -m pip install -q -e '.[test,bench,lint]'  # bench: the baselines bench/ compares against; lint: CI's checks
 echo "bootstrap: ready ($(.venv/bin/python --version), $(php --version | head -n1 | cut -d' ' -f1-2))"
