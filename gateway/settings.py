@@ -22,7 +22,8 @@ import os
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -180,8 +181,8 @@ class GatewaySettings(BaseSettings):
         if not self.index_url:
             object.__setattr__(self, "index_url", f"sqlite:///{(self.data_dir / 'index.sqlite').as_posix()}")
         if self.revisit_min_hours > self.revisit_max_hours:
-            raise ValueError(f"revisit_min_hours ({self.revisit_min_hours}) is above revisit_max_hours "
-                             f"({self.revisit_max_hours})")
+            raise ValueError(f"{setting_name('revisit_min_hours')} ({self.revisit_min_hours}) is above "
+                             f"{setting_name('revisit_max_hours')} ({self.revisit_max_hours})")
         return self
 
     def _explicit(self, name: str) -> bool:
@@ -239,8 +240,21 @@ def _text(value: Any) -> Any:
 
 
 def _type_name(annotation: Any) -> str:
-    text = getattr(annotation, "__name__", None) or str(annotation)
-    return text.replace("typing.", "").replace("pathlib.", "")
+    """How a setting is written, for the documentation."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _type_name(args[0])
+    if origin is Literal:
+        return "one of " + ", ".join(f"`{a}`" for a in args)
+    if origin in (Union, UnionType) and len(args) == 1:
+        return _type_name(args[0])
+    if origin is list:
+        return "folders, ':'-separated" if args == [Path] else "names, comma-separated"
+    if origin is dict:
+        return "code=URL, comma-separated"
+    return {Path: "folder", str: "text", int: "integer", float: "number", bool: "true/false",
+            SecretStr: "secret text"}.get(annotation, str(annotation))
 
 
 def _errors(exc: ValidationError) -> str:

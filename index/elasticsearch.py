@@ -53,13 +53,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
+from elasticsearch.helpers import streaming_bulk
 
 from index.base import (
     FACET_KEYS,
@@ -112,8 +114,6 @@ SCHEMA_VERSION = "1"
 
 DEFAULT_PREFIX = "blgw-articles"
 ANALYZER_CHOICES = ("auto", "cjk", "ik", "smartcn")
-ENV_ANALYZER = "BLGW_ES_ANALYZER"
-ENV_API_KEY = "BLGW_ES_API_KEY"
 
 TITLE_BOOST = 3.0
 CHUNK_SIZE = 500
@@ -617,22 +617,16 @@ class ElasticsearchIndex(SearchIndex):
                  initial_backoff: float = INITIAL_BACKOFF) -> None:
         if not _PREFIX_RE.match(prefix) or prefix.endswith(("-", ".")) or prefix in (".", ".."):
             raise ValueError(f"invalid index prefix {prefix!r}: lower-case letters, digits, '-', '_', '.'")
-        choice = (analyzer or os.environ.get(ENV_ANALYZER) or "auto").strip().lower()
+        choice = (analyzer or "auto").strip().lower()
         if choice not in ANALYZER_CHOICES:
-            raise ValueError(f"unknown analyzer {choice!r} ({ENV_ANALYZER}): one of {', '.join(ANALYZER_CHOICES)}")
+            raise ValueError(f"unknown analyzer {choice!r}: one of {', '.join(ANALYZER_CHOICES)}")
         self.prefix = self.alias = prefix
         self.hosts = hosts
         self.analyzer_choice = choice
         self.shards, self.replicas = shards, replicas
         self.chunk_size, self.max_retries, self.initial_backoff = chunk_size, max_retries, initial_backoff
         if client is None:
-            try:
-                from elasticsearch import Elasticsearch
-            except ImportError as exc:  # pragma: no cover - depends on the installation
-                raise SearchIndexError(
-                    "the Elasticsearch index backend needs the Python package 'elasticsearch' "
-                    "(pip install 'elasticsearch>=8.12,<10')") from exc
-            api_key = api_key or os.environ.get(ENV_API_KEY) or None
+            api_key = api_key or None
             kwargs: dict[str, Any] = {"request_timeout": request_timeout,
                                       "retry_on_timeout": True, "max_retries": 3}
             if api_key:
@@ -663,8 +657,6 @@ class ElasticsearchIndex(SearchIndex):
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run a client call, turning the client's errors into SearchIndexError."""
-        from elasticsearch import ApiError, TransportError
-
         try:
             return fn(*args, **kwargs)
         except ApiError as exc:
@@ -675,8 +667,6 @@ class ElasticsearchIndex(SearchIndex):
     def _resolve_analyzer(self) -> str:
         if self.analyzer_choice != "auto":
             return self.analyzer_choice
-        from elasticsearch import ApiError
-
         try:
             plugins = self._client.cat.plugins(format="json")
         except ApiError:  # e.g. serverless: no _cat/plugins
@@ -690,8 +680,6 @@ class ElasticsearchIndex(SearchIndex):
 
     def _alias_indices(self) -> list[str]:
         """The concrete indices behind the alias ([] when there is no alias)."""
-        from elasticsearch import NotFoundError
-
         try:
             resp = self._client.indices.get_alias(name=self.alias)
         except NotFoundError:
@@ -766,13 +754,9 @@ class ElasticsearchIndex(SearchIndex):
 
     def _bulk(self, actions: Iterable[dict[str, Any]], operation: str) -> tuple[int, list[tuple[str, str]], int]:
         """Run bulk actions; (ok count, failures, deletes that removed a document)."""
-        from elasticsearch.helpers import streaming_bulk
-
         stream = streaming_bulk(
             self._client, actions, chunk_size=self.chunk_size, max_retries=self.max_retries,
             initial_backoff=self.initial_backoff, raise_on_error=False, yield_ok=True)
-        from elasticsearch import ApiError, TransportError
-
         try:
             return tally_bulk_results(stream)
         except ApiError as exc:
@@ -830,8 +814,6 @@ class ElasticsearchIndex(SearchIndex):
         return written
 
     def _delete_indices(self, names: list[str]) -> None:
-        from elasticsearch import ApiError, TransportError
-
         for name in names:
             try:
                 self._client.indices.delete(index=name, ignore_unavailable=True)
@@ -852,8 +834,6 @@ class ElasticsearchIndex(SearchIndex):
                            index=f"{self.prefix}-v*", expand_wildcards="all", allow_no_indices=True).body
         names.update(n for n in found if owned.match(n))
         self._delete_indices(sorted(n for n in names if owned.match(n)))
-        from elasticsearch import NotFoundError
-
         try:
             self._client.indices.delete_index_template(name=self.prefix)
         except NotFoundError:
@@ -864,8 +844,6 @@ class ElasticsearchIndex(SearchIndex):
     # -- reads --------------------------------------------------------------------------------
 
     def get(self, id: str) -> Article | None:
-        from elasticsearch import ApiError, NotFoundError, TransportError
-
         self._ready()
         try:
             resp = self._client.get(index=self.alias, id=id, source_includes=["article"])

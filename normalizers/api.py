@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from normalizers.encoding import decode_html
+from normalizers.items import normalize_item
+from normalizers.models import Article, Letter, Organisation, ServiceGuide
 from normalizers.page import ExtractionHints, PageContext, RawPage
 from normalizers.taxonomy import classify
 from normalizers.urls import canonicalize_url
-
-if TYPE_CHECKING:
-    from normalizers.models import Article, Letter, Organisation, ServiceGuide
 
 
 def normalize(body: bytes, url: str, hints: ExtractionHints | None = None, *, content_type: str | None = None,
@@ -29,9 +27,6 @@ def normalize(body: bytes, url: str, hints: ExtractionHints | None = None, *, co
     page's public address when ``url`` is a mirror. Raises
     :class:`normalizers.article.NormalizationError` for a page that is not of the kind at all.
     """
-    from normalizers.items import normalize_item
-    from normalizers.models import Article
-
     host = urlsplit(public_url or url).hostname or ""
     code = site_code or re.sub(r"[^a-z0-9]", "", host.split(".")[0].lower()) or "site"
     if not re.match(r"^[a-z]", code):

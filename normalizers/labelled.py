@@ -40,7 +40,7 @@ from normalizers.article import parse_html
 from normalizers.disclosure import EMPTY_VALUES
 from normalizers.encoding import decode_html
 from normalizers.extract import attachment_type, select
-from normalizers.models import Attachment, Category, FieldError
+from normalizers.models import SHANGHAI, Attachment, Category, FieldError, document_id
 from normalizers.page import ExtractionHints, PageContext, RawPage
 from normalizers.text import (
     BLOCK_TAGS,
@@ -814,13 +814,8 @@ class ItemHeader(TypedDict):
 
 def item_header(page: RawPage, context: PageContext) -> ItemHeader:
     """The fields every exchange-standard item takes from its page and context."""
-    import datetime as _dt
-
-    from normalizers.models import SHANGHAI as _SHANGHAI
-    from normalizers.models import document_id as _document_id
-
     return {
-        "id": _document_id(context.public_url), "site_code": context.site_code,
+        "id": document_id(context.public_url), "site_code": context.site_code,
         "column_path": list(context.column_path), "category": context.category,
-        "source_url": cast(HttpUrl, context.public_url), "fetched_at": page.fetched_at or _dt.datetime.now(_SHANGHAI),
+        "source_url": cast(HttpUrl, context.public_url), "fetched_at": page.fetched_at or dt.datetime.now(SHANGHAI),
     }

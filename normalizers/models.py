@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -37,6 +38,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from normalizers.privacy import mask_name, mask_personal_data
 
 SCHEMA_VERSION = "1.0"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -331,8 +334,6 @@ class Letter(_Item):
     @field_validator("asker", "title", "question", "reply", mode="after")
     @classmethod
     def _masked(cls, value: str | None, info: ValidationInfo) -> str | None:
-        from normalizers.privacy import mask_name, mask_personal_data
-
         if value is None:
             return None
         if info.field_name == "asker":
@@ -390,8 +391,6 @@ def parse_item(data: dict[str, Any] | str | bytes) -> Article | Organisation | S
     """Any exchange-standard item from a dict or JSON; items without ``item_type`` (version 0)
     are articles."""
     if isinstance(data, str | bytes):
-        import json
-
         data = json.loads(data)
     if isinstance(data, dict) and "item_type" not in data:
         data = {**data, "item_type": "article"}

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from normalizers.items import detect_item_type
 from normalizers.models import ArticleKind, Category
 
 # (pattern over a column name, category, item type, article kind); first match wins
@@ -74,8 +75,6 @@ def classify(column_name: str, column_path: Sequence[str] = (), url: str = "",
                                   f"URL has {match.group().strip('/._')!r}")
     # 4. the page's own structure (label tables of guides, letters, organisation pages)
     if page_html:
-        from normalizers.items import detect_item_type
-
         item_type = detect_item_type(page_html)
         if item_type != "article":
             category = {"letter": Category.INTERACTION, "service_guide": Category.ONLINE_SERVICES}.get(

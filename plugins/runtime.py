@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from normalizers.items import normalize_item
 from normalizers.models import Article
 from normalizers.page import PageContext, RawPage
 from plugins.spec import Column, SiteSpec
@@ -23,8 +24,6 @@ def normalize_for_site(hook, site: SiteSpec, column: Column, page: RawPage, publ
                        list_title: str | None = None, list_date: str | None = None) -> Normalized:
     """Normalize one fetched detail page of ``column``. Raises
     :class:`normalizers.article.NormalizationError` when the page cannot be read at all."""
-    from normalizers.items import normalize_item
-
     taxonomy = column.classification
     context = PageContext(site_code=site.code, column_path=column.column_path, category=taxonomy.category,
                           public_url=public_url, list_title=list_title, list_date=list_date)

@@ -23,7 +23,7 @@ import scrapy
 from parsel import Selector
 from scrapy.crawler import Crawler
 from scrapy.http import FormRequest, Request, Response
-from scrapy.settings import BaseSettings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -107,7 +107,13 @@ class SiteSpider(scrapy.Spider):
         settings.set("PLAYWRIGHT_MAX_CONTEXTS", 1, priority="spider")
         settings.set("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", config.browser_max_pages, priority="spider")
         settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", 30000, priority="spider")
-        settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", BrowserRecycleMiddleware, 950)
+        # added to the crawl's middlewares at the spider's priority: set_in_component_priority_dict
+        # keeps the project's priority, at which CrawlerProcess.crawl(crawler) applies the
+        # process's settings over it again (and the middleware is gone)
+        middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
+        middlewares[BrowserRecycleMiddleware] = 950
+        settings.set("DOWNLOADER_MIDDLEWARES", middlewares,
+                     priority=max(settings.getpriority("DOWNLOADER_MIDDLEWARES") or 0, SETTINGS_PRIORITIES["spider"]))
 
     @classmethod
     def renders_in_browser(cls) -> bool:

@@ -1,12 +1,18 @@
 """Shared fixtures: article factory, a migrated store (SQLite, or each backend in turn), a
-throwaway PostgreSQL server, and the PHP fixture subsite."""
+throwaway PostgreSQL server, the PHP fixture subsite, and how tests run the ``blgw`` command.
+
+The test suite's own environment variables (not settings of the gateway, which are all in
+``gateway/settings.py``) are :data:`TEST_VARIABLES`."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import os
 import shutil
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +27,23 @@ from normalizers.models import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
+
+BLGW = [str(Path(sys.executable).with_name("blgw"))]
+"""The installed ``blgw`` command (the virtualenv's entry point), as an operator runs it."""
+
+WORKDIR = Path(tempfile.mkdtemp(prefix="blgw-cwd-"))
+"""Where tests run ``blgw``: a folder outside the repository, as an installed ``blgw`` runs (the
+data dir is always given by BLGW_DATA_DIR; nothing may depend on the working directory)."""
+atexit.register(shutil.rmtree, WORKDIR, ignore_errors=True)
+
+TEST_VARIABLES = {
+    "BLGW_REQUIRE_FIXTURES": "a missing fixture runtime (php, mono, chromium, PostgreSQL) fails the test instead of "
+                             "skipping it (.ci/run sets it)",
+    "BLGW_TEST_POSTGRES_URL": "an existing PostgreSQL server for the store tests (default: a throwaway one)",
+    "BLGW_TEST_ELASTICSEARCH_URL": "an Elasticsearch cluster for the index conformance suite (default: not run)",
+    "BLGW_FIXTURE_CACHE": "a folder where generated fixture data is kept between runs",
+}
+"""The test suite's environment variables, with what each does."""
 
 
 def site_row(spec) -> dict:

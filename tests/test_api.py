@@ -350,6 +350,38 @@ def test_health_is_503_when_the_index_cannot_be_opened(tmp_path, store):
         assert client.get("/api/search", params={"q": "社保"}).status_code == 503
 
 
+def test_a_store_and_an_index_down_at_start_up_are_picked_up_when_they_come_back(tmp_path, store):
+    """Both are unreachable when the app starts (their folder cannot be created: a file is in the
+    way); the API answers 503 naming them, and once the folder can be made it serves without a
+    restart (a failed resource is tried again, at most every RETRY_SECONDS)."""
+    from gateway.api import create_app
+    from gateway.settings import GatewaySettings
+
+    index_url = f"sqlite:///{tmp_path / 'index.sqlite'}"
+    facts = populate(store, index_url)
+    blocked = tmp_path / "later"
+    blocked.write_text("not a folder")
+    settings = GatewaySettings(data_dir=tmp_path, database_url=f"sqlite:///{blocked / 'store.sqlite'}",
+                               index_url=f"sqlite:///{blocked / 'index.sqlite'}", plugin_dirs=[], load_plugins=[])
+    now = [0.0]
+    app = create_app(settings)
+    app.state.resources.clock = lambda: now[0]
+    with TestClient(app) as client:
+        health = client.get("/health")
+        assert health.status_code == 503 and {"store", "index"} <= set(health.json()["errors"])
+        search = client.get("/api/search", params={"q": "社保"})
+        assert search.status_code == 503 and "search index" in search.json()["detail"]
+        assert client.get(f"/api/documents/{facts['ids'][0]}").status_code == 503
+        blocked.unlink()  # now the folder is there (with the data: a link to where it is)
+        blocked.symlink_to(tmp_path, target_is_directory=True)
+        # not before the retry interval: a dead resource is not hammered on every request
+        assert client.get("/api/search", params={"q": "社保"}).status_code == 503
+        now[0] += 10
+        assert client.get("/api/search", params={"q": "社保"}).json()["total"] == N_RSJ + N_JYJ
+        assert client.get(f"/api/documents/{facts['ids'][0]}").status_code == 200
+        assert client.get("/health").status_code == 200
+
+
 def test_resources_are_opened_once_and_closed_on_shutdown(tmp_path, store):
     client, _ = make_client(tmp_path, store)
     resources = client.app.state.resources

@@ -13,11 +13,11 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import BLGW, WORKDIR
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -48,9 +48,9 @@ def test_invalid_viewstate_restarts_the_list_and_loses_nothing(tmp_path):
             raise
         pytest.skip(f"the ASP.NET fixture cannot start here: {exc}")
     crawl = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "crawl", "jtj", "--origin", f"jtj={base_url}", "-q", "--no-index",
+        [*BLGW, "crawl", "jtj", "--origin", f"jtj={base_url}", "-q", "--no-index",
          "-s", "DOWNLOAD_DELAY=0.05", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "BLGW_RETRY_BACKOFF_BASE=0.5"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=WORKDIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
         # list pages 1 are in and detail pages are being fetched: the page-2 postbacks wait behind them

@@ -7,8 +7,9 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
+
+from conftest import BLGW, WORKDIR
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -21,10 +22,10 @@ def test_plain_and_browser_sites_in_one_process(php_site, tmp_path):
     env = {**os.environ, "BLGW_DATA_DIR": str(tmp_path / "data")}
     with jsapp_server(js_dir) as js_base:
         result = subprocess.run(
-            [sys.executable, "-m", "gateway.cli", "crawl", "rsj", "wlj", "--origin", f"rsj={php_base}",
+            [*BLGW, "crawl", "rsj", "wlj", "--origin", f"rsj={php_base}",
              "--origin", f"wlj={js_base}", "--max-pages", "1", "-q", "--no-index",
              "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+            cwd=WORKDIR, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-4000:]
     with sqlite3.connect(tmp_path / "data" / "gateway.sqlite") as con:
         runs = {code: (status, new, json.loads(stats)) for code, status, new, stats in con.execute(

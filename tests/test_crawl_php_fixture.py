@@ -11,12 +11,12 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import BLGW, WORKDIR
 
 from gateway.store.models import CrawlRun, Document
 from gateway.store.session import Store
@@ -38,7 +38,7 @@ FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
 
 def blgw(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", *args], cwd=REPO, env=env,
+        [*BLGW, *args], cwd=WORKDIR, env=env,
         capture_output=True, text=True, timeout=600,
     )
     if check and result.returncode != 0:

@@ -13,11 +13,11 @@ import importlib
 import json
 import os
 import subprocess
-import sys
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from conftest import BLGW, WORKDIR
 
 from gateway.store.models import Document
 from gateway.store.session import Store
@@ -46,7 +46,7 @@ def _load(ref: str):
 
 
 def blgw(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=REPO, env=env,
+    result = subprocess.run([*BLGW, *args], cwd=WORKDIR, env=env,
                             capture_output=True, text=True, timeout=900)
     if check and result.returncode != 0:
         raise AssertionError(f"blgw {' '.join(args)} exited {result.returncode}\nstdout:\n{result.stdout[-4000:]}"

@@ -8,13 +8,12 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import fresh_postgres_database
+from conftest import BLGW, WORKDIR, fresh_postgres_database
 from sqlalchemy import select
 
 from gateway.store.models import CrawlRun, Document
@@ -27,7 +26,7 @@ FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
 
 
 def blgw(env: dict, *args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=REPO, env=env,
+    result = subprocess.run([*BLGW, *args], cwd=WORKDIR, env=env,
                             capture_output=True, text=True, timeout=600, check=False)
     if result.returncode != 0:
         raise AssertionError(f"blgw {' '.join(args)} exited {result.returncode}\n"

@@ -7,10 +7,10 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import BLGW, WORKDIR
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -20,9 +20,9 @@ pytestmark = pytest.mark.skipif(shutil.which("php") is None and not os.environ.g
 
 def test_demo_crawls_indexes_and_searches_the_fixture_subsites(tmp_path):
     env = {**os.environ, "BLGW_DATA_DIR": str(tmp_path)}
-    run = subprocess.run([sys.executable, "-m", "gateway.cli", "demo", "--no-serve", "--site", "rsj",
+    run = subprocess.run([*BLGW, "demo", "--no-serve", "--site", "rsj",
                           "--site", "dqjd", "--articles", "12", "-q", "社保"],
-                         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+                         cwd=WORKDIR, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "fixture subsite rsj" in run.stdout and "fixture subsite dqjd" in run.stdout
     assert "results for '社保'" in run.stdout
@@ -30,7 +30,7 @@ def test_demo_crawls_indexes_and_searches_the_fixture_subsites(tmp_path):
 
     exported = {}
     for code in ("rsj", "dqjd"):
-        out = subprocess.run([sys.executable, "-m", "gateway.cli", "export", code], cwd=REPO, env=env,
+        out = subprocess.run([*BLGW, "export", code], cwd=WORKDIR, env=env,
                              capture_output=True, text=True, timeout=120, check=True).stdout
         items = [json.loads(line) for line in out.splitlines() if line.strip()]
         exported[code] = [i for i in items if i.get("item_type") == "article"]
@@ -38,7 +38,7 @@ def test_demo_crawls_indexes_and_searches_the_fixture_subsites(tmp_path):
     assert len(exported["rsj"]) == len(truth_rsj["articles"] if isinstance(truth_rsj, dict) else truth_rsj) == 12
     assert len(exported["dqjd"]) == 12
 
-    search = subprocess.run([sys.executable, "-m", "gateway.cli", "search", "--json", "就业"], cwd=REPO, env=env,
+    search = subprocess.run([*BLGW, "search", "--json", "就业"], cwd=WORKDIR, env=env,
                             capture_output=True, text=True, timeout=120, check=True)
     hits = json.loads(search.stdout)
     assert {h["site_code"] for h in hits["hits"]} <= {"rsj", "dqjd"} and hits["total"] > 0

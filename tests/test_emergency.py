@@ -15,14 +15,13 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import warnings
 import zlib
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from conftest import make_article
+from conftest import BLGW, WORKDIR, make_article
 from sqlalchemy import select, update
 from test_api import N_JYJ, N_RSJ, XSS, populate
 
@@ -198,7 +197,7 @@ def test_restore_from_the_command_line_on_a_garbage_index_file(store, tmp_path, 
     env = {**os.environ, "BLGW_DATA_DIR": str(tmp_path), "BLGW_DATABASE_URL": store.url,
            "BLGW_INDEX_URL": index_url}
     env.pop("BLGW_ORIGINS", None)
-    run = subprocess.run([sys.executable, "-m", "gateway.cli", "restore"], cwd=REPO, env=env,
+    run = subprocess.run([*BLGW, "restore"], cwd=WORKDIR, env=env,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
     assert re.search(r"indexed 24 documents from the store in [\d.]+ s", run.stdout), run.stdout
@@ -547,10 +546,10 @@ def test_a_recrawl_that_meets_errors_keeps_the_last_good_pages(tmp_path):
 
     def crawl(base: str) -> None:
         run = subprocess.run(
-            [sys.executable, "-m", "gateway.cli", "crawl", "zjj", "--origin", f"zjj={base}", "-q",
+            [*BLGW, "crawl", "zjj", "--origin", f"zjj={base}", "-q",
              "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_ENABLED=False",
              "-s", "BLGW_REFETCH_DAYS=0", "-s", "BLGW_FULL_EVERY_DAYS=0"],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+            cwd=WORKDIR, env=env, capture_output=True, text=True, timeout=300)
         assert run.returncode in (0, 1), run.stderr[-3000:]
 
     def snapshot() -> dict[str, tuple]:
@@ -577,7 +576,7 @@ def test_a_recrawl_that_meets_errors_keeps_the_last_good_pages(tmp_path):
     for page in ("a1.html", "a2.html", "a3.html", "a4.html"):
         assert second[page] == first[page], page  # the last good version: item and raw page
     assert "现更正" in second["a5.html"][1]  # the second crawl did fetch the pages again
-    report = json.loads(subprocess.run([sys.executable, "-m", "gateway.cli", "report", "--json"], cwd=REPO, env=env,
+    report = json.loads(subprocess.run([*BLGW, "report", "--json"], cwd=WORKDIR, env=env,
                                        capture_output=True, text=True, check=True).stdout)
     kinds = {(e["url"].rsplit("/", 1)[-1], e["kind"]) for e in report["errors"]["first"]}
     assert ("a1.html", "http") in kinds

@@ -18,12 +18,12 @@ import datetime as dt
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import BLGW, WORKDIR
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -56,9 +56,9 @@ from gateway.store.models import CrawlRun, Document
 from gateway.store.session import Store
 from normalizers.models import Article
 from normalizers.urls import canonicalize_url
-from spiders.errors import KINDS, RedirectLoop, classify
 from spiders.downloadermiddlewares.pagesize import PageSizeLimitMiddleware
 from spiders.downloadermiddlewares.redirect import RedirectLoopMiddleware
+from spiders.errors import KINDS, RedirectLoop, classify
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 2  # DOWNLOAD_TIMEOUT of the crawl: the hanging page waits 3 s, the slow one 1 s
@@ -71,7 +71,7 @@ EXPECTED_KINDS = {"http": 1, "timeout": 1, "connection": 1, "truncated": 1, "red
 
 
 def blgw(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=REPO, env=env,
+    return subprocess.run([*BLGW, *args], cwd=WORKDIR, env=env,
                           capture_output=True, text=True, timeout=300)
 
 

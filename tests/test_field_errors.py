@@ -7,9 +7,10 @@ import functools
 import json
 import os
 import subprocess
-import sys
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
+
+from conftest import BLGW, WORKDIR
 
 from fixture_sites.servers import threaded_http_server
 
@@ -79,11 +80,11 @@ def test_bad_values_are_reported_per_field_and_the_items_kept(tmp_path):
     env = {**os.environ, "BLGW_DATA_DIR": str(tmp_path / "data"), "BLGW_PLUGIN_DIRS": str(plugins)}
     handler = functools.partial(QuietHandler, directory=str(root))
     with threaded_http_server(handler, label="static") as base:
-        crawl = subprocess.run([sys.executable, "-m", "gateway.cli", "crawl", "zjj", "--origin", f"zjj={base}", "-q",
+        crawl = subprocess.run([*BLGW, "crawl", "zjj", "--origin", f"zjj={base}", "-q",
                                 "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"],
-                               cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+                               cwd=WORKDIR, env=env, capture_output=True, text=True, timeout=300)
     assert crawl.returncode == 0, crawl.stderr[-3000:]
-    report = json.loads(subprocess.run([sys.executable, "-m", "gateway.cli", "report", "--json"], cwd=REPO, env=env,
+    report = json.loads(subprocess.run([*BLGW, "report", "--json"], cwd=WORKDIR, env=env,
                                        capture_output=True, text=True, check=True).stdout)
     assert report["items"]["new"] == 3  # nothing dropped
     errors = {(e["url"].rsplit("/", 1)[-1], e["field"]): e["message"] for e in report["errors"]["first"]}
@@ -96,7 +97,7 @@ def test_bad_values_are_reported_per_field_and_the_items_kept(tmp_path):
     assert "[published_at]" in text and "a2.html" in text
 
     out = tmp_path / "zjj.jsonl"
-    subprocess.run([sys.executable, "-m", "gateway.cli", "export", "zjj", "-o", str(out)], cwd=REPO, env=env,
+    subprocess.run([*BLGW, "export", "zjj", "-o", str(out)], cwd=WORKDIR, env=env,
                    check=True, capture_output=True)
     items = {json.loads(line)["source_url"].rsplit("/", 1)[-1]: json.loads(line)
              for line in out.read_text(encoding="utf-8").splitlines()}

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import BLGW, WORKDIR
 
 from gateway.store.models import CrawlRun, Document, UrlState
 from gateway.store.session import Store
@@ -21,8 +21,8 @@ FAST = ["-q", "--no-index", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLE
 
 
 def _crawl(env: dict, base_url: str, *extra: str) -> subprocess.CompletedProcess:
-    out = subprocess.run([sys.executable, "-m", "gateway.cli", "crawl", "fgj", "--origin", f"fgj={base_url}",
-                          *FAST, *extra], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run([*BLGW, "crawl", "fgj", "--origin", f"fgj={base_url}",
+                          *FAST, *extra], cwd=WORKDIR, env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     return out
 

@@ -28,7 +28,6 @@ from index.tokenize import parse_query
 from normalizers.models import SHANGHAI, Article, Category, document_id
 
 
-
 def art(slug: str, title: str = "关于调整2024年度社保缴费基数的通知",
         body: str = "根据有关规定，现就调整社保缴费基数有关事项通知如下。",
         *, site: str = "rsj", column: tuple[str, ...] = ("政务公开", "通知公告"),
@@ -522,11 +521,38 @@ def test_open_index_opens_the_elasticsearch_backend_lazily() -> None:
 
 
 def test_analyzer_choice(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(es.ENV_ANALYZER, "smartcn")
-    with es.ElasticsearchIndex("http://127.0.0.1:9") as idx:
-        assert idx.analyzer_choice == "smartcn"
-    with es.ElasticsearchIndex("http://127.0.0.1:9", analyzer="IK") as idx:
-        assert idx.analyzer_choice == "ik"
-    monkeypatch.setenv(es.ENV_ANALYZER, "jieba")
-    with pytest.raises(ValueError, match="jieba"):
-        es.ElasticsearchIndex("http://127.0.0.1:9")
+    from gateway.settings import SettingsError, get_settings
+
+    monkeypatch.setenv("BLGW_ES_ANALYZER", "smartcn")  # the setting, read by the factory
+    get_settings.cache_clear()
+    try:
+        with open_index("http://127.0.0.1:9") as idx:
+            assert idx.analyzer_choice == "smartcn"
+        with open_index("http://127.0.0.1:9/blgw?analyzer=ik") as idx:  # the URL's own choice wins
+            assert idx.analyzer_choice == "ik"
+        with es.ElasticsearchIndex("http://127.0.0.1:9", analyzer="IK") as idx:
+            assert idx.analyzer_choice == "ik"
+        with pytest.raises(ValueError, match="jieba"):
+            es.ElasticsearchIndex("http://127.0.0.1:9", analyzer="jieba")
+        monkeypatch.setenv("BLGW_ES_ANALYZER", "jieba")
+        get_settings.cache_clear()
+        with pytest.raises(SettingsError, match="BLGW_ES_ANALYZER"):
+            open_index("http://127.0.0.1:9")
+    finally:
+        monkeypatch.delenv("BLGW_ES_ANALYZER")
+        get_settings.cache_clear()
+
+
+def test_the_api_key_setting_reaches_the_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gateway.settings import get_settings
+
+    monkeypatch.setenv("BLGW_ES_API_KEY", "a2V5OnNlY3JldA==")
+    get_settings.cache_clear()
+    try:
+        with open_index("http://127.0.0.1:9/blgw") as idx:
+            assert idx._client._headers["authorization"] == "ApiKey a2V5OnNlY3JldA=="
+    finally:
+        monkeypatch.delenv("BLGW_ES_API_KEY")
+        get_settings.cache_clear()
+    with open_index("http://127.0.0.1:9/blgw") as idx:
+        assert "authorization" not in idx._client._headers

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from gateway.ops.indexing import rebuild_index, search_document, sync_index
 from gateway.store.models import Document, IndexOutbox, Site
 from gateway.store.repository import (
-    count_outbox,
     iter_items,
     mark_gone,
     upsert_article,

@@ -16,11 +16,11 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import BLGW, WORKDIR
 
 from gateway.store.models import CrawlRun, Document, FrontierEntry, SiteLock
 from gateway.store.session import Store
@@ -32,7 +32,7 @@ FAST = ["-q", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
 
 
 def _blgw(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=REPO, env=env,
+    return subprocess.run([*BLGW, *args], cwd=WORKDIR, env=env,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -64,8 +64,8 @@ def test_kill_9_then_the_run_continues_without_losing_or_repeating_a_page(php_si
     data = tmp_path / "data"
     env = {**os.environ, "BLGW_DATA_DIR": str(data)}
     db = data / "gateway.sqlite"
-    crawl = subprocess.Popen([sys.executable, "-m", "gateway.cli", "crawl", "rsj", "--origin", f"rsj={base_url}",
-                              *SLOW], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    crawl = subprocess.Popen([*BLGW, "crawl", "rsj", "--origin", f"rsj={base_url}",
+                              *SLOW], cwd=WORKDIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 90

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import BLGW, WORKDIR
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -476,7 +477,7 @@ def gateway_env(tmp_path):
 
 
 def blgw(env, *args, timeout=300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=REPO, env=env, check=False,
+    return subprocess.run([*BLGW, *args], cwd=WORKDIR, env=env, check=False,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -575,9 +576,9 @@ def stopped_scheduler(legacy, tmp_path_factory):
     env.pop("BLGW_DATABASE_URL", None)
     env.pop("BLGW_INDEX_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "scheduler", "--tick", "0.5", "--site", "dqjd",
+        [*BLGW, "scheduler", "--tick", "0.5", "--site", "dqjd",
          "--origin", f"dqjd={legacy['dqjd']}", "-s", "DOWNLOAD_DELAY=2", "-s", "AUTOTHROTTLE_ENABLED=False"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=WORKDIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # the crawl has opened its run: Scrapy handles signals now
