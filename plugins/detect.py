@@ -229,7 +229,7 @@ def _anchor_targets(anchor) -> list[str]:
     href = (anchor.get("href") or "").strip()
     for source in (href if href.lower().startswith("javascript:") else "", anchor.get("onclick") or ""):
         targets += [m.group(1) for m in _JS_TARGET.finditer(source)]
-    if href and not href.lower().startswith(("javascript:", "mailto:", "tel:", "#")) or href.startswith("#!"):
+    if (href and not href.lower().startswith(("javascript:", "mailto:", "tel:", "#"))) or href.startswith("#!"):
         targets.insert(0, href)
     return targets
 

@@ -9,7 +9,6 @@ import warnings
 from html.parser import HTMLParser
 
 import pytest
-
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

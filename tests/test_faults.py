@@ -56,9 +56,9 @@ from gateway.store.models import CrawlRun, Document
 from gateway.store.session import Store
 from normalizers.models import Article
 from normalizers.urls import canonicalize_url
-from spiders.errors import KINDS, RedirectLoop, classify
 from spiders.downloadermiddlewares.pagesize import PageSizeLimitMiddleware
 from spiders.downloadermiddlewares.redirect import RedirectLoopMiddleware
+from spiders.errors import KINDS, RedirectLoop, classify
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 2  # DOWNLOAD_TIMEOUT of the crawl: the hanging page waits 3 s, the slow one 1 s

@@ -28,7 +28,6 @@ from index.tokenize import parse_query
 from normalizers.models import SHANGHAI, Article, Category, document_id
 
 
-
 def art(slug: str, title: str = "关于调整2024年度社保缴费基数的通知",
         body: str = "根据有关规定，现就调整社保缴费基数有关事项通知如下。",
         *, site: str = "rsj", column: tuple[str, ...] = ("政务公开", "通知公告"),

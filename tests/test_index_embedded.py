@@ -15,8 +15,8 @@ from index.base import (
     SearchIndexError,
     SearchQuery,
 )
-from index.factory import open_index
 from index.embedded import SCHEMA_VERSION, EmbeddedIndex, fts5_query
+from index.factory import open_index
 from index.tokenize import parse_query
 from normalizers.models import SHANGHAI, Article, Category, document_id
 

@@ -2,8 +2,8 @@
 
 from parsel import Selector
 
-from plugins.spec import ListRules
 from normalizers.links import url_from_script
+from plugins.spec import ListRules
 from spiders.listing import (
     ListRequest,
     datastore,

@@ -8,8 +8,8 @@ import time
 
 import pytest
 from alembic.autogenerate import compare_metadata
-from conftest import site_row
 from alembic.migration import MigrationContext
+from conftest import site_row
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import StatementError
 

@@ -78,7 +78,7 @@ class Resources:
                     raise Unavailable(name, slot.error or "unavailable")
                 try:
                     slot.value = self._openers[name]()
-                except Exception as exc:  # noqa: BLE001 - reported by /health and as 503
+                except Exception as exc:  # reported by /health and as 503
                     slot.error, slot.failed_at = f"{type(exc).__name__}: {exc}", self.clock()
                     raise Unavailable(name, slot.error) from exc
                 slot.error = slot.failed_at = None

@@ -33,12 +33,12 @@ class BrowserRecycleMiddleware:
 
     async def process_request(self, request: Request) -> None:
         if not request.meta.get("playwright"):
-            return None
+            return
         while self.draining:
             await self.idle.wait()
         request.meta["playwright_include_page"] = True
         self.in_flight += 1
-        return None
+        return
 
     async def process_response(self, request: Request, response):
         if request.meta.get("playwright"):
@@ -49,7 +49,7 @@ class BrowserRecycleMiddleware:
     async def process_exception(self, request: Request, exception: Exception) -> None:
         if request.meta.get("playwright"):
             await self._done(request.meta.pop("playwright_page", None))
-        return None
+        return
 
     async def _done(self, page) -> None:
         browser = None
