@@ -58,7 +58,7 @@ import struct
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -306,10 +306,8 @@ class _FaultHandler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def finish(self) -> None:
-        try:
+        with suppress(OSError):
             super().finish()
-        except OSError:
-            pass
 
     def _send(self, status: int, body: bytes, content_type: str = "text/html; charset=gbk",
               headers: tuple[tuple[str, str], ...] = ()) -> None:

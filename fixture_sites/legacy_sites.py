@@ -403,7 +403,7 @@ def _asp_list(site: _AspSite, classid: int, page: int) -> str:
     rng.shuffle(styles)
     styles += [rng.randrange(3) for _ in range(len(chunk))]
     out = []
-    for r, style in zip(chunk, styles):
+    for r, style in zip(chunk, styles, strict=False):
         url = f"ShowArticle.asp?ArticleID={r['id']}"
         text = _esc(_cut(r["title"], 26, 24))
         if style == 0:
@@ -859,7 +859,7 @@ class _TrsHandler(_QuietHandler):
         inm, ims = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
         if (inm is not None and etag in [t.strip() for t in inm.split(",")]) or (inm is None and ims == mtime):
             return self._send(304, b"", ctype, [("Last-Modified", mtime), ("ETag", etag)])
-        self._send(200, target.read_bytes(), ctype, [("Last-Modified", mtime), ("ETag", etag), ("Accept-Ranges", "bytes")])
+        return self._send(200, target.read_bytes(), ctype, [("Last-Modified", mtime), ("ETag", etag), ("Accept-Ranges", "bytes")])
 
 
 # ============================================================================================ servers

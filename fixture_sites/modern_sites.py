@@ -182,7 +182,7 @@ def generate_hanweb(out_dir: Path, seed: int = 2024, n_articles: int = 100) -> P
             "_key": (published, aid),
         })
     columns, truth_list = [], []
-    for colid, name, unitid, _, _ in HANWEB_COLUMNS:
+    for colid, name, _unitid, _, _ in HANWEB_COLUMNS:
         site_articles[colid].sort(key=lambda r: (r["published"], r["id"]), reverse=True)
         arts = sorted(truth_articles[colid], key=lambda r: r.pop("_key"), reverse=True) if truth_articles[colid] else []
         truth_list.extend(arts)

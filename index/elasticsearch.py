@@ -50,6 +50,7 @@ Suggest
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -854,10 +855,8 @@ class ElasticsearchIndex(SearchIndex):
         self._delete_indices(sorted(n for n in names if owned.match(n)))
         from elasticsearch import NotFoundError
 
-        try:
+        with contextlib.suppress(NotFoundError):
             self._client.indices.delete_index_template(name=self.prefix)
-        except NotFoundError:
-            pass
         with self._lock:
             self._state = None
 
@@ -925,7 +924,7 @@ class ElasticsearchIndex(SearchIndex):
                     return found
                 raise
             hits = resp["hits"]["hits"]
-            for suggestion, hit in zip(parse_suggest_response(resp), hits):
+            for suggestion in parse_suggest_response(resp):
                 # case_insensitive may fold more than A–Z; the contract folds only A–Z.
                 if ascii_lower(suggestion.title).startswith(folded):
                     found.append(suggestion)

@@ -46,7 +46,7 @@ def check_selector(value: str) -> str:
             probe.xpath(text)
         else:
             probe.css(text)
-    except Exception as exc:  # cssselect and lxml raise unrelated types
+    except Exception as exc:  # noqa: BLE001 - cssselect and lxml raise unrelated types
         kind = "XPath" if text.startswith(XPATH_PREFIXES) else "CSS"
         raise ValueError(f"not a valid {kind} selector: {text!r} ({exc})") from None
     return text

@@ -61,9 +61,8 @@ def entry_link(node: Selector, rules: ListRules) -> str | None:
     """The detail URL of one list entry: the ``link`` selector's value, or the URL inside a
     ``javascript:`` href or an ``onclick`` handler."""
     href = select_text(node, rules.link)
-    if href and href.strip().lower().startswith("javascript:"):
-        if found := url_from_script(href):
-            return found
+    if href and href.strip().lower().startswith("javascript:") and (found := url_from_script(href)):
+        return found
     if not _is_script_or_void(href):
         return href
     for handler in node.xpath("descendant-or-self::*/@onclick").getall():

@@ -128,7 +128,7 @@ class Resources:
         store = self.store
         if store is not None:
             with contextlib.suppress(Exception), store.session() as session:
-                names.update({code: name for code, name in session.execute(select(Site.code, Site.name))})
+                names.update(session.execute(select(Site.code, Site.name)).tuples())
         names.update({s.code: s.name for s in self.sites()})
         return names
 

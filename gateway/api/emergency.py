@@ -221,9 +221,9 @@ def go(request: Request, store: StoreDep, resources: ResourcesDep, templates: Te
     """A result link that keeps working when a subsite is down: 302 to the original URL when
     the subsite answers (checked at most once a minute per site), otherwise the copy."""
     facts = _load(store, doc_id)
-    if facts and facts["status"] == "active" and facts["url"].lower().startswith(("http://", "https://")):
-        if site_probe(request).is_up(_probe_url(facts, resources.settings.origins)):
-            return RedirectResponse(facts["url"], status_code=302, headers={"Cache-Control": "no-store"})
+    if (facts and facts["status"] == "active" and facts["url"].lower().startswith(("http://", "https://"))
+            and site_probe(request).is_up(_probe_url(facts, resources.settings.origins))):
+        return RedirectResponse(facts["url"], status_code=302, headers={"Cache-Control": "no-store"})
     response = _cached_response(request, resources, templates, doc_id, facts)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -26,7 +26,7 @@ USER_AGENT = "blgw-plugin-new/1.0 (+Beilun site-group gateway)"
 def fetch(url: str, timeout: float = 20.0) -> tuple[bytes, dict[str, str]]:
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     with urllib.request.urlopen(request, timeout=timeout) as response:  # http(s) only, checked
-        headers = {k: v for k, v in response.headers.items()}
+        headers = dict(response.headers.items())
         set_cookies = response.headers.get_all("Set-Cookie") or []
         if set_cookies:
             headers["Set-Cookie"] = "; ".join(set_cookies)

@@ -11,6 +11,7 @@ in one process).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -292,10 +293,8 @@ class Scheduler:
         for code, child in self.children.items():
             if child.poll() is None:
                 logger.info("%-8s forwarding %s to pid %s", code, name, child.pid)
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     child.send_signal(signum)
-                except ProcessLookupError:
-                    pass
 
     def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
