@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pluggy import HookRelay
+
 from normalizers.models import Article
 from normalizers.page import PageContext, RawPage
 from plugins.spec import Column, SiteSpec
@@ -19,7 +21,7 @@ class Normalized:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, message) for the run report
 
 
-def normalize_for_site(hook, site: SiteSpec, column: Column, page: RawPage, public_url: str,
+def normalize_for_site(hook: HookRelay, site: SiteSpec, column: Column, page: RawPage, public_url: str,
                        list_title: str | None = None, list_date: str | None = None) -> Normalized:
     """Normalize one fetched detail page of ``column``. Raises
     :class:`normalizers.article.NormalizationError` when the page cannot be read at all."""

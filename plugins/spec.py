@@ -13,7 +13,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from parsel import Selector
@@ -334,7 +334,7 @@ PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 
 
 @functools.cache
-def load_preset(platform: str) -> dict:
+def load_preset(platform: str) -> dict[str, Any]:
     """The ``[site]`` (``render`` only), ``[list]`` and ``[detail]`` defaults of a platform
     (``plugins/presets/<platform>.toml``);
     empty for a platform without a preset."""
