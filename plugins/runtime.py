@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 
 from pluggy import HookRelay
 
-from normalizers.models import Article
+from normalizers.models import Article, Letter, Organisation, ServiceGuide
 from normalizers.page import PageContext, RawPage
 from plugins.spec import Column, SiteSpec
 
 
 @dataclass
 class Normalized:
-    item: object  # an exchange-standard item (Article, ServiceGuide, Letter, Organisation)
+    item: Article | ServiceGuide | Letter | Organisation  # an exchange-standard item
     problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, message) for the run report
 
 

@@ -212,8 +212,9 @@ def postback_arguments(root: Selector) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for value in root.xpath("//a/@href | //*/@onclick").getall():
         for match in _POSTBACK.finditer(value):
-            if match.groups() not in found:
-                found.append(match.groups())
+            pair = (match[1], match[2])  # both groups always take part
+            if pair not in found:
+                found.append(pair)
     return found
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
 from scrapy.crawler import Crawler
-from scrapy.http import Request
+from scrapy.http import Request, Response
 
 from spiders.config import crawl_config
+
+if TYPE_CHECKING:  # Playwright is loaded only for sites with browser pages
+    from playwright.async_api import Page
 
 __all__ = ["BrowserRecycleMiddleware"]
 
@@ -40,7 +44,7 @@ class BrowserRecycleMiddleware:
         request.meta["playwright_include_page"] = True
         self.in_flight += 1
 
-    async def process_response(self, request: Request, response):
+    async def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get("playwright"):
             page = request.meta.pop("playwright_page", None)
             await self._done(page)
@@ -50,7 +54,7 @@ class BrowserRecycleMiddleware:
         if request.meta.get("playwright"):
             await self._done(request.meta.pop("playwright_page", None))
 
-    async def _done(self, page) -> None:
+    async def _done(self, page: Page | None) -> None:
         browser = None
         if page is not None:
             browser = page.context.browser
