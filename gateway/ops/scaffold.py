@@ -14,9 +14,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from normalizers.encoding import decode_html
+from normalizers.models import SITE_CODE_PATTERN
 from plugins.declarative import parse_site_toml
 from plugins.detect import PlatformGuess, detect_platform, frames, suggest_columns
-from plugins.spec import SITE_CODE_PATTERN, load_preset
+from plugins.spec import load_preset
 
 __all__ = ["Scaffold", "fetch", "scaffold"]
 
