@@ -93,12 +93,14 @@ class Resources:
     @property
     def store(self) -> Store | None:
         """The store if it is open (no attempt to open it)."""
-        return self._slots["store"].value
+        store: Store | None = self._slots["store"].value
+        return store
 
     @property
     def index(self) -> SearchIndex | None:
         """The index if it is open (no attempt to open it)."""
-        return self._slots["index"].value
+        index: SearchIndex | None = self._slots["index"].value
+        return index
 
     def get_store(self) -> Store:
         """The store, opened now if need be; :class:`Unavailable` when it cannot be."""
