@@ -231,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.generate:
         from fixture_sites.aspnet_generator import generate
         generate(args.data_dir)
-    def terminate(signum: int, frame: FrameType | None) -> NoReturn:  # `kill`/`timeout` as well as Ctrl-C stop the server cleanly
+    # `kill`/`timeout` as well as Ctrl-C stop the server cleanly
+    def terminate(signum: int, frame: FrameType | None) -> NoReturn:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)

@@ -789,7 +789,8 @@ def generate_trs(out_dir: Path, seed: int = 2024, n_articles: int = 100) -> Path
             f.parent.mkdir(parents=True, exist_ok=True)
             f.write_bytes(_attachment_bytes(file_rng, att["file_type"], label))
         disclosure = col == TRS_DISCLOSURE_COLUMN
-        it: dict[str, Any] = {"id": docid, "col": col, "folder": folder, "file": file, "title": title, "published": a.published,
+        it: dict[str, Any] = {
+              "id": docid, "col": col, "folder": folder, "file": file, "title": title, "published": a.published,
               "precision": precision, "source": rng.choice(sources), "body_html": _rebrand(a.body_html, TRS_NAME),
               "editor": "TRS_Editor" if rng.random() < 0.6 else "TRS_UEDITOR", "attachments": atts,
               "index_number": a.index_number, "publisher": TRS_PUBLISHERS.get(a.publisher or "", a.publisher),

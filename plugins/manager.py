@@ -80,7 +80,7 @@ def _register_checked(pm: pluggy.PluginManager, registry: SiteRegistry, load: Ca
     try:
         plugin = load()
         pm.register(plugin, name=name)
-    except Exception as exc:  # noqa: BLE001 - a plugin may raise anything on import: refused and reported, the others load
+    except Exception as exc:  # noqa: BLE001 - a plugin may raise anything: refused and reported
         registry.errors.append(PluginError([PluginProblem(source, None, None, f"cannot load: {exc!r}")]))
         return
     try:

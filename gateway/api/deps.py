@@ -130,7 +130,7 @@ class Resources:
         store = self.store
         if store is not None:
             with contextlib.suppress(Exception), store.session() as session:
-                names.update(session.execute(select(Site.code, Site.name)).tuples())
+                names.update(session.execute(select(Site.code, Site.name)).all())
         names.update({s.code: s.name for s in self.sites()})
         return names
 

@@ -186,8 +186,8 @@ class Scheduler:
     then closes its spiders cleanly; the runs are recorded ``interrupted`` and the next crawl
     continues them); :meth:`run` waits for them and returns."""
 
-    def __init__(self, *, sites: Callable[[], Iterable[SiteSpec]], store: Store, tick: float = 60.0, max_parallel: int = 2,
-                 crawl_args: Sequence[str] = (), codes: Iterable[str] | None = None,
+    def __init__(self, *, sites: Callable[[], Iterable[SiteSpec]], store: Store, tick: float = 60.0,
+                 max_parallel: int = 2, crawl_args: Sequence[str] = (), codes: Iterable[str] | None = None,
                  command: Sequence[str] | None = None, env: dict[str, str] | None = None,
                  clock: Callable[[], dt.datetime] | None = None, poll: float = 0.5,
                  lock_stale: dt.timedelta | None = None) -> None:
