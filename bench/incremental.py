@@ -78,7 +78,7 @@ def main() -> int:
                     if out.returncode != 0:
                         print(f"{code}: crawl failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
                         return 1
-            (r1, n1, *_), (r2, n2, c2, u2), (r3, n3, c3, u3) = runs(db, code)
+            (r1, n1, *_), (r2, n2, c2, _), (r3, _, _, u3) = runs(db, code)
             rows.append((code, label, r1, n1, r2, r3, u3))
             print(f"{code:5} {label:22} first {r1:5} requests ({n1} new items) | second {r2:4} requests "
                   f"= {100 * r2 / r1:5.1f} % ({n2} new, {c2} changed) | full {r3:5} requests "

@@ -38,9 +38,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from index.base import SearchQuery  # noqa: E402
-from index.embedded import EmbeddedIndex  # noqa: E402
-from normalizers.models import SHANGHAI, Article, Category, document_id  # noqa: E402
+from index.base import SearchQuery
+from index.embedded import EmbeddedIndex
+from normalizers.models import SHANGHAI, Article, Category, document_id
 
 SITES = ["rsj", "wjw", "zjj", "jyj", "mzj", "sfj", "fgj", "ylj"]
 COLUMNS = [("政务公开", "通知公告"), ("政务公开", "政策法规"), ("政务公开", "工作动态"),

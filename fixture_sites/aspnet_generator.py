@@ -36,6 +36,7 @@ import math
 import random
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, overload
 
 from fixture_sites import generator as base
 
@@ -64,6 +65,10 @@ REBADGE = [
 GB2312_SUBSTITUTES = {"镕": "荣", "堃": "坤", "珺": "君", "喆": "哲", "玥": "月", "昇": "升", "碶": "契"}
 
 
+@overload
+def to_site_text(s: str) -> str: ...
+@overload
+def to_site_text(s: None) -> None: ...
 def to_site_text(s: str | None) -> str | None:
     """Re-badge *s* for the transport bureau and make it GB2312-encodable; ValueError if it still is not."""
     if s is None:
@@ -108,13 +113,13 @@ def build(seed: int = 2024, n_articles: int = 120) -> list[base.Article]:
     return out
 
 
-def _tsv_value(v) -> str:
+def _tsv_value(v: object) -> str:
     if v is None:
         return "\\N"
     return str(v).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _write_tsv(path: Path, header: list[str], rows: list[list]) -> None:
+def _write_tsv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
     lines = ["\t".join(header)] + ["\t".join(_tsv_value(v) for v in row) for row in rows]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")
 
@@ -149,7 +154,7 @@ def generate(out_dir: Path, seed: int = 2024, n_articles: int = 120) -> Path:
             f.write_bytes(base._attachment_bytes(file_rng, att["file_type"], att["name"]))
     _write_tsv(out_dir / "attachments.tsv", ["article_id", "name", "path", "file_type"], att_rows)
 
-    truth: dict = {
+    truth: dict[str, Any] = {
         "seed": seed,
         "site": {"code": SITE_CODE, "name": SITE_NAME, "platform": PLATFORM, "origin": PUBLIC_ORIGIN},
         "columns": [],

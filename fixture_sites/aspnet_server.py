@@ -33,6 +33,8 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
+from typing import NoReturn
 
 from fixture_sites.servers import _answers, _stop, free_port, serve_in_foreground
 
@@ -54,6 +56,7 @@ def find_mono() -> tuple[str, str]:
     missing = [name for name, path in (("mono", mono), ("mcs", mcs)) if not path]
     if missing:
         raise RuntimeError(f"{' and '.join(missing)} not found on PATH: {INSTALL_HINT}")
+    assert mono is not None and mcs is not None  # else missing above
     return mono, mcs
 
 
@@ -228,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.generate:
         from fixture_sites.aspnet_generator import generate
         generate(args.data_dir)
-    def terminate(signum, frame):  # `kill`/`timeout` as well as Ctrl-C stop the server cleanly
+    # `kill`/`timeout` as well as Ctrl-C stop the server cleanly
+    def terminate(signum: int, frame: FrameType | None) -> NoReturn:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)

@@ -58,9 +58,10 @@ import struct
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from fixture_sites.servers import serve_in_foreground, threaded_http_server
@@ -133,7 +134,7 @@ def _calendar_url(day: dt.date) -> str:
     return f"calendar.php?date={day.isoformat()}"
 
 
-GROUND_TRUTH: dict = {
+GROUND_TRUTH: dict[str, Any] = {
     "site": {"code": SITE_CODE, "name": SITE_NAME, "origin": PUBLIC_ORIGIN},
     # every page that must be stored, with its text (id 104 only after two 503s)
     "healthy": [
@@ -296,7 +297,7 @@ class _FaultHandler(BaseHTTPRequestHandler):
     lock: threading.Lock
     log: list[str] | None = None
 
-    def log_message(self, format, *args) -> None:
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def handle(self) -> None:
@@ -306,10 +307,8 @@ class _FaultHandler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def finish(self) -> None:
-        try:
+        with suppress(OSError):
             super().finish()
-        except OSError:
-            pass
 
     def _send(self, status: int, body: bytes, content_type: str = "text/html; charset=gbk",
               headers: tuple[tuple[str, str], ...] = ()) -> None:

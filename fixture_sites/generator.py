@@ -37,6 +37,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 SITE_CODE = "rsj"
 SITE_NAME = "北仑区人力资源和社会保障局"
@@ -119,7 +120,7 @@ class Article:
     written_date: date | None = None
     docno_db: str | None = None  # as stored: real number, "" or "无"
     validity: str | None = None
-    attachments: list[dict] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------- titles
@@ -531,7 +532,7 @@ def generate(out_dir: Path, seed: int = 2024, n_articles: int = 180) -> Path:
         con.close()
 
     counts = {c: sum(1 for a in articles if a.catid == c) for c in COLUMN_NAMES}
-    truth = {
+    truth: dict[str, Any] = {
         "seed": seed,
         "site_code": SITE_CODE,
         "site_name": SITE_NAME,

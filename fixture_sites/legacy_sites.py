@@ -97,11 +97,12 @@ import secrets
 import shutil
 import string
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any, overload
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from fixture_sites.generator import SITE_NAME as RSJ_NAME
@@ -157,12 +158,14 @@ def _pages(count: int, per_page: int) -> int:
     return max(1, math.ceil(count / per_page))
 
 
-def _write_json(path: Path, data) -> None:
+def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
-def _truth_article(aid, column, path, title, published: datetime, precision, paragraphs, attachments,
-                   index_number=None, publisher=None, written_date=None, document_number=None) -> dict:
+def _truth_article(aid: int, column: str, path: str, title: str, published: datetime, precision: str,
+                   paragraphs: list[str], attachments: list[dict[str, Any]], index_number: str | None = None,
+                   publisher: str | None = None, written_date: str | None = None,
+                   document_number: str | None = None) -> dict[str, Any]:
     return {
         "id": aid, "column": column, "path": path, "title": title,
         "published_at": _iso(published, precision), "published_at_precision": precision,
@@ -403,7 +406,7 @@ def _asp_list(site: _AspSite, classid: int, page: int) -> str:
     rng.shuffle(styles)
     styles += [rng.randrange(3) for _ in range(len(chunk))]
     out = []
-    for r, style in zip(chunk, styles):
+    for r, style in zip(chunk, styles, strict=False):
         url = f"ShowArticle.asp?ArticleID={r['id']}"
         text = _esc(_cut(r["title"], 26, 24))
         if style == 0:
@@ -432,7 +435,7 @@ def _asp_list(site: _AspSite, classid: int, page: int) -> str:
             f'  <tr><td align="center" height="30">{pager}</td></tr>\n</table>\n</body>\n</html>\n')
 
 
-def _asp_show(site: _AspSite, r: dict) -> str:
+def _asp_show(site: _AspSite, r: dict[str, Any]) -> str:
     rows = site.lists[r["classid"]]
     i = next(k for k, x in enumerate(rows) if x["id"] == r["id"])
     extra = f"&{SESSION_COOKIE}={site.token}" if r["legacy_links"] else ""
@@ -482,14 +485,15 @@ class _QuietHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, every response has a Content-Length
     timeout = 15  # idle keep-alive connections are closed (and cannot outlive the server for long)
     server_name_header = "nginx"
+    do_GET: Callable[[], None]  # each handler below defines it
 
     def version_string(self) -> str:
         return self.server_name_header
 
-    def log_message(self, format, *args) -> None:
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def _send(self, status: int, body: bytes, content_type: str, headers: list[tuple[str, str]] = ()) -> None:
+    def _send(self, status: int, body: bytes, content_type: str, headers: Sequence[tuple[str, str]] = ()) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -526,6 +530,10 @@ class _AspHandler(_QuietHandler):
         for k, v in parse_qsl(parts.query, keep_blank_values=True):
             q.setdefault(k.lower(), v)
 
+        @overload
+        def num(key: str, default: int) -> int: ...
+        @overload
+        def num(key: str, default: None = None) -> int | None: ...
         def num(key: str, default: int | None = None) -> int | None:
             m = re.match(r"\s*(\d{1,9})", q.get(key, ""))
             return int(m.group(1)) if m else default
@@ -538,7 +546,7 @@ class _AspHandler(_QuietHandler):
             return self._page(_asp_main(site))
         if path in ("/news.asp", "/list.asp"):
             classid = num("classid")
-            if classid not in site.columns:
+            if classid is None or classid not in site.columns:
                 return self._page(_asp_soft_error("找不到指定的栏目！"))
             if path == "/news.asp":
                 return self._page(_asp_news(site, classid))
@@ -650,7 +658,7 @@ def _trs_page_name(k: int) -> str:
     return "index.html" if k == 0 else f"index_{k}.html"
 
 
-def _trs_list_page(colcode: str, colname: str, items: list[dict], k: int, pages: int, rng: random.Random) -> str:
+def _trs_list_page(colcode: str, colname: str, items: list[dict[str, Any]], k: int, pages: int, rng: random.Random) -> str:
     lis = []
     for it in items:
         rel = f"./{it['folder']}/{it['file']}"
@@ -679,7 +687,7 @@ def _trs_list_page(colcode: str, colname: str, items: list[dict], k: int, pages:
 """ + TRS_FOOT)
 
 
-def _trs_detail(it: dict, colcode: str, colname: str) -> str:
+def _trs_detail(it: dict[str, Any], colcode: str, colname: str) -> str:
     pub = it["published"]
     shown = f"{pub:%Y-%m-%d}" if it["precision"] == "day" else f"{pub:%Y-%m-%d %H:%M:%S}"
     table = ""
@@ -719,7 +727,7 @@ def _trs_detail(it: dict, colcode: str, colname: str) -> str:
 """ + TRS_FOOT)
 
 
-def _trs_home(lists: dict[str, list[dict]]) -> str:
+def _trs_home(lists: dict[str, list[dict[str, Any]]]) -> str:
     boxes = []
     for code, name in TRS_COLUMNS:
         lis = "".join(f'      <li><a href="./col/{code}/{it["folder"]}/{it["file"]}" target="_blank" title="{_esc(it["title"])}">'
@@ -781,10 +789,11 @@ def generate_trs(out_dir: Path, seed: int = 2024, n_articles: int = 100) -> Path
             f.parent.mkdir(parents=True, exist_ok=True)
             f.write_bytes(_attachment_bytes(file_rng, att["file_type"], label))
         disclosure = col == TRS_DISCLOSURE_COLUMN
-        it = {"id": docid, "col": col, "folder": folder, "file": file, "title": title, "published": a.published,
+        it: dict[str, Any] = {
+              "id": docid, "col": col, "folder": folder, "file": file, "title": title, "published": a.published,
               "precision": precision, "source": rng.choice(sources), "body_html": _rebrand(a.body_html, TRS_NAME),
               "editor": "TRS_Editor" if rng.random() < 0.6 else "TRS_UEDITOR", "attachments": atts,
-              "index_number": a.index_number, "publisher": TRS_PUBLISHERS.get(a.publisher, a.publisher),
+              "index_number": a.index_number, "publisher": TRS_PUBLISHERS.get(a.publisher or "", a.publisher),
               "written_date": a.written_date.isoformat() if a.written_date else None, "docno_db": a.docno_db,
               "validity": a.validity}
         items.append(it)
@@ -859,11 +868,11 @@ class _TrsHandler(_QuietHandler):
         inm, ims = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
         if (inm is not None and etag in [t.strip() for t in inm.split(",")]) or (inm is None and ims == mtime):
             return self._send(304, b"", ctype, [("Last-Modified", mtime), ("ETag", etag)])
-        self._send(200, target.read_bytes(), ctype, [("Last-Modified", mtime), ("ETag", etag), ("Accept-Ranges", "bytes")])
+        return self._send(200, target.read_bytes(), ctype, [("Last-Modified", mtime), ("ETag", etag), ("Accept-Ranges", "bytes")])
 
 
 # ============================================================================================ servers
-def _serve(handler: type[BaseHTTPRequestHandler], host: str, port: int | None, label: str):
+def _serve(handler: type[BaseHTTPRequestHandler], host: str, port: int | None, label: str) -> AbstractContextManager[str]:
     return threaded_http_server(handler, host, port, label)
 
 

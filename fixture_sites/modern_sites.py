@@ -55,9 +55,10 @@ import random
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any, overload
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from fixture_sites.generator import Article, _attachment_bytes, build
@@ -75,6 +76,10 @@ def _esc(s: object) -> str:
 def _rebrand(articles: list[Article], subs: list[tuple[str, str]]) -> list[Article]:
     """The generator writes for 人力社保局; rename the bureau consistently in every text field."""
 
+    @overload
+    def sub(s: str) -> str: ...
+    @overload
+    def sub(s: None) -> None: ...
     def sub(s: str | None) -> str | None:
         if s is None:
             return None
@@ -147,8 +152,8 @@ def generate_hanweb(out_dir: Path, seed: int = 2024, n_articles: int = 100) -> P
     pairs = [(3_456_700 + a.id * 3, a) for a in gen]
     gen = _unique_titles(pairs)
 
-    site_articles: dict[int, list[dict]] = {c[0]: [] for c in HANWEB_COLUMNS}
-    truth_articles: dict[int, list[dict]] = {c[0]: [] for c in HANWEB_COLUMNS}
+    site_articles: dict[int, list[dict[str, Any]]] = {c[0]: [] for c in HANWEB_COLUMNS}
+    truth_articles: dict[int, list[dict[str, Any]]] = {c[0]: [] for c in HANWEB_COLUMNS}
     for (aid, _), a in zip(pairs, gen, strict=True):
         colid, colname, _, _, disclosure = by_cat[a.catid]
         published = a.published.strftime("%Y-%m-%d %H:%M:%S")
@@ -162,10 +167,12 @@ def generate_hanweb(out_dir: Path, seed: int = 2024, n_articles: int = 100) -> P
             "hits": a.hits, "body_html": a.body_html, "attachments": atts,
             "disclosure": None,
         }
+        written = a.written_date.isoformat() if a.written_date else None
+        assert written is not None or not disclosure  # the disclosure categories (2, 5) have a written date
         if disclosure:
             rec["disclosure"] = {
                 "index_number": a.index_number, "publisher": a.publisher,
-                "written_date": a.written_date.isoformat(), "docno": a.docno_db or "",
+                "written_date": written, "docno": a.docno_db or "",
             }
         site_articles[colid].append(rec)
         path = _hanweb_path(colid, aid, published)
@@ -174,7 +181,7 @@ def generate_hanweb(out_dir: Path, seed: int = 2024, n_articles: int = 100) -> P
             "published_at": f"{published[:10]}T00:00:00+08:00", "published_at_precision": "day",
             "index_number": a.index_number if disclosure else None,
             "publisher": a.publisher if disclosure else None,
-            "written_date": a.written_date.isoformat() if disclosure else None,
+            "written_date": written if disclosure else None,
             "document_number": _docno(a) if disclosure else None,
             "body_paragraphs": a.paragraphs,
             "attachments": [{"name": t["name"], "path": f"/module/download/downfile.jsp?classid=0&filename={t['filename']}",
@@ -182,7 +189,7 @@ def generate_hanweb(out_dir: Path, seed: int = 2024, n_articles: int = 100) -> P
             "_key": (published, aid),
         })
     columns, truth_list = [], []
-    for colid, name, unitid, _, _ in HANWEB_COLUMNS:
+    for colid, name, _unitid, _, _ in HANWEB_COLUMNS:
         site_articles[colid].sort(key=lambda r: (r["published"], r["id"]), reverse=True)
         arts = sorted(truth_articles[colid], key=lambda r: r.pop("_key"), reverse=True) if truth_articles[colid] else []
         truth_list.extend(arts)
@@ -232,8 +239,8 @@ def generate_jsapp(out_dir: Path, seed: int = 2024, n_articles: int = 60, n_fill
         pairs += [(base + a.id, 3, a) for a in filler]
     arts = _unique_titles([(i, a) for i, _, a in pairs])
 
-    site_articles: dict[int, list[dict]] = {c: [] for c in JS_COLUMNS}
-    truth_articles: dict[int, list[dict]] = {c: [] for c in JS_COLUMNS}
+    site_articles: dict[int, list[dict[str, Any]]] = {c: [] for c in JS_COLUMNS}
+    truth_articles: dict[int, list[dict[str, Any]]] = {c: [] for c in JS_COLUMNS}
     for (aid, cat, _), a in zip(pairs, arts, strict=True):
         atts = []
         for att in a.attachments:
@@ -396,7 +403,7 @@ def _load_site(data_dir: Path, platform: str) -> Path:
     return data_dir
 
 
-def _serve(site: _Site, host: str, port: int | None):
+def _serve(site: _Site, host: str, port: int | None) -> AbstractContextManager[str]:
     handler = type("Handler", (_Handler,), {"site": site, "server_version": site.server_version})
     return threaded_http_server(handler, host, port, site.data["code"])
 
@@ -442,7 +449,7 @@ class HanwebSite(_Site):
         d = self.data
         self.name = d["name"]
         self.columns = {c["id"]: c for c in d["columns"]}
-        self.by_column: dict[int, list[dict]] = {c: [] for c in self.columns}
+        self.by_column: dict[int, list[dict[str, Any]]] = {c: [] for c in self.columns}
         for a in d["articles"]:  # already in list order
             self.by_column[a["colid"]].append(a)
         self.by_path = {_hanweb_path(a["colid"], a["id"], a["published"]): a for a in d["articles"]}
@@ -526,13 +533,13 @@ class HanwebSite(_Site):
 """
 
     @staticmethod
-    def record(a: dict) -> str:
+    def record(a: dict[str, Any]) -> str:
         title = a["title"]
         short = title if len(title) <= 30 else title[:29] + "…"
         return (f'<li><a href="{_hanweb_path(a["colid"], a["id"], a["published"])}" target="_blank" '
                 f'title="{_esc(title)}">{_esc(short)}</a><span>{a["published"][:10]}</span></li>')
 
-    def nextgroup(self, col: dict) -> str:
+    def nextgroup(self, col: dict[str, Any]) -> str:
         return (f'<a href="/module/web/jpage/dataproxy.jsp?page=1&appid=1&webid={self.data["webid"]}&path=/'
                 f'&columnid={col["id"]}&unitid={col["unitid"]}&webname={self.name}&permissiontype=0"></a>')
 
@@ -550,7 +557,7 @@ class HanwebSite(_Site):
                 + '<table width="1000" border="0" align="center" cellpadding="0" cellspacing="10" class="main"><tr>\n'
                 + "\n".join(blocks) + "\n</tr></table>\n" + self.foot())
 
-    def column_page(self, col: dict) -> str:
+    def column_page(self, col: dict[str, Any]) -> str:
         arts = self.by_column[col["id"]]
         per = self.data["per_page"]
         total = len(arts)
@@ -587,7 +594,7 @@ var jpage = new Jpage({{
 </table>
 """ + self.foot())
 
-    def detail(self, a: dict) -> str:
+    def detail(self, a: dict[str, Any]) -> str:
         col = self.columns[a["colid"]]
         table = ""
         d = a["disclosure"]
@@ -629,6 +636,10 @@ var jpage = new Jpage({{
         if req.method != "POST":
             return _tomcat_error(405, f"dataproxy.jsp 不支持 {req.method} 请求，请使用 POST", {"Allow": "POST"})
 
+        @overload
+        def number(name: str, default: int) -> int: ...
+        @overload
+        def number(name: str, default: None) -> int | None: ...
         def number(name: str, default: int | None) -> int | None:
             raw = req.param(name)
             if raw is None or raw == "":
@@ -657,7 +668,7 @@ var jpage = new Jpage({{
             return _tomcat_error(400, str(e))
         col = self.columns.get(columnid)
         if col is None or col["unitid"] != unitid or webid != self.data["webid"]:
-            arts: list[dict] = []
+            arts: list[dict[str, Any]] = []
             group = ""
         else:
             arts = self.by_column[columnid]
@@ -746,7 +757,7 @@ class JsSite(_Site):
         d = self.data
         self.name = d["name"]
         self.cats = {c["cat"]: c for c in d["columns"]}
-        self.by_cat: dict[int, list[dict]] = {c: [] for c in self.cats}
+        self.by_cat: dict[int, list[dict[str, Any]]] = {c: [] for c in self.cats}
         for a in d["articles"]:
             self.by_cat[a["cat"]].append(a)
         self.by_id = {a["id"]: a for a in d["articles"]}

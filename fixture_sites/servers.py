@@ -26,6 +26,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 PHP_BUREAU_DIR = Path(__file__).resolve().parent / "php_bureau"
@@ -51,20 +52,22 @@ def _check_php_modules(php: str) -> None:
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as resp:
-            return resp.status == 200
+            ok: bool = resp.status == 200
+            return ok
     except urllib.error.HTTPError:
         return True  # the server is up, even if it is unhappy
     except OSError:
         return False
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def _stop(proc: subprocess.Popen[bytes]) -> None:
     """Terminate php and anything it forked (PHP_CLI_SERVER_WORKERS) - its own process group only."""
     if proc.poll() is not None:
         return
@@ -75,10 +78,8 @@ def _stop(proc: subprocess.Popen) -> None:
     try:
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=5)
 
 
@@ -152,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 @contextlib.contextmanager
-def threaded_http_server(handler: type, host: str = "127.0.0.1", port: int | None = None,
+def threaded_http_server(handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1", port: int | None = None,
                          label: str = "fixture") -> Iterator[str]:
     """Serve a ``BaseHTTPRequestHandler`` class from a background thread; yield ``http://host:port``.
 
@@ -180,7 +181,7 @@ def threaded_http_server(handler: type, host: str = "127.0.0.1", port: int | Non
         thread.join(timeout=5)
 
 
-def serve_in_foreground(server: contextlib.AbstractContextManager, code: str, data_dir: Path | None = None,
+def serve_in_foreground(server: contextlib.AbstractContextManager[str], code: str, data_dir: Path | None = None,
                         note: str = "") -> int:
     """``python -m fixture_sites.…``: run a fixture server until Ctrl-C; print where it serves
     (and its data folder, or ``note``)."""

@@ -50,6 +50,7 @@ Suggest
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -93,16 +94,16 @@ __all__ = [
     "alias_swap_actions",
     "analysis_settings",
     "article_source",
-    "build_search_body",
     "build_completion_body",
+    "build_search_body",
     "build_suggest_body",
     "bulk_delete_actions",
     "bulk_index_actions",
     "index_mappings",
     "index_settings",
     "index_template",
-    "parse_search_response",
     "parse_completion_response",
+    "parse_search_response",
     "parse_suggest_response",
     "tally_bulk_results",
 ]
@@ -834,10 +835,8 @@ class ElasticsearchIndex(SearchIndex):
                            index=f"{self.prefix}-v*", expand_wildcards="all", allow_no_indices=True).body
         names.update(n for n in found if owned.match(n))
         self._delete_indices(sorted(n for n in names if owned.match(n)))
-        try:
+        with contextlib.suppress(NotFoundError):
             self._client.indices.delete_index_template(name=self.prefix)
-        except NotFoundError:
-            pass
         with self._lock:
             self._state = None
 
@@ -903,7 +902,7 @@ class ElasticsearchIndex(SearchIndex):
                     return found
                 raise
             hits = resp["hits"]["hits"]
-            for suggestion, hit in zip(parse_suggest_response(resp), hits):
+            for suggestion in parse_suggest_response(resp):
                 # case_insensitive may fold more than A–Z; the contract folds only A–Z.
                 if ascii_lower(suggestion.title).startswith(folded):
                     found.append(suggestion)

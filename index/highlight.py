@@ -17,6 +17,7 @@ Output is ``html.escape``-d text in which only matches are wrapped in ``<mark>``
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ def _run_pattern(run: Run) -> str:
 
 def _phrase_pattern(runs: tuple[Run, ...]) -> str:
     parts = [_run_pattern(runs[0])]
-    for prev, run in zip(runs, runs[1:]):
+    for prev, run in itertools.pairwise(runs):
         # Same kind: the index saw two runs, so something separated them.
         parts.append(r"[\W_]+" if prev.kind == run.kind else r"[\W_]*")
         parts.append(_run_pattern(run))
@@ -96,7 +97,7 @@ class Highlighter:
             if needle.fallback and not any(hits):
                 hits = [[(m.start(), m.end()) for p in needle.fallback for m in p.finditer(n)]
                         for n, _ in normal]
-            for t, (spans, (_, index)) in enumerate(zip(hits, normal)):
+            for t, (spans, (_, index)) in enumerate(zip(hits, normal, strict=True)):
                 for a, b in spans:
                     if index is not None:
                         a, b = index[a], index[b - 1] + 1

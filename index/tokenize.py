@@ -210,7 +210,7 @@ def _split_quotes(text: str) -> list[tuple[str, bool]]:
         positions = positions[:-1]
     segments: list[tuple[str, bool]] = []
     start = 0
-    for open_, close in zip(positions[::2], positions[1::2]):
+    for open_, close in zip(positions[::2], positions[1::2], strict=True):  # an even count
         segments.append((text[start:open_], False))
         segments.append((text[open_ + 1:close], True))
         start = close + 1

@@ -88,7 +88,7 @@ def normalize_charset(name: str | None) -> str | None:
     label = name.strip().strip("\"'").lower()
     if label in _GB_ALIASES or label.startswith(("gb2312", "gbk", "gb18030")):
         return "gb18030"
-    if label.startswith("utf-16") or label.startswith("utf-32"):
+    if label.startswith(("utf-16", "utf-32")):
         # A page sniffed as ASCII-compatible cannot be UTF-16; browsers read this as UTF-8.
         return "utf-8"
     if label in ("iso-8859-1", "latin1", "latin-1", "us-ascii", "ascii", "iso8859-1"):

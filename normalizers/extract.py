@@ -478,7 +478,8 @@ def _boilerplate(el: etree._Element) -> bool:
         return True
     if _RELATED.match(text) and (len(text) <= 8 or _link_density(el) >= 0.5):
         return True
-    if _RELATED_BOX.search(_class_id(el)) and len(text) < 400 and _link_density(el) >= 0.3:
+    # one rule an if, like those above, rather than the last one folded into the return
+    if _RELATED_BOX.search(_class_id(el)) and len(text) < 400 and _link_density(el) >= 0.3:  # noqa: SIM103
         return True
     return False
 

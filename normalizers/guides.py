@@ -352,7 +352,7 @@ def _fee(reading: Reading) -> Fee:
             charged = False
         elif standard and re.search(r"\d\s*元", standard):
             charged = True
-        elif raw_standard in ("无", "暂无") or standard is None and basis and _FREE.search(basis):
+        elif raw_standard in ("无", "暂无") or (standard is None and basis and _FREE.search(basis)):
             charged = False
     return Fee(charged=charged, standard=standard, basis=basis)
 

@@ -164,7 +164,7 @@ def normalize_letter(page: RawPage, context: PageContext, hints: ExtractionHints
                 continue
             key = "reply_unit"
         fields.setdefault(key, []).append(entry)
-    for key, entries in fields.items():
+    for entries in fields.values():
         entries.sort(key=lambda e: (LABELS.priority.get(e.label or "", 999), e.order))
 
     if not any(e.key in _LETTER_KEYS and e.label not in _GENERIC_LABELS for e in reading.entries):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.html
@@ -63,7 +64,7 @@ def collapse_anchor(text: str | None) -> str:
     return _WHITESPACE.sub(" ", _CONTROL.sub("", text or "")).strip()[:ANCHOR_MAX]
 
 
-def _anchor(element, tag: str) -> str:
+def _anchor(element: lxml.html.HtmlElement, tag: str) -> str:
     """The visible name of a link: its text, else its title, else an image's alt text."""
     if tag in ("a", "area"):
         text = collapse_anchor(element.text_content()) if tag == "a" else ""
@@ -154,7 +155,7 @@ def extract_links(html: str, page_url: str, *, encoding: str | None = None,
 
     found: dict[str, Link] = {}
     for element in root.iter(*_URL_ATTRIBUTES):
-        tag = element.tag
+        tag = cast(str, element.tag)  # iter() by tag names yields elements, whose tags are str
         if tag == "link" and "stylesheet" not in (element.get("rel") or "").lower().split():
             continue
         raw = (element.get(_URL_ATTRIBUTES[tag]) or "").strip()

@@ -156,7 +156,7 @@ def _leader_blocks(item: ItemPage) -> tuple[list[Leader], list[etree._Element]]:
         if found:
             leaders += found
             used.append(table)
-    units = [u for u in units_of(body, lambda el: is_chrome(el) or any(el is u for u in used))]
+    units = list(units_of(body, lambda el: is_chrome(el) or any(el is u for u in used)))
     for key in ("leader_post", "leader_duties", "leader_name"):
         anchors = [u for u in units if any(m.key == key for m in LEADER_LABELS.match(u))]
         if anchors:

@@ -27,6 +27,7 @@ import dataclasses
 import datetime as dt
 import re
 from collections.abc import Sequence
+from typing import overload
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -116,7 +117,7 @@ Schedule = CronSchedule | IntervalSchedule | ManualSchedule
 MONTH_NAMES = {name.lower(): n for n, name in enumerate(calendar.month_abbr) if name}
 WEEKDAY_NAMES = {"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
 # (name in messages, lowest, highest, names)
-_FIELDS = (
+_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("minute", 0, 59, {}),
     ("hour", 0, 23, {}),
     ("day-of-month", 1, 31, {}),
@@ -225,6 +226,10 @@ def _parse_field(field: str, name: str, low: int, high: int, names: dict[str, in
 # --- fire times ---------------------------------------------------------------------------
 
 
+@overload
+def _coerce(schedule: Schedule | str) -> Schedule: ...
+@overload
+def _coerce(schedule: Schedule | str | None) -> Schedule | None: ...
 def _coerce(schedule: Schedule | str | None) -> Schedule | None:
     return parse_schedule(schedule) if isinstance(schedule, str) else schedule
 
@@ -326,7 +331,9 @@ def is_due(schedule: Schedule | str | None, last_started: dt.datetime | None, no
     _aware(last_started, "last_started")
     if isinstance(schedule, IntervalSchedule):
         return last_started + schedule.every <= now
-    return previous_fire(schedule, now) > last_started
+    fired = previous_fire(schedule, now)
+    assert fired is not None  # a cron schedule has fire times (or previous_fire raises)
+    return fired > last_started
 
 
 def due_at(schedule: Schedule | str | None, last_started: dt.datetime | None) -> dt.datetime | None:

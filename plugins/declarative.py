@@ -15,9 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from plugins.hookspecs import hookimpl
 from plugins.spec import SiteSpec
+
+# a field's place in a plugin: names and list indexes, as pydantic's error locations
+Loc = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ def parse_site_toml(text: str, source: str = "<string>") -> SiteSpec:
         raise PluginError(problems) from exc
 
 
-def _problem(text: str, source: str, error: dict) -> PluginProblem:
+def _problem(text: str, source: str, error: ErrorDetails) -> PluginProblem:
     loc = tuple(error["loc"])
     keys = _strip_tags(loc)
     message = error["msg"]
@@ -87,7 +91,7 @@ def _problem(text: str, source: str, error: dict) -> PluginProblem:
     return PluginProblem(source, _locate(text, keys), _dotted(keys), message)
 
 
-def _dotted(keys: tuple) -> str:
+def _dotted(keys: Loc) -> str:
     out = ""
     for key in keys:
         out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
@@ -104,7 +108,7 @@ def _unwrap_models(annotation: object) -> list[type[BaseModel]]:
     return found
 
 
-def _model_at(keys: tuple) -> list[type[BaseModel]]:
+def _model_at(keys: Loc) -> list[type[BaseModel]]:
     models: list[type[BaseModel]] = [SiteSpec]
     for key in keys:
         if isinstance(key, int):
@@ -118,13 +122,13 @@ def _model_at(keys: tuple) -> list[type[BaseModel]]:
     return models
 
 
-def _known_fields(keys: tuple) -> list[str]:
+def _known_fields(keys: Loc) -> list[str]:
     return sorted({name for model in _model_at(keys) for name in model.model_fields} - {"source"})
 
 
-def _strip_tags(loc: tuple) -> tuple:
+def _strip_tags(loc: Loc) -> Loc:
     """Drop pydantic's union/discriminator tags (e.g. 'next_link') from an error location."""
-    keys: list = []
+    keys: list[str | int] = []
     tagged_at = -1
     for item in loc:
         if isinstance(item, str) and keys and not isinstance(keys[-1], int) and tagged_at != len(keys):
@@ -140,17 +144,17 @@ _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\s\"]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"]+)\s*=")
 
 
-def _locate(text: str, keys: tuple) -> int | None:
+def _locate(text: str, keys: Loc) -> int | None:
     """Best-effort line of the field ``keys`` in TOML ``text`` (1-based), or None."""
-    counters: dict[tuple, int] = {}
-    table: tuple = ()
+    counters: dict[Loc, int] = {}
+    table: Loc = ()
     best: tuple[int, int] | None = None  # (score, line)
     wanted = tuple(keys)
     for number, line in enumerate(text.splitlines(), start=1):
         header = _HEADER.match(line)
         if header:
             parts = tuple(p.strip().strip('"') for p in header.group(2).split("."))
-            resolved: list = []
+            resolved: list[str | int] = []
             for i, part in enumerate(parts):
                 resolved.append(part)
                 prefix = tuple(parts[: i + 1])
@@ -176,7 +180,7 @@ def _locate(text: str, keys: tuple) -> int | None:
     return best[1] if best else None
 
 
-def _common_prefix(a: tuple, b: tuple) -> int:
+def _common_prefix(a: Loc, b: Loc) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
         if x != y:

@@ -25,6 +25,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -162,17 +163,18 @@ class _Page:
         return self.text_length < 300 and len(self.links) < 25
 
     def _targets(self) -> Iterable[str]:
+        assert self.root is not None  # only read once the page parsed
         for element in self.root.iter("a", "area", "frame", "iframe", "form", "link", "script", "img"):
             if element.tag in ("a", "area"):
                 yield from _anchor_targets(element)
             elif element.tag == "form":
-                if element.get("action"):
-                    yield element.get("action")
+                if action := element.get("action"):
+                    yield action
             elif element.tag == "link":
-                if element.get("href"):
-                    yield element.get("href")
-            elif element.get("src"):
-                yield element.get("src")
+                if href := element.get("href"):
+                    yield href
+            elif src := element.get("src"):
+                yield src
 
     def links_matching(self, pattern: re.Pattern[str]) -> list[str]:
         return [link for link in self.links if pattern.search(_path_and_query(link))]
@@ -188,7 +190,7 @@ class _Page:
         return " ".join(values)
 
 
-def _parse(html: str):
+def _parse(html: str) -> lxml.html.HtmlElement | None:
     if not html.strip():
         return None
     try:
@@ -199,7 +201,7 @@ def _parse(html: str):
     return root
 
 
-def _lower_headers(headers: Mapping | None) -> dict[str, str]:
+def _lower_headers(headers: Mapping[Any, Any] | None) -> dict[str, str]:
     """Header names lower-cased; repeated headers (Set-Cookie) joined; bytes decoded."""
     result: dict[str, str] = {}
     if not headers:
@@ -223,13 +225,13 @@ _JS_TARGET = re.compile(
     r"""\s*(?:=|\()\s*['"]([^'"]+)['"]""")
 
 
-def _anchor_targets(anchor) -> list[str]:
+def _anchor_targets(anchor: lxml.html.HtmlElement) -> list[str]:
     """The pages an ``<a>`` opens: its href, or the URL in a javascript:/onclick opener."""
     targets = []
     href = (anchor.get("href") or "").strip()
     for source in (href if href.lower().startswith("javascript:") else "", anchor.get("onclick") or ""):
         targets += [m.group(1) for m in _JS_TARGET.finditer(source)]
-    if href and not href.lower().startswith(("javascript:", "mailto:", "tel:", "#")) or href.startswith("#!"):
+    if (href and not href.lower().startswith(("javascript:", "mailto:", "tel:", "#"))) or href.startswith("#!"):
         targets.insert(0, href)
     return targets
 
@@ -540,7 +542,7 @@ _LIST = re.compile(
 _DIRECTORY = re.compile(r"/(?:index(?:_\d+)?\.(?:s?html?|asp|aspx|php|jsp))?$", _I)
 
 
-def _link_name(anchor) -> str:
+def _link_name(anchor: lxml.html.HtmlElement) -> str:
     text = "".join(anchor.itertext()) or anchor.get("title") or ""
     text = "".join(text.split()).strip(_NAME_TRIM)
     if not _CJK_NAME.fullmatch(text) or text in _NAV_WORDS:

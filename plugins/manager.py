@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
@@ -32,7 +32,7 @@ class SiteRegistry:
         self.errors: list[PluginError] = []
 
     @property
-    def hook(self):
+    def hook(self) -> pluggy.HookRelay:
         return self.pm.hook
 
     def get(self, code: str) -> SiteSpec:
@@ -42,7 +42,7 @@ class SiteRegistry:
             known = ", ".join(sorted(self.sites)) or "none"
             raise KeyError(f"no site plugin with code {code!r} (loaded: {known})") from None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[SiteSpec]:
         return iter(sorted(self.sites.values(), key=lambda s: s.code))
 
     def __len__(self) -> int:
@@ -72,7 +72,7 @@ def _load_module(path: Path) -> ModuleType:
     return module
 
 
-def _register_checked(pm: pluggy.PluginManager, registry: SiteRegistry, load, name: str | None,
+def _register_checked(pm: pluggy.PluginManager, registry: SiteRegistry, load: Callable[..., object], name: str | None,
                       source: str) -> None:
     """Load and register one plugin; a plugin that fails to import, or implements a hook that
     does not exist (a typo such as ``process_artcle``), is refused and reported, and the
@@ -80,7 +80,7 @@ def _register_checked(pm: pluggy.PluginManager, registry: SiteRegistry, load, na
     try:
         plugin = load()
         pm.register(plugin, name=name)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a plugin may raise anything: refused and reported
         registry.errors.append(PluginError([PluginProblem(source, None, None, f"cannot load: {exc!r}")]))
         return
     try:

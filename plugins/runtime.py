@@ -8,19 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pluggy import HookRelay
+
 from normalizers.items import normalize_item
-from normalizers.models import Article
+from normalizers.models import Article, Letter, Organisation, ServiceGuide
 from normalizers.page import PageContext, RawPage
 from plugins.spec import Column, SiteSpec
 
 
 @dataclass
 class Normalized:
-    item: object  # an exchange-standard item (Article, ServiceGuide, Letter, Organisation)
+    item: Article | ServiceGuide | Letter | Organisation  # an exchange-standard item
     problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, message) for the run report
 
 
-def normalize_for_site(hook, site: SiteSpec, column: Column, page: RawPage, public_url: str,
+def normalize_for_site(hook: HookRelay, site: SiteSpec, column: Column, page: RawPage, public_url: str,
                        list_title: str | None = None, list_date: str | None = None) -> Normalized:
     """Normalize one fetched detail page of ``column``. Raises
     :class:`normalizers.article.NormalizationError` when the page cannot be read at all."""

@@ -13,7 +13,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from parsel import Selector
@@ -46,7 +46,7 @@ def check_selector(value: str) -> str:
             probe.xpath(text)
         else:
             probe.css(text)
-    except Exception as exc:  # cssselect and lxml raise unrelated types
+    except Exception as exc:  # noqa: BLE001 - cssselect and lxml raise unrelated types
         kind = "XPath" if text.startswith(XPATH_PREFIXES) else "CSS"
         raise ValueError(f"not a valid {kind} selector: {text!r} ({exc})") from None
     return text
@@ -334,7 +334,7 @@ PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 
 
 @functools.cache
-def load_preset(platform: str) -> dict:
+def load_preset(platform: str) -> dict[str, Any]:
     """The ``[site]`` (``render`` only), ``[list]`` and ``[detail]`` defaults of a platform
     (``plugins/presets/<platform>.toml``);
     empty for a platform without a preset."""

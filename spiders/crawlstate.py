@@ -41,15 +41,18 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Protocol, cast
 
-from scrapy import Spider, signals
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from sqlalchemy import select, update
+from scrapy.http import Request
+from sqlalchemy import CursorResult, Table, select, update
+from sqlalchemy.orm import Session
 from twisted.internet import task
+from twisted.python.failure import Failure
 
 from gateway.settings import GatewaySettings
 from gateway.store.links import record_links
@@ -59,9 +62,12 @@ from gateway.store.repository import finish_run, mark_gone, record_error, start_
 from gateway.store.session import Store, dialect_insert, open_store
 from normalizers.links import links_from_body
 from normalizers.models import document_id
+from plugins.manager import SiteRegistry
+from plugins.spec import SiteSpec
 from spiders.config import crawl_config
+from spiders.items import CrawlProblem
 
-__all__ = ["ColumnProgress", "CrawlState", "Known", "UsesCrawlState", "titles_agree"]
+__all__ = ["ColumnProgress", "CrawlSpider", "CrawlState", "Known", "UsesCrawlState", "running_spider", "titles_agree"]
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +86,34 @@ def titles_agree(listed: str | None, stored: str | None) -> bool:
     if not a or not b:
         return True
     return b.startswith(a) or a.startswith(b)
+
+
+class CrawlSpider(Protocol):
+    """What the crawl components use of the spider: :class:`spiders.site_spider.SiteSpider`,
+    which sits a layer above them (they cannot import it)."""
+
+    name: str
+    site: ClassVar[SiteSpec]
+    registry: ClassVar[SiteRegistry]
+    full: bool
+    fetch_origin: str | None
+
+    @property
+    def logger(self) -> logging.LoggerAdapter[logging.Logger]: ...
+    def public_url(self, url: str) -> str: ...
+    def decide(self, column: str, page_number: int, url: str, entries: int, why: str) -> None: ...
+    def frontier_payload(self, request: Request) -> dict[str, Any]: ...
+    def request_from_frontier(self, kind: str, payload: dict[str, Any]) -> Request: ...
+    def on_error(self, failure: Failure) -> Iterator[CrawlProblem]: ...
+
+
+def running_spider(crawler: Crawler) -> CrawlSpider:
+    """The spider of a running crawl, as the components see it. Scrapy sets
+    ``crawler.spider`` before it builds any component, and the gateway's crawls are all of
+    :class:`~spiders.site_spider.SiteSpider` (``spiders.loader``)."""
+    spider = crawler.spider
+    assert spider is not None, "the crawl has no spider yet"
+    return cast(CrawlSpider, spider)
 
 
 @dataclass
@@ -144,7 +178,7 @@ class CrawlState:
         config = crawl_config(crawler)
         if not config.store_enabled:
             raise NotConfigured
-        spider = crawler.spider
+        spider = running_spider(crawler)
         state = cls(open_store(config.database_url), spider.site.code, config,
                     full=bool(getattr(spider, "full", False)))
         state.crawler = crawler
@@ -153,7 +187,7 @@ class CrawlState:
         crawler.signals.connect(state.spider_closed, signal=signals.spider_closed)
         return state
 
-    def spider_opened(self, spider: Spider) -> None:
+    def spider_opened(self, spider: CrawlSpider) -> None:
         """Take the site's lock (or note why not: :attr:`busy`) and open or continue its run."""
         assert self.crawler is not None
         stats = self.crawler.stats
@@ -184,7 +218,7 @@ class CrawlState:
         except Exception as exc:  # noqa: BLE001 - a missed heartbeat must not stop the crawl
             log.warning("lock heartbeat of site %s failed: %s", self.site_code, exc)
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
+    def spider_closed(self, spider: CrawlSpider, reason: str) -> None:
         """Close the run: ``finished``; ``failed`` when no page of the site could be fetched
         (every request refused, timed out or answered with an error); ``interrupted`` when the
         crawl was stopped (SIGTERM, Ctrl-C: reason ``shutdown``) — the next crawl of the site
@@ -273,7 +307,7 @@ class CrawlState:
                 select(UrlState.id).where(UrlState.site_code == self.site_code).limit(1)).first() is not None
         return self.run_id
 
-    def _full_due(self, session) -> bool:
+    def _full_due(self, session: Session) -> bool:
         """A run reads every list page when the site has no finished full run newer than
         ``BLGW_FULL_EVERY_DAYS`` (so its first run is full)."""
         last_full = session.scalars(select(CrawlRun.started_at).where(
@@ -283,13 +317,13 @@ class CrawlState:
 
     # -- frontier ---------------------------------------------------------------------------------
 
-    def record(self, children: list[tuple[str, str, str, dict]], parent: str | None = None,
-               session=None) -> list[bool]:
+    def record(self, children: list[tuple[str, str, str, dict[str, Any]]], parent: str | None = None,
+               session: Session | None = None) -> list[bool]:
         """Write the requests a page produced (``(key, kind, url, payload)``) as pending and
         mark the page's own entry done, in one transaction. Returns, per child, whether it is
         new to this run (an old one must not be scheduled again). The store's unique
         ``(run_id, key)`` is the de-duplication: no set of keys grows in memory."""
-        first: dict[str, tuple[str, str, dict]] = {}
+        first: dict[str, tuple[str, str, dict[str, Any]]] = {}
         for key, kind, url, payload in children:
             first.setdefault(key, (kind, url, payload))
         if not first and parent is None and not self._validators:
@@ -305,11 +339,11 @@ class CrawlState:
             given.add(key)
         return fresh
 
-    def _insert_new(self, session, first: dict[str, tuple[str, str, dict]]) -> set[str]:
+    def _insert_new(self, session: Session, first: dict[str, tuple[str, str, dict[str, Any]]]) -> set[str]:
         """Insert the entries whose key this run does not have yet; return their keys."""
         if not first:
             return set()
-        rows = [{"run_id": self.run_id, "key": k, "kind": kind, "url": url, "payload": payload,
+        rows: list[dict[str, Any]] = [{"run_id": self.run_id, "key": k, "kind": kind, "url": url, "payload": payload,
                  "state": "pending", "created_at": utcnow()} for k, (kind, url, payload) in first.items()]
         insert = dialect_insert(session)
         if insert is not None:
@@ -323,17 +357,17 @@ class CrawlState:
             FrontierEntry.run_id == self.run_id, FrontierEntry.key.in_(list(first)))))
         new = [r for r in rows if r["key"] not in have]
         if new:
-            session.execute(FrontierEntry.__table__.insert(), new)
+            session.execute(cast(Table, FrontierEntry.__table__).insert(), new)
         return {r["key"] for r in new}
 
-    def _write(self, session, first: dict[str, tuple[str, str, dict]], parent: str | None) -> set[str]:
+    def _write(self, session: Session, first: dict[str, tuple[str, str, dict[str, Any]]], parent: str | None) -> set[str]:
         inserted = self._insert_new(session, first)
         if parent is not None:
             self.done(session, parent)
         self._flush_validators(session)
         return inserted
 
-    def done(self, session, key: str | None) -> None:
+    def done(self, session: Session, key: str | None) -> None:
         if key is None:
             return
         session.execute(update(FrontierEntry).where(FrontierEntry.run_id == self.run_id, FrontierEntry.key == key,
@@ -366,19 +400,19 @@ class CrawlState:
             return False
         return titles_agree(entry_title, known.title)
 
-    def listed(self, column: str, ids: list[str], session=None) -> int:
+    def listed(self, column: str, ids: list[str], session: Session | None = None) -> int:
         """Documents a list page of ``column`` shows: listed in this run, missed-run count reset;
         those not yet listed in this run count as unchanged items of the run (the condition is
         in the ``UPDATE``: nothing per document is kept in memory). Returns how many."""
         if not ids:
             return 0
 
-        def write(s) -> int:
+        def write(s: Session) -> int:
             result = s.execute(update(Document).where(
                 Document.id.in_(ids),
                 Document.last_listed_run_id.is_(None) | (Document.last_listed_run_id != self.run_id))
                 .values(last_listed_run_id=self.run_id, missed_runs=0, column=column))
-            count = result.rowcount or 0
+            count = cast(CursorResult[Any], result).rowcount or 0  # an UPDATE's result is a cursor's
             if count:
                 s.execute(update(CrawlRun).where(CrawlRun.id == self.run_id)
                           .values(items_unchanged=CrawlRun.items_unchanged + count))
@@ -443,7 +477,7 @@ class CrawlState:
             with self.store.session() as session:
                 self._flush_validators(session)
 
-    def _flush_validators(self, session) -> None:
+    def _flush_validators(self, session: Session) -> None:
         if not self._validators:
             return
         pending, self._validators = self._validators, {}
@@ -474,7 +508,7 @@ class CrawlState:
     # -- links (dead-link report) ------------------------------------------------------------------
 
     def record_links(self, public_url: str, body: bytes, content_type: str | None, fetch_origin: str | None,
-                     *, replace: bool = True, session=None) -> None:
+                     *, replace: bool = True, session: Session | None = None) -> None:
         """Remember the links a page contains, for the dead-link report."""
         links = links_from_body(body, content_type, public_url, fetch_origin=fetch_origin)
         if session is not None:
@@ -542,5 +576,5 @@ class UsesCrawlState:
         return cls(crawler, state)
 
     @property
-    def spider(self) -> Any:
-        return self.crawler.spider
+    def spider(self) -> CrawlSpider:
+        return running_spider(self.crawler)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 from scrapy.exceptions import IgnoreRequest
 
@@ -54,7 +54,7 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
     """The exception, what it explicitly wraps (``__cause__``), and the failures inside
     Twisted's ``ResponseFailed``/``ResponseNeverReceived`` (``reasons``), depth first."""
     seen: set[int] = set()
-    stack = [exc]
+    stack: list[BaseException | None] = [exc]
     while stack:
         e = stack.pop(0)
         if e is None or id(e) in seen:
@@ -103,7 +103,7 @@ def classify(error: Any, request: Any = None) -> Problem:
             phrase = "unknown status"
         return Problem("http", f"HTTP {status} {phrase}{at}{_retries(request)}", url)
     if e := kind("RedirectLoop"):
-        return Problem("redirect", f"redirect loop: {' → '.join(e.chain)}", url)  # type: ignore[attr-defined]
+        return Problem("redirect", f"redirect loop: {' → '.join(cast(RedirectLoop, e).chain)}", url)
     if (e := kind("IgnoreRequest")) is not None:
         text = str(e)
         if "redirect" in text:

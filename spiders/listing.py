@@ -61,9 +61,8 @@ def entry_link(node: Selector, rules: ListRules) -> str | None:
     """The detail URL of one list entry: the ``link`` selector's value, or the URL inside a
     ``javascript:`` href or an ``onclick`` handler."""
     href = select_text(node, rules.link)
-    if href and href.strip().lower().startswith("javascript:"):
-        if found := url_from_script(href):
-            return found
+    if href and href.strip().lower().startswith("javascript:") and (found := url_from_script(href)):
+        return found
     if not _is_script_or_void(href):
         return href
     for handler in node.xpath("descendant-or-self::*/@onclick").getall():
@@ -213,8 +212,9 @@ def postback_arguments(root: Selector) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for value in root.xpath("//a/@href | //*/@onclick").getall():
         for match in _POSTBACK.finditer(value):
-            if match.groups() not in found:
-                found.append(match.groups())
+            pair = (match[1], match[2])  # both groups always take part
+            if pair not in found:
+                found.append(pair)
     return found
 
 

@@ -7,6 +7,7 @@ plugins are those the crawl's settings name (``BLGW_PLUGIN_DIRS``, ``BLGW_LOAD_P
 
 from __future__ import annotations
 
+import builtins
 from urllib.parse import urlsplit
 
 from scrapy.http import Request
@@ -50,7 +51,7 @@ class PluginSpiderLoader:
     def list(self) -> list[str]:
         return sorted(self._classes)
 
-    def find_by_request(self, request: Request) -> list[str]:
+    def find_by_request(self, request: Request) -> builtins.list[str]:  # `list` in here is the method above
         host = urlsplit(request.url).hostname or ""
         return [
             code for code, cls in self._classes.items()

@@ -23,7 +23,7 @@ from plugins.manager import SiteRegistry
 from spiders.items import CrawlProblem
 from spiders.loader import PluginSpiderLoader
 from spiders.pipelines.check import CheckPipeline
-from spiders.site_spider import Decision
+from spiders.site_spider import Decision, SiteSpider
 
 __all__ = ["COMPONENT_SETTINGS", "CheckResult", "crawl_components", "crawl_settings", "run_check_crawl",
            "run_crawl"]
@@ -102,5 +102,5 @@ def run_check_crawl(registry: SiteRegistry, code: str, *, origins: Mapping[str, 
         args["columns"] = columns
     (crawler,) = run_crawl(registry, [code], settings, **args)
     pipeline = crawler.get_item_pipeline(CheckPipeline)
-    assert pipeline is not None
+    assert pipeline is not None and isinstance(crawler.spider, SiteSpider)
     return CheckResult(list(crawler.spider.decisions), pipeline.items, pipeline.problems)

@@ -62,6 +62,7 @@ class SiteSpider(scrapy.Spider):
     name = "site"
     site: ClassVar[SiteSpec]
     registry: ClassVar[SiteRegistry]
+    allowed_domains: list[str]  # set by from_crawler; read by Scrapy's offsite filtering
 
     def __init__(self, *args: Any, columns: str | None = None, max_pages: str | None = None,
                  max_items: str | None = None, full: str | bool | None = None,
@@ -240,7 +241,7 @@ class SiteSpider(scrapy.Spider):
 
     def parse_start(self, response: Response) -> Iterator[Any]:
         """Entry pages are checked, not stored: warn about columns they do not link to."""
-        text = decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1")).text
+        text = decode_html(response.body, (response.headers.get("Content-Type") or b"").decode("latin-1")).text
         links = {self.public_url(urljoin(response.url, href))
                  for href in Selector(text=text).css("a::attr(href)").getall()
                  if not href.lower().startswith(("javascript:", "mailto:"))}
@@ -254,7 +255,7 @@ class SiteSpider(scrapy.Spider):
             self.decide(column.name, page_number, response.url, 0, "not modified (HTTP 304): stop")
             self.crawler.stats.inc_value("blgw/list_not_modified")
             return
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
         text = decode_html(response.body, content_type).text
         list_request: ListRequest | None = response.meta.get(meta.LIST)
         paging = self.site.list_rules(column).paging
@@ -329,15 +330,16 @@ class SiteSpider(scrapy.Spider):
             nxt = [ListRequest(u, 1, kind="frame") for u in frames]
             decision = f"no entries; reading {len(frames)} frame(s): {', '.join(frames)}"
         else:
-            max_pages = self.max_pages_override or getattr(rules.paging, "max_pages", 1)
+            plugin_pages: int = getattr(rules.paging, "max_pages", 1)  # NoPaging has none: one page
+            max_pages = self.max_pages_override or plugin_pages
             nxt, decision = next_list_pages(url, text, root, rules, page_number, len(details), max_pages, list_request)
         fresh = []
         requested = self._list_pages_requested.setdefault(column.name, set())
         for request in nxt:
-            key = (request.method, request.url, request.formdata if request.kind != "postback" else page_number)
-            if request.method == "GET" and key in requested:
+            page_key = (request.method, request.url, request.formdata if request.kind != "postback" else page_number)
+            if request.method == "GET" and page_key in requested:
                 continue
-            requested.add(key)
+            requested.add(page_key)
             fresh.append(request)
         return ListPage(details, fresh, decision)
 
@@ -362,10 +364,10 @@ class SiteSpider(scrapy.Spider):
     def on_list_error(self, failure: Failure) -> Iterator[Any]:
         """A list page failed: an HTTP error on a postback restarts the column's list (a new
         ViewState), anything else is reported like any failed request."""
-        request = failure.request  # type: ignore[attr-defined]
+        request = failure.request  # type: ignore[attr-defined]  # set by Scrapy, undeclared by Twisted
         list_request: ListRequest | None = request.meta.get(meta.LIST)
         column = self.site.column(request.meta[meta.COLUMN])
-        if list_request is not None and list_request.kind == "postback" and failure.check(HttpError):
+        if list_request is not None and list_request.kind == "postback" and isinstance(failure.value, HttpError):
             status = failure.value.response.status
             yield from self._restart_list(column, request.meta, f"HTTP {status} on a postback to {request.url}")
             return
@@ -375,7 +377,7 @@ class SiteSpider(scrapy.Spider):
         """Report a failed request by its kind (``spiders.errors.KINDS``: http, timeout,
         connection, truncated, redirect, too-large…), under the public URL the page was linked
         by, with a message naming the URL fetched; the crawl goes on."""
-        request = failure.request  # type: ignore[attr-defined]
+        request = failure.request  # type: ignore[attr-defined]  # set by Scrapy, undeclared by Twisted
         problem = classify(failure, request)
         yield CrawlProblem(url=self.public_url(problem.url), kind=problem.kind, message=problem.message,
                            column=request.meta.get(meta.COLUMN))

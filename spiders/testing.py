@@ -27,13 +27,14 @@ Example (in an integrator's tests)::
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from normalizers.encoding import decode_html
-from normalizers.models import SHANGHAI, Article
+from normalizers.models import SHANGHAI, Article, Letter, Organisation, ServiceGuide
 from normalizers.page import RawPage
 from normalizers.urls import canonicalize_url
 from plugins.manager import SiteRegistry, registry_from_settings
@@ -49,8 +50,9 @@ def _read(source: str | Path | bytes) -> bytes:
 
 def normalize_saved_page(registry: SiteRegistry, site_code: str, column_name: str,
                          source: str | Path | bytes, url: str,
-                         content_type: str | None = None) -> Article:
-    """Normalize a saved detail page the way the crawl's pipeline does."""
+                         content_type: str | None = None) -> Article | ServiceGuide | Letter | Organisation:
+    """Normalize a saved detail page the way the crawl's pipeline does (an :class:`Article`
+    for an article column)."""
     site = registry.get(site_code)
     column = site.column(column_name)
     page = RawPage(url=url, body=_read(source), content_type=content_type,
@@ -84,14 +86,14 @@ def site_registry() -> SiteRegistry:
 
 
 @pytest.fixture
-def plugin_page(site_registry: SiteRegistry):
+def plugin_page(site_registry: SiteRegistry) -> Callable[..., Article | ServiceGuide | Letter | Organisation]:
     """``plugin_page(site_code, column, path_or_bytes, url)`` → Article (see module doc)."""
     return lambda code, column, source, url, content_type=None: normalize_saved_page(
         site_registry, code, column, source, url, content_type)
 
 
 @pytest.fixture
-def plugin_list(site_registry: SiteRegistry):
+def plugin_list(site_registry: SiteRegistry) -> Callable[..., ListPageResult]:
     """``plugin_list(site_code, column, path_or_bytes, url)`` → ListPageResult (see module doc)."""
     return lambda code, column, source, url, page_number=1: read_saved_list(
         site_registry, code, column, source, url, page_number)

@@ -54,7 +54,7 @@ def site_row(spec) -> dict:
 
 def make_article(url: str = "http://rsj.bl.gov.cn/show.php?id=1", **overrides) -> Article:
     """A valid article; override any field."""
-    fields = dict(
+    fields = dict(  # noqa: C408 - the fields as keyword arguments, like the overrides
         id=document_id(url),
         site_code="rsj",
         column_path=["政务公开", "通知公告"],

@@ -61,7 +61,7 @@ def test_invalid_viewstate_restarts_the_list_and_loses_nothing(tmp_path):
         assert _count(db) < 60, "too late: postbacks may already have been sent"
         first.__exit__(None, None, None)
         with aspnet_server(data_dir, port=port):  # a new process: a new ViewState key
-            out, err = crawl.communicate(timeout=300)
+            _, err = crawl.communicate(timeout=300)
     finally:
         if crawl.poll() is None:
             crawl.kill()

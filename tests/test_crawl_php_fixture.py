@@ -190,7 +190,7 @@ def test_export_writes_every_item_in_the_exchange_standard(crawled, tmp_path):
     assert len(lines) == len(crawled["truth"]["articles"])
     items = [Article.model_validate_json(line) for line in lines]
     assert all(i.site_code == "rsj" and str(i.source_url).startswith(PUBLIC) for i in items)
-    assert all(json.loads(line)["content_hash"] == i.content_hash for line, i in zip(lines, items))
+    assert all(json.loads(line)["content_hash"] == i.content_hash for line, i in zip(lines, items, strict=True))
 
 
 def test_report_command_shows_the_last_run(crawled):

@@ -493,7 +493,7 @@ class MutableSite(BaseHTTPRequestHandler):
 
     pages: dict[str, tuple[int, bytes]] = {}
 
-    def do_GET(self):  # noqa: N802 - the stdlib's name
+    def do_GET(self):
         status, body = self.pages.get(self.path, (404, b"not found"))
         self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -501,7 +501,7 @@ class MutableSite(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format, *args):  # noqa: A002
+    def log_message(self, format, *args):
         pass
 
 
@@ -709,26 +709,26 @@ class Answering(BaseHTTPRequestHandler):
 
     requests: list[tuple[str, str]] = []
 
-    def do_HEAD(self):  # noqa: N802
+    def do_HEAD(self):
         Answering.requests.append(("HEAD", self.path))
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def log_message(self, format, *args):  # noqa: A002
+    def log_message(self, format, *args):
         pass
 
 
 class NoHead(Answering):
     """An old server that rejects HEAD (501) but serves GET."""
 
-    def do_HEAD(self):  # noqa: N802
+    def do_HEAD(self):
         Answering.requests.append(("HEAD", self.path))
         self.send_response(501)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         Answering.requests.append(("GET", self.path))
         self.send_response(200)
         self.send_header("Content-Length", "2")

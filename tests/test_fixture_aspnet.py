@@ -326,7 +326,7 @@ def test_detail_pages_match_the_truth(jtj_site):
             assert not table
         else:
             cells = [td.text_content().strip() for td in table[0].xpath(".//td")]
-            fields = dict(zip(cells[::2], cells[1::2]))
+            fields = dict(zip(cells[::2], cells[1::2], strict=False))
             assert set(fields) == {"索引号", "发布机构", "主题分类", "成文日期", "文号", "有效性"}
             assert fields["索引号"] == art["index_number"]
             assert fields["发布机构"] == art["publisher"]

@@ -94,7 +94,7 @@ def hanweb(tmp_path_factory):
 def column_form(nextgroup_href: str) -> list[tuple[str, str]]:
     """What a crawler POSTs: the nextgroup link's parameters (minus page) plus col and sourceContentType."""
     params = [(k, v) for k, v in urllib.parse.parse_qsl(urllib.parse.urlsplit(nextgroup_href).query) if k != "page"]
-    return [("col", "1")] + params[:4] + [("sourceContentType", "1")] + params[4:]
+    return [("col", "1"), *params[:4], ("sourceContentType", "1"), *params[4:]]
 
 
 def proxy_post(base: str, start: int | str, end: int | str, form, perpage: int | str = 15):
@@ -220,7 +220,7 @@ def test_hanweb_dataproxy_ranges(hanweb):
     root = records(proxy_post(base, 1, 10, form, perpage=10)[2])[1]
     assert len(root.findall(".//record")) == 10 and root.findtext("totalpage") == str(math.ceil(col["count"] / 10))
     # parameters may also come in the query string, as for any servlet
-    query = urllib.parse.urlencode([("startrecord", 1), ("endrecord", 5), ("perpage", 15)] + form)
+    query = urllib.parse.urlencode([("startrecord", 1), ("endrecord", 5), ("perpage", 15), *form])
     status, _, body = fetch(f"{base}{PROXY}?{query}", b"", {"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 200 and [g[0] for g in records(body)[0]] == [a["path"] for a in arts[:5]]
     # a column (or unit, or site) it does not have: an empty datastore, like JCMS

@@ -180,7 +180,7 @@ def test_asp_every_article_is_reachable_by_paging(asp, asp_crawl):
         assert len(ids) == len(set(ids)) == col["count"]
         want = {a["id"] for a in truth["articles"] if a["column"] == col["name"]}
         assert set(ids) == want
-        for m, (url, _, body) in enumerate(pages, start=1):
+        for m, (_, _, body) in enumerate(pages, start=1):
             text = doc(body, "gb18030").xpath("string(//table[@class='pager'])")
             assert f"共{col['count']}条" in text and f"页次：{m}/{col['pages']}" in text and "每页12条" in text
             assert len(asp_rows(body)) == (12 if m < col["pages"] else col["count"] - 12 * (col["pages"] - 1))

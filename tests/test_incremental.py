@@ -83,7 +83,7 @@ def test_recrawls_ask_only_for_what_changed(trs, tmp_path):
         html = page.read_bytes()
         marker = edited["body_paragraphs"][0].encode("utf-8")
         assert marker in html
-        page.write_bytes(html.replace(marker, marker + "（已更新）".encode("utf-8"), 1))
+        page.write_bytes(html.replace(marker, marker + "（已更新）".encode(), 1))
         os.utime(page, (page.stat().st_atime + 10, page.stat().st_mtime + 10))
         _crawl(env, base_url, "--full", "-s", "BLGW_REFETCH_DAYS=0")
         fifth = last_run()

@@ -732,9 +732,9 @@ def test_facets_hold_at_most_20_values_count_then_value(index: SearchIndex) -> N
     docs += [fdoc(f"x{i}", "s07", ("栏目", "栏目07"), sh(2007, 1, 2 + i)) for i in range(2)]
     index.upsert(reversed(docs))
     got = facets(search(index, "工作", size=50))
-    assert got["site"] == [("s07", 3)] + [(f"s{i:02d}", 1) for i in range(25) if i != 7][:19]
-    assert got["column"] == [("栏目07", 3)] + [(f"栏目{i:02d}", 1) for i in range(25) if i != 7][:19]
-    assert got["year"] == [("2007", 3)] + [(str(2000 + i), 1) for i in range(25) if i != 7][:19]
+    assert got["site"] == [("s07", 3), *[(f"s{i:02d}", 1) for i in range(25) if i != 7][:19]]
+    assert got["column"] == [("栏目07", 3), *[(f"栏目{i:02d}", 1) for i in range(25) if i != 7][:19]]
+    assert got["year"] == [("2007", 3), *[(str(2000 + i), 1) for i in range(25) if i != 7][:19]]
     assert got["category"] == [("政务公开", 27)]
 
 

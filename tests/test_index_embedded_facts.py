@@ -21,7 +21,7 @@ SITES = ["rsj", "wjw", "zjj"]
 
 
 def art(n: int, *, site: str | None = None, column: list[str] | None = None,
-        published: dt.datetime | None | str = "auto",
+        published: dt.datetime | str | None = "auto",
         title: str = "关于做好社保缴费工作的通知") -> Article:
     url = f"http://x.bl.gov.cn/art/{n}.html"
     if published == "auto":  # undated every 7th; the others spread over 2015-12-31 … 2019
@@ -179,7 +179,7 @@ def test_search_reads_one_snapshot_while_documents_are_deleted(tmp_path) -> None
                 for _ in range(150):
                     result = idx.search(SearchQuery(q="社保", size=50))
                     assert len(result.hits) == min(50, result.total)
-            except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            except BaseException as exc:  # reported by the assertion below
                 errors.append(exc)
 
         threads = [threading.Thread(target=writer), *(threading.Thread(target=reader) for _ in range(2))]

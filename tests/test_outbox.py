@@ -366,7 +366,7 @@ def test_concurrent_syncs_on_postgresql_apply_the_outbox_in_order(postgres_datab
     def run(target: SearchIndex) -> None:
         try:
             sync_index(store, target)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     first, second = Slow(index), Flaky(index)

@@ -81,7 +81,7 @@ def test_misspelt_key_inside_inline_paging_table():
     problems = _problems(bad)
     typo = next(p for p in problems if p.field and p.field.endswith("nxt"))
     assert typo.field == "columns[1].list.paging.nxt"
-    assert typo.line == next(i for i, l in enumerate(bad.splitlines(), 1) if "nxt =" in l)
+    assert typo.line == next(i for i, line in enumerate(bad.splitlines(), 1) if "nxt =" in line)
 
 
 def test_bad_values_are_explained():

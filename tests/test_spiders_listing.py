@@ -114,7 +114,7 @@ def test_hanweb_reads_cdata_records_and_posts_to_the_data_proxy():
     assert [(e.url, e.title, e.date) for e in entries] == [
         ("/art/2024/1/5/art_122901_1.html", "一", "2024-01-05"), ("/art/2024/1/4/art_122901_2.html", "二", "2024-01-04")]
     r = rules(paging={"type": "hanweb", "records_per_request": 2})
-    (request,), why = decide("http://jyj.bl.gov.cn/col/col122901/index.html", HANWEB_PAGE, r)
+    (request,), _ = decide("http://jyj.bl.gov.cn/col/col122901/index.html", HANWEB_PAGE, r)
     assert request.method == "POST"
     assert request.url == ("http://jyj.bl.gov.cn/module/web/jpage/dataproxy.jsp"
                            "?startrecord=3&endrecord=4&perpage=2")

@@ -97,8 +97,8 @@ def _site(store):
 def test_upsert_reports_new_then_unchanged_then_changed(store, article_factory):
     run_id = _site(store)
     article = article_factory()
-    kwargs = dict(fetch_url="http://127.0.0.1:9/show.php?id=1", raw_body="正文".encode("gbk"),
-                  content_type="text/html", http_status=200, run_id=run_id)
+    kwargs = {"fetch_url": "http://127.0.0.1:9/show.php?id=1", "raw_body": "正文".encode("gbk"),
+              "content_type": "text/html", "http_status": 200, "run_id": run_id}
     with store.session() as s:
         assert upsert_article(s, article, **kwargs) is Outcome.NEW
     # fetched again later: only fetched_at differs, so the content hash is the same

@@ -44,7 +44,7 @@ def test_a_crawl_has_the_same_components_wherever_blgw_runs(code, tmp_path):
     assert here["crawl"] == there["crawl"]
     assert here["settings"] == there["settings"]
     crawl = there["crawl"]
-    assert OURS <= set(crawl["DOWNLOADER_MIDDLEWARES"]), crawl["DOWNLOADER_MIDDLEWARES"]
+    assert set(crawl["DOWNLOADER_MIDDLEWARES"]) >= OURS, crawl["DOWNLOADER_MIDDLEWARES"]
     assert "scrapy.downloadermiddlewares.retry.RetryMiddleware" not in crawl["DOWNLOADER_MIDDLEWARES"]
     assert {"spiders.spidermiddlewares.frontier.FrontierMiddleware",
             "spiders.spidermiddlewares.incremental.IncrementalMiddleware"} <= set(crawl["SPIDER_MIDDLEWARES"])

@@ -78,7 +78,7 @@ class Resources:
                     raise Unavailable(name, slot.error or "unavailable")
                 try:
                     slot.value = self._openers[name]()
-                except Exception as exc:  # noqa: BLE001 - reported by /health and as 503
+                except Exception as exc:  # reported by /health and as 503
                     slot.error, slot.failed_at = f"{type(exc).__name__}: {exc}", self.clock()
                     raise Unavailable(name, slot.error) from exc
                 slot.error = slot.failed_at = None
@@ -93,12 +93,14 @@ class Resources:
     @property
     def store(self) -> Store | None:
         """The store if it is open (no attempt to open it)."""
-        return self._slots["store"].value
+        store: Store | None = self._slots["store"].value
+        return store
 
     @property
     def index(self) -> SearchIndex | None:
         """The index if it is open (no attempt to open it)."""
-        return self._slots["index"].value
+        index: SearchIndex | None = self._slots["index"].value
+        return index
 
     def get_store(self) -> Store:
         """The store, opened now if need be; :class:`Unavailable` when it cannot be."""
@@ -128,7 +130,7 @@ class Resources:
         store = self.store
         if store is not None:
             with contextlib.suppress(Exception), store.session() as session:
-                names.update({code: name for code, name in session.execute(select(Site.code, Site.name))})
+                names.update(session.execute(select(Site.code, Site.name)).all())
         names.update({s.code: s.name for s in self.sites()})
         return names
 

@@ -22,7 +22,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, overload
 
 import httpx
 from fastapi import APIRouter, Request
@@ -34,7 +34,7 @@ from markupsafe import Markup
 from gateway.api.deps import Resources, ResourcesDep, StoreDep, TemplatesDep
 from gateway.store.models import Document, Site
 from gateway.store.session import Store
-from normalizers.models import parse_item
+from normalizers.models import ExchangeItem, parse_item
 from normalizers.sanitize import sanitize_html
 from normalizers.urls import origin, rebase
 
@@ -110,6 +110,10 @@ def site_probe(request: Request) -> SiteProbe:
     return probe
 
 
+@overload
+def _shanghai(when: dt.datetime) -> dt.datetime: ...
+@overload
+def _shanghai(when: dt.datetime | None) -> dt.datetime | None: ...
 def _shanghai(when: dt.datetime | None) -> dt.datetime | None:
     if when is None:
         return None
@@ -118,8 +122,8 @@ def _shanghai(when: dt.datetime | None) -> dt.datetime | None:
     return when.astimezone(SHANGHAI_OFFSET)
 
 
-def _published(item) -> str | None:
-    when = getattr(item, "published_at", None) or getattr(item, "asked_at", None)
+def _published(item: ExchangeItem) -> str | None:
+    when: dt.datetime | None = getattr(item, "published_at", None) or getattr(item, "asked_at", None)
     if when is None:
         return None
     when = _shanghai(when)
@@ -129,7 +133,7 @@ def _published(item) -> str | None:
     return when.strftime("%Y-%m-%d %H:%M" if precision != "second" else "%Y-%m-%d %H:%M:%S")
 
 
-def _metadata(item, site_name: str) -> list[tuple[str, str]]:
+def _metadata(item: ExchangeItem, site_name: str) -> list[tuple[str, str]]:
     """(label, text) pairs shown above the body, in the order of a 政府信息公开 page."""
     rows: list[tuple[str, Any]] = []
     disclosure = getattr(item, "disclosure", None)
@@ -148,7 +152,7 @@ def _paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.split("\n\n") if p.strip()]
 
 
-def _body(item) -> tuple[Markup | None, list[str]]:
+def _body(item: ExchangeItem) -> tuple[Markup | None, list[str]]:
     """The sanitized HTML body (sanitized again here), else the text as paragraphs."""
     html = getattr(item, "body_html", "") or ""
     if html.strip():
@@ -221,9 +225,9 @@ def go(request: Request, store: StoreDep, resources: ResourcesDep, templates: Te
     """A result link that keeps working when a subsite is down: 302 to the original URL when
     the subsite answers (checked at most once a minute per site), otherwise the copy."""
     facts = _load(store, doc_id)
-    if facts and facts["status"] == "active" and facts["url"].lower().startswith(("http://", "https://")):
-        if site_probe(request).is_up(_probe_url(facts, resources.settings.origins)):
-            return RedirectResponse(facts["url"], status_code=302, headers={"Cache-Control": "no-store"})
+    if (facts and facts["status"] == "active" and facts["url"].lower().startswith(("http://", "https://"))
+            and site_probe(request).is_up(_probe_url(facts, resources.settings.origins))):
+        return RedirectResponse(facts["url"], status_code=302, headers={"Cache-Control": "no-store"})
     response = _cached_response(request, resources, templates, doc_id, facts)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -36,6 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Iterable, Iterator, Sequence
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
@@ -46,10 +47,11 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api.deps import Resources
 from gateway.ops.scheduling import decide, store_state
@@ -80,13 +82,13 @@ class StoreCollector(Collector):
         self.resources = resources  # the app's store, index and plugins
         self.lock_stale = dt.timedelta(seconds=resources.settings.lock_stale_seconds)
 
-    def describe(self):
+    def describe(self) -> Iterable[Metric]:
         return []  # names vary with the store's contents; nothing to check at registration
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         self.resources.open()
         up = GaugeMetricFamily("blgw_store_up", "1 when the store could be read at this scrape")
-        families = []
+        families: list[Metric] = []
         store = self.resources.store
         if store is not None:
             try:
@@ -107,7 +109,7 @@ class StoreCollector(Collector):
             else:
                 yield _gauge("blgw_index_documents", "Documents in the search index", [], [([], count)])
 
-    def _store_families(self, session: Session, store: Store):
+    def _store_families(self, session: Session, store: Store) -> Iterator[Metric]:
         last_ids = select(func.max(CrawlRun.id)).group_by(CrawlRun.site_code)
         runs = list(session.scalars(select(CrawlRun).where(CrawlRun.id.in_(last_ids)).order_by(CrawlRun.site_code)))
         status = _gauge("blgw_site_last_run_status", "1 for the status of the site's last crawl run",
@@ -179,7 +181,8 @@ class StoreCollector(Collector):
                      [([], session.scalar(select(func.count()).select_from(IndexOutbox)) or 0)])
 
 
-def _gauge(name: str, documentation: str, labels: list[str], samples=()) -> GaugeMetricFamily:
+def _gauge(name: str, documentation: str, labels: list[str],
+           samples: Iterable[tuple[Sequence[str], float]] = ()) -> GaugeMetricFamily:
     family = GaugeMetricFamily(name, documentation, labels=labels)
     for values, value in samples:
         family.add_metric(values, value)
@@ -189,19 +192,19 @@ def _gauge(name: str, documentation: str, labels: list[str], samples=()) -> Gaug
 class RequestMetrics:
     """ASGI middleware: count and time the requests to ``paths``."""
 
-    def __init__(self, app, *, requests: Counter, latency: Histogram, paths: tuple[str, ...] = TIMED_PATHS):
+    def __init__(self, app: ASGIApp, *, requests: Counter, latency: Histogram, paths: tuple[str, ...] = TIMED_PATHS):
         self.app = app
         self.requests = requests
         self.latency = latency
         self.paths = paths
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] not in self.paths:
             await self.app(scope, receive, send)
             return
         status = 500  # unless the app answers
 
-        async def send_status(message):
+        async def send_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]

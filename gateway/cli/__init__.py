@@ -5,6 +5,7 @@ load the web server and ``blgw search`` does not load Scrapy."""
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
@@ -35,7 +36,7 @@ COMMANDS = {
 class LazyGroup(click.Group):
     """A group whose commands are imported when they are used (click's documented pattern)."""
 
-    def __init__(self, *args, lazy: dict[str, str], **kwargs):
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = lazy
 

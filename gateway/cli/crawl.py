@@ -44,6 +44,7 @@ def crawl_sites(sites: SiteRegistry, codes: list[str], scrapy_settings: Settings
     crawlers = run_crawl(sites, codes, scrapy_settings, **args)
     for crawler in crawlers:
         if crawler.stats.get_value("blgw/busy"):
+            assert crawler.spider is not None  # the crawl ran
             click.secho(f"{crawler.spider.name}: not crawled: {crawler.stats.get_value('blgw/busy')}",
                         fg="yellow", err=True)
     return [c.stats.get_value("blgw/run_id") for c in crawlers if c.stats.get_value("blgw/run_id")]

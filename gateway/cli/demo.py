@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -26,7 +27,7 @@ def _demo_fixtures(root: Path, seed: int, articles: int, only: tuple[str, ...]
     """(code, platform label, context manager yielding the base URL) of each fixture subsite,
     its data generated under *root*. A site whose runtime is missing (Mono, Chromium) is left
     out with a message, not an error: the others still make the demo."""
-    plan = [
+    plan: list[tuple[str, str, Callable[..., Path], Callable[[Path], contextlib.AbstractContextManager[str]], bool]] = [
         ("rsj", "PHP (php -S, GBK)", generator.generate, php_bureau_server, True),
         ("jtj", "ASP.NET WebForms (Mono System.Web)", aspnet_generator.generate, aspnet_server,
          mono_available()),

@@ -54,7 +54,7 @@ def scheduler(tick: float, once: bool, max_parallel: int, sites_: tuple[str, ...
     def sites() -> list[SiteSpec]:
         """The site plugins, re-read when a plugin file changed: an edited schedule applies
         without a restart (entry-point plugins need one)."""
-        stamp = []
+        stamp: list[tuple[str, int | None]] = []  # (path, mtime; None: unreadable)
         for folder in (BUILTIN_SITES_DIR, *config.plugin_dirs):
             try:
                 stamp += [(str(p), p.stat().st_mtime_ns) for p in folder.iterdir() if p.suffix in (".toml", ".py")]
@@ -77,6 +77,6 @@ def scheduler(tick: float, once: bool, max_parallel: int, sites_: tuple[str, ...
     try:
         status = scheduler.run(once=once)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
     sys.exit(status)

@@ -25,7 +25,7 @@ import socket
 import ssl
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -75,11 +75,11 @@ class CheckSummary:
     checked: int = 0
     ok: int = 0
     broken: int = 0
-    errors: Counter = field(default_factory=Counter)  # error text or "HTTP <status>" → count
+    errors: Counter[str] = field(default_factory=Counter)  # error text or "HTTP <status>" → count
     seconds: float = 0.0
     results: list[CheckResult] = field(default_factory=list)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"sites": self.sites, "due": self.due, "checked": self.checked, "ok": self.ok,
                 "broken": self.broken, "errors": dict(self.errors.most_common()),
                 "seconds": round(self.seconds, 2)}
@@ -102,7 +102,7 @@ class _HostGate:
         self.next_start = 0.0
 
     @contextlib.asynccontextmanager
-    async def slot(self, global_cap: asyncio.Semaphore):
+    async def slot(self, global_cap: asyncio.Semaphore) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
         async with self.semaphore, global_cap:
             now = loop.time()
@@ -126,8 +126,8 @@ class _Failure(Exception):
         self.retry_with_get = retry_with_get
 
 
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    seen = set()
+def _causes(exc: BaseException | None) -> Iterator[BaseException]:
+    seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
         yield exc
@@ -187,7 +187,7 @@ class _OriginMap:
 
 
 class _Checker:
-    def __init__(self, client, origin_map: _OriginMap, *, concurrency_per_host: int, delay: float,
+    def __init__(self, client: httpx.AsyncClient, origin_map: _OriginMap, *, concurrency_per_host: int, delay: float,
                  timeout: float, max_concurrency: int):
         self.client = client
         self.origins = origin_map
@@ -228,7 +228,7 @@ class _Checker:
     async def follow(self, public_url: str, method: str) -> tuple[int, str]:
         """Follow redirects from ``public_url``: (final status, final public URL)."""
         fetch = self.origins.to_fetch(public_url)
-        visits: Counter = Counter({fetch: 1})
+        visits: Counter[str] = Counter({fetch: 1})
         for _hop in range(MAX_REDIRECTS + 1):
             status, location, set_cookie = await self.request(method, fetch)
             if status not in REDIRECTS or not location:
@@ -341,7 +341,7 @@ async def check_links(
         return summary
 
     per_host = max(1, min(2, concurrency_per_host))
-    queues: dict[str, deque] = {}
+    queues: dict[str, deque[tuple[str, str, int]]] = {}
     for row in due:
         parts = urlsplit(origin_map.to_fetch(row[1]))
         queues.setdefault(f"{parts.scheme}://{parts.netloc.lower()}", deque()).append(row)
@@ -363,7 +363,7 @@ async def check_links(
         checker = _Checker(client, origin_map, concurrency_per_host=per_host, delay=delay, timeout=timeout,
                            max_concurrency=max(1, max_concurrency))
 
-        async def worker(queue: deque) -> None:
+        async def worker(queue: deque[tuple[str, str, int]]) -> None:
             while queue:
                 target_id, url, failures = queue.popleft()
                 result = await checker.check(target_id, url, failures)

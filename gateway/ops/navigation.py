@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from urllib.parse import urljoin
 
+from pydantic import HttpUrl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -53,7 +54,7 @@ def build_navigation(site: SiteSpec, counts: dict[tuple[str, ...], int] | None =
             nodes = child(nodes, path[depth], path[: depth + 1]).children
         taxonomy = column.classification
         leaf = child(nodes, path[-1], path)
-        leaf.url = canonicalize_url(urljoin(base, column.url))
+        leaf.url = HttpUrl(canonicalize_url(urljoin(base, column.url)))  # validated, as the field says
         leaf.category = taxonomy.category
         leaf.item_type = taxonomy.item_type
         leaf.document_count = counts.get(tuple(path), 0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -65,7 +66,7 @@ def headline(run: CrawlRun) -> str:
             f"{getattr(run, 'items_gone', 0) or 0} gone; {errors}")
 
 
-def run_summary(run: CrawlRun, max_errors: int = 20) -> dict:
+def run_summary(run: CrawlRun, max_errors: int = 20) -> dict[str, Any]:
     """A run as a JSON-ready dict."""
     duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
     by_kind = Counter(e.kind for e in run.errors)

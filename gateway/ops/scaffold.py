@@ -14,9 +14,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from normalizers.encoding import decode_html
+from normalizers.models import SITE_CODE_PATTERN
 from plugins.declarative import parse_site_toml
 from plugins.detect import PlatformGuess, detect_platform, frames, suggest_columns
-from plugins.spec import SITE_CODE_PATTERN, load_preset
+from plugins.spec import load_preset
 
 __all__ = ["Scaffold", "fetch", "scaffold"]
 
@@ -25,8 +26,8 @@ USER_AGENT = "blgw-plugin-new/1.0 (+Beilun site-group gateway)"
 
 def fetch(url: str, timeout: float = 20.0) -> tuple[bytes, dict[str, str]]:
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only, checked
-        headers = {k: v for k, v in response.headers.items()}
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # http(s) only, checked
+        headers = dict(response.headers.items())
         set_cookies = response.headers.get_all("Set-Cookie") or []
         if set_cookies:
             headers["Set-Cookie"] = "; ".join(set_cookies)

@@ -11,6 +11,7 @@ in one process).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from types import FrameType
 
 from sqlalchemy import func, select
 
@@ -70,7 +72,7 @@ class Decision:
         return f"{self.state:<8} {self.code:<8} {self.reason}"
 
 
-def _resumed_start(run) -> dt.datetime | None:
+def _resumed_start(run: CrawlRun) -> dt.datetime | None:
     """When the last process of a resumed run started (its Scrapy stats), else None."""
     if not getattr(run, "resumes", 0) or not isinstance(run.stats, dict):
         return None
@@ -116,7 +118,7 @@ def store_state(store: Store, now: dt.datetime, *, lock_stale: dt.timedelta | No
     return starts, locks, unfinished
 
 
-def decide(sites: Iterable, last_started: dict[str, dt.datetime], now: dt.datetime, *,
+def decide(sites: Iterable[SiteSpec], last_started: dict[str, dt.datetime], now: dt.datetime, *,
            locks: dict[str, str] | None = None, unfinished: dict[str, Unfinished] | None = None) -> list[Decision]:
     """A :class:`Decision` for each site plugin (``SiteSpec``), from the last run starts, the
     live locks and the unfinished runs. A site whose last run did not complete is due at once
@@ -184,11 +186,11 @@ class Scheduler:
     then closes its spiders cleanly; the runs are recorded ``interrupted`` and the next crawl
     continues them); :meth:`run` waits for them and returns."""
 
-    def __init__(self, *, sites: Callable[[], Iterable], store, tick: float = 60.0, max_parallel: int = 2,
-                 crawl_args: Sequence[str] = (), codes: Iterable[str] | None = None,
+    def __init__(self, *, sites: Callable[[], Iterable[SiteSpec]], store: Store, tick: float = 60.0,
+                 max_parallel: int = 2, crawl_args: Sequence[str] = (), codes: Iterable[str] | None = None,
                  command: Sequence[str] | None = None, env: dict[str, str] | None = None,
                  clock: Callable[[], dt.datetime] | None = None, poll: float = 0.5,
-                 lock_stale: dt.timedelta | None = None):
+                 lock_stale: dt.timedelta | None = None) -> None:
         self.sites = sites
         self.store = store
         self.tick = tick
@@ -200,13 +202,13 @@ class Scheduler:
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.poll = poll
         self.lock_stale = lock_stale  # None: BLGW_LOCK_STALE_SECONDS
-        self.children: dict[str, subprocess.Popen] = {}
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
         # a crawl that died before recording its run still counts as a start (no crash loop)
         self.attempted: dict[str, dt.datetime] = {}
         self.failed: list[str] = []
         self.stopping: int | None = None
         self._ended = 0  # crawls ended since the last index sync
-        self._noted: dict[str, tuple] = {}
+        self._noted: dict[str, tuple[str, dt.datetime | None, str | None, bool]] = {}  # the last of each site
 
     def decisions(self) -> list[Decision]:
         now = self.clock()
@@ -217,7 +219,7 @@ class Scheduler:
                 starts[code] = when
         return decide(sites, starts, now, locks=locks, unfinished=unfinished)
 
-    def _note(self, decision: Decision, message: str, *args) -> None:
+    def _note(self, decision: Decision, message: str, *args: object) -> None:
         """Log a decision at INFO when it differs from the site's previous one, else at DEBUG
         (a quiet site does not write a line per tick)."""
         key = (decision.state, decision.next_at, decision.running, decision.code in self.children)
@@ -228,7 +230,7 @@ class Scheduler:
     def tick_once(self) -> list[Decision]:
         """Log a decision per site; start the due ones while there are free slots; return the
         due ones left waiting for a slot. Nothing starts once :meth:`stop` was called."""
-        waiting = []
+        waiting: list[Decision] = []
         if self.stopping is not None:
             return waiting
         for decision in self.decisions():
@@ -281,7 +283,7 @@ class Scheduler:
         else:
             logger.info("index synced")
 
-    def stop(self, signum: int, _frame=None) -> None:
+    def stop(self, signum: int, _frame: FrameType | None = None) -> None:
         """Signal handler: forward the signal to every running crawl and start no new one (a
         second signal is forwarded too: Scrapy then stops at once)."""
         first = self.stopping is None
@@ -292,10 +294,8 @@ class Scheduler:
         for code, child in self.children.items():
             if child.poll() is None:
                 logger.info("%-8s forwarding %s to pid %s", code, name, child.pid)
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     child.send_signal(signum)
-                except ProcessLookupError:
-                    pass
 
     def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds

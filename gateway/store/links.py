@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import case, delete, distinct, func, or_, select, update
+from sqlalchemy import Table, case, delete, distinct, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.store.models import LinkSource, LinkTarget, Site, utcnow
@@ -38,7 +38,10 @@ class RecordResult:
 _CHUNK = 400  # rows per multi-row statement (well under SQLite's and PostgreSQL's parameter limits)
 
 
-def _chunks(rows: list, size: int = _CHUNK) -> Iterator[list]:
+_T = TypeVar("_T")
+
+
+def _chunks(rows: list[_T], size: int = _CHUNK) -> Iterator[list[_T]]:
     for start in range(0, len(rows), size):
         yield rows[start:start + size]
 
@@ -62,8 +65,8 @@ def record_links(session: Session, site_code: str, source_url: str, links: Itera
     source_id = document_id(source)
     wanted: dict[str, tuple[str, str | None]] = {}
     for link in links:
-        url, anchor = (link, None) if isinstance(link, str) else (link.url, collapse_anchor(link.anchor) or None)
-        url = canonical_link(url, None, None)
+        raw, anchor = (link, None) if isinstance(link, str) else (link.url, collapse_anchor(link.anchor) or None)
+        url = canonical_link(raw, None, None)
         if url is None:
             continue
         target_id = document_id(url)
@@ -76,15 +79,15 @@ def record_links(session: Session, site_code: str, source_url: str, links: Itera
         session.execute(delete(LinkSource).where(LinkSource.source_id == source_id,
                                                  LinkSource.target_id.in_(chunk)))
     ids = sorted(wanted)
-    targets = [{"id": i, "url": wanted[i][0], "failures": 0} for i in ids]
-    sources = [{"target_id": i, "source_id": source_id, "site_code": site_code, "source_url": source,
+    targets: list[dict[str, Any]] = [{"id": i, "url": wanted[i][0], "failures": 0} for i in ids]
+    sources: list[dict[str, Any]] = [{"target_id": i, "source_id": source_id, "site_code": site_code, "source_url": source,
                 "anchor": wanted[i][1], "last_seen_at": seen_at} for i in ids]
     insert = dialect_insert(session)
     if insert is not None:
-        for chunk in _chunks(targets):
-            session.execute(insert(LinkTarget).values(chunk).on_conflict_do_nothing(index_elements=["id"]))
-        for chunk in _chunks(sources):
-            stmt = insert(LinkSource).values(chunk)
+        for rows in _chunks(targets):
+            session.execute(insert(LinkTarget).values(rows).on_conflict_do_nothing(index_elements=["id"]))
+        for rows in _chunks(sources):
+            stmt = insert(LinkSource).values(rows)
             session.execute(stmt.on_conflict_do_update(
                 index_elements=["target_id", "source_id"],
                 set_={"site_code": stmt.excluded.site_code, "source_url": stmt.excluded.source_url,
@@ -95,13 +98,13 @@ def record_links(session: Session, site_code: str, source_url: str, links: Itera
             have.update(session.scalars(select(LinkTarget.id).where(LinkTarget.id.in_(chunk))))
         new_targets = [t for t in targets if t["id"] not in have]
         if new_targets:
-            session.execute(LinkTarget.__table__.insert(), new_targets)
+            session.execute(cast(Table, LinkTarget.__table__).insert(), new_targets)
         keep = sorted(existing & set(wanted))
         for chunk in _chunks(keep):
             session.execute(delete(LinkSource).where(LinkSource.source_id == source_id,
                                                      LinkSource.target_id.in_(chunk)))
         if sources:
-            session.execute(LinkSource.__table__.insert(), sources)
+            session.execute(cast(Table, LinkSource.__table__).insert(), sources)
     return RecordResult(source_id=source_id, links=len(wanted), removed=len(stale))
 
 
@@ -132,7 +135,7 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).isoformat() if value else None
 
 
-def dead_link_report(session: Session, site_code: str) -> dict:
+def dead_link_report(session: Session, site_code: str) -> dict[str, Any]:
     """The dead-link report of one site, JSON-ready::
 
         {"site": "rsj", "site_name": "…", "total": 120, "checked": 118, "unchecked": 2, "ok": 115,
@@ -160,7 +163,7 @@ def dead_link_report(session: Session, site_code: str) -> dict:
         .where(LinkSource.site_code == site_code, LinkTarget.ok.is_(False))
         .order_by(LinkTarget.id, LinkSource.source_url)
     ).all()
-    broken: dict[str, dict] = {}
+    broken: dict[str, dict[str, Any]] = {}
     for row in rows:
         entry = broken.get(row.id)
         if entry is None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Connection,
     DateTime,
+    Dialect,
     ForeignKey,
     Index,
     Integer,
@@ -21,7 +24,7 @@ from sqlalchemy import (
     event,
     inspect,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -32,20 +35,20 @@ NAMING = {
 }
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[dt.datetime]):
     """Timezone-aware datetimes stored as UTC (SQLite has no time zones)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: the store keeps aware datetimes only")
         return value.astimezone(dt.UTC)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:  # SQLite
@@ -63,7 +66,7 @@ class Base(DeclarativeBase):
 
 @event.listens_for(Base, "before_insert", propagate=True)
 @event.listens_for(Base, "before_update", propagate=True)
-def _fit_strings(_mapper, _connection, target) -> None:
+def _fit_strings(_mapper: Mapper[Any], _connection: Connection, target: Base) -> None:
     """Store text alike on every backend: NUL characters (PostgreSQL text cannot hold them) are
     dropped, and a value longer than its VARCHAR(n) column is cut to n characters (PostgreSQL
     refuses it, SQLite would keep it whole). Key columns are left as they are: a key that does
@@ -117,7 +120,7 @@ class CrawlRun(Base):
     requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # HTTP requests sent
     full: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # every list page read
     resumes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # times continued after a crash
-    stats: Mapped[dict] = mapped_column(JSON, default=dict)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     errors: Mapped[list[CrawlError]] = relationship(
         back_populates="run", order_by="CrawlError.id", cascade="all, delete-orphan"
@@ -153,7 +156,7 @@ class Document(Base):
     fetch_url: Mapped[str] = mapped_column(Text)  # where it was last fetched from
     title: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
-    item: Mapped[dict] = mapped_column(JSON)  # the Article, as exported
+    item: Mapped[dict[str, Any]] = mapped_column(JSON)  # the Article, as exported
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | gone
     first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -222,7 +225,7 @@ class FrontierEntry(Base):
     key: Mapped[str] = mapped_column(String(80))  # request fingerprint (method, url, body) [+ ":restartN"]
     kind: Mapped[str] = mapped_column(String(8))  # list | detail | recheck
     url: Mapped[str] = mapped_column(Text)
-    payload: Mapped[dict] = mapped_column(JSON, default=dict)  # what rebuilds the request
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # what rebuilds the request
     state: Mapped[str] = mapped_column(String(8), default="pending")  # pending | done
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -6,12 +6,13 @@ import datetime as dt
 import zlib
 from collections.abc import Iterator
 from enum import StrEnum
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.store.models import CrawlError, CrawlRun, Document, IndexOutbox, Site, utcnow
-from normalizers.models import Article, parse_item
+from normalizers.models import Article, ExchangeItem, parse_item
 
 
 class Outcome(StrEnum):
@@ -40,13 +41,13 @@ def _soft_error(text: str, short: bool = True) -> str | None:
     return next((m for m in SOFT_ERROR_MARKERS if m.lower() in flat.lower()), None)
 
 
-def _lost_title(item) -> bool:
+def _lost_title(item: ExchangeItem) -> bool:
     """The normalizer found no title and let the first words of the body stand in."""
     title = getattr(item, "title", None)
     return any(e.field == "title" and e.raw is not None and e.raw == title for e in item.field_errors)
 
 
-def degradation(stored, new, http_status: int = 200) -> str | None:
+def degradation(stored: ExchangeItem | dict[str, Any], new: ExchangeItem, http_status: int = 200) -> str | None:
     """Why ``new`` must not replace the ``stored`` version of a document (an item of the
     exchange standard, or its stored JSON), or None when it may. Worse means: an HTTP error
     status; a CMS error page served with 200 (:data:`SOFT_ERROR_MARKERS` in its title, or in a
@@ -106,7 +107,7 @@ def record_error(
 
 
 def finish_run(
-    session: Session, run_id: int, *, status: str, reason: str | None, stats: dict
+    session: Session, run_id: int, *, status: str, reason: str | None, stats: dict[str, Any]
 ) -> CrawlRun:
     run = session.get(CrawlRun, run_id)
     assert run is not None
@@ -120,7 +121,7 @@ def finish_run(
 
 def upsert_article(
     session: Session,
-    article,  # any exchange-standard item (Article, ServiceGuide, Letter, Organisation)
+    article: ExchangeItem,  # any exchange-standard item (Article, ServiceGuide, Letter, Organisation)
     *,
     fetch_url: str,
     raw_body: bytes,
@@ -190,7 +191,7 @@ def raw_page(document: Document) -> bytes:
 
 def iter_items(
     session: Session, site_code: str | None = None, *, status: str = "active", batch: int = 500
-) -> Iterator:
+) -> Iterator[ExchangeItem]:
     """Stored items of every kind (of one site, or all), in id order, read in batches."""
     stmt = select(Document.item).where(Document.status == status).order_by(Document.id)
     if site_code is not None:
@@ -259,7 +260,7 @@ def delete_outbox(session: Session, ids: list[int] | None = None, *, up_to: int 
         stmt = stmt.where(IndexOutbox.id.in_(ids))
     if up_to is not None:
         stmt = stmt.where(IndexOutbox.id <= up_to)
-    return int(session.execute(stmt).rowcount or 0)
+    return int(cast(CursorResult[Any], session.execute(stmt)).rowcount or 0)  # a DELETE's result is a cursor's
 
 
 def count_outbox(session: Session) -> int:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -14,6 +15,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from gateway.settings import get_settings
 
@@ -21,7 +23,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 MIGRATION_LOCK_ID = 0x626C6777  # "blgw": the PostgreSQL advisory lock held while migrating
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:  # a DB-API connection
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers (API, CLI) never block the crawler
@@ -95,10 +97,12 @@ class Store:
         self.engine.dispose()
 
 
-def dialect_insert(session: Session):
+def dialect_insert(session: Session) -> Callable[[Any], postgresql.Insert | sqlite.Insert] | None:
     """The ``insert`` construct with ``ON CONFLICT`` of the session's database (SQLite and
     PostgreSQL), or None for another database (callers then read before they write)."""
-    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(session.get_bind().dialect.name)
+    inserts: dict[str, Callable[[Any], postgresql.Insert | sqlite.Insert]] = {
+        "postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    return inserts.get(session.get_bind().dialect.name)
 
 
 def open_store(url: str | None = None) -> Store:

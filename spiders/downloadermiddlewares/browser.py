@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from typing import TYPE_CHECKING
 
 from scrapy.crawler import Crawler
-from scrapy.http import Request
+from scrapy.http import Request, Response
 
 from spiders.config import crawl_config
+
+if TYPE_CHECKING:  # Playwright is loaded only for sites with browser pages
+    from playwright.async_api import Page
 
 __all__ = ["BrowserRecycleMiddleware"]
 
@@ -33,14 +38,13 @@ class BrowserRecycleMiddleware:
 
     async def process_request(self, request: Request) -> None:
         if not request.meta.get("playwright"):
-            return None
+            return
         while self.draining:
             await self.idle.wait()
         request.meta["playwright_include_page"] = True
         self.in_flight += 1
-        return None
 
-    async def process_response(self, request: Request, response):
+    async def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get("playwright"):
             page = request.meta.pop("playwright_page", None)
             await self._done(page)
@@ -49,16 +53,13 @@ class BrowserRecycleMiddleware:
     async def process_exception(self, request: Request, exception: Exception) -> None:
         if request.meta.get("playwright"):
             await self._done(request.meta.pop("playwright_page", None))
-        return None
 
-    async def _done(self, page) -> None:
+    async def _done(self, page: Page | None) -> None:
         browser = None
         if page is not None:
             browser = page.context.browser
-            try:
+            with contextlib.suppress(Exception):  # an already-closed page is fine
                 await page.close()
-            except Exception:  # noqa: BLE001 - an already-closed page is fine
-                pass
         self.in_flight = max(0, self.in_flight - 1)
         self.pages += 1
         if self.pages >= self.recycle_after and not self.draining:
@@ -66,10 +67,8 @@ class BrowserRecycleMiddleware:
             self.idle.clear()
         if self.draining and self.in_flight == 0:
             if browser is not None:
-                try:
+                with contextlib.suppress(Exception):  # a browser already gone is fine
                     await browser.close()  # scrapy-playwright relaunches on the next request
-                except Exception:  # noqa: BLE001
-                    pass
                 self.crawler.stats.inc_value("blgw/browser_restarts")
             self.pages = 0
             self.draining = False

@@ -22,7 +22,7 @@ __all__ = ["ConditionalGetMiddleware"]
 class ConditionalGetMiddleware(UsesCrawlState):
 
     def _kind(self, request: Request) -> str | None:
-        kind = request.meta.get(meta.KIND)
+        kind: str | None = request.meta.get(meta.KIND)
         if kind not in ("list", "detail") or request.meta.get("playwright") or request.method != "GET":
             return None
         return kind
@@ -31,7 +31,7 @@ class ConditionalGetMiddleware(UsesCrawlState):
         kind = self._kind(request)
         if kind is None or (kind == "list" and self.state.full):
             return
-        etag, last_modified = self.state.validators(self.crawler.spider.public_url(request.url))
+        etag, last_modified = self.state.validators(self.spider.public_url(request.url))
         if etag:
             request.headers.setdefault(b"If-None-Match", etag.encode("latin-1", "replace"))
         if last_modified:
@@ -55,6 +55,6 @@ class ConditionalGetMiddleware(UsesCrawlState):
             value = response.headers.get(name)
             return value.decode("latin-1")[:300] if value else None
 
-        self.state.saw_response(self.crawler.spider.public_url(request.url), kind, response.status, header(b"ETag"),
+        self.state.saw_response(self.spider.public_url(request.url), kind, response.status, header(b"ETag"),
                                 header(b"Last-Modified"), response.body if response.status == 200 else None)
         return response

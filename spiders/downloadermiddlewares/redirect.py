@@ -22,10 +22,10 @@ class RedirectLoopMiddleware:
     RedirectMiddleware (600), so it sees each 3xx response first."""
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if (response.status not in _REDIRECTS or request.meta.get("dont_redirect")
-                or b"Location" not in response.headers):
+        location = response.headers.get(b"Location")
+        if response.status not in _REDIRECTS or request.meta.get("dont_redirect") or location is None:
             return response
-        target = urljoin(request.url, safe_url_string(response.headers[b"Location"].decode("latin-1")))
+        target = urljoin(request.url, safe_url_string(location.decode("latin-1")))
         chain = [*request.meta.get("redirect_urls", []), request.url]
         if urldefrag(target)[0] in {urldefrag(u)[0] for u in chain}:
             raise RedirectLoop([*chain, target])

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
-from scrapy import signals
+from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from spiders.config import crawl_config
+from spiders.crawlstate import running_spider
 
 
 class Progress:
@@ -33,20 +36,20 @@ class Progress:
 
     def line(self) -> str:
         stats = self.crawler.stats
-        get = lambda key: stats.get_value(key, 0)
+        get: Callable[[str], Any] = lambda key: stats.get_value(key, 0)
         errors = sum(v for k, v in stats.get_stats().items() if k.startswith("blgw/errors/"))
         return (
-            f"[{self.crawler.spider.name}] pages {get('downloader/response_count')}"
+            f"[{running_spider(self.crawler).name}] pages {get('downloader/response_count')}"
             f" | lists {get('blgw/list_pages')}"
             f" | items new {get('blgw/items_new')} changed {get('blgw/items_changed')}"
             f" unchanged {get('blgw/items_unchanged')} | errors {errors}"
         )
 
-    def spider_opened(self, spider) -> None:
+    def spider_opened(self, spider: Spider) -> None:
         self.loop = task.LoopingCall(lambda: print(self.line(), file=sys.stderr, flush=True))
         self.loop.start(self.interval, now=False)
 
-    def spider_closed(self, spider, reason: str) -> None:
+    def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.loop and self.loop.running:
             self.loop.stop()
         print(f"{self.line()} | {reason}", file=sys.stderr, flush=True)

@@ -21,7 +21,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from spiders import meta
-from spiders.crawlstate import CrawlState
+from spiders.crawlstate import CrawlState, running_spider
 from spiders.items import CrawlProblem
 
 __all__ = ["StalePurge"]
@@ -88,8 +88,8 @@ class StalePurge:
 
     def recheck_failed(self, failure: Failure) -> Iterator[Any]:
         """A re-check that failed (5xx, timeout…) keeps the document; the failure is reported."""
-        request = failure.request  # type: ignore[attr-defined]
-        problems = list(self.crawler.spider.on_error(failure))
+        request = failure.request  # type: ignore[attr-defined]  # set by Scrapy, undeclared by Twisted
+        problems = list(running_spider(self.crawler).on_error(failure))
         for problem in problems:
             if isinstance(problem, CrawlProblem):
                 problem.message = f"re-check of a document no longer listed: {problem.message} (kept)"

@@ -14,6 +14,7 @@ from normalizers.article import NormalizationError
 from normalizers.models import Article
 from normalizers.page import RawPage
 from plugins.runtime import normalize_for_site
+from spiders.crawlstate import CrawlSpider, running_spider
 from spiders.items import CrawlProblem, FetchedPage
 
 __all__ = ["NormalizingPipeline"]
@@ -26,8 +27,8 @@ class NormalizingPipeline:
     crawler: Crawler
 
     @property
-    def spider(self) -> Any:
-        return self.crawler.spider
+    def spider(self) -> CrawlSpider:
+        return running_spider(self.crawler)
 
     def problem(self, problem: CrawlProblem) -> None:
         raise NotImplementedError

@@ -111,7 +111,7 @@ class FrontierMiddleware(PageOutputMiddleware):
         original: Errback | None = request.errback
 
         def errback(failure: Failure) -> list[Any]:
-            failed = failure.request  # type: ignore[attr-defined]
+            failed = failure.request  # type: ignore[attr-defined]  # set by Scrapy, undeclared by Twisted
             outputs = list(original(failure) or ()) if original is not None else []
             key = failed.meta.get(meta.KEY)
             handed_over = False

@@ -19,7 +19,7 @@ class LinkRecorderMiddleware(UsesCrawlState):
         request = response.request
         if request is None or request.meta.get(meta.KIND) != "list" or response.status == 304:
             return
-        spider = self.crawler.spider
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        spider = self.spider
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
         self.state.record_links(spider.public_url(response.url), response.body, content_type, spider.fetch_origin,
                                 replace=request.method == "GET")
