@@ -114,11 +114,6 @@ def is_cjk(char: str) -> bool:
     return _CJK_CHAR.match(char) is not None
 
 
-def is_word_char(char: str) -> bool:
-    """Whether ``char`` (normalised) belongs to word runs (alphanumeric, not CJK)."""
-    return char.isalnum() and not is_cjk(char)
-
-
 @dataclass(frozen=True, slots=True)
 class Run:
     """A maximal run of normalised searchable text."""

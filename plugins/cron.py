@@ -255,10 +255,6 @@ def _before(values: Sequence[int], current: int) -> int | None:
     return values[i - 1] if i else None
 
 
-def _first_of_next_month(t: dt.datetime) -> dt.datetime:
-    return dt.datetime(t.year + t.month // 12, t.month % 12 + 1, 1)
-
-
 def next_fire(schedule: Schedule | str, after: dt.datetime) -> dt.datetime | None:
     """The first fire time strictly after ``after`` (aware), in Shanghai time. For an interval,
     ``after + interval`` (when a site whose last run started at ``after`` is due again); None

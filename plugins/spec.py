@@ -346,10 +346,6 @@ def load_preset(platform: str) -> dict[str, Any]:
     return {key: data[key] for key in ("site", "list", "detail") if key in data}
 
 
-def presets() -> builtins.list[str]:
-    return sorted(p.stem for p in PRESETS_DIR.glob("*.toml"))
-
-
 @dataclass(frozen=True)
 class ListEntry:
     """One entry found on a list page: the detail URL and what the list shows of it."""

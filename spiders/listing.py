@@ -94,13 +94,6 @@ class ListRequest:
     formdata: tuple[tuple[str, str], ...] = ()
     kind: str = "page"  # page | frame | postback | proxy | restart
 
-    def describe(self) -> str:
-        if self.method == "POST":
-            fields = dict(self.formdata)
-            shown = {k: v for k, v in fields.items() if k in ("__EVENTTARGET", "__EVENTARGUMENT", "columnid")}
-            return f"POST {self.url} {shown}" if shown else f"POST {self.url}"
-        return self.url
-
 
 @dataclass
 class ListPage:

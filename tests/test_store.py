@@ -18,7 +18,7 @@ from gateway.store.models import Base, CrawlRun, Document
 from gateway.store.repository import (
     Outcome,
     count_documents,
-    iter_articles,
+    iter_items,
     mark_gone,
     raw_page,
     record_error,
@@ -116,7 +116,7 @@ def test_upsert_reports_new_then_unchanged_then_changed(store, article_factory):
         run = s.get(CrawlRun, run_id)
         assert (run.items_new, run.items_unchanged, run.items_changed) == (1, 1, 1)
         assert count_documents(s, "rsj") == 1
-        (stored,) = list(iter_articles(s, "rsj"))
+        (stored,) = list(iter_items(s, "rsj"))
         assert stored == edited
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.store.models import CrawlError, CrawlRun, Document, IndexOutbox, Site, utcnow
-from normalizers.models import Article, ExchangeItem, parse_item
+from normalizers.models import ExchangeItem, parse_item
 
 
 class Outcome(StrEnum):
@@ -198,15 +198,6 @@ def iter_items(
         stmt = stmt.where(Document.site_code == site_code)
     for item in session.scalars(stmt.execution_options(yield_per=batch)):
         yield parse_item(item)
-
-
-def iter_articles(
-    session: Session, site_code: str | None = None, *, status: str = "active", batch: int = 500
-) -> Iterator[Article]:
-    """Stored articles (of one site, or all), in id order, read in batches."""
-    for item in iter_items(session, site_code, status=status, batch=batch):
-        if isinstance(item, Article):
-            yield item
 
 
 def mark_gone(session: Session, document_id: str, *, seen_at: dt.datetime | None = None,
