@@ -118,6 +118,10 @@ class GatewaySettings(BaseSettings):
     browser_wait_ms: int = Field(15000, ge=0, json_schema_extra=_group("fetching"),
                                  description="How long a browser page waits for its list or title selector, in ms")
 
+    selector_budget_seconds: float = Field(5.0, gt=0, json_schema_extra=_group("fetching"),
+                                           description="How long a plugin's regular expressions may run on one page "
+                                                       "(over it: an extraction error; the crawl goes on)")
+
     # --- incremental crawls, resume, purge ------------------------------------------------
     store_enabled: bool = Field(True, json_schema_extra=_group("crawl"),
                                 description="Crawls write to the store (off: a dry run, as `blgw plugin check`)")

@@ -68,10 +68,14 @@ def parse_site_toml(text: str, source: str = "<string>") -> SiteSpec:
             [PluginProblem(source, int(line.group(1)) if line else None, None, f"invalid TOML: {exc}")]
         ) from exc
     try:
-        return SiteSpec.model_validate({**data, "source": source})
+        spec = SiteSpec.model_validate({**data, "source": source})
     except ValidationError as exc:
         problems = [_problem(text, source, error) for error in exc.errors()]
         raise PluginError(problems) from exc
+    scope = spec.url_problems()
+    if scope:
+        raise PluginError([PluginProblem(source, _locate(text, loc), _dotted(loc), message) for loc, message in scope])
+    return spec
 
 
 def _problem(text: str, source: str, error: ErrorDetails) -> PluginProblem:

@@ -58,6 +58,11 @@ class SiteRegistry:
                     f"site code {spec.code!r} is already registered by {existing.source}")])
             )
             return
+        scope = spec.url_problems()
+        if scope:
+            self.errors.append(PluginError([PluginProblem(spec.source, None, ".".join(map(str, loc)), message)
+                                            for loc, message in scope]))
+            return
         self.sites[spec.code] = spec
 
 
@@ -80,7 +85,10 @@ def _register_checked(pm: pluggy.PluginManager, registry: SiteRegistry, load: Ca
     try:
         plugin = load()
         pm.register(plugin, name=name)
-    except Exception as exc:  # noqa: BLE001 - a plugin may raise anything: refused and reported
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a plugin may raise anything, sys.exit() too: refused, reported
+        sys.modules.pop(f"blgw_local_plugins.{Path(source).stem}", None)
         registry.errors.append(PluginError([PluginProblem(source, None, None, f"cannot load: {exc!r}")]))
         return
     try:
@@ -134,7 +142,15 @@ def build_registry(
 
     for plugin in extra_plugins:
         _register_checked(pm, registry, lambda plugin=plugin: plugin, None, repr(plugin))
-    pm.hook.register_sites(register=registry._register)
+    # each plugin's sites on their own: one that raises (even SystemExit) is named, the others register
+    for impl in pm.hook.register_sites.get_hookimpls():
+        try:
+            impl.function(register=registry._register)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - plugin code: refused and reported
+            registry.errors.append(PluginError([PluginProblem(impl.plugin_name, None, None,
+                                                              f"register_sites failed: {exc!r}")]))
     for error in registry.errors:
         logger.warning("plugin not loaded: %s", error)
     return registry

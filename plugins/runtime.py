@@ -6,7 +6,9 @@ The crawl's pipeline, ``blgw plugin check`` and the integrator's test helpers al
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pluggy import HookRelay
 
@@ -16,6 +18,10 @@ from normalizers.page import PageContext, RawPage
 from plugins.spec import Column, SiteSpec
 
 
+def _here(fn: Callable[..., Any], *args: Any) -> Any:
+    return fn(*args)
+
+
 @dataclass
 class Normalized:
     item: Article | ServiceGuide | Letter | Organisation  # an exchange-standard item
@@ -23,16 +29,19 @@ class Normalized:
 
 
 def normalize_for_site(hook: HookRelay, site: SiteSpec, column: Column, page: RawPage, public_url: str,
-                       list_title: str | None = None, list_date: str | None = None) -> Normalized:
+                       list_title: str | None = None, list_date: str | None = None,
+                       run: Callable[..., Any] | None = None) -> Normalized:
     """Normalize one fetched detail page of ``column``. Raises
-    :class:`normalizers.article.NormalizationError` when the page cannot be read at all."""
+    :class:`normalizers.article.NormalizationError` when the page cannot be read at all.
+    ``run`` runs the normalizer with the plugin's selectors (``spiders.budget``: in a worker
+    with a time budget, for selectors with regular expressions); default: here."""
     taxonomy = column.classification
     context = PageContext(site_code=site.code, column_path=column.column_path, category=taxonomy.category,
                           public_url=public_url, list_title=list_title, list_date=list_date)
     hints = hook.extraction_hints(site=site, column=column, url=page.url)
     if hints is None:
         hints = site.detail_rules(column).hints()
-    item = normalize_item(page, context, hints, item_type=taxonomy.item_type)
+    item = (run or _here)(normalize_item, page, context, hints, taxonomy.item_type)
     problems: list[tuple[str, str]] = []
     if isinstance(item, Article):
         if taxonomy.kind is not None and item.kind != taxonomy.kind:

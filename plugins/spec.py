@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from parsel import Selector
 from pydantic import (
@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from gateway.scope import Refusal, Scope, canonical_host, parse_origin
 from normalizers.models import SITE_CODE_PATTERN, ArticleKind, Category
 from normalizers.page import ExtractionHints
 from normalizers.taxonomy import Classification, classify
@@ -191,11 +192,30 @@ class DetailRules(_Strict):
         )
 
 
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def check_page_url(value: str) -> str:
+    """A page URL of a plugin: a path relative to ``base_url``, or an absolute http(s) URL
+    (``javascript:``, ``ftp:``, ``file:``… are refused: a plugin is untrusted input)."""
+    text = value.strip()
+    if _SCHEME.match(text) and not text.lower().startswith(("http:", "https:")):
+        raise ValueError("must be a path relative to base_url or an http(s) URL")
+    if _SCHEME.match(text):
+        origin = parse_origin(text)
+        if isinstance(origin, Refusal):
+            raise ValueError(f"{origin.reason}: {value!r}")
+    return text
+
+
+PageUrl = Annotated[str, AfterValidator(check_page_url)]
+
+
 class Column(_Strict):
     """One column (栏目) of the site with its list URL and place in the taxonomy."""
 
     name: str = Field(min_length=1)
-    url: str = Field(min_length=1, description="List URL, absolute or relative to base_url")
+    url: PageUrl = Field(min_length=1, description="List URL, relative to base_url or absolute (in the site's scope)")
     path: builtins.list[str] = Field(default_factory=list, description="Column path; default [category, name]")
     category: Category | None = Field(None, description="政务公开 / 政民互动 / 网上服务; default: classified")
     kind: ArticleKind | None = Field(None, description="Article kind (通知公告, 政策法规…); default: classified")
@@ -227,8 +247,12 @@ class SiteInfo(_Strict):
     code: str = Field(pattern=SITE_CODE_PATTERN, description="Site code, e.g. rsj (rsj.bl.gov.cn)")
     name: str = Field(min_length=1)
     base_url: str = Field(description="The site's public origin, e.g. http://rsj.bl.gov.cn/")
-    allowed_domains: list[str] = Field(default_factory=list)
-    start_urls: list[str] = Field(default_factory=list, description="Extra pages to start from")
+    allowed_domains: list[str] = Field(default_factory=list,
+                                       description="More hosts of the site (fetched on ports 80 and 443)")
+    allowed_origins: list[str] = Field(default_factory=list,
+                                       description="More origins the site's pages may be fetched from, exactly "
+                                                   "(e.g. https://cdn.example.gov.cn for attachments)")
+    start_urls: list[PageUrl] = Field(default_factory=list, description="Extra pages to start from")
     schedule: str = Field("0 2 * * *", description="Cron expression (Beijing time), 'every 6h', or 'manual'")
     obey_robots: bool = True
     platform: str = Field("generic", description="php, aspnet, asp, trs, hanweb, generic…")
@@ -242,7 +266,30 @@ class SiteInfo(_Strict):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"must be an absolute http(s) URL, got {value!r}")
+        origin = parse_origin(value)
+        if isinstance(origin, Refusal):
+            raise ValueError(f"{origin.reason}: {value!r}")
         return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", "", ""))
+
+    @field_validator("allowed_domains")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if any(c in host for c in "/:@"):
+                raise ValueError(f"a host name without scheme or port, got {host!r} (origins go in allowed_origins)")
+            canonical_host(host)
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for text in value:
+            origin = parse_origin(text)
+            if isinstance(origin, Refusal):
+                raise ValueError(f"{origin.reason}: {text!r}")
+            if urlsplit(text).path not in ("", "/") or urlsplit(text).query:
+                raise ValueError(f"an origin is scheme://host[:port], without a path: {text!r}")
+        return value
 
     @field_validator("schedule")
     @classmethod
@@ -328,6 +375,26 @@ class SiteSpec(_Strict):
     def allowed_domains(self) -> builtins.list[str]:
         host = urlsplit(self.site.base_url).hostname or ""
         return sorted({host, *self.site.allowed_domains})
+
+    def scope(self, fetch_origin: str | None = None) -> Scope:
+        """Where this site's requests may go (:mod:`gateway.scope`): its base URL's origin, its
+        hosts and extra origins, and ``fetch_origin`` (a mirror or test server) when given."""
+        return Scope.of(self.site.base_url, hosts=self.site.allowed_domains, origins=self.site.allowed_origins,
+                        fetch_origin=fetch_origin)
+
+    def url_problems(self) -> builtins.list[tuple[tuple[str | int, ...], str]]:
+        """(location, message) of each start or column URL outside the site's scope: a plugin
+        may not point the crawl at another site, another port or an internal address."""
+        scope = self.scope()
+        problems: builtins.list[tuple[tuple[str | int, ...], str]] = []
+        located: builtins.list[tuple[tuple[str | int, ...], str]] = [
+            (("site", "start_urls", i), url) for i, url in enumerate(self.site.start_urls)]
+        located += [(("columns", i, "url"), column.url) for i, column in enumerate(self.columns)]
+        for loc, url in located:
+            refusal = scope.check(urljoin(self.site.base_url, url))
+            if refusal is not None:
+                problems.append((loc, f"{refusal.reason} (got {url!r})"))
+        return problems
 
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"

@@ -54,6 +54,7 @@ from sqlalchemy.orm import Session
 from twisted.internet import task
 from twisted.python.failure import Failure
 
+from gateway.scope import Scope
 from gateway.settings import GatewaySettings
 from gateway.store.links import record_links
 from gateway.store.locks import SiteBusy, acquire_lock, heartbeat_lock, release_lock
@@ -64,6 +65,7 @@ from normalizers.links import links_from_body
 from normalizers.models import document_id
 from plugins.manager import SiteRegistry
 from plugins.spec import SiteSpec
+from spiders.budget import Budget
 from spiders.config import crawl_config
 from spiders.items import CrawlProblem
 
@@ -97,6 +99,7 @@ class CrawlSpider(Protocol):
     registry: ClassVar[SiteRegistry]
     full: bool
     fetch_origin: str | None
+    scope: Scope
 
     @property
     def logger(self) -> logging.LoggerAdapter[logging.Logger]: ...
@@ -105,6 +108,7 @@ class CrawlSpider(Protocol):
     def frontier_payload(self, request: Request) -> dict[str, Any]: ...
     def request_from_frontier(self, kind: str, payload: dict[str, Any]) -> Request: ...
     def on_error(self, failure: Failure) -> Iterator[CrawlProblem]: ...
+    def budget(self) -> Budget: ...
 
 
 def running_spider(crawler: Crawler) -> CrawlSpider:
@@ -252,6 +256,12 @@ class CrawlState:
         finally:
             self.release()
             self.store.dispose()
+
+    def record_problem(self, url: str, kind: str, message: str) -> None:
+        """Record a problem of the run that is no page's outcome (what the browser refused)."""
+        assert self.run_id is not None
+        with self.store.session() as session:
+            record_error(session, self.run_id, url[:2000], kind, message)
 
     # -- lock -----------------------------------------------------------------------------------
 

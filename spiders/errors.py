@@ -16,6 +16,9 @@ from http import HTTPStatus
 from typing import Any, cast
 
 from scrapy.exceptions import IgnoreRequest
+from twisted.internet.error import DNSLookupError
+
+from gateway.scope import Refusal
 
 # The kinds a failed request is reported by (the run report's "errors by kind"). The spider and
 # the pipeline add: paging-cap (a column stopped at its max_pages), paging, extraction, field,
@@ -30,9 +33,19 @@ KINDS: dict[str, str] = {
     "redirect": "a redirect loop, or more redirects than REDIRECT_MAX_TIMES",
     "too-large": "larger than the page size limit (BLGW_MAX_PAGE_BYTES): not downloaded",
     "robots": "forbidden by the site's robots.txt",
-    "offsite": "a URL outside the site's allowed domains",
+    "offsite": "refused: a URL outside the site's origins (scheme, host and port; gateway.scope)",
+    "scope": "refused: a URL or an address never fetched (not http(s), credentials in it, an internal address)",
     "network": "any other download failure",
 }
+
+
+class OutOfScope(IgnoreRequest):
+    """A request the scope policy refuses (:mod:`gateway.scope`): another origin than the
+    site's (kind ``offsite``), or a URL or address never fetched (kind ``scope``)."""
+
+    def __init__(self, refusal: Refusal):
+        self.refusal = refusal
+        super().__init__(f"refused: {refusal.reason}")
 
 
 class RedirectLoop(IgnoreRequest):
@@ -41,6 +54,14 @@ class RedirectLoop(IgnoreRequest):
     def __init__(self, chain: list[str]):
         self.chain = chain
         super().__init__("redirect loop: " + " → ".join(chain))
+
+
+class ScopeDNSRefusal(DNSLookupError):
+    """A host name that resolved to an address the scope policy refuses (kind ``scope``)."""
+
+    def __init__(self, refusal: Refusal):
+        self.refusal = refusal
+        super().__init__(f"refused: {refusal.reason}")
 
 
 @dataclass(frozen=True)
@@ -102,6 +123,9 @@ def classify(error: Any, request: Any = None) -> Problem:
         except ValueError:
             phrase = "unknown status"
         return Problem("http", f"HTTP {status} {phrase}{at}{_retries(request)}", url)
+    if (e := kind("OutOfScope", "ScopeDNSRefusal")) is not None:
+        refusal = cast(OutOfScope | ScopeDNSRefusal, e).refusal
+        return Problem(refusal.kind, f"refused: {refusal.reason}{at}", url)
     if e := kind("RedirectLoop"):
         return Problem("redirect", f"redirect loop: {' → '.join(cast(RedirectLoop, e).chain)}", url)
     if (e := kind("IgnoreRequest")) is not None:

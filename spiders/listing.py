@@ -18,6 +18,7 @@ from parsel import Selector
 from normalizers.links import url_from_script
 from plugins.spec import (
     XPATH_PREFIXES,
+    DetailRules,
     HanwebPaging,
     ListEntry,
     ListRules,
@@ -26,6 +27,7 @@ from plugins.spec import (
     QueryParamPaging,
     TrsPaging,
 )
+from spiders.budget import uses_regex
 
 
 def select_all(root: Selector, selector: str) -> list[Selector]:
@@ -326,3 +328,30 @@ def last_page_number(root: Selector, text: str, rule: str) -> int | None:
         value = select_text(root, rule)
     digits = re.search(r"\d+", value or "")
     return int(digits.group()) if digits else None
+
+
+# --- The plugin's rules alone (pure, picklable: what spiders.budget runs in its worker) --------
+
+def rule_entries(text: str, rules: ListRules) -> list[ListEntry]:
+    """The entries the list rules find on a page (Hanweb: in its ``<datastore>`` records)."""
+    store = datastore(text)
+    return list(entries_from_rules(Selector(text=store[0] if store else text), rules))
+
+
+def rule_next_pages(url: str, text: str, rules: ListRules, page_number: int, new_on_page: int, max_pages: int,
+                    previous: ListRequest | None = None) -> tuple[list[ListRequest], str]:
+    """:func:`next_list_pages` from the page's text."""
+    return next_list_pages(url, text, Selector(text=text), rules, page_number, new_on_page, max_pages, previous)
+
+
+def list_rules_use_regex(rules: ListRules) -> bool:
+    """Whether the list rules can run a regular expression (see :mod:`spiders.budget`)."""
+    paging = rules.paging
+    return uses_regex(rules.item, rules.link, rules.title, rules.date, getattr(paging, "next", None),
+                      getattr(paging, "last_page", None), getattr(paging, "form", None))
+
+
+def detail_rules_use_regex(rules: DetailRules) -> bool:
+    """Whether the detail selectors can run a regular expression (see :mod:`spiders.budget`)."""
+    return uses_regex(rules.title, rules.body, rules.published_at, rules.disclosure_table, rules.attachments,
+                      *rules.remove)

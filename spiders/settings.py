@@ -31,6 +31,8 @@ DOWNLOAD_WARNSIZE = 10 * 1024 * 1024
 DOWNLOAD_FAIL_ON_DATALOSS = True  # a body cut short of its Content-Length is an error (truncated), never stored
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = True  # legacy sessions (ASPSESSIONID, PHPSESSID) need cookies
+# no host name may resolve to an internal address unless it is a configured site's (gateway.scope)
+TWISTED_DNS_RESOLVER = "spiders.downloadermiddlewares.scope.ScopedResolver"
 
 # Retries with exponential backoff (spiders.downloadermiddlewares.retry.BackoffRetryMiddleware).
 RETRY_ENABLED = True
@@ -38,6 +40,7 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
 DOWNLOADER_MIDDLEWARES = {
+    "spiders.downloadermiddlewares.scope.ScopeMiddleware": 40,  # first: nothing outside the site's origins
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.downloadermiddlewares.retry.BackoffRetryMiddleware": 550,
     "spiders.downloadermiddlewares.pagesize.PageSizeLimitMiddleware": 560,

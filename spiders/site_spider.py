@@ -14,8 +14,10 @@ store at all.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
@@ -27,6 +29,7 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from gateway.scope import Refusal, Scope
 from gateway.settings import from_scrapy
 from normalizers.encoding import decode_html
 from normalizers.links import url_from_script
@@ -35,18 +38,20 @@ from normalizers.urls import canonicalize_url, rebase
 from plugins.manager import SiteRegistry
 from plugins.spec import XPATH_PREFIXES, Column, ListEntry, PostbackPaging, SiteSpec
 from spiders import meta
+from spiders.budget import Budget, BudgetExceeded, direct
 from spiders.config import crawl_config
 from spiders.downloadermiddlewares.browser import BrowserRecycleMiddleware
+from spiders.downloadermiddlewares.scope import BrowserGuard
 from spiders.errors import classify
 from spiders.items import CrawlProblem, FetchedPage
 from spiders.listing import (
     VIEWSTATE_ERROR,
     ListPage,
     ListRequest,
-    datastore,
-    entries_from_rules,
     frame_urls,
-    next_list_pages,
+    list_rules_use_regex,
+    rule_entries,
+    rule_next_pages,
 )
 
 __all__ = ["PLAYWRIGHT_HANDLER", "SiteSpider"]
@@ -54,6 +59,7 @@ __all__ = ["PLAYWRIGHT_HANDLER", "SiteSpider"]
 PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 
 Decision = tuple[str, int, str, int, str]  # column, page number, URL, new entries, why
+Runner = Callable[..., Any]  # how a plugin's rules are run: direct, or Budget.run
 
 
 class SiteSpider(scrapy.Spider):
@@ -75,9 +81,12 @@ class SiteSpider(scrapy.Spider):
         self.only_columns = {c.strip() for c in columns.split(",")} if columns else None
         self.max_pages_override = int(max_pages) if max_pages else None
         self.fetch_origin: str | None = None
+        self.scope: Scope = self.site.scope() if hasattr(type(self), "site") else Scope(frozenset())
         self._seen_in_column: dict[str, set[int]] = {}  # hashes of public URLs (8 bytes, not a string)
         self._list_pages_requested: dict[str, set[tuple[Any, ...]]] = {}
         self.keep_decisions = _flag(decisions)
+        self._budget: Budget | None = None
+        self._read_lock = threading.Lock()
         self.decisions: list[Decision] = []  # kept when keep_decisions (a dry run)
 
     @classmethod
@@ -100,11 +109,16 @@ class SiteSpider(scrapy.Spider):
         settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), "http": PLAYWRIGHT_HANDLER,
                                            "https": PLAYWRIGHT_HANDLER}, priority="spider")
         settings.set("PLAYWRIGHT_BROWSER_TYPE", "chromium", priority="spider")
+        # the browser stays in the site's scope: requests out of it are aborted, connections out of
+        # it refused (spiders.downloadermiddlewares.scope.BrowserGuard)
+        guard = BrowserGuard(cls.site.scope(config.origins.get(cls.site.code)))
+        settings.set("PLAYWRIGHT_ABORT_REQUEST", guard.abort, priority="spider")
         settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", {
             "executable_path": config.chromium,
             "headless": True,
-            "args": ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+            "args": ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", *guard.launch_args()],
         }, priority="spider")
+        settings.set("PLAYWRIGHT_CONTEXTS", {"default": {"service_workers": "block"}}, priority="spider")
         settings.set("PLAYWRIGHT_MAX_CONTEXTS", 1, priority="spider")
         settings.set("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", config.browser_max_pages, priority="spider")
         settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", 30000, priority="spider")
@@ -125,6 +139,7 @@ class SiteSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.fetch_origin = crawl_config(crawler).origins.get(cls.site.code)
+        spider.scope = cls.site.scope(spider.fetch_origin)
         domains = cls.site.allowed_domains()
         if spider.fetch_origin:
             domains.append(urlsplit(spider.fetch_origin).hostname or "")
@@ -169,8 +184,10 @@ class SiteSpider(scrapy.Spider):
         list_request = list_request or ListRequest(url, page_number)
         request_meta: dict[str, Any] = {meta.COLUMN: column.name, meta.LIST: list_request,
                                         meta.RESTARTS: restarts, meta.KIND: "list"}
+        budgeted = list_rules_use_regex(self.site.list_rules(column))
         kwargs: dict[str, Any] = {
-            "callback": self.parse_list, "errback": self.on_list_error, "priority": -page_number,
+            "callback": self.parse_list_budgeted if budgeted else self.parse_list,
+            "errback": self.on_list_error, "priority": -page_number,
             "cb_kwargs": {"column": column, "page_number": page_number}, "meta": request_meta,
         }
         if list_request.method == "POST":
@@ -250,20 +267,65 @@ class SiteSpider(scrapy.Spider):
                 self.logger.info("column %s (%s) is not linked from %s", column.name, column.url, response.url)
         return iter(())
 
-    def parse_list(self, response: Response, column: Column, page_number: int) -> Iterator[Any]:
+    def _list_text(self, response: Response, column: Column, page_number: int) -> tuple[str, list[Any] | None]:
+        """A list page's text, or what to yield instead of reading it (a 304, a rejected ViewState)."""
         if response.status == 304:  # conditional GET: the list is as it was, so are its items
             self.decide(column.name, page_number, response.url, 0, "not modified (HTTP 304): stop")
             self.crawler.stats.inc_value("blgw/list_not_modified")
-            return
+            return "", []
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
         text = decode_html(response.body, content_type).text
         list_request: ListRequest | None = response.meta.get(meta.LIST)
         paging = self.site.list_rules(column).paging
         if isinstance(paging, PostbackPaging) and list_request and list_request.method == "POST" \
                 and VIEWSTATE_ERROR.search(text):
-            yield from self._restart_list(column, response.meta, f"the server rejected the ViewState at {response.url}")
+            return text, list(self._restart_list(column, response.meta,
+                                                 f"the server rejected the ViewState at {response.url}"))
+        return text, None
+
+    def parse_list(self, response: Response, column: Column, page_number: int) -> Iterator[Any]:
+        text, instead = self._list_text(response, column, page_number)
+        if instead is not None:
+            yield from instead
             return
-        page = self.read_list_page(response.url, text, column, page_number, list_request)
+        page = self.read_list_page(response.url, text, column, page_number, response.meta.get(meta.LIST))
+        yield from self._list_outputs(response, column, page_number, page)
+
+    async def parse_list_budgeted(self, response: Response, column: Column, page_number: int) -> AsyncIterator[Any]:
+        """:meth:`parse_list` for rules with regular expressions: read in the budgeted worker,
+        waited for in a thread, so a runaway expression costs its budget and stalls nothing."""
+        text, instead = self._list_text(response, column, page_number)
+        if instead is not None:
+            for out in instead:
+                yield out
+            return
+        try:
+            page = await asyncio.to_thread(self._read_in_budget, response.url, text, column, page_number,
+                                           response.meta.get(meta.LIST))
+        except BudgetExceeded as exc:
+            self.crawler.stats.inc_value("blgw/budget_exceeded")
+            yield CrawlProblem(url=self.public_url(response.url), kind="extraction", column=column.name,
+                               message=f"list page not read: {exc}")
+            return
+        for out in self._list_outputs(response, column, page_number, page):
+            yield out
+
+    def _read_in_budget(self, url: str, text: str, column: Column, page_number: int,
+                        list_request: ListRequest | None) -> ListPage:
+        with self._read_lock:  # the per-column sets of seen pages are the spider's
+            return self.read_list_page(url, text, column, page_number, list_request, self.budget().run)
+
+    def budget(self) -> Budget:
+        """The worker of this crawl's regular expressions (made on first use)."""
+        if self._budget is None:
+            self._budget = Budget(crawl_config(self.crawler).selector_budget_seconds)
+        return self._budget
+
+    def closed(self, reason: str) -> None:
+        if self._budget is not None:
+            self._budget.close()
+
+    def _list_outputs(self, response: Response, column: Column, page_number: int, page: ListPage) -> Iterator[Any]:
         if page.decision.startswith("max_pages"):  # the paging cap, not the list's end: say so
             yield CrawlProblem(url=self.public_url(response.url), kind="paging-cap", column=column.name, message=(
                 f"column {column.name}: paging stopped at the cap of {page_number} list pages "
@@ -273,6 +335,9 @@ class SiteSpider(scrapy.Spider):
             self.logger.info("no new list entries on %s (column %s)", response.url, column.name)
         self.crawler.stats.inc_value("blgw/list_pages")
         for entry in page.entries:
+            if (refusal := self.scope.check(entry.url)) is not None:  # a planted link: named, never fetched
+                yield self._refused(refusal, column)
+                continue
             if self.max_items is not None:
                 done = self._items_requested.get(column.name, 0)
                 if done >= self.max_items:
@@ -280,8 +345,16 @@ class SiteSpider(scrapy.Spider):
                 self._items_requested[column.name] = done + 1
             yield self.detail_request(entry, column)
         for nxt in page.next:
+            if (refusal := self.scope.check(nxt.url)) is not None:
+                yield self._refused(refusal, column)
+                continue
             yield self.list_request(nxt.url, column, nxt.page_number, nxt,
                                     restarts=response.meta.get(meta.RESTARTS, 0))
+
+    def _refused(self, refusal: Refusal, column: Column) -> CrawlProblem:
+        self.crawler.stats.inc_value(f"blgw/refused/{refusal.kind}")
+        return CrawlProblem(url=refusal.url, kind=refusal.kind, column=column.name,
+                            message=f"refused: {refusal.reason} (linked from column {column.name})")
 
     def _restart_list(self, column: Column, request_meta: dict[str, Any], why: str) -> Iterator[Any]:
         paging = self.site.list_rules(column).paging
@@ -298,15 +371,15 @@ class SiteSpider(scrapy.Spider):
         yield self.list_request(first.url, column, 1, first, restarts=restarts)
 
     def read_list_page(self, url: str, text: str, column: Column, page_number: int,
-                       list_request: ListRequest | None = None) -> ListPage:
+                       list_request: ListRequest | None = None, run: Runner = direct) -> ListPage:
         """The detail pages new to this column, and the list pages to fetch next, for one
-        list page. No I/O: usable on saved pages (see ``spiders.testing``)."""
+        list page. No I/O: usable on saved pages (see ``spiders.testing``). The plugin's rules
+        are evaluated by ``run`` (in a budgeted worker when they use regular expressions)."""
         rules = self.site.list_rules(column)
         root = Selector(text=text)
         entries = self.registry.hook.list_entries(site=self.site, column=column, url=url, html=text)
         if entries is None:
-            store = datastore(text)  # Hanweb: the entries are CDATA records, not page markup
-            entries = list(entries_from_rules(Selector(text=store[0]) if store else root, rules))
+            entries = run(rule_entries, text, rules)  # Hanweb: the <datastore> records
         seen = self._seen_in_column.setdefault(column.name, set())
         details: list[ListEntry] = []
         for entry in entries:
@@ -332,7 +405,7 @@ class SiteSpider(scrapy.Spider):
         else:
             plugin_pages: int = getattr(rules.paging, "max_pages", 1)  # NoPaging has none: one page
             max_pages = self.max_pages_override or plugin_pages
-            nxt, decision = next_list_pages(url, text, root, rules, page_number, len(details), max_pages, list_request)
+            nxt, decision = run(rule_next_pages, url, text, rules, page_number, len(details), max_pages, list_request)
         fresh = []
         requested = self._list_pages_requested.setdefault(column.name, set())
         for request in nxt:

@@ -427,7 +427,7 @@ def record_fixture_links(store, other: str, closed_port: int) -> dict[str, list[
                 ("/ok2", "正常2"), ("/cookie", "要Cookie"), ("/moved-public", "跳到公开地址")],
         show2: [("/missing", "第三处"), (f"{other}/ok-external", "外部正常"),
                 (f"http://127.0.0.1:{closed_port}/x", "拒绝连接"), ("http://nowhere.invalid/", "查无此域"),
-                (f"{other_tls}/ok-tls", "证书错误")],
+                (f"{other_tls}/ok-tls", "证书错误"), (f"http://127.0.0.1:{closed_port + 1}/internal", "内网地址")],
     }
     with store.session() as session:
         for page, links in pages.items():
@@ -439,7 +439,8 @@ def record_fixture_links(store, other: str, closed_port: int) -> dict[str, list[
             url = Link(url).url if not url.endswith("/") else url
             expected.setdefault(url, []).append((page, anchor))
     broken = {"/missing", "/moved", "/loop-a", "/slow", "/gone", "/error", "/reset",
-              f"http://127.0.0.1:{closed_port}/x", "http://nowhere.invalid/", f"{other_tls}/ok-tls"}
+              f"http://127.0.0.1:{closed_port}/x", "http://nowhere.invalid/", f"{other_tls}/ok-tls",
+              f"http://127.0.0.1:{closed_port + 1}/internal"}
     return {url: found for url, found in expected.items()
             if url.removeprefix(SITE) in broken or url in broken}
 
@@ -459,10 +460,14 @@ def test_checker_finds_exactly_the_broken_links_politely(store, servers):
     seen_progress = []
     # a small delay: a new request to a host starts 0.05 s after the previous one ended, so the
     # server has noticed that the client gave up on the slow page before the next one arrives
-    summary = run(check_links(store, ["rsj"], origins={"rsj": site}, base_urls=BASES, delay=0.05, timeout=1.0,
-                              user_agent="blgw-test/1", trust_env=False, progress=seen_progress.append))
-    assert summary.due == summary.checked == 16 == len(seen_progress)
-    assert (summary.ok, summary.broken) == (6, 10), summary.format()
+    # the 'external' server and the closed port stand for hosts out on the internet: configured
+    # here as sites' origins, since a loopback address that is no site's origin is never checked
+    origins = {"rsj": site, "ext": other, "down": f"http://127.0.0.1:{closed_port}"}
+    bases = {**BASES, "ext": "http://ext.bl.gov.cn/", "down": "http://down.bl.gov.cn/"}
+    summary = run(check_links(store, ["rsj"], origins=origins, base_urls=bases, delay=0.05, timeout=1.0,
+                              user_agent="blgw-test/1", progress=seen_progress.append))
+    assert summary.due == summary.checked == 17 == len(seen_progress)
+    assert (summary.ok, summary.broken) == (6, 11), summary.format()
 
     with store.session() as session:
         report = dead_link_report(session, "rsj")
@@ -471,7 +476,7 @@ def test_checker_finds_exactly_the_broken_links_politely(store, servers):
     for entry in report["broken"]:
         assert [(p["url"], p["anchor"]) for p in entry["pages"]] == sorted(expected[entry["url"]])
     assert report["broken"][0]["url"] == f"{SITE}/missing" and len(report["broken"][0]["pages"]) == 3
-    assert (report["total"], report["checked"], report["ok"]) == (16, 16, 6)
+    assert (report["total"], report["checked"], report["ok"]) == (17, 17, 6)
 
     def result(url):
         t = targets[url if url.startswith("http") else SITE + url]
@@ -493,6 +498,8 @@ def test_checker_finds_exactly_the_broken_links_politely(store, servers):
     assert result("http://nowhere.invalid/")[1:3] == (False, "DNS lookup failed")
     assert result(other.replace("http://", "https://") + "/ok-tls")[1:3] == (False, "TLS error")
     assert result(f"{other}/ok-external") == (200, True, None, "HEAD")
+    # another loopback port, no site's origin: never connected to
+    assert result(f"http://127.0.0.1:{closed_port + 1}/internal") == (None, False, "refused (private address)", "HEAD")
     assert all(t.checked_at is not None and t.failures == (0 if t.ok else 1) for t in targets.values())
 
     # politeness: never more than 2 requests at once on a host, and both slots were used
@@ -503,11 +510,9 @@ def test_checker_finds_exactly_the_broken_links_politely(store, servers):
     assert site_log.paths().count("/loop-a") <= 2  # the loop is seen, not walked ten times
 
     # nothing is due again the same day; --recheck checks all again and counts failures in a row
-    again = run(check_links(store, ["rsj"], origins={"rsj": site}, base_urls=BASES, delay=0.0, timeout=1.0,
-                            trust_env=False))
+    again = run(check_links(store, ["rsj"], origins={"rsj": site}, base_urls=BASES, delay=0.0, timeout=1.0))
     assert again.due == 0
-    recheck = run(check_links(store, ["rsj"], origins={"rsj": site}, base_urls=BASES, delay=0.0, timeout=1.0,
-                              trust_env=False, recheck_after=dt.timedelta(0), limit=3))
+    recheck = run(check_links(store, ["rsj"], origins={"rsj": site}, base_urls=BASES, delay=0.0, timeout=1.0, recheck_after=dt.timedelta(0), limit=3))
     assert recheck.checked == 3
     with store.session() as session:
         report = dead_link_report(session, "rsj")
@@ -519,8 +524,7 @@ def test_delay_spaces_requests_to_one_host(store, servers):
     with store.session() as session:
         record_links(session, "rsj", PAGE, [f"{SITE}/ok{i}" for i in range(6)])
     started = time.monotonic()
-    summary = run(check_links(store, ["rsj"], origins={"rsj": site}, base_urls=BASES, delay=0.3, timeout=2,
-                              trust_env=False))
+    summary = run(check_links(store, ["rsj"], origins={"rsj": site}, base_urls=BASES, delay=0.3, timeout=2))
     assert summary.ok == 6
     assert time.monotonic() - started >= 5 * 0.3
     starts = sorted(t for t, *_ in site_log.requests)
@@ -536,8 +540,7 @@ def test_checker_on_every_backend(any_store, servers):
     site, *_ = servers
     with any_store.session() as session:
         record_links(session, "rsj", PAGE, [Link(f"{SITE}/ok", "好"), Link(f"{SITE}/missing", "坏")])
-    summary = run(check_links(any_store, ["rsj"], origins={"rsj": site}, base_urls=BASES, delay=0, timeout=2,
-                              trust_env=False, only_unchecked=True))
+    summary = run(check_links(any_store, ["rsj"], origins={"rsj": site}, base_urls=BASES, delay=0, timeout=2, only_unchecked=True))
     assert (summary.ok, summary.broken) == (1, 1)
     with any_store.session() as session:
         report = dead_link_report(session, "rsj")

@@ -19,6 +19,8 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api import documents, emergency, health, links, metrics, navigation, pages, search
 from gateway.api.deps import Resources
@@ -38,6 +40,41 @@ def templates() -> Jinja2Templates:
     found.env.filters["fragment"] = lambda s: Markup(safe_fragment(s))
     found.env.globals.update(portal_url=PORTAL_URL, site_group_name=SITE_GROUP_NAME)
     return found
+
+
+# Every HTML page of the portal: its own scripts, styles and images only (the emergency copy sets
+# a stricter one: no scripts at all); the API explorer (/docs, /redoc) loads FastAPI's assets
+# from their CDN.
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
+            "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'")
+
+
+class SecurityHeaders:
+    """ASGI middleware: a Content-Security-Policy (and nosniff, a referrer policy) on every HTML
+    response that has none of its own."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = scope["path"].startswith(("/docs", "/redoc"))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else PAGE_CSP)
+                    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -64,6 +101,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     for module in (search, navigation, documents, health, metrics, emergency, links, pages):
         app.include_router(module.router)
     metrics.instrument(app)  # the app's metrics registry; counts and times /api/search and /api/suggest
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.exception_handler(InputError)

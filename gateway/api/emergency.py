@@ -32,6 +32,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from gateway.api.deps import Resources, ResourcesDep, StoreDep, TemplatesDep
+from gateway.scope import Scope, ScopeRefused
 from gateway.store.models import Document, Site
 from gateway.store.session import Store
 from normalizers.models import ExchangeItem, parse_item
@@ -215,6 +216,17 @@ def _probe_url(facts: dict[str, Any], origins: dict[str, str]) -> str:
     return rebase(base, base, fetch_origin) if fetch_origin else base
 
 
+def _in_scope(facts: dict[str, Any], resources: Resources) -> bool:
+    """Whether the stored URL is one of its site's public origins: the portal never sends the
+    public anywhere else (a stored item of a compromised subsite may name any URL)."""
+    spec = next((s for s in resources.sites() if s.code == facts["site_code"]), None)
+    try:
+        scope = spec.scope() if spec is not None else Scope.of(facts["base_url"] or facts["url"])
+    except ScopeRefused:
+        return False
+    return scope.allows(facts["url"])
+
+
 @router.get("/go/{doc_id}", summary="To the original page while its subsite answers, else the copy",
             response_class=HTMLResponse,
             responses={302: {"description": "The subsite answers: to the original URL"},
@@ -225,7 +237,7 @@ def go(request: Request, store: StoreDep, resources: ResourcesDep, templates: Te
     """A result link that keeps working when a subsite is down: 302 to the original URL when
     the subsite answers (checked at most once a minute per site), otherwise the copy."""
     facts = _load(store, doc_id)
-    if (facts and facts["status"] == "active" and facts["url"].lower().startswith(("http://", "https://"))
+    if (facts and facts["status"] == "active" and _in_scope(facts, resources)
             and site_probe(request).is_up(_probe_url(facts, resources.settings.origins))):
         return RedirectResponse(facts["url"], status_code=302, headers={"Cache-Control": "no-store"})
     response = _cached_response(request, resources, templates, doc_id, facts)

@@ -42,6 +42,7 @@ ERROR_LABELS = {
     "connection error": "连接错误",
     "connection failed": "连接失败",
     "invalid URL": "无效地址",
+    "refused (private address)": "已拒绝（内网地址）",
 }
 
 

@@ -63,6 +63,7 @@ __all__ = ["TIMED_PATHS", "StoreCollector", "instrument", "router"]
 log = logging.getLogger(__name__)
 
 TIMED_PATHS = ("/api/search", "/api/suggest")
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
 RUN_STATUSES = ("running", "finished", "failed", "interrupted")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -215,7 +216,8 @@ class RequestMetrics:
             await self.app(scope, receive, send_status)
         finally:
             self.latency.labels(scope["path"]).observe(time.perf_counter() - began)
-            self.requests.labels(scope["path"], scope["method"], str(status)).inc()
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"  # bounded label values
+            self.requests.labels(scope["path"], method, str(status)).inc()
 
 
 def instrument(app: FastAPI) -> CollectorRegistry:

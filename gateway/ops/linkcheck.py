@@ -30,9 +30,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+import httpcore
 import httpx
 from sqlalchemy import select
 
+from gateway.scope import Origin, Refusal, Scope, address_refusal, canonical_host, parse_origin, resolve
 from gateway.settings import get_settings
 from gateway.store.links import due_link_targets, save_link_checks
 from gateway.store.models import Site
@@ -138,6 +140,8 @@ def describe_error(exc: BaseException) -> _Failure:
     """A short, stable error text for a failed request (what the report shows)."""
     chain = list(_causes(exc))
     text = " ".join(str(e) for e in chain).lower()
+    if any(isinstance(e, _Refused) for e in chain):
+        return _Failure("refused (private address)")
     if any(isinstance(e, (httpx.TimeoutException, TimeoutError, asyncio.TimeoutError)) for e in chain):
         return _Failure("timeout")
     if any(isinstance(e, ssl.SSLError) for e in chain) or "ssl" in text or "certificate" in text:
@@ -162,6 +166,59 @@ def describe_error(exc: BaseException) -> _Failure:
     if any(isinstance(e, httpx.ConnectError) for e in chain):
         return _Failure("connection failed")
     return _Failure(f"{type(exc).__name__}: {exc}"[:200])
+
+
+class _Refused(httpcore.ConnectError):
+    """A connection the scope policy refuses (an internal address)."""
+
+    def __init__(self, refusal: Refusal):
+        super().__init__(str(refusal))
+        self.refusal = refusal
+
+
+class _ScopedBackend(httpcore.AsyncNetworkBackend):
+    """The network under httpx: each connection's host is resolved here, checked
+    (:func:`gateway.scope.address_refusal`: no internal address but the configured sites'
+    origins) and connected to by the address checked, so a name cannot resolve to a public
+    address for the check and to an internal one for the connection (DNS rebinding)."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend, trusted: frozenset[tuple[str, int]]):
+        self.inner = inner
+        self.trusted = trusted
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        name = canonical_host(host)
+        literal = parse_origin(f"http://{host}:{port}/")
+        if isinstance(literal, Origin) and literal.address is not None:
+            addresses = [literal.address]
+        else:
+            addresses = await asyncio.to_thread(resolve, host, port)
+            if not addresses:
+                raise httpcore.ConnectError(f"name or service not known: {host}")
+        refusal = address_refusal(f"//{host}:{port}", host, addresses, trusted=(name, port) in self.trusted)
+        if refusal is not None:
+            raise _Refused(refusal)
+        return await self.inner.connect_tcp(str(addresses[0]), port, timeout=timeout, local_address=local_address,
+                                            socket_options=socket_options)
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("no unix sockets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+def _scoped_transport(limits: httpx.Limits, trusted: frozenset[tuple[str, int]]) -> httpx.AsyncHTTPTransport:
+    transport = httpx.AsyncHTTPTransport(limits=limits)
+    pool = transport._pool  # httpx offers no network-backend option: the pool's backend is wrapped
+    backend = getattr(pool, "_network_backend", None)
+    if not isinstance(backend, httpcore.AsyncNetworkBackend):  # pragma: no cover - a changed httpx
+        raise RuntimeError("cannot apply the scope policy to httpx's connections (httpx/httpcore changed)")
+    pool._network_backend = _ScopedBackend(backend, trusted)
+    return transport
 
 
 class _OriginMap:
@@ -226,10 +283,15 @@ class _Checker:
                 raise describe_error(exc) from exc
 
     async def follow(self, public_url: str, method: str) -> tuple[int, str]:
-        """Follow redirects from ``public_url``: (final status, final public URL)."""
+        """Follow redirects from ``public_url``: (final status, final public URL). Every hop's
+        URL must be one any fetch may follow (:func:`gateway.scope.parse_origin`); its address is
+        checked when it is connected to (:class:`_ScopedBackend`)."""
         fetch = self.origins.to_fetch(public_url)
         visits: Counter[str] = Counter({fetch: 1})
         for _hop in range(MAX_REDIRECTS + 1):
+            origin = parse_origin(fetch)
+            if isinstance(origin, Refusal):
+                raise _Failure(f"refused ({origin.reason})")
             status, location, set_cookie = await self.request(method, fetch)
             if status not in REDIRECTS or not location:
                 return status, self.origins.to_public(fetch)
@@ -314,7 +376,6 @@ async def check_links(
     user_agent: str | None = None,
     base_urls: Mapping[str, str] | None = None,
     progress: Callable[[CheckResult], None] | None = None,
-    trust_env: bool = True,
 ) -> CheckSummary:
     """Check every link of ``site_codes`` that is due, politely, and record the results.
 
@@ -329,7 +390,7 @@ async def check_links(
     codes = list(dict.fromkeys(site_codes))
     summary = CheckSummary(sites=codes)
     origins = dict(origins or {})
-    if origins and base_urls is None:
+    if base_urls is None:
         base_urls = site_base_urls(store)
     origin_map = _OriginMap(base_urls or {}, origins)
     now = dt.datetime.now(dt.UTC)
@@ -358,8 +419,16 @@ async def check_links(
 
     headers = {"User-Agent": user_agent or get_settings().user_agent, "Accept": "*/*"}
     limits = httpx.Limits(max_connections=max(1, max_concurrency), max_keepalive_connections=max(1, max_concurrency))
+    # the configured sites' origins (and their fetch origins) may be internal: nothing else may
+    trusted: set[tuple[str, int]] = set()
+    for base in (base_urls or {}).values():
+        trusted |= {(o.host, o.port) for o in Scope.of(base).origins}
+    for override in origins.values():
+        trusted |= {(o.host, o.port) for o in Scope.of(override).origins}
+    # no proxy from the environment: a proxy would resolve and connect for us, past the checks
     async with httpx.AsyncClient(headers=headers, follow_redirects=False, timeout=httpx.Timeout(timeout),
-                                 limits=limits, trust_env=trust_env) as client:
+                                 transport=_scoped_transport(limits, frozenset(trusted)),
+                                 trust_env=False) as client:
         checker = _Checker(client, origin_map, concurrency_per_host=per_host, delay=delay, timeout=timeout,
                            max_concurrency=max(1, max_concurrency))
 

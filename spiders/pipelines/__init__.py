@@ -5,6 +5,7 @@ are recorded and dropped: they are not items of the standard."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -14,8 +15,10 @@ from normalizers.article import NormalizationError
 from normalizers.models import Article
 from normalizers.page import RawPage
 from plugins.runtime import normalize_for_site
+from spiders.budget import BudgetExceeded
 from spiders.crawlstate import CrawlSpider, running_spider
 from spiders.items import CrawlProblem, FetchedPage
+from spiders.listing import detail_rules_use_regex
 
 __all__ = ["NormalizingPipeline"]
 
@@ -43,17 +46,44 @@ class NormalizingPipeline:
         """The page's item and the problems found on the way; a page that cannot be read at
         all is recorded as an ``extraction`` problem (taking over the page's frontier entry)
         and dropped."""
+        try:
+            result = self._normalized(item, None)
+        except NormalizationError as exc:
+            raise self._unreadable(item, str(exc), getattr(exc, "field", None)) from exc
+        return self._with_problems(item, result)
+
+    async def normalize_in_budget(self, item: FetchedPage) -> tuple[Any, list[CrawlProblem]]:
+        """:meth:`normalize` for a site whose detail selectors use regular expressions: in the
+        spider's budgeted worker, waited for in a thread (the reactor goes on); over the budget,
+        the page is an ``extraction`` problem."""
+        try:
+            result = await asyncio.to_thread(self._normalized, item, self.spider.budget().run)
+        except NormalizationError as exc:
+            raise self._unreadable(item, str(exc), getattr(exc, "field", None)) from exc
+        except BudgetExceeded as exc:
+            self.crawler.stats.inc_value("blgw/budget_exceeded")
+            raise self._unreadable(item, f"detail page not read: {exc}", None) from exc
+        return self._with_problems(item, result)
+
+    def budgeted(self, item: FetchedPage) -> bool:
+        """Whether the page's selectors must run under the time budget."""
+        site = self.spider.site
+        return detail_rules_use_regex(site.detail_rules(site.column(item.column)))
+
+    def _normalized(self, item: FetchedPage, run: Any) -> Any:
         site = self.spider.site
         page = RawPage(url=item.fetch_url, body=item.body, content_type=item.content_type,
                        status=item.status, fetched_at=item.fetched_at)
-        try:
-            result = normalize_for_site(self.spider.registry.hook, site, site.column(item.column), page,
-                                        item.public_url, item.list_title, item.list_date)
-        except NormalizationError as exc:
-            self.problem(CrawlProblem(url=item.public_url, kind="extraction", message=str(exc),
-                                      field=getattr(exc, "field", None), column=item.column,
-                                      frontier_key=item.frontier_key))
-            raise DropItem(f"cannot normalize {item.public_url}: {exc}") from exc
+        return normalize_for_site(self.spider.registry.hook, site, site.column(item.column), page,
+                                  item.public_url, item.list_title, item.list_date, run=run)
+
+    def _unreadable(self, item: FetchedPage, message: str, field: str | None) -> DropItem:
+        self.problem(CrawlProblem(url=item.public_url, kind="extraction", message=message, field=field,
+                                  column=item.column, frontier_key=item.frontier_key))
+        return DropItem(f"cannot normalize {item.public_url}: {message}")
+
+    @staticmethod
+    def _with_problems(item: FetchedPage, result: Any) -> tuple[Any, list[CrawlProblem]]:
         problems = [CrawlProblem(url=item.public_url, kind=kind, message=message, column=item.column)
                     for kind, message in result.problems]
         return result.item, problems

@@ -29,7 +29,14 @@ class CheckPipeline(NormalizingPipeline):
         self.drop_problem(item)
         if not isinstance(item, FetchedPage):
             return item
-        article, problems = self.normalize(item)
+        if self.budgeted(item):
+            return self._keep_budgeted(item)
+        return self._keep(item, *self.normalize(item))
+
+    async def _keep_budgeted(self, item: FetchedPage) -> Any:
+        return self._keep(item, *(await self.normalize_in_budget(item)))
+
+    def _keep(self, item: FetchedPage, article: Any, problems: list[CrawlProblem]) -> Any:
         self.problems.extend(problems)
         self.items.append((item.column, article))
         return self.exported(article)

@@ -29,7 +29,19 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
         self.drop_problem(item)
         if not isinstance(item, FetchedPage):
             return item
-        article, problems = self.normalize(item)
+        refusal = self.spider.scope.check(item.fetch_url)
+        if refusal is not None:  # never stored: the spider and the scope middleware let nothing such through
+            self.problem(CrawlProblem(url=item.public_url, kind=refusal.kind, column=item.column,
+                                      message=f"refused: {refusal.reason}", frontier_key=item.frontier_key))
+            raise DropItem(f"out of scope: {refusal}")
+        if self.budgeted(item):
+            return self._store_budgeted(item)
+        return self._store(item, *self.normalize(item))
+
+    async def _store_budgeted(self, item: FetchedPage) -> Any:
+        return self._store(item, *(await self.normalize_in_budget(item)))
+
+    def _store(self, item: FetchedPage, article: Any, problems: list[CrawlProblem]) -> Any:
         for problem in problems:
             self.problem(problem)
         state = self.state
