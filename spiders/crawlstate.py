@@ -41,7 +41,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, cast
 
@@ -172,6 +172,7 @@ class CrawlState:
         self.locked = False
         self.crawler: Crawler | None = None
         self._heartbeat: task.LoopingCall | None = None
+        self._before_close: list[Callable[[], None]] = []
 
     # -- the component ------------------------------------------------------------------------
 
@@ -230,6 +231,11 @@ class CrawlState:
         assert self.crawler is not None
         if self._heartbeat is not None and self._heartbeat.running:
             self._heartbeat.stop()
+        for callback in self._before_close:
+            try:
+                callback()
+            except Exception as exc:  # noqa: BLE001 - the run is closed whatever a component does
+                log.error("before closing run %s: %s", self.run_id, exc)
         if self.run_id is None:  # busy: nothing was started
             self.store.dispose()
             return
@@ -256,6 +262,11 @@ class CrawlState:
         finally:
             self.release()
             self.store.dispose()
+
+    def before_close(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` when the spider closes, before the run is closed (a component's
+        last problems are part of the run)."""
+        self._before_close.append(callback)
 
     def record_problem(self, url: str, kind: str, message: str) -> None:
         """Record a problem of the run that is no page's outcome (what the browser refused)."""

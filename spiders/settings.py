@@ -41,6 +41,9 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
 DOWNLOADER_MIDDLEWARES = {
     "spiders.downloadermiddlewares.scope.ScopeMiddleware": 40,  # first: nothing outside the site's origins
+    # Scrapy's own offsite filter drops requests when they are scheduled, without an errback (a
+    # redirect out of the site vanished from the run): the scope middleware does its work, and says so
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.downloadermiddlewares.retry.BackoffRetryMiddleware": 550,
     "spiders.downloadermiddlewares.pagesize.PageSizeLimitMiddleware": 560,

@@ -248,6 +248,9 @@ class SiteSpider(scrapy.Spider):
         from scrapy_playwright.page import PageMethod
 
         request_meta["playwright"] = True
+        guard = BrowserGuard.of(self.crawler)
+        if guard is not None:
+            request_meta["playwright_page_init_callback"] = guard.init_page
         if wait_for:
             state = {"state": "attached", "timeout": crawl_config(self.crawler).browser_wait_ms}
             if wait_for.startswith(XPATH_PREFIXES):

@@ -462,6 +462,25 @@ def test_navigation_page(api):
     assert 'href="http://www.bl.gov.cn/"' in html
 
 
+def test_every_html_page_has_a_content_security_policy(api):
+    for path in ("/", "/?q=社保", "/navigation", "/links/rsj", "/docs"):
+        response = api.get(path)
+        assert response.headers["content-type"].startswith("text/html"), path
+        csp = response.headers["content-security-policy"]
+        assert "object-src 'none'" in csp and "base-uri 'none'" in csp and "frame-ancestors 'self'" in csp, path
+        assert "script-src 'self'" in csp, path
+        assert response.headers["x-content-type-options"] == "nosniff"
+    assert "'unsafe-inline'" not in api.get("/").headers["content-security-policy"].split("script-src", 1)[1].split(";")[0]
+
+
+def test_metrics_label_values_are_bounded(api):
+    for method in ("GET", "BREW", "PROPFIND", "X" * 40):
+        api.request(method, "/api/search", params={"q": "社保"})
+    text = api.get("/metrics").text
+    methods = set(re.findall(r'blgw_http_requests_total\{[^}]*method="([^"]+)"', text))
+    assert methods == {"GET", "other"}, methods
+
+
 def test_static_files(api):
     assert api.get("/static/portal.css").status_code == 200
     js = api.get("/static/suggest.js")

@@ -676,6 +676,39 @@ def test_cached_copy_sanitizes_a_stored_body_again(web, store):
     assert "evil" not in page and "onclick" not in page and "javascript:" not in page
 
 
+HOSTILE_BODIES = [  # what a defaced subsite plants in a body (and a laxer normalizer might keep)
+    '<svg onload="evil()"><circle r="1"/></svg>',
+    '<iframe srcdoc="&lt;script&gt;evil()&lt;/script&gt;"></iframe>',
+    '<img src="javascript:evil()">',
+    '<a href="  JaVaScRiPt:evil()">大小写</a>',
+    '<a href="&#106;avascript:evil()">实体</a>',
+    '<a href="data:text/html;base64,PHNjcmlwdD5ldmlsKCk8L3NjcmlwdD4=">数据</a>',
+    '<form action="javascript:evil()"><button>提交</button></form>',
+    '<meta http-equiv="refresh" content="0;url=http://127.0.0.2/evil">',
+    '<base href="http://127.0.0.2/evil/">',
+    '<object data="http://127.0.0.2/evil.swf"></object><embed src="http://127.0.0.2/evil.swf">',
+    '<style>@import url(http://127.0.0.2/evil.css); body { background: url(javascript:evil()) }</style>',
+    '<p style="background-image: expression(evil())">样式</p>',
+    '<math><mtext><table><mglyph><style><img src=x onerror=evil()></style></mglyph></table></mtext></math>',
+    '<noscript><p title="</noscript><img src=x onerror=evil()>"></noscript>',
+]
+
+
+@pytest.mark.parametrize("body", HOSTILE_BODIES)
+def test_cached_copy_defuses_planted_markup(web, store, body):
+    doc_id = save_rich(store)
+    with store.session() as s:
+        doc = s.get(Document, doc_id)
+        doc.item = {**doc.item, "body_html": f"<p>正文</p>{body}"}
+    response = web.get(f"/cached/{doc_id}")
+    body_part = response.text.split('<div class="doc-body">', 1)[1].split('<section class="attachments"', 1)[0]
+    assert "<p>正文</p>" in body_part
+    for bad in ("evil", "javascript:", "onload", "onerror", "srcdoc", "<iframe", "<object", "<embed", "<base",
+                "<meta", "<style", "expression(", "127.0.0.2"):
+        assert bad not in body_part.lower(), (bad, body_part)
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+
+
 def test_cached_copy_of_an_article_without_html_shows_its_text(web, store):
     article = make_article("http://rsj.bl.gov.cn/show.php?id=text", title="纯文本", body_text="第一段<i>\n\n第二段",
                            body_html="", disclosure=DisclosureMetadata())

@@ -58,6 +58,9 @@ class ScopeMiddleware:
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
+        state = crawler.get_extension(CrawlState)
+        if state is not None:  # the browser's last refusals belong to the run: reported before it closes
+            state.before_close(self.report_browser_refusals)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -160,6 +163,25 @@ class BrowserGuard:
         with self._lock:
             out, self._refusals = self._refusals, []
         return out
+
+    async def init_page(self, page: Any, request: Any) -> None:
+        """``playwright_page_init_callback``: route every request of the page through the scope
+        first. An off-scope navigation of the page itself is answered 204 (a browser stays on the
+        page then, as if nothing happened: a planted ``location.href`` neither replaces the page
+        nor leaves an error page in its place); any other off-scope request is aborted."""
+
+        async def route(route: Any, pw_request: Any) -> None:
+            refusal = self.scope.check(pw_request.url)
+            if refusal is None:
+                await route.fallback()  # to scrapy-playwright's own handler
+                return
+            self.record(refusal)
+            if pw_request.is_navigation_request() and pw_request.frame == page.main_frame:
+                await route.fulfill(status=204, body="")
+            else:
+                await route.abort("blockedbyclient")
+
+        await page.route("**", route)
 
     def abort(self, request: Any) -> bool:
         """``PLAYWRIGHT_ABORT_REQUEST``: True (abort) for a request outside the scope."""
