@@ -125,6 +125,7 @@ def planted_urls(bird: Canary, site_port: int) -> dict[str, str]:
         "scheme-relative": f"//127.0.0.2:{p2}/p/scheme-relative",
         "cloud metadata": "http://169.254.169.254/latest/meta-data/",
         "ftp": f"ftp://127.0.0.2:{p2}/p/ftp",
+        "an endless URL": "/p/long?" + "x" * 3000,
     }
 
 
@@ -163,7 +164,7 @@ def _article(n: int, bird: Canary) -> str:
 
 def _handler(bird: Canary, site_port: int) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
         def _send(self, status: int, body: str = "", headers: dict[str, str] | None = None) -> None:
@@ -177,10 +178,10 @@ def _handler(bird: Canary, site_port: int) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(data)
 
-        def do_HEAD(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_HEAD(self) -> None:
             self.do_GET()
 
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             path = urlsplit(self.path).path
             if path in ("/", "/index.html"):
                 self._send(200, "<html><body><a href='/list.html'>通知公告</a></body></html>")
@@ -249,10 +250,10 @@ def _js_handler(bird: Canary) -> type[BaseHTTPRequestHandler]:
     values = {"same": bird.same_host, "other": bird.other, "p2": bird.other_address_port}
 
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             path = urlsplit(self.path).path
             if path == "/js/list.html":
                 body = _JS_LIST.format(**values)

@@ -35,10 +35,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["DEFAULT_PORTS", "Origin", "Refusal", "Scope", "ScopeRefused", "address_refusal", "canonical_host",
+__all__ = ["DEFAULT_PORTS", "MAX_URL_LENGTH", "Origin", "Refusal", "Scope", "ScopeRefused", "address_refusal", "canonical_host",
            "parse_origin", "resolve", "restricted_address"]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_URL_LENGTH = 2083  # what browsers of the subsites' era accepted (and Scrapy's URLLENGTH_LIMIT)
 _FULLWIDTH_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 _STRIPPED = re.compile(r"[\t\n\r]")  # removed anywhere in a URL, as browsers do (WHATWG)
 _METADATA = {
@@ -150,6 +151,9 @@ def _clean(url: str) -> str:
 
 def parse_origin(url: str) -> Origin | Refusal:
     """The origin of an absolute URL, or the :class:`Refusal` of a URL no fetch may follow."""
+    if len(url) > MAX_URL_LENGTH:
+        return Refusal("scope", f"longer than {MAX_URL_LENGTH} characters (a trap or a planted payload)",
+                       url[:MAX_URL_LENGTH] + "…")
     cleaned = _clean(url)
     scheme, sep, rest = cleaned.partition(":")
     scheme = scheme.lower()

@@ -11,7 +11,6 @@ import os
 import subprocess
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 from conftest import BLGW, WORKDIR
