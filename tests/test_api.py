@@ -495,3 +495,75 @@ def test_serve_command_is_registered():
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert result.exit_code == 0
     assert "--host" in result.output and "--port" in result.output
+
+
+# --- planted markup in every stored field the portal shows ----------------------------------
+
+PLANTED = [
+    '"><svg onload=evil()>',
+    "</mark><script>evil()</script><mark>",
+    "'-evil()-'",
+    '<a href="javascript:evil()">点此</a>',
+    "<iframe src=//127.0.0.2/></iframe>",
+    "{{ 7*7 }}{% raw %}",
+    "\u202e<img src=x onerror=evil()>",
+]
+
+
+@pytest.mark.parametrize("vector", PLANTED)
+def test_planted_markup_in_any_shown_field_stays_text(tmp_path, store, vector):
+    """A compromised subsite controls every field of its articles: title, body, column, publisher,
+    attachment names. Whatever it plants is text on every portal page and in every API answer."""
+    from gateway.api import create_app
+    from gateway.ops.indexing import sync_index
+    from gateway.settings import GatewaySettings
+    from gateway.store.repository import upsert_article, upsert_site
+    from index.factory import open_index
+    from normalizers.models import Attachment, DisclosureMetadata
+    from plugins.manager import build_registry
+
+    index_url = f"sqlite:///{tmp_path / 'index.sqlite'}"
+    article = make_article("http://rsj.bl.gov.cn/show.php?id=planted", title=f"公告{vector}结束",
+                           body_text=f"公告 正文 {vector} 结束", body_html=f"<p>公告 正文 {vector} 结束</p>",
+                           column_path=[f"栏目{vector}"],
+                           disclosure=DisclosureMetadata(publisher=f"发布{vector}"),
+                           attachments=[Attachment(name=f"附件{vector}.pdf", url="http://rsj.bl.gov.cn/a.pdf",
+                                                    file_type="pdf")])
+    with store.session() as session:
+        upsert_site(session, **site_row(build_registry([]).get("rsj")))
+        upsert_article(session, article, fetch_url=str(article.source_url), raw_body=b"", content_type=None,
+                       http_status=200, run_id=None)
+    with open_index(index_url) as index:
+        sync_index(store, index)
+    settings = GatewaySettings(data_dir=tmp_path, database_url=store.url, index_url=index_url,
+                               plugin_dirs=[], load_plugins=[])
+    with TestClient(create_app(settings)) as client:
+        hits = client.get("/api/search", params={"q": "公告"}).json()["hits"]
+        assert [h["id"] for h in hits] == [article.id]
+        for fragment in (hits[0]["title_html"], hits[0]["snippet_html"]):
+            assert not unsafe_markup(fragment), fragment
+        pages = {path: client.get(path, params=params).text for path, params in (
+            ("/", {"q": "公告"}), ("/", {"q": vector}), ("/", {"q": "公告", "column": f"栏目{vector}"}),
+            (f"/cached/{article.id}", {}), ("/navigation", {}))}
+    for path, page in pages.items():
+        for bad in ("<svg onload", "<script>evil", "<iframe", 'href="javascript:', "<img src=x"):
+            assert bad not in page, (path, bad)
+        # template syntax in data is never evaluated
+        if vector.startswith("{{"):
+            assert "{{ 7*7 }}" in page or path == "/navigation", path
+
+
+@pytest.mark.parametrize("field", ["source_url", "attachment"])
+def test_a_stored_link_is_always_http(field):
+    """A link the portal renders as href comes from a field the exchange standard types as an
+    http(s) URL: a planted javascript: or data: link cannot be stored at all."""
+    from pydantic import ValidationError
+
+    from normalizers.models import Attachment
+
+    for bad in ("javascript:evil()", "data:text/html,<script>evil()</script>", "file:///etc/passwd"):
+        with pytest.raises(ValidationError):
+            if field == "source_url":
+                make_article(bad)
+            else:
+                make_article(attachments=[Attachment(name="a.pdf", url=bad, file_type="pdf")])
