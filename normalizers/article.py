@@ -46,7 +46,7 @@ from normalizers.models import (
     document_id,
 )
 from normalizers.page import ExtractionHints, PageContext, RawPage
-from normalizers.sanitize import sanitize_html
+from normalizers.sanitize import drop_document_end_tags, sanitize_html, unnest_void_content
 from normalizers.text import DROPPED_TAGS, clean_text, html_to_text, tag_name
 from normalizers.urls import origin, rebase
 
@@ -73,15 +73,20 @@ class NormalizationError(ValueError):
 
 
 def parse_html(text: str) -> etree._Element:
-    """The ``<html>`` element of a decoded page; an empty document for empty input."""
+    """The ``<html>`` element of a decoded page; an empty document for empty input.
+
+    No element truncates the page: stray ``</body>``/``</html>`` end tags are ignored and void
+    elements hold nothing (:mod:`normalizers.sanitize` says why libxml2 needs both)."""
     # lxml refuses str input with an encoding declaration, and NULs/controls in any input.
-    text = _CONTROL.sub("", _XML_DECLARATION.sub("", text))
+    text = drop_document_end_tags(_CONTROL.sub("", _XML_DECLARATION.sub("", text)))
     if not text.strip():
         return lxml.html.document_fromstring("<html><body></body></html>")
     try:
-        return lxml.html.document_fromstring(text)
+        root = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError):
         return lxml.html.document_fromstring(f"<html><body>{html.escape(text)}</body></html>")
+    unnest_void_content(root)
+    return root
 
 
 def _contains(ancestor: etree._Element | None, el: etree._Element | None) -> bool:
