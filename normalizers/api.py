@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from normalizers.encoding import decode_html
 from normalizers.items import normalize_item
-from normalizers.models import Article, Letter, Organisation, ServiceGuide
+from normalizers.models import SITE_CODE_MAX, Article, Letter, Organisation, ServiceGuide
 from normalizers.page import ExtractionHints, PageContext, RawPage
 from normalizers.taxonomy import classify
 from normalizers.urls import canonicalize_url
@@ -21,7 +21,8 @@ def normalize(body: bytes, url: str, hints: ExtractionHints | None = None, *, co
               fetched_at: dt.datetime | None = None) -> Article | ServiceGuide | Letter | Organisation:
     """Turn one page into an item of the exchange standard.
 
-    ``site_code`` defaults to the first label of the host (``rsj`` for ``rsj.bl.gov.cn``);
+    ``site_code`` defaults to the first label of the host (``rsj`` for ``rsj.bl.gov.cn``, ``j`` for
+    ``j.example.com``; letters and digits only, at most 31, a leading ``s`` before a digit);
     the taxonomy (category, article kind, item type) is classified from ``column`` /
     ``column_path``, the URL and the page unless ``item_type`` is given. ``public_url`` is the
     page's public address when ``url`` is a mirror. Raises
@@ -31,6 +32,7 @@ def normalize(body: bytes, url: str, hints: ExtractionHints | None = None, *, co
     code = site_code or re.sub(r"[^a-z0-9]", "", host.split(".")[0].lower()) or "site"
     if not re.match(r"^[a-z]", code):
         code = "s" + code
+    code = code[:SITE_CODE_MAX]  # a DNS label may have 63 characters
     path = list(column_path or ([column] if column else []))
     html = decode_html(body, content_type).text
     taxonomy = classify(column or (path[-1] if path else ""), path, public_url or url, html)

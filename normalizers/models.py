@@ -44,7 +44,10 @@ from normalizers.privacy import mask_name, mask_personal_data
 SCHEMA_VERSION = "1.0"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-SITE_CODE_PATTERN = r"^[a-z][a-z0-9]{1,30}$"
+# A lower-case letter, then up to 30 letters or digits: the first label of a subsite's host, which
+# DNS lets be one character long (j.example.com is the site j).
+SITE_CODE_PATTERN = r"^[a-z][a-z0-9]{0,30}$"
+SITE_CODE_MAX = 31
 # Field defaults are written default=…: type checkers only read that keyword as a default
 # (dataclass_transform), and would take every field with a positional one as required.
 
@@ -137,7 +140,7 @@ class _Item(BaseModel):
 
     schema_version: str = Field(default=SCHEMA_VERSION, description="Version of the exchange standard")
     id: str = Field(description="document_id(canonical source URL): 32 hex digits", pattern=r"^[0-9a-f]{32}$")
-    site_code: str = Field(pattern=SITE_CODE_PATTERN, description="Subsite code, e.g. rsj for rsj.bl.gov.cn")
+    site_code: str = Field(pattern=SITE_CODE_PATTERN, description="Subsite code: a lower-case letter, then up to 30 letters or digits, e.g. rsj for rsj.bl.gov.cn")
     column_path: list[str] = Field(description="Column names from the site root, e.g. ['政务公开', '通知公告']")
     category: Category = Field(description="Top-level taxonomy of the guidance: 政务公开 / 政民互动 / 网上服务")
     source_url: HttpUrl = Field(description="Canonical URL of the page on the subsite")
