@@ -23,7 +23,7 @@ from pydantic import HttpUrl
 
 from normalizers.dates import ParsedDate, Precision, find_datetime, parse_datetime
 from normalizers.disclosure import find_disclosure_block, parse_disclosure_block
-from normalizers.encoding import decode_html
+from normalizers.encoding import DecodedText, decode_html
 from normalizers.extract import (
     TitleMatch,
     attachment_blocks,
@@ -87,6 +87,17 @@ def parse_html(text: str) -> etree._Element:
         return lxml.html.document_fromstring(f"<html><body>{html.escape(text)}</body></html>")
     unnest_void_content(root)
     return root
+
+
+def decoding_warning(decoded: DecodedText) -> FieldError | None:
+    """A warning naming how many characters of the page could not be decoded (each is now
+    U+FFFD), with the text around the first; None when nothing was replaced."""
+    if not decoded.replacements:
+        return None
+    at = decoded.text.find("\ufffd")
+    return FieldError(field="encoding", severity="warning", raw=clean_text(decoded.text[max(at - 20, 0):at + 20]),
+                      message=f"{decoded.replacements} character(s) of the page could not be decoded "
+                              f"({decoded.encoding}) and were replaced with U+FFFD")
 
 
 def _contains(ancestor: etree._Element | None, el: etree._Element | None) -> bool:
@@ -314,12 +325,13 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
     (without the disclosure block, title, date line, attachment list and boilerplate); and the
     attachments, re-based onto the public origin (see the module docstring).
 
-    Values that cannot be read become ``field_errors`` and are left empty; only a page
-    without any title raises ``NormalizationError(field="title")``.
+    Values that cannot be read become ``field_errors`` and are left empty; bytes that could not
+    be decoded are a warning (``field="encoding"``) naming how many characters were replaced;
+    only a page without any title raises ``NormalizationError(field="title")``.
     """
     hints = hints or ExtractionHints()
-    errors: list[FieldError] = []
     decoded = decode_html(page.body, page.content_type)
+    errors = [warning] if (warning := decoding_warning(decoded)) else []
     root = parse_html(decoded.text)
     public_url = context.public_url
     moved = origin(page.url) != origin(public_url)

@@ -1,12 +1,16 @@
 """Decoding page bytes whose declared charset is often missing or wrong.
 
-Order of evidence: a byte-order mark (authoritative); the HTTP ``charset``; a ``<meta>`` (or
-XML) declaration in the first 4 KB; then UTF-8 (strict) and GB18030. Every GB2312/GBK alias is
+Order of evidence: a byte-order mark (authoritative); UTF-16 or UTF-32 without one, told by
+where the zero bytes of its ASCII characters fall (such bytes are no 8-bit text, whatever the
+page declares; an HTTP or ``<meta>`` declaration of UTF-16/32, read in the wide encoding, only
+names the source); the HTTP ``charset``; a ``<meta>`` (or XML) declaration in the first 4 KB;
+then UTF-8 (strict) and GB18030. Every GB2312/GBK alias is
 decoded as GB18030, a superset, so GBK-only characters (镕, 堃, 珺) on pages declared gb2312
 survive. A declaration is only believed if strict decoding succeeds *and* the result does not
 look like mojibake when compared with UTF-8 and GB18030 readings of the same bytes (servers
 default to ISO-8859-1, editors save GBK under a utf-8 meta, templates copied from Taiwan say
-big5). Decoding never raises: the last resort is GB18030 with replacement characters.
+big5). Decoding never raises: the last resort is GB18030 with replacement characters, and
+:attr:`DecodedText.replacements` counts the characters replaced.
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ _BOMS = (
 _HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"^\s*<\?xml\b[^>]*?encoding\s*=\s*[\"']\s*([\w.:-]+)", re.IGNORECASE)
+# the same declarations in a page decoded from UTF-16/32
+_META_CHARSET_TEXT = re.compile(_META_CHARSET.pattern.decode(), re.IGNORECASE)
+_XML_ENCODING_TEXT = re.compile(_XML_ENCODING.pattern.decode(), re.IGNORECASE)
+_WIDE_LABEL = re.compile(r"^(?:utf-?(?:16|32)|ucs-?[24]|unicode(?:fffe|feff)?|iso-10646-ucs-2)(?:-?[lb]e)?$")
 _SNIFF_BYTES = 4096
 _SAMPLE_CHARS = 20000
 
@@ -78,7 +86,12 @@ class DecodedText:
     encoding: str  # Python codec name actually used, e.g. "gb18030", "utf-8"
     source: str = "fallback"  # "bom", "http", "meta" or "fallback"
     declared: str | None = None  # the first charset the page or server declared, as written
-    lossy: bool = False  # True when undecodable bytes were replaced with U+FFFD
+    replacements: int = 0  # characters (byte sequences) that could not be decoded, each now U+FFFD
+
+    @property
+    def lossy(self) -> bool:
+        """Whether undecodable bytes were replaced with U+FFFD."""
+        return self.replacements > 0
 
 
 def normalize_charset(name: str | None) -> str | None:
@@ -125,6 +138,61 @@ def plausibility(text: str) -> float:
     return 1.0 if total == 0 else (good - bad) / total
 
 
+def _replacing(body: bytes, codec: str) -> tuple[str, int]:
+    """``body`` decoded with U+FFFD for what cannot be decoded, and how many were put in (each
+    error is one U+FFFD with ``replace`` and none with ``ignore``; both resume at the same byte)."""
+    text = body.decode(codec, errors="replace")
+    return text, len(text) - len(body.decode(codec, errors="ignore"))
+
+
+def _decoded(body: bytes, codec: str, source: str, declared: str | None) -> DecodedText:
+    text = _strict(body, codec)
+    if text is not None:
+        return DecodedText(text, codec, source, declared)
+    text, replaced = _replacing(body, codec)
+    return DecodedText(text, codec, source, declared, replaced)
+
+
+def _wide_codec(body: bytes) -> str | None:
+    """UTF-32 or UTF-16 (LE or BE) when the zero bytes of the first 4 KB fall where those
+    encodings put the zero half of ASCII characters (markup is ASCII); else None."""
+    sample = body[:_SNIFF_BYTES]
+    sample = sample[:len(sample) - len(sample) % 4]
+    if len(sample) < 4 or b"\0" not in sample:
+        return None
+    quarter = len(sample) // 4
+    zeros = [sample[i::4].count(0) / quarter for i in range(4)]
+    # a code point's top byte is always zero in UTF-32, the next one for every BMP character
+    if zeros[3] == 1 and zeros[2] > 0.9 and zeros[0] < 0.5:
+        return "utf-32-le"
+    if zeros[0] == 1 and zeros[1] > 0.9 and zeros[3] < 0.5:
+        return "utf-32-be"
+    even, odd = (zeros[0] + zeros[2]) / 2, (zeros[1] + zeros[3]) / 2
+    if odd >= 0.2 and even <= odd / 4:
+        return "utf-16-le"
+    if even >= 0.2 and odd <= even / 4:
+        return "utf-16-be"
+    return None
+
+
+def _is_wide(label: str) -> bool:
+    return bool(_WIDE_LABEL.match(label.strip().strip("\"'").lower().replace("_", "-")))
+
+
+def _decode_wide(body: bytes, codec: str, content_type: str | None) -> DecodedText:
+    """A page in UTF-16/32 without a BOM: decoded as the bytes say; the source is the HTTP or
+    markup declaration of a wide encoding, if any."""
+    head = body[:_SNIFF_BYTES * (4 if "32" in codec else 2)].decode(codec, errors="replace")
+    declared = []
+    if content_type and (m := _HTTP_CHARSET.search(content_type)):
+        declared.append(("http", m.group(1)))
+    for pattern in (_XML_ENCODING_TEXT, _META_CHARSET_TEXT):
+        if mt := pattern.search(head):
+            declared.append(("meta", mt.group(1)))
+    source = next((where for where, label in declared if _is_wide(label)), "fallback")
+    return _decoded(body, codec, source, declared[0][1] if declared else None)
+
+
 def _strict(body: bytes, codec: str) -> str | None:
     try:
         return body.decode(codec)
@@ -147,18 +215,20 @@ def _declared_charsets(body: bytes, content_type: str | None) -> list[tuple[str,
 def decode_html(body: bytes, content_type: str | None = None) -> DecodedText:
     """Decode a page's bytes to text; never raises.
 
-    Tries, in order: BOM; the HTTP charset; ``<meta charset>``/``http-equiv`` (or an XML
-    declaration) in the first 4 KB; then UTF-8 strict, GB18030 strict, and finally GB18030
-    with replacement. A declared codec is rejected when strict decoding fails or when a UTF-8
-    or GB18030 reading of the same bytes is clearly more plausible Chinese text.
+    Tries, in order: BOM; the zero bytes of UTF-16/32 without one; the HTTP charset;
+    ``<meta charset>``/``http-equiv`` (or an XML declaration) in the first 4 KB; then UTF-8
+    strict, GB18030 strict, and finally GB18030 with replacement. A declared codec is rejected
+    when strict decoding fails or when a UTF-8 or GB18030 reading of the same bytes is clearly
+    more plausible Chinese text. ``replacements`` counts what could not be decoded at all.
     """
     body = body or b""
     codec: str | None  # None below: a declared charset Python has no codec for
     text: str | None  # None below: bytes that are not valid in the codec
     for bom, codec in _BOMS:
         if body.startswith(bom):
-            text = body[len(bom):].decode(codec, errors="replace")
-            return DecodedText(text, codec, "bom", codec, "\ufffd" in text)
+            return _decoded(body[len(bom):], codec, "bom", codec)
+    if (wide := _wide_codec(body)) is not None:
+        return _decode_wide(body, wide, content_type)
 
     declared = _declared_charsets(body, content_type)
     first_declared = declared[0][1] if declared else None
@@ -193,7 +263,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> DecodedText:
         return DecodedText(text, codec, "fallback", first_declared)
 
     # Damaged bytes: the most plausible lossy reading, GB18030 unless a declared codec does better.
-    lossy = [(c, body.decode(c, errors="replace")) for c in [*tried, "gb18030"]]
-    codec, text = max(lossy, key=lambda ct: (plausibility(ct[1]) - ct[1].count("\ufffd") / max(len(ct[1]), 1),
-                                             ct[0] == "gb18030"))
-    return DecodedText(text, codec, "fallback", first_declared, True)
+    lossy = [(c, *_replacing(body, c)) for c in [*tried, "gb18030"]]
+    codec, text, replaced = max(lossy, key=lambda ctn: (plausibility(ctn[1]) - ctn[2] / max(len(ctn[1]), 1),
+                                                       ctn[0] == "gb18030"))
+    return DecodedText(text, codec, "fallback", first_declared, replaced)

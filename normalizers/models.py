@@ -106,11 +106,17 @@ class DisclosureMetadata(BaseModel):
 
 
 class FieldError(BaseModel):
-    """A value the normalizer could not read; the rest of the item is kept."""
+    """A value the normalizer could not read (an error), or read with a doubt (a warning); the
+    rest of the item is kept."""
 
-    field: str = Field(description="The field, e.g. published_at or disclosure.written_date")
+    field: str = Field(description="The field, e.g. published_at or disclosure.written_date; "
+                                   "encoding for the page's text as a whole")
     message: str = Field(description="What went wrong, in plain words")
     raw: str | None = Field(default=None, description="The text that could not be read, if any")
+    severity: Literal["error", "warning"] = Field(
+        default="error", description="error: the value could not be read (left empty, or taken from the "
+                                     "next source); warning: read, but part of it may be wrong (e.g. "
+                                     "characters lost to undecodable bytes)")
 
 
 class ArticleKind(StrEnum):

@@ -112,3 +112,71 @@ def test_random_bytes_never_raise():
         body = bytes(rng.randrange(256) for _ in range(rng.randrange(400)))
         header = rng.choice([None, "text/html; charset=gbk", "charset=utf-16", "charset=no-such", "charset=big5", ""])
         assert isinstance(decode_html(body, header).text, str)
+
+
+# --- UTF-16 and UTF-32 ----------------------------------------------------------------------
+
+WIDE = ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"]
+_BOMS_BY_CODEC = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE,
+                  "utf-32-le": codecs.BOM_UTF32_LE, "utf-32-be": codecs.BOM_UTF32_BE}
+
+
+@pytest.mark.parametrize("codec", WIDE)
+def test_a_wide_page_with_a_bom_decodes_by_it(codec):
+    text = ARTICLE.format(meta="")
+    decoded = decode_html(_BOMS_BY_CODEC[codec] + text.encode(codec))
+    assert decoded.text == text and decoded.source == "bom" and decoded.replacements == 0
+
+
+@pytest.mark.parametrize("codec", WIDE)
+def test_a_wide_page_without_a_bom_declared_in_the_http_header_decodes(codec):
+    text = ARTICLE.format(meta="")
+    decoded = decode_html(text.encode(codec), f"text/html; charset={codec.rsplit('-', 1)[0].upper()}")
+    assert (decoded.text, decoded.encoding, decoded.source) == (text, codec, "http")
+
+
+@pytest.mark.parametrize("codec", WIDE)
+def test_a_wide_page_without_a_bom_declared_by_its_meta_charset_decodes(codec):
+    text = ARTICLE.format(meta=f'<meta charset="{codec.rsplit("-", 1)[0]}">')
+    decoded = decode_html(text.encode(codec))
+    assert (decoded.text, decoded.encoding, decoded.source) == (text, codec, "meta")
+
+
+@pytest.mark.parametrize("codec", WIDE)
+def test_wide_bytes_win_over_an_8_bit_declaration(codec):
+    # an editor saved a GBK template as UTF-16: the bytes cannot be GBK text
+    text = ARTICLE.format(meta='<meta charset="gb2312">')
+    decoded = decode_html(text.encode(codec), "text/html; charset=gbk")
+    assert decoded.text == text and decoded.encoding == codec
+
+
+def test_utf16_declared_on_ascii_compatible_bytes_is_read_as_utf8():
+    decoded = decode_html(page('<meta charset="utf-16">', "utf-8"), "text/html; charset=utf-16")
+    assert decoded.encoding == "utf-8" and "王镕" in decoded.text
+
+
+# --- replacement characters are counted ------------------------------------------------------
+
+def test_every_undecodable_byte_sequence_is_counted():
+    body = page("", "gbk")
+    at = body.index("王镕".encode("gbk"))
+    decoded = decode_html(body[:at] + b"\xff" + body[at:at + 10] + b"\xff" + body[at + 10:])
+    assert decoded.encoding == "gb18030" and decoded.replacements == 2 and decoded.lossy
+
+
+def test_a_u_fffd_the_page_really_has_is_not_counted():
+    decoded = decode_html(page("<meta charset='utf-8'>", "utf-8").replace("王".encode(), "\ufffd".encode()))
+    assert decoded.encoding == "utf-8" and "\ufffd" in decoded.text and decoded.replacements == 0
+
+
+def test_a_lone_surrogate_in_utf16_is_counted():
+    text = ARTICLE.format(meta="")
+    raw = text.encode("utf-16-le")
+    at = raw.index("王".encode("utf-16-le"))
+    decoded = decode_html(raw[:at] + b"\x00\xd8" + raw[at:], "text/html; charset=utf-16")
+    assert decoded.encoding == "utf-16-le" and decoded.replacements == 1 and "王镕" in decoded.text
+
+
+def test_bytes_damaged_behind_a_bom_are_counted():
+    decoded = decode_html(codecs.BOM_UTF8 + page("", "utf-8") + b"\xff\xfe")
+    assert decoded.source == "bom" and decoded.replacements == 2

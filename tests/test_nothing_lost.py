@@ -5,13 +5,18 @@ are read within bounds and say so, lossy decoding is counted."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from pathlib import Path
 
 import pytest
 
 from normalizers import normalize_article
-from normalizers.models import SHANGHAI, Category
+from normalizers.api import normalize as normalize_page
+from normalizers.models import SHANGHAI, SITE_CODE_PATTERN, Category, FieldError
 from normalizers.page import PageContext, RawPage
 
+REPO = Path(__file__).resolve().parent.parent
 URL = "http://rsj.bl.gov.cn/show.php?id=9"
 FETCHED = dt.datetime(2024, 2, 1, 8, 0, tzinfo=SHANGHAI)
 TITLE = "关于开展2024年度用人单位劳动保障书面审查工作的通知"
@@ -45,3 +50,45 @@ def test_the_body_goes_on_after_a_stray_end_of_document():
     # a pasted document inside the body: its </body></html> end nothing (libxml2 stopped there)
     art = normalize(page(f"<div id='zoom'><p>{FIRST}</p></body></html><p>{LAST}</p></div>"))
     assert FIRST in art.body_text and LAST in art.body_text
+
+
+# ------------------------------------------------------------------- a one-letter host label
+
+@pytest.mark.parametrize("host,code", [("j.example.com", "j"), ("x.bl.gov.cn", "x"), ("9.example.com", "s9"),
+                                       ("a" * 63 + ".example.com", "a" * 31)])
+def test_normalize_takes_any_valid_first_host_label_as_the_site_code(host, code):
+    item = normalize_page(page(f"<div id='zoom'><p>{FIRST}</p></div>"), f"http://{host}/show.php?id=9")
+    assert item.site_code == code and item.title == TITLE
+
+
+def test_a_one_letter_site_code_is_valid_in_the_standard_and_its_schema():
+    schema = json.loads((REPO / "schema" / "article.schema.json").read_text(encoding="utf-8"))
+    assert re.match(schema["properties"]["site_code"]["pattern"], "j")
+    assert re.match(SITE_CODE_PATTERN, "j") and not re.match(SITE_CODE_PATTERN, "9")
+
+
+# ------------------------------------------------------------- undecodable bytes are counted
+
+def test_undecodable_bytes_are_a_warning_naming_how_many_characters_were_replaced():
+    body = page(f"<div id='zoom'><p>{FIRST}</p><p>{LAST}</p></div>", charset="gbk")
+    at = body.index(LAST.encode("gbk"))
+    art = normalize(body[:at] + b"\xff\xff\xff" + body[at:])
+    warnings = [e for e in art.field_errors if e.severity == "warning"]
+    assert [(e.field, e.severity) for e in warnings] == [("encoding", "warning")]
+    assert "3 character(s)" in warnings[0].message and "\ufffd" in (warnings[0].raw or "")
+    assert LAST in art.body_text
+
+
+def test_a_cleanly_decoded_page_has_no_warning_and_old_errors_read_as_errors():
+    art = normalize(page(f"<div id='zoom'><p>{FIRST}</p></div>", charset="gbk"))
+    assert art.field_errors == []
+    assert FieldError.model_validate({"field": "title", "message": "m"}).severity == "error"
+
+
+def test_other_item_kinds_carry_the_warning_too():
+    body = ("<html><head><meta charset='utf-8'><title>信件</title></head><body><table>"
+            "<tr><td>信件标题</td><td>关于小区停车难的问题</td></tr><tr><td>来信时间</td><td>2024-03-01</td></tr>"
+            "<tr><td>来信内容</td><td>小区停车位不足，希望解决。</td></tr><tr><td>回复内容</td><td>已转交处理。</td></tr>"
+            "</table></body></html>").encode() + b"\xff"
+    item = normalize_page(body, "http://zjj.bl.gov.cn/xx/1.html", item_type="letter")
+    assert [(e.field, e.severity) for e in item.field_errors if e.severity == "warning"] == [("encoding", "warning")]
