@@ -19,6 +19,7 @@ source.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -87,6 +88,10 @@ class GatewaySettings(BaseSettings):
     es_analyzer: Literal["auto", "cjk", "ik", "smartcn"] = Field(
         "auto", json_schema_extra=_group("data"),
         description="Elasticsearch text analysis: auto (ik, else smartcn, else cjk) or one of them")
+    outbox_max_attempts: int = Field(5, ge=1, json_schema_extra=_group("data"),
+                                     description="How many index syncs try a document change the index refuses "
+                                                 "before it is quarantined (kept and reported; "
+                                                 "`blgw index sync --retry-quarantined` tries it again)")
 
     # --- plugins ----------------------------------------------------------------------------
     plugin_dirs: Annotated[list[Path], NoDecode] = Field(
@@ -149,6 +154,12 @@ class GatewaySettings(BaseSettings):
                                                   "(crawl and scheduler)")
     lock_heartbeat_seconds: float = Field(30.0, gt=0, json_schema_extra=_group("crawl"),
                                           description="How often a crawl refreshes its site lock")
+    host_id: str = Field("", max_length=200, json_schema_extra=_group("crawl"),
+                         description="This worker's name in the site locks (empty: the host name); each "
+                                     "host sharing one store needs its own")
+    retry_runs: int = Field(3, ge=0, json_schema_extra=_group("crawl"),
+                            description="A page a run did not get (failed fetch, plugin hook or store) is fetched "
+                                        "again by this many later runs, then given up and named (0: never)")
     progress_enabled: bool = Field(False, json_schema_extra=_group("crawl"),
                                    description="Print a progress line per site during a crawl (`blgw crawl` turns "
                                                "it on, -q off)")
@@ -191,6 +202,11 @@ class GatewaySettings(BaseSettings):
 
     def _explicit(self, name: str) -> bool:
         return name in self.model_fields_set
+
+    @property
+    def worker(self) -> str:
+        """This worker's name in the site locks: ``BLGW_HOST_ID``, else the host name."""
+        return self.host_id or socket.gethostname()[:200]
 
     def as_scrapy(self) -> dict[str, Any]:
         """Every setting as a Scrapy setting (``BLGW_<NAME>``), in the text form the

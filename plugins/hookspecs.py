@@ -7,10 +7,14 @@ sites need no Python at all: a ``*.toml`` file in a plugin folder is a declarati
 plugin (see docs/plugins.md), registered by the built-in ``plugins.declarative`` plugin
 through :func:`register_sites`, the same hook third-party plugins use.
 
-Hooks that act on one site receive its :class:`~plugins.spec.SiteSpec` and must return
-``None`` for sites they do not handle, so that a hook written for ``rsj`` never changes
-``qzfb``. Hooks marked *first result* stop at the first plugin that returns something other
-than ``None``; plugins registered later are asked first.
+Hooks that act on one site's pages (list_entries, next_list_pages, extraction_hints,
+process_article) receive its :class:`~plugins.spec.SiteSpec` and are called only for the sites
+their plugin serves (``GLOBAL = True``, ``SITES = [...]``, the sites it registers, or the site
+its file is named after: :class:`plugins.manager.PluginScope`), and should still return
+``None`` for sites they do not handle. Hooks marked *first result* stop at the first plugin
+that returns something other than ``None``; plugins registered later are asked first. A hook
+that raises fails the page it was called for (:class:`plugins.manager.HookFailed`, an error of
+kind ``plugin``; the next run fetches the page again).
 """
 
 from __future__ import annotations

@@ -6,9 +6,11 @@ import importlib.util
 import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pluggy
 
@@ -23,6 +25,33 @@ BUILTIN_SITES_DIR = Path(__file__).with_name("sites")
 logger = logging.getLogger(__name__)
 
 
+SITE_HOOKS = ("list_entries", "next_list_pages", "extraction_hints", "process_article")  # act on one site's pages
+
+
+class HookFailed(Exception):
+    """A plugin's hook raised on a page: the page's outcome is an error of kind ``plugin``."""
+
+    kind = "plugin"
+
+    def __init__(self, plugin: str, hook: str, url: str, cause: BaseException):
+        self.plugin, self.hook, self.url, self.cause = plugin, hook, url, cause
+        super().__init__(f"plugin {plugin}: hook {hook} failed on {url}: {cause!r}")
+
+
+@dataclass(frozen=True)
+class PluginScope:
+    """The sites whose pages a plugin's hooks are called for: the codes it names (``SITES``),
+    those it registers, or its file's (``rsj.py``, ``rsj_hooks.py``); every site when it
+    declares itself global (``GLOBAL = True``)."""
+
+    sites: frozenset[str]
+    everywhere: bool = False
+    why: str = ""
+
+    def covers(self, code: str) -> bool:
+        return self.everywhere or code in self.sites
+
+
 class SiteRegistry:
     """The sites plugins registered, by code, with the problems found while loading them."""
 
@@ -30,10 +59,37 @@ class SiteRegistry:
         self.pm = pm
         self.sites: dict[str, SiteSpec] = {}
         self.errors: list[PluginError] = []
+        self.scopes: dict[str, PluginScope] = {}  # plugin name -> the sites its hooks serve
+        self.sources: dict[str, str] = {}  # plugin name -> its file or entry point
 
     @property
     def hook(self) -> pluggy.HookRelay:
+        """pluggy's hook relay: every plugin, unguarded. The crawl calls :meth:`call` instead."""
         return self.pm.hook
+
+    def implementations(self, hook: str, site_code: str) -> list[pluggy.HookImpl]:
+        """The implementations of a site hook that serve ``site_code``, in pluggy's call order."""
+        impls = getattr(self.pm.hook, hook).get_hookimpls()
+        return [impl for impl in reversed(impls)
+                if (scope := self.scopes.get(impl.plugin_name)) is not None and scope.covers(site_code)]
+
+    def call(self, hook: str, site: SiteSpec, url: str, **kwargs: Any) -> Any:
+        """Call a first-result site hook for one page of ``site``: only the plugins that serve
+        the site are asked, in pluggy's order, and the first result other than ``None`` wins.
+        A plugin that raises (anything but KeyboardInterrupt) stops the page:
+        :class:`HookFailed` names the plugin, the hook and the URL."""
+        for impl in self.implementations(hook, site.code):
+            args = {name: value for name, value in {"site": site, "url": url, **kwargs}.items()
+                    if name in impl.argnames}
+            try:
+                result = impl.function(**args)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # plugin code may raise anything, SystemExit too
+                raise HookFailed(self.sources.get(impl.plugin_name, impl.plugin_name), hook, url, exc) from exc
+            if result is not None:
+                return result
+        return None
 
     def get(self, code: str) -> SiteSpec:
         try:
@@ -84,7 +140,7 @@ def _register_checked(pm: pluggy.PluginManager, registry: SiteRegistry, load: Ca
     others still load."""
     try:
         plugin = load()
-        pm.register(plugin, name=name)
+        registered = pm.register(plugin, name=name)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # noqa: BLE001 - a plugin may raise anything, sys.exit() too: refused, reported
@@ -98,6 +154,52 @@ def _register_checked(pm: pluggy.PluginManager, registry: SiteRegistry, load: Ca
         known = ", ".join(sorted(n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "blgw_spec")))
         registry.errors.append(PluginError([PluginProblem(source, None, None,
             f"implements a hook that does not exist: {exc} (hooks: {known})")]))
+        return
+    if registered is not None:
+        registry.sources[registered] = source
+
+
+def _implemented_site_hooks(plugin: object) -> list[str]:
+    return [name for name in SITE_HOOKS if callable(getattr(plugin, name, None))]
+
+
+def _scope_of(plugin: object, source: str, registered: set[str], sites: Iterable[str]) -> PluginScope | str:
+    """A plugin's scope (:class:`PluginScope`), or why it has none (a message for its errors)."""
+    if getattr(plugin, "GLOBAL", False) is True:
+        return PluginScope(frozenset(), everywhere=True, why="GLOBAL = True")
+    named = getattr(plugin, "SITES", None)
+    if named is not None:
+        if isinstance(named, str) or not all(isinstance(code, str) for code in named):
+            return f"SITES must be a list of site codes, got {named!r}"
+        unknown = sorted(set(named) - set(sites))
+        if unknown:
+            return f"SITES names site(s) no plugin registered: {', '.join(unknown)}"
+        return PluginScope(frozenset(named), why="SITES")
+    if registered:
+        return PluginScope(frozenset(registered), why="the sites it registers")
+    stem = Path(source.split(" (", 1)[0].removeprefix("entry point ")).stem.lower()
+    by_name = {code for code in sites if stem == code.lower() or stem.startswith((code.lower() + "_", code.lower() + "-"))}
+    if by_name:
+        return PluginScope(frozenset(by_name), why=f"its name ({stem})")
+    return ("implements " + ", ".join(_implemented_site_hooks(plugin)) + " but serves no site: name its sites "
+            "with SITES = ['code', ...], name the file after one (CODE.py, CODE_hooks.py), or declare "
+            "GLOBAL = True for a plugin meant for every site")
+
+
+def _scope_plugins(pm: pluggy.PluginManager, registry: SiteRegistry, registered: dict[str, set[str]]) -> None:
+    """Decide which sites each plugin's site hooks serve; a plugin with site hooks and no site
+    is refused (unregistered) and named, so it never changes another site's pages."""
+    for plugin in list(pm.get_plugins()):
+        name = pm.get_name(plugin)
+        if name is None or not _implemented_site_hooks(plugin):
+            continue
+        source = registry.sources.get(name, name)
+        scope = _scope_of(plugin, source, registered.get(name, set()), registry.sites)
+        if isinstance(scope, str):
+            pm.unregister(plugin)
+            registry.errors.append(PluginError([PluginProblem(source, None, None, scope)]))
+            continue
+        registry.scopes[name] = scope
 
 
 def build_registry(
@@ -143,14 +245,23 @@ def build_registry(
     for plugin in extra_plugins:
         _register_checked(pm, registry, lambda plugin=plugin: plugin, None, repr(plugin))
     # each plugin's sites on their own: one that raises (even SystemExit) is named, the others register
+    registered: dict[str, set[str]] = {}
     for impl in pm.hook.register_sites.get_hookimpls():
+        codes = registered.setdefault(impl.plugin_name, set())
+
+        def register(spec: SiteSpec, codes: set[str] = codes) -> None:
+            registry._register(spec)
+            if isinstance(spec, SiteSpec) and registry.sites.get(spec.code) is spec:
+                codes.add(spec.code)
+
         try:
-            impl.function(register=registry._register)
+            impl.function(register=register)
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # noqa: BLE001 - plugin code: refused and reported
             registry.errors.append(PluginError([PluginProblem(impl.plugin_name, None, None,
                                                               f"register_sites failed: {exc!r}")]))
+    _scope_plugins(pm, registry, registered)
     for error in registry.errors:
         logger.warning("plugin not loaded: %s", error)
     return registry

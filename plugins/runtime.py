@@ -10,11 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pluggy import HookRelay
-
 from normalizers.items import normalize_item
 from normalizers.models import Article, Letter, Organisation, ServiceGuide
 from normalizers.page import PageContext, RawPage
+from plugins.manager import SiteRegistry
 from plugins.spec import Column, SiteSpec
 
 
@@ -28,17 +27,18 @@ class Normalized:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, message) for the run report
 
 
-def normalize_for_site(hook: HookRelay, site: SiteSpec, column: Column, page: RawPage, public_url: str,
+def normalize_for_site(registry: SiteRegistry, site: SiteSpec, column: Column, page: RawPage, public_url: str,
                        list_title: str | None = None, list_date: str | None = None,
                        run: Callable[..., Any] | None = None) -> Normalized:
     """Normalize one fetched detail page of ``column``. Raises
-    :class:`normalizers.article.NormalizationError` when the page cannot be read at all.
+    :class:`normalizers.article.NormalizationError` when the page cannot be read at all, and
+    :class:`plugins.manager.HookFailed` when a plugin's hook raises (the page is not stored).
     ``run`` runs the normalizer with the plugin's selectors (``spiders.budget``: in a worker
     with a time budget, for selectors with regular expressions); default: here."""
     taxonomy = column.classification
     context = PageContext(site_code=site.code, column_path=column.column_path, category=taxonomy.category,
                           public_url=public_url, list_title=list_title, list_date=list_date)
-    hints = hook.extraction_hints(site=site, column=column, url=page.url)
+    hints = registry.call("extraction_hints", site, page.url, column=column)
     if hints is None:
         hints = site.detail_rules(column).hints()
     item = (run or _here)(normalize_item, page, context, hints, taxonomy.item_type)
@@ -46,10 +46,7 @@ def normalize_for_site(hook: HookRelay, site: SiteSpec, column: Column, page: Ra
     if isinstance(item, Article):
         if taxonomy.kind is not None and item.kind != taxonomy.kind:
             item = Article.model_validate({**item.model_dump(), "kind": taxonomy.kind})
-        try:
-            replaced = hook.process_article(site=site, article=item, page=page)
-            if replaced is not None:
-                item = Article.model_validate(replaced.model_dump())
-        except Exception as exc:  # noqa: BLE001 - a plugin bug must not lose the item
-            problems.append(("plugin", f"process_article failed: {exc!r}"))
+        replaced = registry.call("process_article", site, page.url, article=item, page=page)
+        if replaced is not None:
+            item = Article.model_validate(replaced.model_dump())
     return Normalized(item, problems)

@@ -35,11 +35,11 @@ link-recording spider middlewares (``spiders.spidermiddlewares``), conditional G
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
 import os
-import socket
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -49,7 +49,9 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request
-from sqlalchemy import CursorResult, Table, select, update
+from scrapy.utils.defer import deferred_from_coro
+from sqlalchemy import CursorResult, Table, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from twisted.internet import task
 from twisted.python.failure import Failure
@@ -57,7 +59,7 @@ from twisted.python.failure import Failure
 from gateway.scope import Scope
 from gateway.settings import GatewaySettings
 from gateway.store.links import record_links
-from gateway.store.locks import SiteBusy, acquire_lock, heartbeat_lock, release_lock
+from gateway.store.locks import LOCK_HOLDER_ENV, SiteBusy, acquire_lock, heartbeat_lock, release_lock
 from gateway.store.models import ColumnState, CrawlRun, Document, FrontierEntry, UrlState, utcnow
 from gateway.store.repository import finish_run, mark_gone, record_error, start_run, upsert_site
 from gateway.store.session import Store, dialect_insert, open_store
@@ -69,7 +71,7 @@ from spiders.budget import Budget
 from spiders.config import crawl_config
 from spiders.items import CrawlProblem
 
-__all__ = ["ColumnProgress", "CrawlSpider", "CrawlState", "Known", "UsesCrawlState", "running_spider", "titles_agree"]
+__all__ = ["ColumnProgress", "CrawlSpider", "CrawlState", "Known", "StoreFailed", "UsesCrawlState", "running_spider", "titles_agree"]
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +84,25 @@ def _norm_title(text: str | None) -> str:
     return text
 
 
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line (a database error: the driver's own error, without the SQL)."""
+    orig = getattr(exc, "orig", None)  # sqlalchemy.exc.DBAPIError wraps the driver's error
+    if isinstance(orig, BaseException):
+        exc = orig
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:500]
+
+
 def titles_agree(listed: str | None, stored: str | None) -> bool:
     """A list shows the stored title (lists often cut titles: a prefix is enough)."""
     a, b = _norm_title(listed), _norm_title(stored)
     if not a or not b:
         return True
     return b.startswith(a) or a.startswith(b)
+
+
+class StoreFailed(Exception):
+    """The store could not commit a transaction of the crawl (see :meth:`CrawlState.session`)."""
 
 
 class CrawlSpider(Protocol):
@@ -158,13 +173,18 @@ class CrawlState:
         self.heartbeat_every = config.lock_heartbeat_seconds
         self.revisit_min = dt.timedelta(hours=config.revisit_min_hours)
         self.revisit_max = dt.timedelta(hours=config.revisit_max_hours)
-        self.hostname = socket.gethostname()[:200]
+        self.hostname = config.worker
         self.pid = os.getpid()
-        self.holder = f"{self.hostname}:{self.pid}:{uuid.uuid4().hex[:8]}"
+        # a crawl the scheduler started adopts the lock the scheduler claimed for it
+        self.holder = os.environ.get(LOCK_HOLDER_ENV) or f"{self.hostname}:{self.pid}:{uuid.uuid4().hex[:8]}"
         self.run_id: int | None = None
         self.resumed = False
         self.busy: str | None = None  # why the site is not crawled (its lock is held elsewhere)
-        self.pending: list[FrontierEntry] = []  # what a resumed run must fetch again
+        self.pending: list[FrontierEntry] = []  # what a resumed run (or a new run: carried over) must fetch
+        self.retry_runs = config.retry_runs
+        self.earlier_pages = 0  # what the earlier parts of a continued run fetched
+        self.earlier_requests = 0
+        self.store_failure: str | None = None  # the store could not commit: the run fails (kind store)
         self.columns: dict[str, ColumnProgress] = {}
         self.purged = False
         self._validators: dict[str, dict[str, Any]] = {}
@@ -197,20 +217,26 @@ class CrawlState:
         assert self.crawler is not None
         stats = self.crawler.stats
         site = spider.site
-        with self.store.session() as session:
-            upsert_site(session, code=site.code, name=site.name, base_url=site.site.base_url,
-                        platform=site.site.platform, plugin_source=site.source)
         try:
+            with self.session() as session:
+                upsert_site(session, code=site.code, name=site.name, base_url=site.site.base_url,
+                            platform=site.site.platform, plugin_source=site.source)
             self.acquire()
+            self.open_run()
         except SiteBusy as exc:
             self.busy = str(exc)
             stats.set_value("blgw/busy", str(exc))
             spider.logger.warning("%s: not crawled", exc)
             return
-        self.open_run()
+        except StoreFailed as exc:  # no run could be opened: nothing is crawled, the command fails
+            self.busy, self.run_id = f"the store failed: {exc}", None
+            stats.set_value("blgw/busy", self.busy)
+            self.release_quietly()
+            return
         self._heartbeat = task.LoopingCall(self._beat)
         self._heartbeat.start(self.heartbeat_every, now=False)
         stats.set_value("blgw/run_id", self.run_id)
+        stats.set_value("blgw/host", self.hostname)
         stats.set_value("blgw/full", self.full)
         if self.resumed:
             stats.set_value("blgw/resumed", True)
@@ -240,28 +266,73 @@ class CrawlState:
             self.store.dispose()
             return
         try:
-            self.flush()
-            stats = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                     for k, v in self.crawler.stats.get_stats().items()}
-            stats["finish_reason"] = reason
-            ok = sum(int(v) for k, v in stats.items() if k.startswith("downloader/response_status_count/")
-                     and (k.rsplit("/", 1)[1].startswith("2") or k.endswith("/304")))
-            status = {"finished": "finished", "shutdown": "interrupted"}.get(reason, "failed")
-            with self.store.session() as session:
-                before = session.get(CrawlRun, self.run_id)
-                assert before is not None
-                earlier_pages = before.pages_fetched if self.resumed else 0
-                earlier_requests = before.requests if self.resumed else 0
-                run = finish_run(session, self.run_id, status=status, reason=reason, stats=stats)
-                run.pages_fetched += earlier_pages
-                run.requests = earlier_requests + int(stats.get("downloader/request_count", 0))
-                if ok == 0 and status == "finished" and not self.resumed:
-                    run.status = "failed"
-                    record_error(session, self.run_id, spider.site.site.base_url, "site",
-                                 "no page could be fetched from the site")
+            self._close_run(spider, reason)
+        except Exception as exc:  # noqa: BLE001 - the store is what failed: said in one line, the lock still released
+            log.error("run %s of %s could not be closed in the store: %s", self.run_id, self.site_code,
+                      _one_line(exc))
+            if self.crawler.stats is not None:
+                self.crawler.stats.set_value("blgw/store_failure", _one_line(exc))
         finally:
-            self.release()
+            self.release_quietly()
             self.store.dispose()
+
+    def _close_run(self, spider: CrawlSpider, reason: str) -> None:
+        assert self.crawler is not None
+        if self.store_failure is None:
+            self.flush()
+        stats = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                 for k, v in self.crawler.stats.get_stats().items()}
+        stats["finish_reason"] = reason
+        ok = sum(int(v) for k, v in stats.items() if k.startswith("downloader/response_status_count/")
+                 and (k.rsplit("/", 1)[1].startswith("2") or k.endswith("/304")))
+        status = {"finished": "finished", "shutdown": "interrupted"}.get(reason, "failed")
+        if self.store_failure is not None:
+            status = "failed"
+        pages, requests = self.counts()
+        run_id = self.run_id
+        assert run_id is not None
+        with self.store.session() as session:
+            run = finish_run(session, run_id, status=status, reason=reason, stats=stats)
+            run.pages_fetched, run.requests = pages, requests
+            if self.store_failure is not None:
+                record_error(session, run.id, spider.site.site.base_url, "store",
+                             f"the store failed; pages not committed are fetched again by the next run: "
+                             f"{self.store_failure}")
+            if status != "interrupted":
+                self.close_unfinished(session)
+            if ok == 0 and status == "finished" and not self.resumed:
+                run.status = "failed"
+                record_error(session, run.id, spider.site.site.base_url, "site",
+                             "no page could be fetched from the site")
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction of the crawl in the store. When the store fails (disk full, the
+        database gone, a constraint broken) the crawl stops: the run fails with kind ``store``,
+        what was not committed stays pending and the next run fetches it; the failure is raised
+        as :class:`StoreFailed`, one line."""
+        try:
+            with self.store.session() as session:
+                yield session
+        except StoreFailed:
+            raise
+        except (SQLAlchemyError, OSError) as exc:
+            self.store_failed(exc)
+            raise StoreFailed(self.store_failure or _one_line(exc)) from exc
+
+    def store_failed(self, exc: BaseException) -> None:
+        """Note the store's failure (the first one is the run's) and stop the crawl."""
+        if self.store_failure is not None:
+            return
+        self.store_failure = _one_line(exc)
+        log.error("site %s: the store failed, the crawl stops (pages not stored are fetched again by the "
+                  "next run): %s", self.site_code, self.store_failure)
+        if self.crawler is None:
+            return
+        self.crawler.stats.set_value("blgw/store_failure", self.store_failure)
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason="store-failed"))
 
     def before_close(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` when the spider closes, before the run is closed (a component's
@@ -271,22 +342,41 @@ class CrawlState:
     def record_problem(self, url: str, kind: str, message: str) -> None:
         """Record a problem of the run that is no page's outcome (what the browser refused)."""
         assert self.run_id is not None
-        with self.store.session() as session:
+        with self.session() as session:
             record_error(session, self.run_id, url[:2000], kind, message)
 
     # -- lock -----------------------------------------------------------------------------------
 
     def acquire(self) -> None:
         """Take the site's lock or raise :class:`~gateway.store.locks.SiteBusy` naming the holder."""
-        with self.store.session() as session:
+        with self.session() as session:
             acquire_lock(session, self.site_code, holder=self.holder, hostname=self.hostname, pid=self.pid,
                          stale=self.lock_stale)
         self.locked = True
 
     def heartbeat(self) -> None:
-        if self.locked:
+        """Refresh the lock, and write the run's page and request counts so far (a run killed
+        later and continued adds its parts up)."""
+        if self.locked:  # a missed beat is no store failure of the crawl (the caller logs it)
             with self.store.session() as session:
                 heartbeat_lock(session, self.site_code, self.holder, self.run_id)
+                if self.run_id is not None and self.crawler is not None:
+                    pages, requests = self.counts()
+                    session.execute(update(CrawlRun).where(CrawlRun.id == self.run_id)
+                                    .values(pages_fetched=pages, requests=requests))
+
+    def counts(self) -> tuple[int, int]:
+        """Pages fetched and requests sent by the run so far, its earlier parts included."""
+        assert self.crawler is not None and self.crawler.stats is not None
+        stats = self.crawler.stats
+        return (self.earlier_pages + int(stats.get_value("downloader/response_count", 0) or 0),
+                self.earlier_requests + int(stats.get_value("downloader/request_count", 0) or 0))
+
+    def release_quietly(self) -> None:
+        try:
+            self.release()
+        except Exception as exc:  # noqa: BLE001 - a dead store: its lock goes stale and is taken over
+            log.error("the lock of site %s could not be released: %s", self.site_code, _one_line(exc))
 
     def release(self) -> None:
         if self.locked:
@@ -299,7 +389,7 @@ class CrawlState:
     def open_run(self) -> int:
         """Continue the site's run left ``running`` by a dead process, or start a new one.
         Call with the lock held."""
-        with self.store.session() as session:
+        with self.session() as session:
             left = session.scalars(select(CrawlRun).where(CrawlRun.site_code == self.site_code,
                                                           CrawlRun.status.in_(("running", "interrupted")))
                                    .order_by(CrawlRun.id.desc())).first()
@@ -316,17 +406,85 @@ class CrawlState:
                         CrawlRun.site_code == self.site_code, CrawlRun.status.in_(("running", "interrupted")),
                         CrawlRun.id != left.id)):
                     older.status, older.finish_reason, older.finished_at = "failed", "abandoned", utcnow()
+                # what its earlier parts fetched: the last count written (heartbeat, close), or at
+                # least the pages that got an outcome (a kill -9 before any heartbeat wrote none)
+                answered = session.scalar(select(func.count()).select_from(FrontierEntry).where(
+                    FrontierEntry.run_id == left.id, FrontierEntry.state.in_(("done", "failed")),
+                    FrontierEntry.kind.in_(("list", "detail", "recheck")))) or 0
+                self.earlier_pages = max(left.pages_fetched or 0, answered)
+                self.earlier_requests = max(left.requests or 0, answered)
             else:
                 if not self.full:
                     self.full = self._full_due(session)
                 run = start_run(session, self.site_code)
                 run.full = self.full
                 self.run_id = run.id
+                session.flush()
+                self.pending = self.carry_over(session)
             heartbeat_lock(session, self.site_code, self.holder, self.run_id)
             # a site's first crawl has no validators to send: skip the lookup per request
             self._has_validators = session.scalars(
                 select(UrlState.id).where(UrlState.site_code == self.site_code).limit(1)).first() is not None
         return self.run_id
+
+    def carry_over(self, session: Session) -> list[FrontierEntry]:
+        """A new run takes over what earlier runs of the site did not get: their entries left
+        ``failed`` (a fetch, a plugin hook or the store failed) or ``pending`` (the run failed or
+        was abandoned before reaching them) become pending entries of this run, and the old ones
+        ``carried``, in this transaction, so whatever the list pages say (a 304, an incremental
+        stop) the next ordinary run fetches them again. An entry carried ``BLGW_RETRY_RUNS``
+        times is given up (``abandoned``) and named in this run's errors."""
+        closed = select(CrawlRun.id).where(CrawlRun.site_code == self.site_code, CrawlRun.id != self.run_id,
+                                           CrawlRun.status.notin_(("running", "interrupted")))
+        left = list(session.scalars(select(FrontierEntry).where(
+            FrontierEntry.run_id.in_(closed), FrontierEntry.state.in_(("failed", "pending")),
+            FrontierEntry.kind.in_(("list", "detail"))).order_by(FrontierEntry.id)))
+        if not left:
+            return []
+        run_id = self.run_id
+        assert run_id is not None
+        carried: dict[str, tuple[str, str, dict[str, Any]]] = {}
+        for entry in left:
+            entry.state, entry.done_at = "carried", utcnow()
+            attempts = int((entry.payload or {}).get("attempts", 0)) + 1
+            if attempts > self.retry_runs:
+                entry.state = "abandoned"
+                record_error(session, run_id, self._public(entry.url)[:2000], "abandoned",
+                             f"{entry.kind} page not fetched in {self.retry_runs} runs; given up (BLGW_RETRY_RUNS)")
+                continue
+            carried.setdefault(entry.key, (entry.kind, entry.url, {**(entry.payload or {}), "attempts": attempts}))
+        inserted = self._insert_new(session, carried)
+        log.warning("run %s of %s: %d page(s) earlier runs did not get are fetched again",
+                    self.run_id, self.site_code, len(inserted))
+        return list(session.scalars(select(FrontierEntry).where(
+            FrontierEntry.run_id == self.run_id, FrontierEntry.state == "pending").order_by(FrontierEntry.id)))
+
+    def _public(self, url: str) -> str:
+        """The public URL of a fetched one (errors name the URL the site publishes)."""
+        if self.crawler is None or self.crawler.spider is None:
+            return url
+        return running_spider(self.crawler).public_url(url)
+
+    def close_unfinished(self, session: Session, limit: int = 1000) -> int:
+        """At the end of a run that was not interrupted, the frontier entries still pending were
+        scheduled and never given an outcome (a component dropped them, the store failed): each
+        is closed ``failed`` and named (kind ``unfinished``, up to ``limit`` of them, then one
+        line with the count), and the next run fetches it again. Returns how many."""
+        rows = list(session.execute(select(FrontierEntry.id, FrontierEntry.kind, FrontierEntry.url).where(
+            FrontierEntry.run_id == self.run_id, FrontierEntry.state == "pending",
+            FrontierEntry.kind.in_(("list", "detail", "recheck")))))
+        run_id = self.run_id
+        if not rows or run_id is None:
+            return 0
+        session.execute(update(FrontierEntry).where(FrontierEntry.id.in_([r.id for r in rows]))
+                        .values(state="failed", done_at=utcnow()))
+        for row in rows[:limit]:
+            record_error(session, run_id, self._public(row.url)[:2000], "unfinished",
+                         f"{row.kind} page scheduled but given no outcome in this run; fetched again by the next")
+        if len(rows) > limit:
+            record_error(session, run_id, self.site_code, "unfinished",
+                         f"{len(rows) - limit} more pages scheduled but given no outcome")
+        return len(rows)
 
     def _full_due(self, session: Session) -> bool:
         """A run reads every list page when the site has no finished full run newer than
@@ -352,7 +510,7 @@ class CrawlState:
         if session is not None:
             inserted = self._write(session, first, parent)
         else:
-            with self.store.session() as s:
+            with self.session() as s:
                 inserted = self._write(s, first, parent)
         fresh, given = [], set()
         for key, *_ in children:
@@ -388,17 +546,19 @@ class CrawlState:
         self._flush_validators(session)
         return inserted
 
-    def done(self, session: Session, key: str | None) -> None:
+    def done(self, session: Session, key: str | None, *, failed: bool = False) -> None:
+        """Close a pending frontier entry: ``done``, or ``failed`` (the next run fetches it again:
+        :meth:`carry_over`)."""
         if key is None:
             return
         session.execute(update(FrontierEntry).where(FrontierEntry.run_id == self.run_id, FrontierEntry.key == key,
                                                     FrontierEntry.state == "pending")
-                        .values(state="done", done_at=utcnow()))
+                        .values(state="failed" if failed else "done", done_at=utcnow()))
 
     def mark_done(self, key: str | None) -> None:
         if key is None:
             return
-        with self.store.session() as session:
+        with self.session() as session:
             self.done(session, key)
             self._flush_validators(session)
 
@@ -408,7 +568,7 @@ class CrawlState:
         ids = {document_id(u): u for u in public_urls}
         if not ids:
             return {}
-        with self.store.session() as session:
+        with self.session() as session:
             rows = session.execute(select(Document.id, Document.title, Document.status, Document.last_seen_at)
                                    .where(Document.id.in_(list(ids))))
             return {ids[r.id]: Known(r.id, r.title, r.status, r.last_seen_at) for r in rows}
@@ -441,7 +601,7 @@ class CrawlState:
 
         if session is not None:
             return write(session)
-        with self.store.session() as s:
+        with self.session() as s:
             return write(s)
 
     # -- columns ----------------------------------------------------------------------------------
@@ -453,14 +613,14 @@ class CrawlState:
         """An incremental run visits a column when its adaptive interval has passed."""
         if self.full or not self.adaptive:
             return True
-        with self.store.session() as session:
+        with self.session() as session:
             state = session.get(ColumnState, (self.site_code, column))
         return state is None or state.next_visit_at is None or state.next_visit_at <= (now or utcnow())
 
     def column_visited(self, column: str, new_items: int, now: dt.datetime | None = None) -> dt.timedelta:
         """Adapt the column's revisit interval to what this visit found; return it."""
         now = now or utcnow()
-        with self.store.session() as session:
+        with self.session() as session:
             state = session.get(ColumnState, (self.site_code, column))
             if state is None:
                 state = ColumnState(site_code=self.site_code, column=column,
@@ -483,7 +643,7 @@ class CrawlState:
     def validators(self, public_url: str) -> tuple[str | None, str | None]:
         if not self._has_validators:
             return None, None
-        with self.store.session() as session:
+        with self.session() as session:
             row = session.get(UrlState, document_id(public_url))
             return (row.etag, row.last_modified) if row is not None else (None, None)
 
@@ -495,7 +655,7 @@ class CrawlState:
             "hash": hashlib.sha256(body).hexdigest() if body is not None and status != 304 else None,
         }
         if len(self._validators) >= 200:
-            with self.store.session() as session:
+            with self.session() as session:
                 self._flush_validators(session)
 
     def _flush_validators(self, session: Session) -> None:
@@ -523,7 +683,7 @@ class CrawlState:
                 row.last_changed_at = now
 
     def flush(self) -> None:
-        with self.store.session() as session:
+        with self.session() as session:
             self._flush_validators(session)
 
     # -- links (dead-link report) ------------------------------------------------------------------
@@ -535,7 +695,7 @@ class CrawlState:
         if session is not None:
             record_links(session, self.site_code, public_url, links, replace=replace)
             return
-        with self.store.session() as s:
+        with self.session() as s:
             record_links(s, self.site_code, public_url, links, replace=replace)
 
     # -- stale documents ------------------------------------------------------------------------
@@ -553,7 +713,7 @@ class CrawlState:
         if not self.full or not complete or self.purge_after <= 0:
             return []
         rechecks: list[FrontierEntry] = []
-        with self.store.session() as session:
+        with self.session() as session:
             not_listed = ((Document.site_code == self.site_code) & (Document.status == "active")
                           & Document.column.in_(complete)
                           & (Document.last_listed_run_id.is_(None) | (Document.last_listed_run_id != self.run_id)))
@@ -571,7 +731,7 @@ class CrawlState:
         return rechecks
 
     def gone(self, doc_id: str, reason: str, key: str | None) -> bool:
-        with self.store.session() as session:
+        with self.session() as session:
             changed = mark_gone(session, doc_id, reason=reason)
             if changed:
                 session.execute(update(CrawlRun).where(CrawlRun.id == self.run_id)

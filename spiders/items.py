@@ -27,8 +27,10 @@ class FetchedPage:
 @dataclass
 class CrawlProblem:
     """A failure to report in the run (the page is skipped, the run goes on). A problem with a
-    ``frontier_key`` is the outcome of that request: its frontier entry is marked done in the
-    transaction that records the problem."""
+    ``frontier_key`` is the outcome of that request: its frontier entry is closed in the
+    transaction that records the problem, ``failed`` (the next run fetches it again) unless the
+    kind is final (:data:`FINAL_KINDS`: a refusal is not retried). A spider callback marks the
+    problem that is its page's own outcome with ``outcome`` (the frontier hands it the key)."""
 
     url: str
     kind: str  # spiders.errors.KINDS, or paging-cap, paging, extraction, field, plugin, site
@@ -36,3 +38,14 @@ class CrawlProblem:
     field: str | None = None
     column: str | None = None
     frontier_key: str | None = None
+    outcome: bool = False
+
+    @property
+    def retried(self) -> bool:
+        """Whether the next run fetches the page again."""
+        return self.kind not in FINAL_KINDS
+
+
+FINAL_KINDS = frozenset({"offsite", "scope", "robots", "too-large"})
+"""Problems no later run repairs by fetching again: refusals of the scope policy and robots.txt,
+and pages over the size limit."""

@@ -286,10 +286,18 @@ def frame_urls(root: Selector, url: str) -> list[str]:
 def next_list_pages(url: str, text: str, root: Selector, rules: ListRules, page_number: int,
                     new_on_page: int, max_pages: int,
                     previous: ListRequest | None = None) -> tuple[list[ListRequest], str]:
-    """The list pages that follow this one under the column's paging rule, and why."""
-    paging = rules.paging
-    if page_number >= max_pages:
+    """The list pages that follow this one under the column's paging rule, and why. The cap
+    (``max_pages``) applies only when the rule finds a next page: a list that ends on its last
+    allowed page, or has one page (``paging = none``), was read completely."""
+    nxt, why = _next_by_rule(url, text, root, rules, page_number, new_on_page, previous)
+    if nxt and page_number >= max_pages:
         return [], f"max_pages ({max_pages}) reached"
+    return nxt, why
+
+
+def _next_by_rule(url: str, text: str, root: Selector, rules: ListRules, page_number: int, new_on_page: int,
+                  previous: ListRequest | None) -> tuple[list[ListRequest], str]:
+    paging = rules.paging
     if isinstance(paging, NextLinkPaging):
         href = select_text(root, paging.next)
         if href and href.strip().lower().startswith("javascript:"):

@@ -10,7 +10,7 @@ their documented names.)
 from __future__ import annotations
 
 __all__ = ["ATTACHMENT", "BACKOFF", "COLUMN", "DOC", "ENTRY", "ERRBACK_RECORDED", "KEY", "KEYS", "KIND", "LIST",
-           "MISSED", "RESTARTS"]
+           "MISSED", "RESTARTS", "RETRY"]
 
 KIND = "blgw_kind"
 """What the request fetches: ``"list"`` (a list page of a column), ``"detail"`` (an item's
@@ -51,6 +51,11 @@ ERRBACK_RECORDED = "blgw_errback_recorded"
 passes an errback's output through the spider middlewares when the failure was raised by one
 of them (an HTTP error status, from ``HttpErrorMiddleware``), not when the download failed; the
 flag keeps the frontier from recording it a second time."""
+
+RETRY = "blgw_retry"
+"""True for a request an earlier run did not get (a failed fetch, hook or store), fetched again
+by this run (``spiders.crawlstate.CrawlState.carry_over``): no conditional GET is sent for it
+(validators recorded before its item was lost would answer 304)."""
 
 DOC = "blgw_doc"
 """The document id a re-check request is about. Set by the stale-document purge."""

@@ -35,7 +35,7 @@ from normalizers.encoding import decode_html
 from normalizers.links import url_from_script
 from normalizers.models import SHANGHAI
 from normalizers.urls import canonicalize_url, rebase
-from plugins.manager import SiteRegistry
+from plugins.manager import HookFailed, SiteRegistry
 from plugins.spec import XPATH_PREFIXES, Column, ListEntry, PostbackPaging, SiteSpec
 from spiders import meta
 from spiders.budget import Budget, BudgetExceeded, direct
@@ -291,7 +291,11 @@ class SiteSpider(scrapy.Spider):
         if instead is not None:
             yield from instead
             return
-        page = self.read_list_page(response.url, text, column, page_number, response.meta.get(meta.LIST))
+        try:
+            page = self.read_list_page(response.url, text, column, page_number, response.meta.get(meta.LIST))
+        except HookFailed as exc:
+            yield self._hook_failed(response, column, exc)
+            return
         yield from self._list_outputs(response, column, page_number, page)
 
     async def parse_list_budgeted(self, response: Response, column: Column, page_number: int) -> AsyncIterator[Any]:
@@ -305,13 +309,24 @@ class SiteSpider(scrapy.Spider):
         try:
             page = await asyncio.to_thread(self._read_in_budget, response.url, text, column, page_number,
                                            response.meta.get(meta.LIST))
+        except HookFailed as exc:
+            yield self._hook_failed(response, column, exc)
+            return
         except BudgetExceeded as exc:
             self.crawler.stats.inc_value("blgw/budget_exceeded")
             yield CrawlProblem(url=self.public_url(response.url), kind="extraction", column=column.name,
-                               message=f"list page not read: {exc}")
+                               message=f"list page not read: {exc}", outcome=True)
             return
         for out in self._list_outputs(response, column, page_number, page):
             yield out
+
+    def _hook_failed(self, response: Response, column: Column, exc: HookFailed) -> CrawlProblem:
+        """A list page a plugin's hook failed on: not read, its frontier entry closed as failed
+        (the next run reads it again)."""
+        self.crawler.stats.inc_value("blgw/errors/plugin_hooks")
+        self.logger.error("%s", exc)
+        return CrawlProblem(url=self.public_url(response.url), kind=exc.kind, column=column.name,
+                            message=str(exc), outcome=True)
 
     def _read_in_budget(self, url: str, text: str, column: Column, page_number: int,
                         list_request: ListRequest | None) -> ListPage:
@@ -380,7 +395,7 @@ class SiteSpider(scrapy.Spider):
         are evaluated by ``run`` (in a budgeted worker when they use regular expressions)."""
         rules = self.site.list_rules(column)
         root = Selector(text=text)
-        entries = self.registry.hook.list_entries(site=self.site, column=column, url=url, html=text)
+        entries = self.registry.call("list_entries", self.site, url, column=column, html=text)
         if entries is None:
             entries = run(rule_entries, text, rules)  # Hanweb: the <datastore> records
         seen = self._seen_in_column.setdefault(column.name, set())
@@ -397,8 +412,8 @@ class SiteSpider(scrapy.Spider):
                 continue
             seen.add(key)
             details.append(ListEntry(detail_url, entry.title, entry.date))
-        hooked = self.registry.hook.next_list_pages(
-            site=self.site, column=column, url=url, html=text, page_number=page_number)
+        hooked = self.registry.call("next_list_pages", self.site, url, column=column, html=text,
+                                    page_number=page_number)
         if hooked is not None:
             nxt = [ListRequest(self.fetch_url(urljoin(url, u)), page_number + 1) for u in hooked]
             decision = f"next_list_pages hook: {len(nxt)} page(s)"

@@ -57,7 +57,7 @@ def normalize_saved_page(registry: SiteRegistry, site_code: str, column_name: st
     column = site.column(column_name)
     page = RawPage(url=url, body=_read(source), content_type=content_type,
                    fetched_at=dt.datetime(2024, 1, 1, tzinfo=SHANGHAI))
-    return normalize_for_site(registry.hook, site, column, page, canonicalize_url(url)).item
+    return normalize_for_site(registry, site, column, page, canonicalize_url(url)).item
 
 
 @dataclass

@@ -83,7 +83,7 @@ def test_bad_values_are_reported_per_field_and_the_items_kept(tmp_path):
         crawl = subprocess.run([*BLGW, "crawl", "zjj", "--origin", f"zjj={base}", "-q",
                                 "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"],
                                cwd=WORKDIR, env=env, capture_output=True, text=True, timeout=300)
-    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    assert crawl.returncode == 1, crawl.stderr[-3000:]  # finished with errors: the field errors
     report = json.loads(subprocess.run([*BLGW, "report", "--json"], cwd=WORKDIR, env=env,
                                        capture_output=True, text=True, check=True).stdout)
     assert report["items"]["new"] == 3  # nothing dropped

@@ -101,6 +101,8 @@ def test_kill_9_then_the_run_continues_without_losing_or_repeating_a_page(php_si
             assert (run.status, run.resumes) == ("finished", 1)
             # every article stored exactly once: none refetched (it would count unchanged)
             assert (run.items_new, run.items_changed, run.items_unchanged) == (total, 0, 0)
+            # the pages of both parts are counted: at least every detail page and one list page per column
+            assert run.pages_fetched >= total + len(truth["columns"]), run.pages_fetched
             assert s.query(FrontierEntry).filter_by(run_id=run.id, state="pending").count() == 0
             assert s.get(SiteLock, "rsj") is None  # released
             docs = s.query(Document).filter_by(site_code="rsj").all()

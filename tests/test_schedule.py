@@ -543,8 +543,8 @@ def test_a_failed_site_makes_a_non_zero_exit_and_a_summary_naming_it(legacy, gat
             "--origin", f"fgj=http://127.0.0.1:{_closed_port()}", "--origin", f"dqjd={legacy['dqjd']}",
             "-s", "RETRY_TIMES=0", *FAST]
     result = blgw(env, *args)
-    assert result.returncode == 1, result.stdout + result.stderr[-3000:]
-    assert re.search(r"fgj +crawl FAILED \(exit 1\)", result.stderr)
+    assert result.returncode == 3, result.stdout + result.stderr[-3000:]  # failed (README, exit statuses)
+    assert re.search(r"fgj +crawl FAILED \(exit 3\)", result.stderr)
     assert re.search(r"dqjd +crawl finished \(exit 0\)", result.stderr)
     assert re.search(r"^  fgj +FAILED +run \d+ +pages 0 .*errors \d+ \(.*site 1.*\).*— no page could be fetched",
                      result.stdout, re.MULTILINE)
@@ -557,7 +557,7 @@ def test_crawl_summary_and_exit_status_for_a_failed_site(gateway_env):
     env, _store = gateway_env
     result = blgw(env, "crawl", "fgj", "--origin", f"fgj=http://127.0.0.1:{_closed_port()}", "-q",
                   "-s", "RETRY_TIMES=0", *FAST)
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert "summary:" in result.stdout
     assert re.search(r"^FAILED: 1 of 1 site\(s\): fgj \(no page could be fetched from the site; "
                      r"\d+ \w+ errors?, e\.g\. ", result.stdout, re.MULTILINE)
@@ -697,7 +697,7 @@ def test_scheduler_skips_a_site_whose_lock_is_held_and_reports_a_failed_crawl(tm
         _site(session, "held")
         session.add(SiteLock(site_code="held", holder="other", hostname=socket.gethostname(), pid=os.getpid()))
     scheduler, log = fake_scheduler(tmp_path, store, ["held", "bad", "ok"])
-    assert scheduler.run(once=True) == 1
+    assert scheduler.run(once=True) == 3
     assert scheduler.failed == ["bad"]
     started = {args for event, args, _ in calls(log) if event == "start"}
     assert started == {"crawl bad", "crawl ok", "index sync"}
@@ -712,6 +712,6 @@ def test_scheduler_stop_forwards_the_signal_and_starts_nothing_more(tmp_path, st
         time.sleep(0.02)
     scheduler.stop(signal.SIGTERM)
     assert child.wait(timeout=10) == -signal.SIGTERM  # the stand-in has no handler: the signal reached it
-    assert scheduler.run(once=True) == 1 and scheduler.tick_once() == [] and not scheduler.children
+    assert scheduler.run(once=True) == 3 and scheduler.tick_once() == [] and not scheduler.children
     assert scheduler.failed == [code]
     assert {args for event, args, _ in calls(log) if event == "start"} == {f"crawl {code}", "index sync"}

@@ -81,7 +81,7 @@ def test_lock_staleness_in_the_environment_for_the_crawl_and_the_scheduler(trs):
     _foreign_lock(store, dt.timedelta(seconds=120))
     # default (900 s): a heartbeat 2 minutes old is alive: the crawl is refused, the decision says who runs it
     refused = _crawl(env, base_url)
-    assert refused.returncode == 1 and "being crawled by gw9.elsewhere pid 4242" in refused.stderr
+    assert refused.returncode == 3 and "being crawled by gw9.elsewhere pid 4242" in refused.stderr
     assert "lock held by gw9:4242:abcd" in _due_line(env, base_url)
     # BLGW_LOCK_STALE_SECONDS=60 in the environment: that lock is dead, for the decision and for the crawl
     stale = {**env, "BLGW_LOCK_STALE_SECONDS": "60"}

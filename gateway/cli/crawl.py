@@ -10,7 +10,8 @@ from scrapy.settings import Settings
 
 from gateway.cli.common import origins_option, overrides_option, registry, settings, store
 from gateway.cli.index import sync_index_and_report
-from gateway.ops.reports import format_run, format_summary
+from gateway.ops.exits import EXIT_FAILED, EXIT_OK, exit_status
+from gateway.ops.reports import format_run, format_summary, outcome
 from gateway.ops.scheduling import due_codes
 from gateway.settings import GatewaySettings, SettingsError, from_scrapy
 from gateway.store.models import CrawlRun
@@ -51,16 +52,17 @@ def crawl_sites(sites: SiteRegistry, codes: list[str], scrapy_settings: Settings
 
 
 def print_runs(run_ids: list[int], codes: tuple[str, ...] = (), config: GatewaySettings | None = None) -> int:
-    """Print each run's report and the crawl's summary; return how many runs did not finish."""
-    failed = 0
+    """Print each run's report and the crawl's summary; return the exit status they make
+    (:mod:`gateway.cli.exits`: the worst run's outcome)."""
+    status = EXIT_OK
     with store(config).session() as session:
         for run_id in run_ids:
             run = session.get(CrawlRun, run_id)
             assert run is not None
             click.echo(format_run(run))
-            failed += run.status != "finished"
+            status = max(status, exit_status(outcome(run)))
         click.echo(format_summary(session, run_ids, codes)[0])  # one line per site; the failed ones and why
-    return failed
+    return status
 
 
 @click.command()
@@ -86,7 +88,9 @@ def crawl(codes: tuple[str, ...], all_sites: bool, due: bool, origins: tuple[str
           overrides: tuple[str, ...]) -> None:
     """Crawl sites by code (or --all), store the items, update the index, print the reports.
 
-    Exits 1 when a site's run failed."""
+    Exits 0 when every run finished without errors, 1 when some finished with errors (the
+    report names each page; the next run fetches them again), 3 when a run failed or a site
+    was not crawled (see README, "Exit statuses")."""
     settings_overrides: dict[str, object] = {"BLGW_PROGRESS_ENABLED": not quiet, "LOG_LEVEL": log_level,
                                              **overrides_option(overrides)}
     if due:  # scheduled runs skip columns whose adaptive revisit is not due yet
@@ -105,8 +109,12 @@ def crawl(codes: tuple[str, ...], all_sites: bool, due: bool, origins: tuple[str
                                 lock_stale=dt.timedelta(seconds=config.lock_stale_seconds)))
         if not codes:
             sys.exit(0)
+    if config.store_enabled:  # reached (and migrated) before Scrapy starts: an unreachable store is one line
+        store(config).dispose()
     run_ids = crawl_sites(sites, list(codes), scrapy_settings, columns=columns, max_pages=max_pages, full=full)
-    failed = print_runs(run_ids, codes, config)
+    status = print_runs(run_ids, codes, config)
+    if len(run_ids) < len(codes):
+        status = EXIT_FAILED
     if not no_index:
         sync_index_and_report(config)
-    sys.exit(1 if failed or len(run_ids) < len(codes) else 0)
+    sys.exit(status)

@@ -34,6 +34,21 @@ def _shown(errors: list[CrawlError], limit: int) -> list[CrawlError]:
     return [e for e in errors if e.id in chosen]
 
 
+OUTCOMES = ("finished", "finished with errors", "failed", "interrupted", "running")
+"""A run's outcome (:func:`outcome`): ``finished`` (every page it scheduled was stored or found
+unchanged, and no error was recorded), ``finished with errors`` (it ran to its end, and the
+errors of its report name what it did not get: the next run fetches those pages again),
+``failed`` (it could not do its work: no page of the site could be fetched, the store failed, it
+was stopped), ``interrupted`` (stopped by a signal; the next crawl continues it) or ``running``."""
+
+
+def outcome(run: CrawlRun) -> str:
+    """The run's outcome, one of :data:`OUTCOMES`."""
+    if run.status == "finished":
+        return "finished with errors" if run.error_count else "finished"
+    return run.status if run.status in OUTCOMES else "failed"
+
+
 def failure_reason(run: CrawlRun) -> str | None:
     """Why a run failed, in one line; None when it did not (finished, or still running)."""
     if run.status in ("finished", "running"):
@@ -61,7 +76,7 @@ def headline(run: CrawlRun) -> str:
     by_kind = Counter(e.kind for e in run.errors)
     errors = (f"{run.error_count} error{'s' * (run.error_count != 1)} ("
               + ", ".join(f"{k} {n}" for k, n in sorted(by_kind.items())) + ")") if run.error_count else "no errors"
-    return (f"{run.site_code}: {run.status} — {run.pages_fetched} pages, {run.items_new} new, "
+    return (f"{run.site_code}: {outcome(run)} — {run.pages_fetched} pages, {run.items_new} new, "
             f"{run.items_changed} changed, {run.items_unchanged} unchanged, "
             f"{getattr(run, 'items_gone', 0) or 0} gone; {errors}")
 
@@ -74,6 +89,7 @@ def run_summary(run: CrawlRun, max_errors: int = 20) -> dict[str, Any]:
         "run_id": run.id,
         "site_code": run.site_code,
         "status": run.status,
+        "outcome": outcome(run),
         "finish_reason": run.finish_reason,
         "failed": failure_reason(run),
         "summary": headline(run),
@@ -98,7 +114,7 @@ def format_run(run: CrawlRun, max_errors: int = 20) -> str:
     """A run as text for the terminal."""
     s = run_summary(run, max_errors)
     lines = [
-        f"Run {s['run_id']} · site {s['site_code']} · {s['status']}"
+        f"Run {s['run_id']} · site {s['site_code']} · {s['outcome']}"
         + (f" ({s['finish_reason']})" if s["finish_reason"] not in (None, "finished") else ""),
         f"  summary   {s['summary']}",
         f"  started   {s['started_at']}",
@@ -136,7 +152,7 @@ def format_summary(session: Session, run_ids: Sequence[int], codes: Sequence[str
         duration = (f"{(run.finished_at - run.started_at).total_seconds():.1f} s"
                     if run.finished_at else "still running")
         why = failure_reason(run)
-        status = run.status if why is None else run.status.upper()
+        status = outcome(run) if why is None else run.status.upper()
         line = (f"  {run.site_code:<8} {status:<9} run {run.id:<5} pages {run.pages_fetched:<5} "
                 f"new {run.items_new} changed {run.items_changed} unchanged {run.items_unchanged} "
                 f"gone {run.items_gone or 0}  {errors}  {duration}")

@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -24,8 +25,9 @@ from types import FrameType
 
 from sqlalchemy import func, select
 
+from gateway.ops.exits import EXIT_ERRORS, EXIT_FAILED, EXIT_OK
 from gateway.settings import get_settings
-from gateway.store.locks import lock_alive
+from gateway.store.locks import LOCK_HOLDER_ENV, SiteBusy, claim_lock, lock_alive, release_lock
 from gateway.store.models import CrawlRun, SiteLock
 from gateway.store.session import Store
 from plugins.cron import (
@@ -100,11 +102,14 @@ def store_state(store: Store, now: dt.datetime, *, lock_stale: dt.timedelta | No
     than ``lock_stale``, default ``BLGW_LOCK_STALE_SECONDS``: the crawl's own rule), and the
     sites whose last run did not complete."""
     stale = lock_stale if lock_stale is not None else dt.timedelta(seconds=get_settings().lock_stale_seconds)
+    worker = get_settings().worker
+    ours = os.environ.get(LOCK_HOLDER_ENV)  # the claim a scheduler made for this crawl is no other holder
     with store.session() as session:
         starts = dict(session.execute(select(CrawlRun.site_code, func.max(CrawlRun.started_at))
                                       .group_by(CrawlRun.site_code)).all())
         locks = {lock.site_code: f"{lock.holder} since {_show(lock.acquired_at)}"
-                 for lock in session.scalars(select(SiteLock)) if lock_alive(lock, now, stale)}
+                 for lock in session.scalars(select(SiteLock))
+                 if lock.holder != ours and lock_alive(lock, now, stale, worker)}
         last_ids = select(func.max(CrawlRun.id)).group_by(CrawlRun.site_code)
         unfinished = {}
         for run in session.scalars(select(CrawlRun).where(CrawlRun.id.in_(last_ids))):
@@ -190,7 +195,7 @@ class Scheduler:
                  max_parallel: int = 2, crawl_args: Sequence[str] = (), codes: Iterable[str] | None = None,
                  command: Sequence[str] | None = None, env: dict[str, str] | None = None,
                  clock: Callable[[], dt.datetime] | None = None, poll: float = 0.5,
-                 lock_stale: dt.timedelta | None = None) -> None:
+                 lock_stale: dt.timedelta | None = None, worker: str | None = None) -> None:
         self.sites = sites
         self.store = store
         self.tick = tick
@@ -202,10 +207,13 @@ class Scheduler:
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.poll = poll
         self.lock_stale = lock_stale  # None: BLGW_LOCK_STALE_SECONDS
+        self.worker = worker or get_settings().worker  # this worker's name in the locks (BLGW_HOST_ID)
+        self.claims: dict[str, str] = {}  # site code -> the lock holder claimed for its crawl
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         # a crawl that died before recording its run still counts as a start (no crash loop)
         self.attempted: dict[str, dt.datetime] = {}
         self.failed: list[str] = []
+        self.with_errors: list[str] = []
         self.stopping: int | None = None
         self._ended = 0  # crawls ended since the last index sync
         self._noted: dict[str, tuple[str, dt.datetime | None, str | None, bool]] = {}  # the last of each site
@@ -247,15 +255,28 @@ class Scheduler:
                 self.start(decision)
         return waiting
 
-    def start(self, decision: Decision) -> None:
+    def start(self, decision: Decision) -> bool:
+        """Claim the site's lock for a crawl and start it (it adopts the lock); False when
+        another worker claimed or crawls the site meanwhile (several schedulers on one store
+        split the due sites so)."""
+        stale = self.lock_stale or dt.timedelta(seconds=get_settings().lock_stale_seconds)
+        try:
+            with self.store.session() as session:
+                holder = claim_lock(session, decision.code, hostname=self.worker, pid=os.getpid(), stale=stale)
+        except SiteBusy as exc:
+            logger.info("%-8s due, but taken by another worker: %s", decision.code, exc)
+            return False
         # --due: the crawl re-checks (a lock taken meanwhile) and runs as a scheduled one
         args = [*self.command, "crawl", decision.code, "--due", "--no-index", "-q", *self.crawl_args]
+        env = {**(self.env if self.env is not None else os.environ), LOCK_HOLDER_ENV: holder}
         # its own session: a Ctrl-C in a terminal reaches the scheduler only, which forwards it once
-        child = subprocess.Popen(args, env=self.env, start_new_session=True)
+        child = subprocess.Popen(args, env=env, start_new_session=True)
+        self.claims[decision.code] = holder
         self.children[decision.code] = child
         self.attempted[decision.code] = self.clock()
         logger.info("%-8s due (%s): started `blgw crawl %s` as pid %s", decision.code, decision.reason,
                     decision.code, child.pid)
+        return True
 
     def reap(self) -> None:
         """Note the crawls that ended."""
@@ -264,12 +285,28 @@ class Scheduler:
             if status is None:
                 continue
             del self.children[code]
+            self._release_claim(code)
             self._ended += 1
-            if status == 0:
+            if status == EXIT_OK:
                 logger.info("%-8s crawl finished (exit 0)", code)
+            elif status == EXIT_ERRORS:  # its report names the pages; the next run fetches them again
+                self.with_errors.append(code)
+                logger.warning("%-8s crawl finished with errors (exit 1); its summary is above", code)
             else:
                 self.failed.append(code)
                 logger.error("%-8s crawl FAILED (exit %s); its summary is above", code, status)
+
+    def _release_claim(self, code: str) -> None:
+        """Drop the claim of an ended crawl when it still holds it (the crawl died before adopting
+        it, or did not release it); a crawl's own lock is released by the crawl."""
+        holder = self.claims.pop(code, None)
+        if holder is None:
+            return
+        try:
+            with self.store.session() as session:
+                release_lock(session, code, holder)
+        except Exception as exc:  # noqa: BLE001 - the claim goes stale and is taken over
+            logger.error("%-8s the claim of the site's lock could not be dropped: %s", code, exc)
 
     def sync(self) -> None:
         """``blgw index sync``, when crawls ended since the last one."""
@@ -305,7 +342,8 @@ class Scheduler:
 
     def run(self, *, once: bool = False) -> int:
         """Tick until stopped, or (``once``) crawl the sites due now, ``max_parallel`` at a time.
-        Returns the exit status: 1 when a crawl or the index sync failed (``once``), else 0."""
+        Returns the exit status (``once``; :mod:`gateway.ops.exits`): 3 when a crawl or the index
+        sync failed, 1 when a crawl finished with errors, else 0."""
         if once:
             waiting = self.tick_once()
             while self.stopping is None and (self.children or waiting):
@@ -316,7 +354,7 @@ class Scheduler:
             if not self.attempted:
                 logger.info("nothing is due")
             self.sync()
-            return 1 if self.failed else 0
+            return EXIT_FAILED if self.failed else EXIT_ERRORS if self.with_errors else EXIT_OK
         while self.stopping is None:
             self.reap()
             self.sync()

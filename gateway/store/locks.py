@@ -13,14 +13,19 @@ import datetime as dt
 import logging
 import os
 import socket
+import uuid
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.store.models import SiteLock, utcnow
+from gateway.store.models import Site, SiteLock, utcnow
 
-__all__ = ["SiteBusy", "acquire_lock", "heartbeat_lock", "lock_alive", "release_lock"]
+__all__ = ["LOCK_HOLDER_ENV", "SiteBusy", "acquire_lock", "claim_lock", "heartbeat_lock", "lock_alive", "release_lock"]
+
+LOCK_HOLDER_ENV = "BLGW_LOCK_HOLDER"
+"""The environment variable naming the lock a scheduler claimed for the crawl it starts: the
+crawl adopts it (:func:`acquire_lock`) instead of taking a new one."""
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,10 @@ def acquire_lock(session: Session, site_code: str, *, holder: str, hostname: str
     dead holder's lock is taken over (with a warning)."""
     now = utcnow()
     lock = session.get(SiteLock, site_code, with_for_update=True)
+    if lock is not None and lock.holder == holder:  # claimed for us by the scheduler: adopted
+        lock.hostname, lock.pid, lock.heartbeat_at = hostname, pid, now
+        session.flush()
+        return
     if lock is not None:
         same_host = lock.hostname == hostname
         if lock_alive(lock, now, stale, hostname) and lock.pid != pid:
@@ -72,6 +81,21 @@ def acquire_lock(session: Session, site_code: str, *, holder: str, hostname: str
         session.flush()
     except IntegrityError as exc:  # another process inserted it between our read and write
         raise SiteBusy(f"site {site_code} was locked by another process just now") from exc
+
+
+def claim_lock(session: Session, site_code: str, *, hostname: str, pid: int, stale: dt.timedelta) -> str:
+    """Claim the site's lock for a crawl about to be started (by a scheduler, ``pid`` its own):
+    return the holder name the crawl adopts (:data:`LOCK_HOLDER_ENV`), or raise
+    :class:`SiteBusy` when a live holder (another worker, another crawl) has it."""
+    holder = f"{hostname}:{pid}:claim-{uuid.uuid4().hex[:8]}"
+    if session.get(Site, site_code) is None:  # a site never crawled: its row, filled in by the crawl
+        session.add(Site(code=site_code, name=site_code, base_url=""))
+        try:
+            session.flush()
+        except IntegrityError as exc:  # another worker claims it at this moment
+            raise SiteBusy(f"site {site_code} was claimed by another worker just now") from exc
+    acquire_lock(session, site_code, holder=holder, hostname=hostname, pid=pid, stale=stale)
+    return holder
 
 
 def heartbeat_lock(session: Session, site_code: str, holder: str, run_id: int | None) -> None:

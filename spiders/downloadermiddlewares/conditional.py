@@ -29,7 +29,7 @@ class ConditionalGetMiddleware(UsesCrawlState):
 
     def process_request(self, request: Request) -> None:
         kind = self._kind(request)
-        if kind is None or (kind == "list" and self.state.full):
+        if kind is None or (kind == "list" and self.state.full) or request.meta.get(meta.RETRY):
             return
         etag, last_modified = self.state.validators(self.spider.public_url(request.url))
         if etag:

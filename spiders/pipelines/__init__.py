@@ -14,6 +14,7 @@ from scrapy.exceptions import DropItem
 from normalizers.article import NormalizationError
 from normalizers.models import Article
 from normalizers.page import RawPage
+from plugins.manager import HookFailed
 from plugins.runtime import normalize_for_site
 from spiders.budget import BudgetExceeded
 from spiders.crawlstate import CrawlSpider, running_spider
@@ -50,6 +51,8 @@ class NormalizingPipeline:
             result = self._normalized(item, None)
         except NormalizationError as exc:
             raise self._unreadable(item, str(exc), getattr(exc, "field", None)) from exc
+        except HookFailed as exc:
+            raise self._unreadable(item, str(exc), None, kind=exc.kind) from exc
         return self._with_problems(item, result)
 
     async def normalize_in_budget(self, item: FetchedPage) -> tuple[Any, list[CrawlProblem]]:
@@ -60,6 +63,8 @@ class NormalizingPipeline:
             result = await asyncio.to_thread(self._normalized, item, self.spider.budget().run)
         except NormalizationError as exc:
             raise self._unreadable(item, str(exc), getattr(exc, "field", None)) from exc
+        except HookFailed as exc:
+            raise self._unreadable(item, str(exc), None, kind=exc.kind) from exc
         except BudgetExceeded as exc:
             self.crawler.stats.inc_value("blgw/budget_exceeded")
             raise self._unreadable(item, f"detail page not read: {exc}", None) from exc
@@ -74,11 +79,11 @@ class NormalizingPipeline:
         site = self.spider.site
         page = RawPage(url=item.fetch_url, body=item.body, content_type=item.content_type,
                        status=item.status, fetched_at=item.fetched_at)
-        return normalize_for_site(self.spider.registry.hook, site, site.column(item.column), page,
+        return normalize_for_site(self.spider.registry, site, site.column(item.column), page,
                                   item.public_url, item.list_title, item.list_date, run=run)
 
-    def _unreadable(self, item: FetchedPage, message: str, field: str | None) -> DropItem:
-        self.problem(CrawlProblem(url=item.public_url, kind="extraction", message=message, field=field,
+    def _unreadable(self, item: FetchedPage, message: str, field: str | None, kind: str = "extraction") -> DropItem:
+        self.problem(CrawlProblem(url=item.public_url, kind=kind, message=message, field=field,
                                   column=item.column, frontier_key=item.frontier_key))
         return DropItem(f"cannot normalize {item.public_url}: {message}")
 

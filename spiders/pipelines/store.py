@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from gateway.store.models import Document
 from gateway.store.repository import record_error, upsert_article
-from spiders.crawlstate import UsesCrawlState
+from spiders.crawlstate import StoreFailed, UsesCrawlState
 from spiders.items import CrawlProblem, FetchedPage
 from spiders.pipelines import NormalizingPipeline
 
@@ -26,6 +26,12 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
     :class:`~spiders.crawlstate.CrawlState`."""
 
     def process_item(self, item: Any) -> Any:
+        try:
+            return self._process(item)
+        except StoreFailed as exc:  # the crawl stops; the page stays pending and the next run gets it
+            raise DropItem(f"not stored, the store failed: {exc}") from None
+
+    def _process(self, item: Any) -> Any:
         self.drop_problem(item)
         if not isinstance(item, FetchedPage):
             return item
@@ -39,13 +45,16 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
         return self._store(item, *self.normalize(item))
 
     async def _store_budgeted(self, item: FetchedPage) -> Any:
-        return self._store(item, *(await self.normalize_in_budget(item)))
+        try:
+            return self._store(item, *(await self.normalize_in_budget(item)))
+        except StoreFailed as exc:
+            raise DropItem(f"not stored, the store failed: {exc}") from None
 
     def _store(self, item: FetchedPage, article: Any, problems: list[CrawlProblem]) -> Any:
         for problem in problems:
             self.problem(problem)
         state = self.state
-        with state.store.session() as session:
+        with state.session() as session:
             outcome = upsert_article(
                 session, article, fetch_url=item.fetch_url, raw_body=item.body,
                 content_type=item.content_type, http_status=item.status, run_id=state.run_id,
@@ -69,9 +78,10 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
         return self.state.run_id
 
     def problem(self, problem: CrawlProblem) -> None:
-        """Record a problem of the run; one that is a request's outcome marks its frontier entry
-        done in the same transaction."""
+        """Record a problem of the run; one that is a request's outcome closes its frontier entry
+        in the same transaction (``failed``, fetched again by the next run, unless its kind is
+        final)."""
         self.crawler.stats.inc_value(f"blgw/errors/{problem.kind}")
-        with self.state.store.session() as session:
+        with self.state.session() as session:
             record_error(session, self._run_id(), problem.url, problem.kind, problem.message, problem.field)
-            self.state.done(session, problem.frontier_key)
+            self.state.done(session, problem.frontier_key, failed=problem.retried)

@@ -8,7 +8,7 @@ from typing import Any
 
 from scrapy.http import Response
 
-from spiders.crawlstate import UsesCrawlState
+from spiders.crawlstate import StoreFailed, UsesCrawlState
 
 __all__ = ["PageOutputMiddleware"]
 
@@ -20,11 +20,17 @@ class PageOutputMiddleware(UsesCrawlState):
     def page_output(self, response: Response, outputs: list[Any]) -> list[Any]:
         raise NotImplementedError
 
+    def _guarded(self, response: Response, outputs: list[Any]) -> list[Any]:
+        try:
+            return self.page_output(response, outputs)
+        except StoreFailed:  # the crawl is stopping (CrawlState.session); the page stays pending
+            return []
+
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterable[Any]:
-        return self.page_output(response, list(result))
+        return self._guarded(response, list(result))
 
     async def process_spider_output_async(self, response: Response,
                                           result: AsyncIterator[Any]) -> AsyncIterator[Any]:
         outputs = [out async for out in result]
-        for out in self.page_output(response, outputs):
+        for out in self._guarded(response, outputs):
             yield out

@@ -31,6 +31,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from spiders import meta
+from spiders.crawlstate import StoreFailed
 from spiders.items import CrawlProblem, FetchedPage
 from spiders.spidermiddlewares import PageOutputMiddleware
 
@@ -61,9 +62,21 @@ class FrontierMiddleware(PageOutputMiddleware):
                 if request is not None:
                     yield request
             return
-        async for out in start:
-            for kept in self._record([out]):
-                yield kept
+        try:
+            async for out in start:
+                for kept in self._record([out]):
+                    yield kept
+        except StoreFailed:  # the crawl is stopping (CrawlState.session)
+            return
+        if state.pending:  # what earlier runs did not get (CrawlState.carry_over), recorded already
+            log.warning("run %s of %s: fetching %d page(s) earlier runs did not get",
+                        state.run_id, state.site_code, len(state.pending))
+            self.crawler.stats.set_value("blgw/carried_over", len(state.pending))
+            for entry in state.pending:
+                request = self._rebuild(entry)
+                if request is not None:
+                    request.meta[meta.RETRY] = True
+                    yield request
 
     def _rebuild(self, entry: Any) -> Request | None:
         """A pending request of a continued run, from its frontier entry."""
@@ -95,6 +108,11 @@ class FrontierMiddleware(PageOutputMiddleware):
             if isinstance(out, FetchedPage) and out.frontier_key is None:
                 out.frontier_key = key  # done when the item is stored
                 handed_over = True
+            elif isinstance(out, CrawlProblem) and out.outcome and out.frontier_key is None and not handed_over:
+                out.frontier_key = key  # closed (failed) when the problem is recorded
+                handed_over = True
+                if kind == "list":
+                    self.state.progress(request.meta[meta.COLUMN]).complete = False
         kept = self._record(outputs, None if handed_over else key)
         if kind == "list":
             column = request.meta[meta.COLUMN]
