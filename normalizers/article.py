@@ -21,7 +21,15 @@ from lxml import etree
 from lxml.html import HtmlElement  # what every etree._Element here is
 from pydantic import HttpUrl
 
-from normalizers.dates import ParsedDate, Precision, find_datetime, parse_datetime
+from normalizers.dates import (
+    DateProblem,
+    ParsedDate,
+    Precision,
+    date_problem,
+    find_datetime,
+    implausible,
+    parse_datetime,
+)
 from normalizers.disclosure import find_disclosure_block, parse_disclosure_block
 from normalizers.encoding import DecodedText, decode_html
 from normalizers.extract import (
@@ -122,7 +130,9 @@ def _line_of(el: etree._Element, keep_out: list[etree._Element | None]) -> etree
 class _DateLine:
     parsed: ParsedDate | None = None
     element: etree._Element | None = None  # the whole line, to keep it out of the body
+    text: str | None = None  # what the line printed where the date was read
     unparsed: str | None = None  # what followed a 发布时间-like label when no date could be read
+    problem: DateProblem | None = None  # the first date near a label (or alone on a line) that is no date
 
 
 def _find_date_line(root: etree._Element, title_el: etree._Element | None, body_el: etree._Element | None,
@@ -155,7 +165,10 @@ def _find_date_line(root: etree._Element, title_el: etree._Element | None, body_
         parsed = find_datetime(text[m.end():m.end() + 40])
         if parsed is not None:
             found.parsed, found.element = parsed, _line_of(el, [title_el, body_el])
+            found.text = clean_text(text[m.end():m.end() + 40])
             return found
+        if found.problem is None:
+            found.problem = date_problem(text[m.end():m.end() + 40])
         if m.group(1) in _STRONG_DATE_LABELS and found.unparsed is None:
             found.unparsed = clean_text(text[m.end():m.end() + 40])
     if title_el is not None:
@@ -182,10 +195,12 @@ def _find_date_line(root: etree._Element, title_el: etree._Element | None, body_
             if seen > _UNLABELLED_LOOKAHEAD:
                 break
             parsed = parse_datetime(text) if len(text) <= 40 else None
+            if parsed is None and len(text) <= 40 and found.problem is None:
+                found.problem = date_problem(text, whole=True)
             if parsed is None and len(text) <= _INFO_LINE_MAX:
                 parsed = _info_line_date(text)
             if parsed is not None:
-                found.parsed, found.element = parsed, _line_of(el, [title_el, body_el])
+                found.parsed, found.element, found.text = parsed, _line_of(el, [title_el, body_el]), text
                 return found
     return found
 
@@ -234,34 +249,92 @@ def _at_midnight(date: dt.date) -> dt.datetime:
     return dt.datetime(date.year, date.month, date.day, tzinfo=SHANGHAI)
 
 
+@dataclass
+class _DateSource:
+    """One place a publication date can come from, and what it printed."""
+
+    name: str  # as the report says it: "the date line", "the list page"…
+    raw: str | None  # what it printed (None: nothing)
+    parsed: ParsedDate | None = None
+    problem: str | None = None  # why its date cannot be used
+    definite: bool = False  # a date that cannot be right (impossible, out of range), not just no date
+
+
+def _date_source(name: str, raw: str | None, parsed: ParsedDate | None, fetched_at: dt.datetime,
+                 problem: DateProblem | None = None) -> _DateSource:
+    source = _DateSource(name, raw, parsed)
+    if parsed is not None:
+        if (why := implausible(parsed.value, fetched_at)) is not None:
+            source.parsed, source.problem, source.definite = None, f"{parsed.value.date().isoformat()} is {why}", True
+    elif problem is not None:
+        source.problem, source.definite = f"{problem.reason} ({problem.raw})", True
+    elif raw:
+        source.problem = "no date"
+    return source
+
+
+def _plausible_disclosure_dates(disclosure: DisclosureMetadata, fetched_at: dt.datetime,
+                                errors: list[FieldError]) -> DisclosureMetadata:
+    """The disclosure metadata without dates out of the sane range, each a field error."""
+    wrong: dict[str, None] = {}
+    for name in ("written_date", "published_date"):
+        value = getattr(disclosure, name)
+        if value is not None and (why := implausible(value, fetched_at)) is not None:
+            errors.append(FieldError(field=f"disclosure.{name}", raw=value.isoformat(),
+                                     message=f"implausible date: {value.isoformat()} is {why}"))
+            wrong[name] = None
+    return disclosure.model_copy(update=wrong) if wrong else disclosure
+
+
 def _published_at(root: etree._Element, selector: str | None, context: PageContext,
-                  disclosure: DisclosureMetadata, date_line: _DateLine, errors: list[FieldError]
-                  ) -> tuple[dt.datetime | None, Precision | None]:
-    """(publication time, precision printed: day / minute / second)."""
+                  disclosure: DisclosureMetadata, date_line: _DateLine, errors: list[FieldError],
+                  fetched_at: dt.datetime) -> tuple[dt.datetime | None, Precision | None]:
+    """(publication time, precision printed: day / minute / second), from the first source
+    with a plausible date: the hint selector, the date line, ``<meta name=PubDate>``, the
+    disclosure block's 发布日期, the list page.
+
+    A source that printed a date that cannot be right (no such day, a year out of range, a
+    date out of :func:`normalizers.dates.implausible`'s sane range) is a field error even when
+    a later source gives the date (the message names the one used); one that printed no date
+    at all is an error when it is the hint selector, or when no source gives a date."""
+    sources: list[_DateSource] = []
     if selector:
         text, _ = select_text(root, selector)
         if text:
-            parsed = find_datetime(text)
-            if parsed is not None:
-                return parsed.value, parsed.precision
-            errors.append(FieldError(field="published_at", message="unparseable date in the published_at selector",
-                                     raw=text))
+            sources.append(_date_source("the published_at selector", text, find_datetime(text), fetched_at,
+                                        date_problem(text)))
+    line_raw = date_line.unparsed or (date_line.problem.raw if date_line.problem else None)
     if date_line.parsed is not None:
-        return date_line.parsed.value, date_line.parsed.precision
+        if date_line.problem is not None:  # an impossible date near another label, before this one
+            sources.append(_date_source("a date line", date_line.problem.raw, None, fetched_at, date_line.problem))
+        sources.append(_date_source("the date line", date_line.text, date_line.parsed, fetched_at))
+    elif line_raw:
+        sources.append(_date_source("the date line", line_raw, None, fetched_at, date_line.problem))
     if pub_meta := meta_content(root, "PubDate") or meta_content(root, "publishdate"):
-        parsed = parse_datetime(pub_meta) or find_datetime(pub_meta)
-        if parsed is not None:
-            return parsed.value, parsed.precision
+        sources.append(_date_source("<meta name=PubDate>", pub_meta,
+                                    parse_datetime(pub_meta) or find_datetime(pub_meta), fetched_at,
+                                    date_problem(pub_meta)))
     if disclosure.published_date is not None:
-        return _at_midnight(disclosure.published_date), "day"
+        sources.append(_date_source("the disclosure block's 发布日期", disclosure.published_date.isoformat(),
+                                    ParsedDate(_at_midnight(disclosure.published_date), "day"), fetched_at))
     if context.list_date:
-        parsed = parse_datetime(context.list_date) or find_datetime(context.list_date)
-        if parsed is not None:
-            return parsed.value, parsed.precision
-    raw = date_line.unparsed or pub_meta or context.list_date
-    if raw:
-        errors.append(FieldError(field="published_at", message="unparseable publication date", raw=raw))
-    return None, None
+        sources.append(_date_source("the list page", context.list_date,
+                                    parse_datetime(context.list_date) or find_datetime(context.list_date),
+                                    fetched_at, date_problem(context.list_date)))
+    used = next((s for s in sources if s.parsed is not None), None)
+    for source in sources:
+        if source is used:
+            break
+        if source.problem is None:
+            continue
+        if not (source.definite or used is None or source.name == "the published_at selector"):
+            continue
+        instead = f"; the date of {used.name} used instead" if used is not None else ""
+        errors.append(FieldError(field="published_at", raw=source.raw,
+                                 message=f"unreadable publication date in {source.name}: {source.problem}{instead}"))
+    if used is None or used.parsed is None:
+        return None, None
+    return used.parsed.value, used.parsed.precision
 
 
 def _lowest_common_ancestor(a: etree._Element | None, b: etree._Element | None) -> etree._Element | None:
@@ -330,6 +403,7 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
     only a page without any title raises ``NormalizationError(field="title")``.
     """
     hints = hints or ExtractionHints()
+    fetched_at = page.fetched_at or dt.datetime.now(SHANGHAI)
     decoded = decode_html(page.body, page.content_type)
     errors = [warning] if (warning := decoding_warning(decoded)) else []
     root = parse_html(decoded.text)
@@ -348,6 +422,7 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
 
     disclosure_el = find_disclosure_block(root, disclosure_hint, hints.disclosure_labels)
     disclosure, disclosure_errors = parse_disclosure_block(disclosure_el, hints.disclosure_labels)
+    disclosure = _plausible_disclosure_dates(disclosure, fetched_at, disclosure_errors)
 
     stated = [disclosure.extra[label] for label in _DISCLOSURE_TITLE_LABELS if disclosure.extra.get(label)]
     title = find_title(root, title_hint, context.list_title, exclude=context.column_path, references=stated,
@@ -372,7 +447,8 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
 
     body_el = find_body(root, body_hint, after=title.element)
     date_line = _find_date_line(root, title.element, body_el, disclosure_el, title.text)
-    published_at, published_precision = _published_at(root, date_hint, context, disclosure, date_line, errors)
+    published_at, published_precision = _published_at(root, date_hint, context, disclosure, date_line, errors,
+                                                      fetched_at)
 
     attachment_scope = root
     if attachments_hint is None:
@@ -419,6 +495,6 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
         disclosure=disclosure,
         attachments=attachments,
         source_url=cast(HttpUrl, public_url),  # pydantic parses the strs of URL fields
-        fetched_at=page.fetched_at or dt.datetime.now(SHANGHAI),
+        fetched_at=fetched_at,
         field_errors=errors,
     )

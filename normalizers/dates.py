@@ -1,6 +1,13 @@
 """Chinese government page dates: ``2024-01-05``, ``2024年1月5日 14时29分``, ``19-05-17``…
 
-All results are Asia/Shanghai. Years outside 1990–2100 and impossible dates are rejected.
+All results are Asia/Shanghai. Impossible dates (2024-13-45, 2023-02-29) and years outside
+1949–2100 (two-digit years: 1990–2068) are not dates; :func:`date_problem` says what is wrong
+with such a date-shaped value, so that the normalizers report it instead of dropping it.
+
+A date that parses may still be implausible for a page: :func:`implausible` holds the sane
+range, from :data:`EARLIEST` (1949-10-01: nothing the district's government published is older)
+to :data:`FUTURE_MARGIN` (a year) after the page was fetched (a document may be dated ahead,
+e.g. 施行日期-like publication dates, but not by years).
 
 Index numbers are not dates. The rule: a date is only taken when it is not glued to other
 identifier characters — it may not be preceded by a digit, an ASCII letter, ``/``, ``-``,
@@ -23,7 +30,10 @@ from normalizers.text import clean_text, fullwidth_to_ascii
 
 Precision = Literal["day", "minute", "second"]
 
-MIN_YEAR, MAX_YEAR = 1990, 2100
+MIN_YEAR, MAX_YEAR = 1949, 2100
+MIN_TWO_DIGIT_YEAR = 1990  # "85-05-17" is more likely a code than a date
+EARLIEST = dt.date(1949, 10, 1)
+FUTURE_MARGIN = dt.timedelta(days=366)
 
 # Full-width separators that dates are written with; digits come from fullwidth_to_ascii.
 _SEPARATORS = str.maketrans({"－": "-", "／": "/", "．": ".", "：": ":", "﹕": ":", "—": "-", "–": "-"})
@@ -70,15 +80,24 @@ def _year(raw: str, two_digit: bool) -> int:
     return year
 
 
-def _build(match: re.Match[str]) -> ParsedDate | None:
+def _ymd(match: re.Match[str]) -> tuple[int, int, int, bool]:
+    """(year, month, day, whether the year was written with two digits) of a date match."""
     g = match.groupdict()
     if g["y"]:
-        year, month, day = _year(g["y"], False), int(g["m"]), int(g["d"])
-    elif g["cy"]:
-        year, month, day = _year(g["cy"], False), int(g["cm"]), int(g["cd"])
-    else:
-        year, month, day = _year(g["yy"], True), int(g["ym"]), int(g["yd"])
-    if not MIN_YEAR <= year <= MAX_YEAR:
+        return _year(g["y"], False), int(g["m"]), int(g["d"]), False
+    if g["cy"]:
+        return _year(g["cy"], False), int(g["cm"]), int(g["cd"]), False
+    return _year(g["yy"], True), int(g["ym"]), int(g["yd"]), True
+
+
+def _out_of_range(year: int, two_digit: bool) -> bool:
+    return not (MIN_TWO_DIGIT_YEAR if two_digit else MIN_YEAR) <= year <= MAX_YEAR
+
+
+def _build(match: re.Match[str]) -> ParsedDate | None:
+    g = match.groupdict()
+    year, month, day, two_digit = _ymd(match)
+    if _out_of_range(year, two_digit):
         return None
     try:
         day_value = dt.datetime(year, month, day)
@@ -140,6 +159,63 @@ def parse_datetime(text: str | None) -> ParsedDate | None:
     if re.search(r"\d", residue):
         return None
     return _build(match)
+
+
+@dataclass(frozen=True)
+class DateProblem:
+    """A date-shaped value that is no date: what was printed and why it cannot be read."""
+
+    raw: str  # the date as printed, e.g. 9999年13月45日
+    reason: str  # "no such date" or "year out of range (1949–2100)"
+
+
+def _problem(match: re.Match[str]) -> DateProblem | None:
+    year, month, day, two_digit = _ymd(match)
+    raw = match.group(0).strip()
+    try:
+        dt.date(2000 if _out_of_range(year, two_digit) else year, month, day)  # 2000: a leap year
+    except ValueError:
+        return DateProblem(raw, "no such date")
+    if _out_of_range(year, two_digit):
+        low = MIN_TWO_DIGIT_YEAR if two_digit else MIN_YEAR
+        return DateProblem(raw, f"year out of range ({low}–{MAX_YEAR})")
+    return None
+
+
+def date_problem(text: str | None, *, whole: bool = False) -> DateProblem | None:
+    """What is wrong with a date-shaped value that :func:`find_datetime` (or, with ``whole``,
+    :func:`parse_datetime`) cannot read: the first impossible date (``9999年13月45日``,
+    ``2023-02-29``) or year out of range in it; None when the text holds a readable date
+    first, or nothing shaped like a date (``近日``, an index number)."""
+    if not text or (parse_datetime if whole else find_datetime)(text) is not None:
+        return None
+    prepared = _prepare(text)
+    for match in _DATE_RE.finditer(prepared):
+        if whole and re.search(r"\d", _WEEKDAY.sub("", prepared[:match.start()] + prepared[match.end():])):
+            return None  # more numbers than a date: not a date at all
+        if (problem := _problem(match)) is not None:
+            return problem
+    bare = re.sub(r"^[^\d]*?[:：]\s*", "", prepared).strip(" []()【】〔〕（）")
+    if whole and (compact := _COMPACT_RE.fullmatch(bare)):
+        year, month, day = int(compact["y"]), int(compact["m"]), int(compact["d"])
+        try:
+            dt.date(year if MIN_YEAR <= year <= MAX_YEAR else 2000, month, day)
+        except ValueError:
+            return DateProblem(compact.group(0), "no such date")
+        return DateProblem(compact.group(0), f"year out of range ({MIN_YEAR}–{MAX_YEAR})")
+    return None
+
+
+def implausible(value: dt.date | dt.datetime, fetched_at: dt.datetime) -> str | None:
+    """Why a parsed date cannot be a page's (before :data:`EARLIEST`, or more than
+    :data:`FUTURE_MARGIN` after ``fetched_at``); None for a date in the sane range."""
+    day = value.astimezone(SHANGHAI).date() if isinstance(value, dt.datetime) else value
+    if day < EARLIEST:
+        return f"before {EARLIEST.isoformat()}"
+    fetched = fetched_at.astimezone(SHANGHAI).date() if fetched_at.tzinfo else fetched_at.date()
+    if day > fetched + FUTURE_MARGIN:
+        return f"more than a year after the page was fetched ({fetched.isoformat()})"
+    return None
 
 
 def parse_date(text: str | None) -> dt.date | None:

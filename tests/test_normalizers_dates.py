@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from normalizers.dates import find_datetime, parse_date, parse_datetime
+from normalizers.dates import date_problem, find_datetime, implausible, parse_date, parse_datetime
 from normalizers.models import SHANGHAI
 
 
@@ -63,7 +63,7 @@ def test_index_numbers_are_not_dates(index_number):
     assert find_datetime(index_number) is None
 
 
-@pytest.mark.parametrize("text", ["2024-02-30", "2023年2月29日", "2024-13-01", "1989-12-31", "2101-01-01", "85-05-17"])
+@pytest.mark.parametrize("text", ["2024-02-30", "2023年2月29日", "2024-13-01", "1948-12-31", "2101-01-01", "85-05-17"])
 def test_impossible_dates_and_years_out_of_range_are_rejected(text):
     assert parse_datetime(text) is None
 
@@ -94,3 +94,35 @@ def test_find_datetime_skips_an_impossible_date_and_takes_the_next():
 def test_parse_date_returns_the_calendar_date():
     assert parse_date("2017年05月15日") == dt.date(2017, 5, 15)
     assert parse_date("not a date") is None
+
+
+def test_four_digit_years_from_1949_are_dates():
+    assert parse_date("1985年3月12日") == dt.date(1985, 3, 12) and parse_date("1949-10-01") == dt.date(1949, 10, 1)
+
+
+# --- date-shaped values that are no dates say why, and the sane range --------------------------
+
+@pytest.mark.parametrize("text, raw, reason", [
+    ("9999年13月45日", "9999年13月45日", "no such date"),
+    ("发布时间：2024年13月45日 来源：区住建局", "2024年13月45日", "no such date"),
+    ("2023-02-29", "2023-02-29", "no such date"),
+    ("1948-12-31", "1948-12-31", "year out of range (1949–2100)"),
+    ("2101-01-01", "2101-01-01", "year out of range (1949–2100)"),
+    ("99990101", "99990101", "year out of range (1949–2100)"),
+])
+def test_date_problem_names_the_impossible_date_and_why(text, raw, reason):
+    problem = date_problem(text, whole=len(text) == 8)
+    assert problem is not None and (problem.raw, problem.reason) == (raw, reason)
+
+
+@pytest.mark.parametrize("text", ["近日", "2024-01-05", "002948120/2024-00123", "2024-02-30 更正为 2024-02-29", ""])
+def test_date_problem_is_none_for_readable_dates_and_non_dates(text):
+    assert date_problem(text) is None
+
+
+def test_implausible_dates_are_before_1949_10_01_or_over_a_year_after_the_fetch():
+    fetched = at(2024, 2, 1, 8)
+    assert implausible(dt.date(1949, 9, 30), fetched) == "before 1949-10-01"
+    assert implausible(dt.date(1949, 10, 1), fetched) is None
+    assert implausible(dt.date(2025, 2, 1), fetched) is None
+    assert "more than a year after" in implausible(at(2025, 3, 1), fetched)

@@ -92,3 +92,56 @@ def test_other_item_kinds_carry_the_warning_too():
             "</table></body></html>").encode() + b"\xff"
     item = normalize_page(body, "http://zjj.bl.gov.cn/xx/1.html", item_type="letter")
     assert [(e.field, e.severity) for e in item.field_errors if e.severity == "warning"] == [("encoding", "warning")]
+
+
+# ----------------------------------------------------------- dates that cannot be right
+
+def _date_errors(art) -> list[tuple[str, str | None, str]]:
+    return [(e.field, e.raw, e.message) for e in art.field_errors if e.field.endswith(("published_at", "_date"))]
+
+
+def test_an_impossible_page_date_is_a_field_error_naming_the_field_the_value_and_the_fallback():
+    art = normalize(page(f"<div class='info'>发布时间：9999年13月45日</div><div id='zoom'><p>{FIRST}</p></div>"),
+                    list_date="2024-03-07")
+    assert art.published_at == dt.datetime(2024, 3, 7, tzinfo=SHANGHAI)  # the list date, but reported
+    [(field, raw, message)] = _date_errors(art)
+    assert field == "published_at" and "9999年13月45日" in raw
+    assert "no such date" in message and "the list page used instead" in message
+
+
+@pytest.mark.parametrize("line", ["日期：2024-02-30", "时间：1948-12-31", "2023-02-29"])
+def test_an_impossible_date_after_any_label_or_alone_on_its_line_is_reported(line):
+    art = normalize(page(f"<div class='info'>{line}</div><div id='zoom'><p>{FIRST}</p></div>"),
+                    list_date="2024-03-07")
+    assert art.published_at == dt.datetime(2024, 3, 7, tzinfo=SHANGHAI)
+    assert [field for field, _, _ in _date_errors(art)] == ["published_at"]
+
+
+@pytest.mark.parametrize("printed, why", [("2099-01-01", "more than a year after the page was fetched (2024-02-01)"),
+                                          ("1949-09-30", "before 1949-10-01")])
+def test_a_date_out_of_the_sane_range_is_a_field_error_and_the_next_source_is_used(printed, why):
+    art = normalize(page(f"<div class='info'>发布时间：{printed}</div><div id='zoom'><p>{FIRST}</p></div>",
+                         head="<meta name='PubDate' content='2024-01-30 09:00'>"))
+    assert art.published_at == dt.datetime(2024, 1, 30, 9, 0, tzinfo=SHANGHAI)
+    [(_, raw, message)] = _date_errors(art)
+    assert printed in raw and why in message
+
+
+def test_an_implausible_list_date_is_reported_and_not_used():
+    art = normalize(page(f"<div id='zoom'><p>{FIRST}</p></div>"), list_date="2031-05-01")
+    assert art.published_at is None
+    assert [(f, raw) for f, raw, _ in _date_errors(art)] == [("published_at", "2031-05-01")]
+
+
+def test_implausible_disclosure_dates_are_field_errors_and_left_empty():
+    table = ("<table><tr><td>索引号</td><td>002948120/2024-00123</td><td>成文日期</td><td>2088-01-01</td></tr>"
+             "<tr><td>发布机构</td><td>区人社局</td><td>发布日期</td><td>2024-01-20</td></tr></table>")
+    art = normalize(page(f"{table}<div id='zoom'><p>{FIRST}</p></div>"))
+    assert art.disclosure.written_date is None and art.disclosure.published_date == dt.date(2024, 1, 20)
+    assert [(f, raw) for f, raw, _ in _date_errors(art)] == [("disclosure.written_date", "2088-01-01")]
+
+
+def test_a_plausible_page_date_gives_no_error():
+    art = normalize(page(f"<div class='info'>发布时间：2024-01-31 10:00</div><div id='zoom'><p>{FIRST}</p></div>"),
+                    list_date="2024-01-31")
+    assert art.field_errors == [] and art.published_at == dt.datetime(2024, 1, 31, 10, 0, tzinfo=SHANGHAI)
