@@ -4,7 +4,7 @@ the exchange standard (normalizing is the pipeline's job, through pure normalize
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -15,7 +15,7 @@ class FetchedPage:
     column: str
     fetch_url: str
     public_url: str
-    body: bytes
+    body: bytes = field(repr=False)  # logged items (a dropped one) do not print the page
     content_type: str | None
     status: int
     fetched_at: dt.datetime

@@ -392,3 +392,40 @@ def test_a_column_read_in_one_page_is_complete_and_its_withdrawn_items_are_purge
         states = dict(c.execute("SELECT url, status FROM documents"))
     assert states.pop("http://dyy.bl.gov.cn/tzgg/5.html") == "gone"
     assert set(states.values()) == {"active"} and len(states) == 5
+
+
+@pytest.fixture()
+def small_disk(tmp_path):
+    """A real small file system (tmpfs, 16 MB) for the data directory."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here (needs root; CI runs as root): {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_fails_the_run_and_the_next_ordinary_run_stores_the_rest(site, small_disk):
+    base_url, truth = site
+    data = small_disk / "data"
+    env = {**os.environ, "BLGW_DATA_DIR": str(data)}
+    assert _blgw(env, "index", "sync").returncode in (0, 1)  # creates and migrates the store
+    free = os.statvfs(small_disk)
+    ballast = small_disk / "ballast"  # leaves room for a few items only
+    ballast.write_bytes(b"\0" * max(0, free.f_bavail * free.f_frsize - 120_000))
+    first = _blgw(env, "crawl", "rsj", "--origin", f"rsj={base_url}", *FAST)
+    assert first.returncode == 3, first.stdout + first.stderr[-3000:]  # failed
+    assert "database or disk is full" in first.stdout + first.stderr
+    assert "Traceback" not in first.stderr, first.stderr
+    stored = _stored_paths(data / "gateway.sqlite")
+    expected = sorted(a["path"] for a in truth["articles"])
+    assert len(stored) < len(expected)
+
+    ballast.unlink()  # space freed: the next ordinary run gets the rest
+    second = _blgw(env, "crawl", "rsj", "--origin", f"rsj={base_url}", *FAST)
+    assert second.returncode == 0, second.stdout + second.stderr[-3000:]
+    assert _stored_paths(data / "gateway.sqlite") == expected
+    assert _pending(data / "gateway.sqlite") == 0

@@ -134,11 +134,14 @@ def format_run(run: CrawlRun, max_errors: int = 20) -> str:
     return "\n".join(lines)
 
 
-def format_summary(session: Session, run_ids: Sequence[int], codes: Sequence[str] = ()) -> tuple[str, list[str]]:
+def format_summary(session: Session, run_ids: Sequence[int], codes: Sequence[str] = (),
+                   still_running: Sequence[str] = ()) -> tuple[str, list[str]]:
     """The end of a crawl's output: one line per site (status, pages, items new/changed/
     unchanged/gone, errors by kind, duration) and a last line naming each failed site and why
     (:func:`failure_reason`). A code of ``codes`` without a run failed too (the
-    crawl never started, e.g. another process holds the site's lock). Returns (text, failed)."""
+    crawl never started, e.g. another process holds the site's lock), and so did a run still
+    ``running`` once its crawl ended (it could not be closed: the store failed), unless its site
+    is in ``still_running``. Returns (text, failed)."""
     lines, failed, seen = ["summary:"], [], set()
     for run_id in run_ids:
         run = session.get(CrawlRun, run_id)
@@ -152,6 +155,8 @@ def format_summary(session: Session, run_ids: Sequence[int], codes: Sequence[str
         duration = (f"{(run.finished_at - run.started_at).total_seconds():.1f} s"
                     if run.finished_at else "still running")
         why = failure_reason(run)
+        if run.status == "running" and run.site_code not in still_running:
+            why = "the run could not be closed in the store (see the messages above); the next crawl continues it"
         status = outcome(run) if why is None else run.status.upper()
         line = (f"  {run.site_code:<8} {status:<9} run {run.id:<5} pages {run.pages_fetched:<5} "
                 f"new {run.items_new} changed {run.items_changed} unchanged {run.items_unchanged} "

@@ -61,14 +61,15 @@ class FrontierMiddleware(PageOutputMiddleware):
                 request = self._rebuild(entry)
                 if request is not None:
                     yield request
-            return
+            # and the start requests the run never recorded (it died, or the store failed, while
+            # recording them): those it has, done or pending, are dropped by the frontier
         try:
             async for out in start:
                 for kept in self._record([out]):
                     yield kept
         except StoreFailed:  # the crawl is stopping (CrawlState.session)
             return
-        if state.pending:  # what earlier runs did not get (CrawlState.carry_over), recorded already
+        if state.pending and not state.resumed:  # what earlier runs did not get (CrawlState.carry_over), recorded already
             log.warning("run %s of %s: fetching %d page(s) earlier runs did not get",
                         state.run_id, state.site_code, len(state.pending))
             self.crawler.stats.set_value("blgw/carried_over", len(state.pending))
@@ -130,6 +131,9 @@ class FrontierMiddleware(PageOutputMiddleware):
 
         def errback(failure: Failure) -> list[Any]:
             failed = failure.request  # type: ignore[attr-defined]  # set by Scrapy, undeclared by Twisted
+            if failure.check(StoreFailed):  # the store, not the page, failed: it stays pending
+                failed.meta[meta.ERRBACK_RECORDED] = True
+                return []
             outputs = list(original(failure) or ()) if original is not None else []
             key = failed.meta.get(meta.KEY)
             handed_over = False

@@ -6,7 +6,7 @@ from __future__ import annotations
 from scrapy.http import Response
 
 from spiders import meta
-from spiders.crawlstate import UsesCrawlState
+from spiders.crawlstate import StoreFailed, UsesCrawlState
 
 __all__ = ["LinkRecorderMiddleware"]
 
@@ -21,5 +21,8 @@ class LinkRecorderMiddleware(UsesCrawlState):
             return
         spider = self.spider
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
-        self.state.record_links(spider.public_url(response.url), response.body, content_type, spider.fetch_origin,
-                                replace=request.method == "GET")
+        try:
+            self.state.record_links(spider.public_url(response.url), response.body, content_type,
+                                    spider.fetch_origin, replace=request.method == "GET")
+        except StoreFailed:  # the crawl is stopping (CrawlState.session); the page stays pending
+            return
