@@ -131,7 +131,7 @@ class FrontierMiddleware(PageOutputMiddleware):
 
         def errback(failure: Failure) -> list[Any]:
             failed = failure.request  # type: ignore[attr-defined]  # set by Scrapy, undeclared by Twisted
-            if failure.check(StoreFailed):  # the store, not the page, failed: it stays pending
+            if isinstance(failure.value, StoreFailed):  # the store, not the page, failed: it stays pending
                 failed.meta[meta.ERRBACK_RECORDED] = True
                 return []
             outputs = list(original(failure) or ()) if original is not None else []
