@@ -37,6 +37,8 @@ from normalizers.models import Article, Category
 __all__ = [
     "FACET_KEYS",
     "FACET_SIZE",
+    "SEARCH_DATE_MAX",
+    "SEARCH_DATE_MIN",
     "SUGGEST_MAX_SIZE",
     "FacetValue",
     "IndexClosedError",
@@ -55,6 +57,11 @@ FACET_SIZE = 20
 """At most this many values per facet."""
 SUGGEST_MAX_SIZE = 20
 """The largest ``size`` of :meth:`SearchIndex.suggest`."""
+SEARCH_DATE_MIN = dt.date(1900, 1, 1)
+SEARCH_DATE_MAX = dt.date(2999, 12, 31)
+"""The range of ``date_from`` / ``date_to`` of a :class:`SearchQuery` (inclusive): wider than
+any publication date a page can carry, narrow enough that every backend computes its day
+bounds without overflow (``date.max`` has no next day)."""
 
 
 class SearchIndexError(Exception):
@@ -89,8 +96,10 @@ class SearchQuery(BaseModel):
     * ``column``: equals (exactly, after stripping) any element of the document's
       ``column_path`` — so ``通知公告`` matches ``['政务公开', '通知公告']``;
     * ``date_from`` / ``date_to``: inclusive calendar days of ``published_at`` read in
-      Asia/Shanghai. Documents without ``published_at`` are excluded as soon as either bound is
-      set. ``date_from`` after ``date_to`` is a validation error.
+      Asia/Shanghai, each from :data:`SEARCH_DATE_MIN` to :data:`SEARCH_DATE_MAX` (a day
+      outside is a validation error of that field). Documents without ``published_at`` are
+      excluded as soon as either bound is set. ``date_from`` after ``date_to`` is a validation
+      error.
 
     Paging: ``page`` (1–100) of ``size`` (1–50) hits. Order: ``relevance`` (score descending,
     then newest first, then id) or ``date`` (newest ``published_at`` first, documents without a
@@ -103,8 +112,8 @@ class SearchQuery(BaseModel):
     site_codes: list[str] = Field(default_factory=list)
     categories: list[Category] = Field(default_factory=list)
     column: str | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
+    date_from: dt.date | None = Field(None, ge=SEARCH_DATE_MIN, le=SEARCH_DATE_MAX)
+    date_to: dt.date | None = Field(None, ge=SEARCH_DATE_MIN, le=SEARCH_DATE_MAX)
     page: int = Field(1, ge=1, le=100)
     size: int = Field(10, ge=1, le=50)
     order: Literal["relevance", "date"] = "relevance"

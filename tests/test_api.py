@@ -170,12 +170,27 @@ def test_search_pages_through_every_hit_once(api):
     ({"q": "社保", "category": "其他"}, "category"),
     ({"q": "社保", "date_from": "2024-13-01"}, "date_from"),
     ({"q": "社保", "date_from": "yesterday"}, "date_from"),
+    ({"q": "a", "date_to": "9999-12-31"}, "date_to"),  # has no next day: once a 500
+    ({"q": "a", "date_from": "0001-01-01"}, "date_from"),
+    ({"q": "a", "date_from": "1899-12-31"}, "date_from"),
+    ({"q": "a", "date_to": "3000-01-01"}, "date_to"),
 ])
 def test_search_rejects_bad_input_with_422(api, params, field):
     response = api.get("/api/search", params=params)
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert any(field in [str(p) for p in d["loc"]] or field in d["msg"] for d in detail), detail
+
+
+def test_search_takes_every_day_of_the_date_range(api):
+    from index.base import SEARCH_DATE_MAX, SEARCH_DATE_MIN
+
+    for params in ({"date_from": SEARCH_DATE_MIN.isoformat(), "date_to": SEARCH_DATE_MAX.isoformat()},
+                   {"date_from": SEARCH_DATE_MAX.isoformat()}, {"date_to": SEARCH_DATE_MIN.isoformat()}):
+        response = api.get("/api/search", params={"q": "社保", **params})
+        assert response.status_code == 200, response.text
+    assert api.get("/api/search", params={"q": "社保", "date_from": "1900-01-01",
+                                          "date_to": "2999-12-31"}).json()["total"] == N_RSJ + N_JYJ
 
 
 def test_search_rejects_reversed_date_range_with_a_clear_message(api):
@@ -310,14 +325,32 @@ def test_feed_sees_later_changes_after_the_cursor(api, store):
     assert body["items"][0]["item"]["title"] == "改过的标题"
 
 
-@pytest.mark.parametrize("cursor", ["zzz", "!!!", base64.urlsafe_b64encode(b"no-separator").decode(),
-                                    base64.urlsafe_b64encode(b"not a date|abc").decode(),
-                                    base64.urlsafe_b64encode(b"2024-01-01T00:00:00|abc").decode(),
-                                    base64.urlsafe_b64encode(b"\xff\xfe|x").decode()])
-def test_feed_rejects_a_bad_cursor_with_400(api, cursor):
+def cursor_of(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode("utf-8", "surrogateescape")).decode()
+
+
+@pytest.mark.parametrize("cursor", [
+    "zzz", "!!!", cursor_of("no-separator"), cursor_of("not a date|abc"), cursor_of("2024-01-01T00:00:00|abc"),
+    base64.urlsafe_b64encode(b"\xff\xfe|x").decode(),
+    # times no change can have; the first two have no UTC time at all (once a 500)
+    cursor_of("0001-01-01T00:00:00+05:00|0123456789abcdef0123456789abcdef"), cursor_of("9999-12-31T23:59:59-05:00|0123456789abcdef0123456789abcdef"),
+    cursor_of("0001-01-01T00:00:00+00:00|0123456789abcdef0123456789abcdef"), cursor_of("1969-12-31T23:59:59+00:00|0123456789abcdef0123456789abcdef"),
+    # no document has such an id (PostgreSQL refuses a NUL in a text parameter: once a 500 there)
+    cursor_of("2026-01-01T00:00:00+00:00|abc"), cursor_of("2026-01-01T00:00:00+00:00|\x00"),
+    cursor_of("2026-01-01T00:00:00+00:00|"),
+])
+def test_feed_rejects_a_bad_cursor_with_422_naming_it(api, cursor):
     response = api.get("/api/feed", params={"since": cursor})
-    assert response.status_code == 400
-    assert "cursor" in response.json()["detail"]
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["query", "since"] and "cursor" in error["msg"]
+
+
+@pytest.mark.parametrize("stamp", ["1970-01-01T00:00:00+00:00", "9999-12-31T23:59:59.999999+00:00",
+                                   "9999-12-31T23:59:59+00:00"])
+def test_feed_takes_a_cursor_at_either_end_of_time(api, stamp):
+    response = api.get("/api/feed", params={"since": cursor_of(f"{stamp}|0123456789abcdef0123456789abcdef")})
+    assert response.status_code == 200, response.text
 
 
 def test_feed_limit_is_validated(api):
@@ -449,6 +482,10 @@ def test_portal_page_shows_input_errors(api):
     response = api.get("/", params={"q": "社保", "date_from": "2024-05-01", "date_to": "2024-01-01"})
     assert response.status_code == 422
     assert "请检查搜索条件" in response.text and "is after" in response.text
+    for field, day in (("date_to", "9999-12-31"), ("date_from", "0001-01-01")):
+        response = api.get("/", params={"q": "a", field: day})
+        assert response.status_code == 422, response.text  # once a 500
+        assert "请检查搜索条件" in response.text and f"{field}:" in response.text
     assert api.get("/", params={"q": "社保", "page": "abc"}).status_code == 200
 
 

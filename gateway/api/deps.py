@@ -10,6 +10,7 @@ Until then the endpoints that need it answer 503 naming it, and ``/health`` repo
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -28,11 +29,15 @@ from index.factory import open_index
 from plugins.manager import SiteRegistry, registry_from_settings
 from plugins.spec import SiteSpec
 
-__all__ = ["RETRY_SECONDS", "IndexDep", "Resources", "ResourcesDep", "SettingsDep", "SitesDep", "StoreDep",
+__all__ = ["DOCUMENT_ID", "RETRY_SECONDS", "IndexDep", "Resources", "ResourcesDep", "SettingsDep", "SitesDep", "StoreDep",
            "TemplatesDep", "Unavailable", "resources"]
 
 RETRY_SECONDS = 5.0
 """A resource that could not be opened is tried again after this long (not on every request)."""
+
+DOCUMENT_ID = re.compile(r"[0-9a-f]{32}")
+"""What every document id looks like (``normalizers.models.document_id``): any other text names
+no document and never reaches the store (PostgreSQL refuses a NUL in a text parameter)."""
 
 
 class Unavailable(Exception):

@@ -11,15 +11,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import and_, or_, select
 
-from gateway.api.deps import StoreDep
+from gateway.api.deps import DOCUMENT_ID, StoreDep
 from gateway.api.models import DocumentOut, FeedEntry, FeedOut
 from gateway.store.models import Document
 
-__all__ = ["decode_cursor", "encode_cursor", "router"]
+__all__ = ["CURSOR_MAX", "CURSOR_MIN", "decode_cursor", "encode_cursor", "router"]
 
 router = APIRouter(tags=["documents"])
+
+CURSOR_MIN = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+CURSOR_MAX = dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
+"""The times a cursor may hold (a document's change time is always within them)."""
 
 
 def encode_cursor(changed_at: dt.datetime, doc_id: str) -> str:
@@ -28,7 +33,8 @@ def encode_cursor(changed_at: dt.datetime, doc_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
-    """The (timestamp, id) of a cursor; ValueError when it is not one of ours."""
+    """The (UTC timestamp, id) of a cursor; ValueError when it is not one of ours (its time
+    outside :data:`CURSOR_MIN` … :data:`CURSOR_MAX` included)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
@@ -40,6 +46,16 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
         raise ValueError(f"invalid cursor {cursor[:80]!r}: pass the next_cursor of a previous /api/feed answer") from exc
     if when.tzinfo is None:
         raise ValueError(f"invalid cursor {cursor[:80]!r}: timestamp without time zone")
+    if not DOCUMENT_ID.fullmatch(doc_id):
+        raise ValueError(f"invalid cursor {cursor[:80]!r}: no document id")
+    try:
+        when = when.astimezone(dt.UTC)
+        in_range = CURSOR_MIN <= when <= CURSOR_MAX
+    except OverflowError:  # 0001-01-01T00:00+05:00 is in year 0
+        in_range = False
+    if not in_range:
+        raise ValueError(f"invalid cursor {cursor[:80]!r}: its time is outside {CURSOR_MIN:%Y-%m-%d} to "
+                         f"{CURSOR_MAX:%Y-%m-%d} (UTC)")
     return when, doc_id
 
 
@@ -48,7 +64,7 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
             responses={404: {"description": "Unknown id"}})
 def api_document(store: StoreDep, doc_id: Annotated[str, PathParam(max_length=64)]) -> DocumentOut:
     with store.session() as session:
-        doc = session.get(Document, doc_id)
+        doc = session.get(Document, doc_id) if DOCUMENT_ID.fullmatch(doc_id) else None
         if doc is None:
             raise HTTPException(404, detail=f"no document {doc_id!r}")
         return DocumentOut(id=doc.id, status=doc.status, site_code=doc.site_code, url=doc.url,
@@ -56,11 +72,11 @@ def api_document(store: StoreDep, doc_id: Annotated[str, PathParam(max_length=64
                            last_changed_at=doc.last_changed_at, item=doc.item)
 
 
-@router.get("/api/feed", response_model=FeedOut, summary="信息报送: items changed since a cursor, in change order",
-            responses={400: {"description": "Invalid cursor"}})
+@router.get("/api/feed", response_model=FeedOut, summary="信息报送: items changed since a cursor, in change order")
 def api_feed(
     store: StoreDep,
-    since: Annotated[str | None, Query(max_length=400, description="next_cursor of a previous answer; omit to start")] = None,
+    since: Annotated[str | None, Query(max_length=400, description="next_cursor of a previous answer; omit to start "
+                                                                  "(anything else: 422)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> FeedOut:
     stmt = select(Document).order_by(Document.last_changed_at, Document.id).limit(limit + 1)
@@ -68,7 +84,9 @@ def api_feed(
         try:
             when, after = decode_cursor(since)
         except ValueError as exc:
-            raise HTTPException(400, detail=str(exc)) from None
+            # the 422 of every other bad parameter, naming this one
+            raise RequestValidationError([{"type": "value_error", "loc": ("query", "since"),
+                                           "msg": f"since: {exc}"}]) from None
         stmt = stmt.where(or_(Document.last_changed_at > when,
                               and_(Document.last_changed_at == when, Document.id > after)))
     with store.session() as session:

@@ -18,7 +18,6 @@ short timeout; any answer below 500 counts as up. The result is kept per origin 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from gateway.api.deps import Resources, ResourcesDep, StoreDep, TemplatesDep
+from gateway.api.deps import DOCUMENT_ID, Resources, ResourcesDep, StoreDep, TemplatesDep
 from gateway.scope import Scope, ScopeRefused
 from gateway.store.models import Document, Site
 from gateway.store.session import Store
@@ -44,7 +43,6 @@ __all__ = ["PROBE_TIMEOUT", "PROBE_TTL", "SiteProbe", "router"]
 PROBE_TIMEOUT = 2.0  # seconds for one probe of a subsite
 PROBE_TTL = 60.0  # seconds a probe's answer is reused for the same origin
 SHANGHAI_OFFSET = dt.timezone(dt.timedelta(hours=8), "CST")
-_DOC_ID = re.compile(r"[0-9a-f]{32}")  # document_id(): anything else is unknown without a query
 
 # The copy is a page of ours showing someone else's text: no scripts at all, images from anywhere.
 PAGE_HEADERS = {
@@ -171,7 +169,7 @@ def _page(request: Request, templates: Jinja2Templates, status: int, **context: 
 def _load(store: Store, doc_id: str) -> dict[str, Any] | None:
     """What the page and the redirect need of a stored document, or None when unknown."""
     with store.session() as session:
-        doc = session.get(Document, doc_id) if _DOC_ID.fullmatch(doc_id) else None
+        doc = session.get(Document, doc_id) if DOCUMENT_ID.fullmatch(doc_id) else None
         if doc is None:
             return None
         site = session.get(Site, doc.site_code)

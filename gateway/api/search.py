@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from gateway.api.deps import IndexDep, ResourcesDep
 from gateway.api.models import FacetValueOut, HitOut, SearchOut, SuggestionOut, SuggestOut
-from index.base import SearchIndex, SearchQuery
+from index.base import SEARCH_DATE_MAX, SEARCH_DATE_MIN, SearchIndex, SearchQuery
 from normalizers.models import Category
 
 __all__ = ["InputError", "build_query", "router", "run_search", "run_suggest", "safe_fragment"]
@@ -49,6 +49,7 @@ class InputError(Exception):
 
 
 _FIELD_NAMES = {"site_codes": "site", "categories": "category"}
+_DATE_HELP = f"YYYY-MM-DD, inclusive, {SEARCH_DATE_MIN} to {SEARCH_DATE_MAX} (else 422)"
 
 
 def build_query(*, q: str, sites: list[str] | None = None, categories: list[str] | None = None,
@@ -109,8 +110,8 @@ def api_search(
     site: Annotated[list[str] | None, Query(description="Site codes (repeatable)")] = None,
     category: Annotated[list[Category] | None, Query(description="政务公开 / 政民互动 / 网上服务 (repeatable)")] = None,
     column: Annotated[str | None, Query(max_length=200, description="A column name at any level")] = None,
-    date_from: Annotated[dt.date | None, Query(description="YYYY-MM-DD, inclusive")] = None,
-    date_to: Annotated[dt.date | None, Query(description="YYYY-MM-DD, inclusive")] = None,
+    date_from: Annotated[dt.date | None, Query(description=_DATE_HELP)] = None,
+    date_to: Annotated[dt.date | None, Query(description=_DATE_HELP)] = None,
     order: Literal["relevance", "date"] = "relevance",
     page: Annotated[int, Query(ge=1, le=100)] = 1,
     size: Annotated[int, Query(ge=1, le=50)] = 10,
