@@ -40,9 +40,11 @@ __all__ = [
     "SEARCH_DATE_MAX",
     "SEARCH_DATE_MIN",
     "SUGGEST_MAX_SIZE",
+    "DocumentsRejected",
     "FacetValue",
     "IndexClosedError",
     "IndexSchemaError",
+    "IndexUnavailableError",
     "SearchHit",
     "SearchIndex",
     "SearchIndexError",
@@ -75,6 +77,27 @@ class IndexSchemaError(SearchIndexError):
 
 class IndexClosedError(SearchIndexError):
     """The index was used after :meth:`SearchIndex.close`."""
+
+
+class IndexUnavailableError(SearchIndexError):
+    """The index cannot be reached or opened (the cluster refuses connections or does not
+    answer, the file cannot be opened): nothing about the documents; the same call may succeed
+    later. The message names the index (never its credentials)."""
+
+
+class DocumentsRejected(SearchIndexError):
+    """The index refused some documents of a write for what they are (a per-document error of a
+    bulk request: a field the mapping cannot take, a document too large…), and wrote the others.
+    ``failures`` lists ``(id, reason)`` of the refused documents; ``written`` counts what the
+    call did write (for a delete: the documents it removed)."""
+
+    def __init__(self, operation: str, failures: list[tuple[str, str]], written: int) -> None:
+        self.failures = failures
+        self.written = written
+        shown = "; ".join(f"{id_}: {reason}" for id_, reason in failures[:20])
+        more = f" (and {len(failures) - 20} more)" if len(failures) > 20 else ""
+        super().__init__(f"{operation}: {len(failures)} document(s) failed, {written} written: "
+                         f"{shown}{more}")
 
 
 QueryText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -252,6 +275,9 @@ class SearchIndex(abc.ABC):
       call returns (a backend with near-real-time search must refresh before returning).
     * Writes are not guaranteed atomic across a call: if it fails midway, some documents may
       have been written. Every write is idempotent, so the caller retries the whole call.
+    * A write that cannot reach the index raises :class:`IndexUnavailableError`; one whose
+      documents the index refuses one by one (a bulk request's per-document errors) writes the
+      others and raises :class:`DocumentsRejected` naming the refused ones.
     * Instances are safe to share between threads. ``close()`` is idempotent; any other call
       after it raises :class:`IndexClosedError`. ``with index:`` closes on exit.
     * Storage written by another schema version raises :class:`IndexSchemaError` on use;

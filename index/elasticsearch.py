@@ -67,9 +67,11 @@ from elasticsearch.helpers import streaming_bulk
 from index.base import (
     FACET_KEYS,
     FACET_SIZE,
+    DocumentsRejected,
     FacetValue,
     IndexClosedError,
     IndexSchemaError,
+    IndexUnavailableError,
     SearchHit,
     SearchIndex,
     SearchIndexError,
@@ -135,17 +137,19 @@ class ElasticsearchIndexError(SearchIndexError):
     """The cluster refused or failed a request (the message names the request and the reason)."""
 
 
-class BulkWriteError(ElasticsearchIndexError):
+class ElasticsearchUnavailableError(ElasticsearchIndexError, IndexUnavailableError):
+    """The cluster cannot be reached (connection refused, timeout, TLS failure)."""
+
+
+class BulkWriteError(ElasticsearchIndexError, DocumentsRejected):
     """Some documents of a bulk write failed; the others were written. ``failures`` lists
     ``(id, reason)`` pairs."""
 
-    def __init__(self, operation: str, failures: list[tuple[str, str]], written: int) -> None:
-        self.failures = failures
-        self.written = written
-        shown = "; ".join(f"{id_}: {reason}" for id_, reason in failures[:20])
-        more = f" (and {len(failures) - 20} more)" if len(failures) > 20 else ""
-        super().__init__(f"{operation}: {len(failures)} document(s) failed, {written} written: "
-                         f"{shown}{more}")
+
+def _transient(status: object) -> bool:
+    """A bulk item's status that says the cluster could not take it now (429: rejected
+    execution, 5xx: a shard unavailable), not that the document is wrong."""
+    return isinstance(status, int) and (status == 429 or status >= 500)
 
 
 # --------------------------------------------------------------------------------------------
@@ -663,7 +667,7 @@ class ElasticsearchIndex(SearchIndex):
         except ApiError as exc:
             raise ElasticsearchIndexError(f"{what} failed on {self.hosts}: {exc.meta.status} {exc}") from exc
         except TransportError as exc:
-            raise ElasticsearchIndexError(f"{what}: cannot reach {self.hosts}: {exc}") from exc
+            raise ElasticsearchUnavailableError(f"{what}: cannot reach {self.hosts}: {exc}") from exc
 
     def _resolve_analyzer(self) -> str:
         if self.analyzer_choice != "auto":
@@ -672,6 +676,8 @@ class ElasticsearchIndex(SearchIndex):
             plugins = self._client.cat.plugins(format="json")
         except ApiError:  # e.g. serverless: no _cat/plugins
             return "cjk"
+        except TransportError as exc:
+            raise ElasticsearchUnavailableError(f"listing the plugins: cannot reach {self.hosts}: {exc}") from exc
         components = {str(p.get("component", "")) for p in plugins.body}
         if "analysis-ik" in components:
             return "ik"
@@ -754,16 +760,32 @@ class ElasticsearchIndex(SearchIndex):
     # -- writes -------------------------------------------------------------------------------
 
     def _bulk(self, actions: Iterable[dict[str, Any]], operation: str) -> tuple[int, list[tuple[str, str]], int]:
-        """Run bulk actions; (ok count, failures, deletes that removed a document)."""
+        """Run bulk actions; (ok count, failures, deletes that removed a document). Items the
+        cluster could not take now (429, 5xx, after the helper's retries) make the whole call
+        fail (an :class:`ElasticsearchIndexError`, not a :class:`BulkWriteError`): they say
+        nothing about the documents, and the caller retries the call."""
         stream = streaming_bulk(
             self._client, actions, chunk_size=self.chunk_size, max_retries=self.max_retries,
             initial_backoff=self.initial_backoff, raise_on_error=False, yield_ok=True)
+        transient: list[str] = []
+
+        def watch(results: Iterable[tuple[bool, Mapping[str, Any]]]) -> Iterator[tuple[bool, Mapping[str, Any]]]:
+            for ok, item in results:
+                result = next(iter(item.values()))
+                if not ok and _transient(result.get("status")):
+                    transient.append(f"{result.get('_id')}: {_reason(result)}")
+                yield ok, item
+
         try:
-            return tally_bulk_results(stream)
+            written, failures, removed = tally_bulk_results(watch(stream))
         except ApiError as exc:
             raise ElasticsearchIndexError(f"{operation} failed on {self.hosts}: {exc.meta.status} {exc}") from exc
         except TransportError as exc:
-            raise ElasticsearchIndexError(f"{operation}: cannot reach {self.hosts}: {exc}") from exc
+            raise ElasticsearchUnavailableError(f"{operation}: cannot reach {self.hosts}: {exc}") from exc
+        if transient:
+            raise ElasticsearchIndexError(f"{operation} on {self.hosts}: the cluster could not take "
+                                          f"{len(transient)} document(s) now (e.g. {transient[0]}); retry later")
+        return written, failures, removed
 
     def _refresh(self, index: str) -> None:
         self._call("refreshing", self._client.indices.refresh, index=index)
@@ -848,7 +870,9 @@ class ElasticsearchIndex(SearchIndex):
             resp = self._client.get(index=self.alias, id=id, source_includes=["article"])
         except NotFoundError:
             return None
-        except (ApiError, TransportError) as exc:
+        except TransportError as exc:
+            raise ElasticsearchUnavailableError(f"get {id!r}: cannot reach {self.hosts}: {exc}") from exc
+        except ApiError as exc:
             raise ElasticsearchIndexError(f"get {id!r} failed on {self.hosts}: {exc}") from exc
         return Article.model_validate_json(json.dumps(resp.body["_source"]["article"]))
 

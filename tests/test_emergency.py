@@ -269,7 +269,7 @@ def test_restore_refuses_a_database_that_is_not_a_search_index(store, tmp_path, 
     store_file = store.url.removeprefix("sqlite:///")
     before = Path(store_file).stat().st_size
     result = blgw("restore", "--index-url", store.url)  # a slip: the store's own file
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # failed: nothing restored
     assert "is not a search index" in result.output
     assert not list(tmp_path.glob("*.corrupt-*"))
     with store.session() as s:

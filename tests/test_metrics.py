@@ -136,7 +136,22 @@ def test_documents_links_and_index(client):
     assert value(m, "blgw_site_links", site="rsj") == 3 and value(m, "blgw_site_dead_links", site="rsj") == 1
     assert value(m, "blgw_site_links", site="jyj") == 1 and value(m, "blgw_site_dead_links", site="jyj") == 1
     assert value(m, "blgw_index_outbox_length") == 1
+    assert value(m, "blgw_index_outbox_quarantined") == 0
     assert value(m, "blgw_index_documents") == 7
+
+
+def test_quarantined_outbox_rows_are_a_gauge_of_their_own(client, store):
+    from sqlalchemy import select, update
+
+    from gateway.store.models import IndexOutbox
+
+    with store.session() as s:
+        row = s.scalars(select(IndexOutbox)).one()
+        s.execute(update(IndexOutbox).where(IndexOutbox.id == row.id)
+                  .values(state="quarantined", attempts=5, last_error="mapper_parsing_exception"))
+    m = scrape(client)
+    assert value(m, "blgw_index_outbox_quarantined") == 1
+    assert value(m, "blgw_index_outbox_length") == 0  # no longer waiting to be sent
 
 
 def test_no_link_series_before_links_are_recorded(tmp_path, store):

@@ -6,6 +6,8 @@ on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
 from collections.abc import Iterable
 
@@ -13,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from gateway.ops.indexing import rebuild_index, search_document, sync_index
+from gateway.ops.indexing import quarantined_rows, rebuild_index, search_document, sync_index
 from gateway.store.models import Document, IndexOutbox, Site
 from gateway.store.repository import (
     iter_items,
@@ -21,7 +23,15 @@ from gateway.store.repository import (
     upsert_article,
 )
 from gateway.store.session import Store
-from index.base import IndexClosedError, SearchIndex, SearchQuery, SearchResult, Suggestion
+from index.base import (
+    DocumentsRejected,
+    IndexClosedError,
+    IndexUnavailableError,
+    SearchIndex,
+    SearchQuery,
+    SearchResult,
+    Suggestion,
+)
 from index.embedded import EmbeddedIndex
 from normalizers.models import Article
 
@@ -293,7 +303,7 @@ def test_rebuild_from_the_store_clears_the_outbox(site_store, index, article_fac
     stray = doc(99, article_factory)  # in the index, not in the store
     index.upsert([stray, docs[4]])
     result = rebuild_index(site_store, index)
-    assert result.upserted == 4
+    assert result.indexed == 4 and result.skipped == []
     assert index.get(stray.id) is None
     assert_index_equals_store(site_store, index)
     assert outbox(site_store) == []
@@ -313,8 +323,9 @@ def test_changes_queued_during_a_rebuild_are_left_for_the_next_sync(site_store, 
                     yield article
             return super().rebuild(consume())
 
-    assert rebuild_index(site_store, Meanwhile(index)).upserted == 3
-    assert index.get(late.id) is None
+    # The store is read in short transactions: the rebuild may or may not see the late document
+    # (by where its id falls); either way its outbox row stays for the next sync.
+    assert rebuild_index(site_store, Meanwhile(index)).indexed == 3 + (index.get(late.id) is not None)
     assert outbox(site_store) == [(late.id, "upsert")]
     sync_index(site_store, index)
     assert_index_equals_store(site_store, index)
@@ -417,3 +428,256 @@ def test_migration_queues_what_the_old_sync_had_not_sent(store_url):
         got = dict(c.execute(sa.text("SELECT id, indexed_hash FROM documents")).all())
     assert got == {"a" * 32: "h1", "b" * 32: None, "c" * 32: None, "d" * 32: "h4", "e" * 32: None}
     s.dispose()
+
+
+# --- refused documents: retried, then quarantined; an unreachable index loses nothing -------
+
+
+class Picky(Flaky):
+    """The real embedded index, refusing the documents of ``refuse`` one by one (as a bulk
+    response's per-document errors do) and writing the others."""
+
+    def __init__(self, inner: SearchIndex, refuse: set[str]):
+        super().__init__(inner)
+        self.refuse = refuse
+
+    def upsert(self, articles: Iterable[Article]) -> int:
+        articles = list(articles)
+        self.calls.append(("upsert", [a.id for a in articles]))
+        written = self.inner.upsert([a for a in articles if a.id not in self.refuse])
+        failures = [(a.id, "mapper_parsing_exception: failed to parse [title]") for a in articles
+                    if a.id in self.refuse]
+        if failures:
+            raise DocumentsRejected("upsert", failures, written)
+        return written
+
+
+def rows(store: Store) -> list[tuple[str, str, int, str | None]]:
+    with store.session() as s:
+        return [(r.document_id, r.state, r.attempts, r.last_error)
+                for r in s.scalars(select(IndexOutbox).order_by(IndexOutbox.id))]
+
+
+def test_a_refused_document_is_retried_then_quarantined_and_later_rows_go_on(site_store, index, article_factory):
+    docs = [doc(n, article_factory) for n in range(1, 6)]
+    save(site_store, *docs)
+    bad = docs[1].id
+    picky = Picky(index, refuse={bad})
+    for attempt in (1, 2):
+        result = sync_index(site_store, picky, batch=2, max_attempts=3)  # never raises
+        assert [r.document_id for r in result.retrying] == [bad] and result.quarantined == []
+        assert rows(site_store) == [(bad, "pending", attempt, "mapper_parsing_exception: failed to parse [title]")]
+        with site_store.session() as s:
+            assert s.get(IndexOutbox, result.rejected[0].row_id).last_attempt_at is not None
+    assert index.count() == 4  # every other document went in at the first sync
+    later = doc(6, article_factory)
+    save(site_store, later)
+    result = sync_index(site_store, picky, max_attempts=3)
+    assert [(r.document_id, r.attempts) for r in result.quarantined] == [(bad, 3)]
+    assert index.get(later.id) == later
+    assert rows(site_store) == [(bad, "quarantined", 3, "mapper_parsing_exception: failed to parse [title]")]
+    assert [r.document_id for r in quarantined_rows(site_store)] == [bad]
+
+    # Quarantined: kept, not sent again by an ordinary sync.
+    picky.calls.clear()
+    assert sync_index(site_store, picky, max_attempts=3).rejected == []
+    assert picky.calls == []
+    assert rows(site_store)[0][1] == "quarantined"
+
+    # Sent again on request: one more refusal quarantines it again, with the new count …
+    again = sync_index(site_store, picky, max_attempts=3, retry_quarantined=True)
+    assert [(r.document_id, r.attempts, r.quarantined) for r in again.rejected] == [(bad, 4, True)]
+    # … and once the index takes it, it is gone from the outbox.
+    picky.refuse.clear()
+    assert sync_index(site_store, picky, max_attempts=3, retry_quarantined=True).upserted == 1
+    assert rows(site_store) == []
+    assert_index_equals_store(site_store, index)
+
+
+def test_a_later_change_that_the_index_takes_clears_the_refused_rows_of_its_document(
+        site_store, index, article_factory):
+    a = doc(1, article_factory)
+    save(site_store, a)
+    picky = Picky(index, refuse={a.id})
+    sync_index(site_store, picky, max_attempts=1)
+    assert rows(site_store)[0][:2] == (a.id, "quarantined")
+    changed = a.model_copy(update={"title": "关于第1号医保通知"})
+    save(site_store, changed)
+    picky.refuse.clear()
+    sync_index(site_store, picky, max_attempts=1)
+    assert rows(site_store) == []  # the quarantined row is covered: the index holds the document as stored
+    assert index.get(a.id) == changed
+
+
+def test_rows_of_a_refused_document_collapse_to_one(site_store, index, article_factory):
+    a = doc(1, article_factory)
+    save(site_store, a)
+    save(site_store, a.model_copy(update={"title": "关于第1号医保通知"}))
+    assert len(outbox(site_store)) == 2
+    sync_index(site_store, Picky(index, refuse={a.id}), max_attempts=5)
+    assert [(d, state, n) for d, state, n, _ in rows(site_store)] == [(a.id, "pending", 1)]
+
+
+def test_an_unreadable_stored_item_is_refused_like_a_document_the_index_refuses(site_store, index, article_factory):
+    docs = [doc(n, article_factory) for n in range(1, 4)]
+    save(site_store, *docs)
+    with site_store.session() as s:
+        s.execute(sa.update(Document).where(Document.id == docs[0].id).values(item={"item_type": "article"}))
+    result = sync_index(site_store, index, max_attempts=2)
+    assert [r.document_id for r in result.retrying] == [docs[0].id]
+    assert "the stored item cannot be read: ValidationError" in result.rejected[0].error
+    assert index.count() == 2
+    assert [r.document_id for r in sync_index(site_store, index, max_attempts=2).quarantined] == [docs[0].id]
+
+
+def test_an_unreachable_index_leaves_every_row_pending_and_fails_with_one_error(site_store, index, article_factory):
+    docs = [doc(n, article_factory) for n in range(1, 4)]
+    save(site_store, *docs)
+
+    class Down(Flaky):
+        def upsert(self, articles):
+            raise IndexUnavailableError("cannot reach http://127.0.0.1:9: connection refused")
+
+    for _ in range(3):
+        with pytest.raises(IndexUnavailableError, match="cannot reach"):
+            sync_index(site_store, Down(index), max_attempts=1)
+    assert rows(site_store) == [(d.id, "pending", 0, None) for d in docs]  # no attempt counted
+    sync_index(site_store, index)
+    assert_index_equals_store(site_store, index)
+
+
+def test_an_elasticsearch_cluster_on_a_closed_port_is_unreachable_not_a_refusal(site_store, article_factory):
+    from index.factory import open_index
+
+    docs = [doc(n, article_factory) for n in range(1, 3)]
+    save(site_store, *docs)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends
+    cluster = open_index(f"http://elastic:secret@127.0.0.1:{port}/blgw-test")
+    with pytest.raises(IndexUnavailableError, match=f"cannot reach http://127.0.0.1:{port}") as caught:
+        sync_index(site_store, cluster, max_attempts=1)
+    assert "secret" not in str(caught.value)
+    assert rows(site_store) == [(d.id, "pending", 0, None) for d in docs]
+
+
+def test_elasticsearch_per_document_errors_are_refusals_and_busy_items_fail_the_call(
+        site_store, article_factory, monkeypatch):
+    """The backend's bulk results (the client's streaming_bulk, replaced here by its answers): a
+    400 of one document is that document's refusal; a 429 after the helper's retries fails the
+    whole call (the cluster is busy, nothing says the document is wrong)."""
+    import index.elasticsearch as es
+
+    docs = [doc(n, article_factory) for n in range(1, 4)]
+    save(site_store, *docs)
+    answers: dict[str, tuple[int, str]] = {docs[1].id: (400, "document_parsing_exception")}
+
+    def streaming_bulk(client, actions, **_):
+        for action in actions:
+            status, error = answers.get(action["_id"], (201, ""))
+            result = {"_index": "i", "_id": action["_id"], "status": status}
+            if error:
+                result["error"] = {"type": error, "reason": "refused"}
+            yield status < 300, {action["_op_type"]: result}
+
+    monkeypatch.setattr(es, "streaming_bulk", streaming_bulk)
+    cluster = es.ElasticsearchIndex("http://127.0.0.1:9", client=object())
+    monkeypatch.setattr(cluster, "_ready", lambda: "cjk")
+    monkeypatch.setattr(cluster, "_refresh", lambda index: None)
+    result = sync_index(site_store, cluster, max_attempts=5)
+    assert result.upserted == 2
+    assert [(r.document_id, r.error) for r in result.rejected] == [
+        (docs[1].id, "document_parsing_exception: refused")]
+
+    answers[docs[1].id] = (429, "es_rejected_execution_exception")
+    with pytest.raises(es.ElasticsearchIndexError, match="could not take 1 document") as caught:
+        sync_index(site_store, cluster, max_attempts=5)
+    assert not isinstance(caught.value, DocumentsRejected)
+    assert rows(site_store)[0][:3] == (docs[1].id, "pending", 1)  # the busy answer counted no attempt
+
+
+def test_migration_keeps_queued_rows_pending(store_url):
+    s = Store(store_url)
+    s.migrate("0003")
+    with s.engine.begin() as c:
+        c.execute(sa.text("INSERT INTO index_outbox (document_id, action, created_at) VALUES "
+                          "('a', 'upsert', '2024-01-01'), ('b', 'delete', '2024-01-01')"))
+    s.migrate()
+    assert rows(s) == [("a", "pending", 0, None), ("b", "pending", 0, None)]
+    s.dispose()
+
+
+# --- blgw index sync / rebuild -----------------------------------------------------------------
+
+
+@pytest.fixture
+def blgw(tmp_path, site_store, monkeypatch):
+    """Run ``blgw …`` in this process against this test's store and an embedded index."""
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+    from gateway.settings import get_settings
+
+    monkeypatch.setenv("BLGW_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BLGW_DATABASE_URL", site_store.url)
+    monkeypatch.setenv("BLGW_INDEX_URL", f"sqlite:///{tmp_path / 'cli-index.sqlite'}")
+    monkeypatch.setenv("BLGW_OUTBOX_MAX_ATTEMPTS", "2")
+    get_settings.cache_clear()
+
+    def run(*args: str):
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+    yield run
+    get_settings.cache_clear()
+
+
+def break_item(store: Store, doc_id: str, item: dict | None = None) -> None:
+    with store.session() as s:
+        s.execute(sa.update(Document).where(Document.id == doc_id).values(item=item or {"item_type": "article"}))
+
+
+def test_index_sync_names_refused_and_quarantined_changes_and_retries_them(site_store, blgw, article_factory):
+    docs = [doc(n, article_factory) for n in range(1, 4)]
+    save(site_store, *docs)
+    with site_store.session() as s:
+        good_item = s.get(Document, docs[0].id).item
+    break_item(site_store, docs[0].id)
+
+    first = blgw("index", "sync")
+    assert first.exit_code == 1, first.output
+    assert "index: 2 upserted, 0 deleted, 2 documents" in first.stdout
+    assert "1 change(s) refused, sent again by the next sync" in first.stderr
+    assert f"upsert {docs[0].id} (1 attempt(s)): the stored item cannot be read" in first.stderr
+
+    second = blgw("index", "sync")
+    assert second.exit_code == 1
+    assert "1 change(s) quarantined (refused 2 times" in second.stderr
+    assert f"upsert {docs[0].id} (2 attempt(s))" in second.stderr and "--retry-quarantined" in second.stderr
+
+    listed = blgw("index", "sync", "--json")
+    assert listed.exit_code == 1
+    body = json.loads(listed.stdout)
+    assert body["retrying"] == [] and body["documents"] == 2
+    assert [(q["document_id"], q["attempts"], q["quarantined"]) for q in body["quarantined"]] == [(docs[0].id, 2, True)]
+    assert body["quarantined"][0]["error"].startswith("the stored item cannot be read: ValidationError")
+
+    break_item(site_store, docs[0].id, good_item)  # the cause is fixed
+    assert blgw("index", "sync").exit_code == 1  # still quarantined: an ordinary sync leaves it
+    retried = blgw("index", "sync", "--retry-quarantined")
+    assert retried.exit_code == 0, retried.output
+    assert "index: 1 upserted, 0 deleted, 3 documents" in retried.stdout and retried.stderr == ""
+    assert outbox(site_store) == []
+
+
+def test_index_rebuild_skips_and_names_an_unreadable_stored_item(site_store, blgw, tmp_path, article_factory):
+    docs = [doc(n, article_factory) for n in range(1, 4)]
+    save(site_store, *docs)
+    break_item(site_store, docs[1].id)
+    result = blgw("index", "rebuild")
+    assert result.exit_code == 1, result.output
+    assert "index rebuilt: 2 documents (outbox: 3 rows covered and cleared)" in result.stdout
+    assert f"skipped {docs[1].id}: the stored item cannot be read (ValidationError" in result.stderr
+    assert "1 stored item(s) skipped" in result.stderr
+    with EmbeddedIndex(tmp_path / "cli-index.sqlite") as built:
+        assert built.count() == 2 and built.get(docs[0].id) == docs[0]
+    assert outbox(site_store) == []

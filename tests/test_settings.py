@@ -28,6 +28,7 @@ OTHER: dict[str, tuple[str, Any]] = {
     "index_url": ("sqlite:////srv/index.sqlite", "sqlite:////srv/index.sqlite"),
     "es_api_key": ("k3y", "k3y"),
     "es_analyzer": ("smartcn", "smartcn"),
+    "outbox_max_attempts": ("2", 2),
     "plugin_dirs": ("/srv/a:/srv/b", [Path("/srv/a"), Path("/srv/b")]),
     "load_plugins": ("one,two", ["one", "two"]),
     "origins": ("rsj=http://127.0.0.1:9999", {"rsj": "http://127.0.0.1:9999"}),

@@ -20,6 +20,9 @@ nothing is counted in memory, so every API worker and every restart tells the sa
 ``blgw_site_links{site}``, ``blgw_site_dead_links``  links on the site's pages and the broken ones
                                                     (only once links have been recorded)
 ``blgw_index_outbox_length``                        changes waiting for the search index
+``blgw_index_outbox_quarantined``                   changes the index refused
+                                                    ``BLGW_OUTBOX_MAX_ATTEMPTS`` times, kept and no
+                                                    longer sent (``blgw index sync`` lists them)
 ``blgw_index_documents``                            documents in the search index
 ==================================================  ===============================================
 
@@ -178,8 +181,12 @@ class StoreCollector(Collector):
             yield _gauge("blgw_site_dead_links", "Links on the site's pages whose last check failed",
                          ["site"], [([site], dead.get(site, 0)) for site, _ in links])
 
+        outbox = dict(session.execute(select(IndexOutbox.state, func.count()).group_by(IndexOutbox.state)).all())
         yield _gauge("blgw_index_outbox_length", "Document changes waiting for the search index", [],
-                     [([], session.scalar(select(func.count()).select_from(IndexOutbox)) or 0)])
+                     [([], outbox.get("pending", 0))])
+        yield _gauge("blgw_index_outbox_quarantined",
+                     "Document changes the search index refused too often, kept and no longer sent", [],
+                     [([], outbox.get("quarantined", 0))])
 
 
 def _gauge(name: str, documentation: str, labels: list[str],

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import sys
 import time
+from dataclasses import asdict
 from typing import NoReturn
 
 import click
@@ -18,7 +20,8 @@ from gateway.ops.emergency import (
     restore_index,
     verify_index,
 )
-from gateway.ops.indexing import rebuild_index, sync_index
+from gateway.ops.exits import EXIT_ERRORS, EXIT_FAILED, EXIT_OK
+from gateway.ops.indexing import Rejection, quarantined_rows, rebuild_index, sync_index
 from gateway.settings import GatewaySettings
 from gateway.store.session import Store, open_store
 from index.base import SearchIndexError
@@ -28,11 +31,50 @@ from normalizers.urls import redact_url
 __all__ = ["db", "index_group", "restore", "sync_index_and_report"]
 
 
-def sync_index_and_report(config: GatewaySettings | None = None) -> None:
-    """Apply the store's outbox to the index and say what it did."""
+SHOWN = 20  # refused rows named on the terminal (--json lists them all)
+
+
+def _rejection(row: Rejection) -> str:
+    return f"row {row.row_id} {row.action} {row.document_id} ({row.attempts} attempt(s)): {row.error}"
+
+
+def sync_index_and_report(config: GatewaySettings | None = None, *, retry_quarantined: bool = False,
+                          as_json: bool = False) -> int:
+    """Apply the store's outbox to the index and say what it did: the counts, the changes the
+    index refused this time (sent again by the next sync), and every quarantined one (refused
+    BLGW_OUTBOX_MAX_ATTEMPTS times: kept, no longer sent). Returns the exit status: EXIT_OK, or
+    EXIT_ERRORS when a change was refused or rows are quarantined. An index that
+    cannot be reached raises (nothing is lost: every change stays queued)."""
+    config = config or settings()
+    source = store(config)
     with index(config) as search_index:
-        result = sync_index(store(config), search_index)
-        click.echo(f"index: {result.upserted} upserted, {result.deleted} deleted, {search_index.count()} documents")
+        result = sync_index(source, search_index, max_attempts=config.outbox_max_attempts,
+                            retry_quarantined=retry_quarantined)
+        documents = search_index.count()
+    quarantined = quarantined_rows(source)
+    retrying = result.retrying
+    if as_json:
+        click.echo(json.dumps({"upserted": result.upserted, "deleted": result.deleted, "documents": documents,
+                               "retrying": [asdict(r) for r in retrying],
+                               "quarantined": [asdict(r) for r in quarantined]}, ensure_ascii=False, indent=1))
+    else:
+        click.echo(f"index: {result.upserted} upserted, {result.deleted} deleted, {documents} documents")
+        if retrying:
+            click.secho(f"index: {len(retrying)} change(s) refused, sent again by the next sync:",
+                        fg="yellow", err=True)
+            for row in retrying[:SHOWN]:
+                click.secho(f"  {_rejection(row)}", fg="yellow", err=True)
+            if len(retrying) > SHOWN:
+                click.secho(f"  … and {len(retrying) - SHOWN} more (blgw index sync --json)", fg="yellow", err=True)
+        if quarantined:
+            click.secho(f"index: {len(quarantined)} change(s) quarantined (refused {config.outbox_max_attempts} "
+                        "times; no longer sent: fix the cause, then `blgw index sync --retry-quarantined`, "
+                        "or `blgw index rebuild`):", fg="red", err=True)
+            for row in quarantined[:SHOWN]:
+                click.secho(f"  {_rejection(row)}", fg="red", err=True)
+            if len(quarantined) > SHOWN:
+                click.secho(f"  … and {len(quarantined) - SHOWN} more (blgw index sync --json)", fg="red", err=True)
+    return EXIT_ERRORS if retrying or quarantined else EXIT_OK
 
 
 @click.group("index")
@@ -41,17 +83,38 @@ def index_group() -> None:
 
 
 @index_group.command("sync")
-def index_sync() -> None:
-    """Send documents changed in the store to the index."""
-    sync_index_and_report()
+@click.option("--retry-quarantined", is_flag=True,
+              help="Send the quarantined changes again too (one more refusal quarantines them again).")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts and the refused changes as JSON.")
+def index_sync(retry_quarantined: bool, as_json: bool) -> None:
+    """Send documents changed in the store to the index.
+
+    A change the index refuses (that document only) is sent again by the next syncs, then
+    quarantined after BLGW_OUTBOX_MAX_ATTEMPTS refusals: kept with its error, listed here and
+    counted in /metrics, no longer sent. Exit 1 when a change was refused or changes are
+    quarantined; exit 3 when the index cannot be reached (every change stays queued)."""
+    sys.exit(sync_index_and_report(retry_quarantined=retry_quarantined, as_json=as_json))
 
 
 @index_group.command("rebuild")
 def index_rebuild() -> None:
-    """Empty the index and fill it from the store alone."""
+    """Empty the index and fill it from the store alone.
+
+    A stored item that cannot be read any more is skipped and named (the others are indexed);
+    exit 1 then."""
     with index() as search_index:
-        result = rebuild_index(store(), search_index)
-        click.echo(f"index rebuilt: {result.upserted} documents")
+        report = rebuild_index(store(), search_index)
+    click.echo(f"index rebuilt: {report.indexed} documents (outbox: {report.outbox_cleared} rows covered "
+               "and cleared)")
+    _print_skipped(report.skipped)
+    sys.exit(EXIT_ERRORS if report.skipped else EXIT_OK)
+
+
+def _print_skipped(skipped: list[tuple[str, str]]) -> None:
+    for doc_id, why in skipped:
+        click.secho(f"skipped {doc_id}: the stored item cannot be read ({why})", fg="red", err=True)
+    if skipped:
+        click.secho(f"{len(skipped)} stored item(s) skipped", fg="red", err=True)
 
 
 @click.group()
@@ -70,9 +133,9 @@ def db_upgrade() -> None:
 # --- restore ------------------------------------------------------------------------------
 
 
-def _fail(message: str) -> NoReturn:
+def _fail(message: str, status: int = EXIT_FAILED) -> NoReturn:
     click.secho(f"restore FAILED: {message}", fg="red", err=True)
-    sys.exit(1)
+    sys.exit(status)
 
 
 def _print_check(report: CheckReport, seconds: float) -> None:
@@ -94,9 +157,11 @@ def restore(index_url: str | None, check: bool, sample: int) -> None:
     Every active document's stored item goes into a new index, swapped in atomically; the
     outbox rows it covers are dropped. Afterwards the index must hold as many documents as the
     store has active ones, and a sample of stored documents must come back by id unchanged;
-    exit 1 otherwise. An embedded index file SQLite cannot read is moved aside to
-    <file>.corrupt-<timestamp> first (never deleted). With --check nothing is written: exit 1
-    when the index is missing, unreadable or differs from the store.
+    exit 1 otherwise (a stored item that cannot be read is skipped and named: exit 1 too). An
+    embedded index file SQLite cannot read is moved aside to <file>.corrupt-<timestamp> first
+    (never deleted). With --check nothing is written: exit 1 when the index is missing,
+    unreadable or differs from the store. Exit 3 when the index cannot be opened or refuses the
+    rebuild, or the store cannot be used.
     """
     started = time.monotonic()
     config = settings()
@@ -112,14 +177,15 @@ def restore(index_url: str | None, check: bool, sample: int) -> None:
     try:
         if path is not None:
             if check and (not path.exists() or path.stat().st_size == 0):
-                _fail(f"the index file {path} does not exist or is empty; run `blgw restore`")
+                _fail(f"the index file {path} does not exist or is empty; run `blgw restore`", EXIT_ERRORS)
             try:
                 problem = index_file_problem(path)
             except sqlite3.OperationalError as exc:
                 _fail(f"cannot read the index file {path}: {exc}")
             if problem is not None:
                 if check:
-                    _fail(f"the index file {path} cannot be read ({problem}); run `blgw restore`")
+                    _fail(f"the index file {path} cannot be read ({problem}); run `blgw restore`",
+                          EXIT_ERRORS)
                 moved = move_aside(path)
                 click.secho(f"the index file could not be read ({problem}); moved it aside to {moved}",
                             fg="yellow", err=True)
@@ -136,8 +202,7 @@ def restore(index_url: str | None, check: bool, sample: int) -> None:
                 click.echo(f"indexed {result.indexed} documents from the store in {time.monotonic() - started:.2f} s "
                            f"(outbox: {result.outbox_cleared} rows covered and cleared, {result.synced} "
                            "changes made meanwhile applied)")
-                for doc_id, why in result.skipped:
-                    click.secho(f"skipped {doc_id}: the stored item cannot be read ({why})", fg="red", err=True)
+                _print_skipped(result.skipped)
             verify_started = time.monotonic()
             try:
                 report = verify_index(source, target, sample=sample)
@@ -147,6 +212,6 @@ def restore(index_url: str | None, check: bool, sample: int) -> None:
     finally:
         source.dispose()
     if not report.ok:
-        _fail("the index does not match the store:\n  " + "\n  ".join(report.problems))
+        _fail("the index does not match the store:\n  " + "\n  ".join(report.problems), EXIT_ERRORS)
     click.echo(f"{'check' if check else 'restore'} OK in {time.monotonic() - started:.2f} s: "
                f"{report.indexed} documents searchable")

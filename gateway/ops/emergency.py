@@ -6,12 +6,10 @@ page; a worse re-fetch — an error page, an empty page — never replaces it, s
 the API serves a read-only copy of an article while its subsite is down
 (:mod:`gateway.api.emergency`). ``blgw restore`` is the command.
 
-:func:`restore_index` builds a new index from every ACTIVE document's stored item with the
-index's atomic :meth:`~index.base.SearchIndex.rebuild` (documents are read from the store in
-short keyset batches, never all at once), drops the outbox rows that existed when it started
-(like :func:`gateway.ops.indexing.rebuild_index`; an item that cannot be read any more is skipped
-and reported instead of aborting the whole restore), then applies what was queued while it
-ran. :func:`verify_index` compares the index with the store: same number of documents, a
+:func:`restore_index` is :func:`gateway.ops.indexing.rebuild_index` (every ACTIVE document's
+stored item into a new index, swapped in atomically; documents read from the store in short
+keyset batches; an item that cannot be read any more skipped and named; the outbox rows that
+existed when it started dropped), then applies what was queued while it ran. :func:`verify_index` compares the index with the store: same number of documents, a
 random sample of stored documents fetched back by id equal to what the store says, a sample
 of gone documents absent.
 
@@ -25,31 +23,26 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
 
-from gateway.ops.indexing import search_document, sync_index
+from gateway.ops.indexing import BATCH, UNREADABLE, RebuildReport, rebuild_index, search_document, sync_index
 from gateway.store.models import Document
-from gateway.store.repository import count_documents, count_outbox, delete_outbox, last_outbox_id
+from gateway.store.repository import count_documents, count_outbox
 from gateway.store.session import Store
 from index.base import SearchIndex
-from normalizers.models import Article, parse_item
+from normalizers.models import parse_item
 
 __all__ = ["CheckReport", "RestoreReport", "index_file_problem", "move_aside", "restore_index", "verify_index"]
 
-BATCH = 500
 SAMPLE = 50
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 @dataclass
-class RestoreReport:
-    indexed: int = 0  # documents in the new index
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (id, why) of unreadable items
-    outbox_cleared: int = 0  # outbox rows covered by the rebuild
+class RestoreReport(RebuildReport):
     synced: int = 0  # changes queued during the rebuild, applied afterwards
 
 
@@ -144,41 +137,14 @@ def move_aside(path: Path, now: dt.datetime | None = None) -> Path:
 # --- restore and verify --------------------------------------------------------------------
 
 
-def _active_items(store: Store, batch: int, skipped: list[tuple[str, str]]) -> Iterator[Article]:
-    """Every active document as the index holds it, in id order, read ``batch`` rows per short
-    store transaction (keyset paging: no long-running read, nothing held in memory)."""
-    after = ""
-    while True:
-        with store.session() as session:
-            rows = session.execute(
-                select(Document.id, Document.item)
-                .where(Document.status == "active", Document.id > after)
-                .order_by(Document.id).limit(batch)).all()
-        if not rows:
-            return
-        for doc_id, item in rows:
-            try:
-                document = search_document(parse_item(item))
-            except (ValueError, TypeError, AttributeError) as exc:
-                skipped.append((doc_id, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"))
-                continue
-            yield document
-        after = rows[-1][0]
-
-
 def restore_index(store: Store, index: SearchIndex, *, batch: int = BATCH) -> RestoreReport:
-    """Replace the index with the store's active documents (atomically: searches see the old
-    index until the new one is complete), drop the outbox rows that existed when it started,
-    then apply the changes queued meanwhile (:func:`gateway.ops.indexing.sync_index`)."""
-    report = RestoreReport()
-    with store.session() as session:
-        up_to = last_outbox_id(session)
-    report.indexed = index.rebuild(_active_items(store, batch, report.skipped))
-    with store.session() as session:
-        report.outbox_cleared = delete_outbox(session, up_to=up_to)
+    """Replace the index with the store's active documents (:func:`~gateway.ops.indexing.rebuild_index`:
+    atomically, unreadable items skipped and named, the outbox it covers dropped), then apply
+    the changes queued meanwhile (:func:`~gateway.ops.indexing.sync_index`)."""
+    rebuilt = rebuild_index(store, index, batch=batch)
     synced = sync_index(store, index, batch=batch)
-    report.synced = synced.upserted + synced.deleted
-    return report
+    return RestoreReport(indexed=rebuilt.indexed, skipped=rebuilt.skipped, outbox_cleared=rebuilt.outbox_cleared,
+                         synced=synced.upserted + synced.deleted)
 
 
 def verify_index(store: Store, index: SearchIndex, *, sample: int = SAMPLE) -> CheckReport:
@@ -198,7 +164,7 @@ def verify_index(store: Store, index: SearchIndex, *, sample: int = SAMPLE) -> C
         report.sampled.append(doc_id)
         try:
             expected = search_document(parse_item(item))
-        except (ValueError, TypeError, AttributeError):
+        except UNREADABLE:
             report.unreadable.append(doc_id)
             continue
         got = index.get(doc_id)

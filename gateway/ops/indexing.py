@@ -4,27 +4,51 @@ Every document change is queued in the store's outbox (``index_outbox``) in the 
 transaction as the change itself (:func:`gateway.store.repository.upsert_article`,
 :func:`~gateway.store.repository.mark_gone`), so a committed change is always queued and a
 rolled-back one never is. :func:`sync_index` applies the queue in id order, batch by batch, and
-deletes a batch's rows only after the index accepted it: if the index is down, the rows stay
-and the next sync catches up. :func:`rebuild_index` builds a new index from the store alone
-(:meth:`SearchIndex.rebuild`, swapped in atomically) and drops the queue it has covered.
+deletes a batch's rows only after the index accepted them.
+
+Two kinds of failure, told apart:
+
+* the index cannot be used (unreachable, closed, any error of a whole call): every row of the
+  batch stays as it was, the exception propagates, the next sync catches up;
+* the index refuses one document (:class:`~index.base.DocumentsRejected`: a per-document error
+  of a bulk request), or its stored item cannot be read: that document's row records the
+  attempt and the error and stays, the batch's other rows are applied, and later rows go on.
+  After ``BLGW_OUTBOX_MAX_ATTEMPTS`` refusals the row is ``quarantined``: kept with its error,
+  reported (``blgw index sync``, ``/metrics``), no longer sent until a sync with
+  ``retry_quarantined`` (``blgw index sync --retry-quarantined``).
+
+:func:`rebuild_index` builds a new index from the store alone (:meth:`SearchIndex.rebuild`,
+swapped in atomically), skipping and naming stored items that cannot be read, and drops the
+queue it has covered (quarantined rows included). ``blgw index rebuild`` and ``blgw restore``
+both use it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from gateway.store.models import Document
+from gateway.settings import get_settings
+from gateway.store.models import Document, IndexOutbox, utcnow
 from gateway.store.repository import (
     delete_outbox,
-    iter_items,
     last_outbox_id,
     outbox_batch,
+    quarantined_outbox,
 )
 from gateway.store.session import Store
-from index.base import SearchIndex
+from index.base import DocumentsRejected, SearchIndex
 from normalizers.models import Article, Letter, Navigation, Organisation, ServiceGuide, parse_item
+
+__all__ = ["BATCH", "RebuildReport", "Rejection", "SyncResult", "active_documents", "quarantined_rows",
+           "rebuild_index", "search_document", "sync_index"]
+
+BATCH = 500
+UNREADABLE = (ValueError, TypeError, AttributeError)
+"""What reading a stored item that no longer fits the exchange standard raises (a pydantic
+ValidationError is a ValueError)."""
 
 
 def search_document(item: Article | Organisation | ServiceGuide | Letter | Navigation) -> Article:
@@ -40,57 +64,165 @@ def search_document(item: Article | Organisation | ServiceGuide | Letter | Navig
     )
 
 
+def unreadable_reason(exc: BaseException) -> str:
+    """One line saying why a stored item cannot be read (the first lines of the error)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {': '.join(lines[:3])}"[:300]
+
+
+@dataclass
+class Rejection:
+    """An outbox row whose document the index refused (or whose stored item cannot be read)."""
+
+    row_id: int
+    document_id: str
+    action: str
+    attempts: int
+    error: str
+    quarantined: bool
+
+    @classmethod
+    def of(cls, row: IndexOutbox) -> Rejection:
+        return cls(row_id=row.id, document_id=row.document_id, action=row.action, attempts=row.attempts,
+                   error=row.last_error or "", quarantined=row.state == "quarantined")
+
+
 @dataclass
 class SyncResult:
     upserted: int = 0
     deleted: int = 0
+    rejected: list[Rejection] = field(default_factory=list)  # refused by this sync
+
+    @property
+    def quarantined(self) -> list[Rejection]:
+        """The rows this sync quarantined (or left quarantined, retrying them)."""
+        return [r for r in self.rejected if r.quarantined]
+
+    @property
+    def retrying(self) -> list[Rejection]:
+        """The rows this sync was refused that the next sync sends again."""
+        return [r for r in self.rejected if not r.quarantined]
 
 
-def sync_index(store: Store, index: SearchIndex, batch: int = 500) -> SyncResult:
+def sync_index(store: Store, index: SearchIndex, batch: int = BATCH, *, max_attempts: int | None = None,
+               retry_quarantined: bool = False) -> SyncResult:
     """Apply the outbox to the index, oldest rows first, ``batch`` rows per store transaction;
-    return the counts (``deleted``: documents the index actually removed).
+    return the counts (``deleted``: documents the index actually removed) and the rows refused.
 
-    Within a batch, the rows of one document collapse to its last action. An ``upsert`` sends
-    the document as stored now (a document that is gone by now is deleted instead). A batch's
-    rows are deleted in the transaction that read them, after the index calls returned; if the
-    index raises, that transaction rolls back, the rows stay for the next sync and the
-    exception propagates (batches applied before it stay applied). Rows queued while the sync
-    runs are left for the next one, so it always ends."""
+    Within a batch, the rows of one document collapse to one: the document as stored now is
+    sent (``upsert``), or removed when it is gone by now or no longer stored (``delete``). The
+    rows of the documents the index took are deleted (with any older row of theirs that an
+    earlier refusal left behind) in the transaction that read them, after the index calls
+    returned. A document the index refuses keeps one row (its newest), which records the
+    attempt and the error and is ``quarantined`` at ``max_attempts`` (default
+    ``BLGW_OUTBOX_MAX_ATTEMPTS``); see the module documentation. If the index raises anything
+    else, that transaction rolls back, the batch's rows stay as they were and the exception
+    propagates (batches applied before it stay applied). Each row is tried at most once per
+    sync, and rows queued while it runs are left for the next one, so it always ends.
+    ``retry_quarantined``: quarantined rows are sent too (one refusal more quarantines them
+    again)."""
+    max_attempts = max_attempts or get_settings().outbox_max_attempts
     result = SyncResult()
     with store.session() as session:
         up_to = last_outbox_id(session)
+    after = 0
     while True:
         with store.session() as session:
-            rows = outbox_batch(session, limit=batch, up_to=up_to)
+            rows = outbox_batch(session, limit=batch, up_to=up_to, after=after, quarantined=retry_quarantined)
             if not rows:
                 break
-            last: dict[str, str] = {}
+            after = rows[-1].id
+            newest: dict[str, IndexOutbox] = {}
             for row in rows:
-                last.pop(row.document_id, None)  # keep the order of the last occurrence
-                last[row.document_id] = row.action
-            wanted = [doc_id for doc_id, action in last.items() if action == "upsert"]
-            stored = {
-                d.id: d for d in session.scalars(select(Document).where(Document.id.in_(wanted)))
-            } if wanted else {}
-            upserts = [stored[i] for i in wanted if i in stored and stored[i].status == "active"]
-            deletes = [i for i in last if i not in {d.id for d in upserts}]
+                newest.pop(row.document_id, None)  # keep the order of the last occurrence
+                newest[row.document_id] = row
+            stored = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(list(newest))))}
+            refused: dict[str, str] = {}
+            upserts: list[Article] = []
+            for doc_id in newest:
+                document = stored.get(doc_id)
+                if document is not None and document.status == "active":
+                    try:
+                        upserts.append(search_document(parse_item(document.item)))
+                    except UNREADABLE as exc:
+                        refused[doc_id] = f"the stored item cannot be read: {unreadable_reason(exc)}"
+            active = {a.id for a in upserts} | set(refused)
+            deletes = [doc_id for doc_id in newest if doc_id not in active]
             if upserts:
-                result.upserted += index.upsert(search_document(parse_item(d.item)) for d in upserts)
+                try:
+                    result.upserted += index.upsert(upserts)
+                except DocumentsRejected as exc:
+                    result.upserted += exc.written
+                    refused.update((id_, why) for id_, why in exc.failures if id_ in newest)
             if deletes:
-                result.deleted += index.delete(deletes)
-            delete_outbox(session, [row.id for row in rows])
+                try:
+                    result.deleted += index.delete(deletes)
+                except DocumentsRejected as exc:
+                    result.deleted += exc.written
+                    refused.update((id_, why) for id_, why in exc.failures if id_ in newest)
+            applied = [doc_id for doc_id in newest if doc_id not in refused]
+            if applied:
+                session.execute(delete(IndexOutbox).where(IndexOutbox.document_id.in_(applied),
+                                                          IndexOutbox.id <= after))
+            now = utcnow()
+            for doc_id, why in refused.items():
+                keep = newest[doc_id]
+                mine = [r for r in rows if r.document_id == doc_id]
+                keep.attempts = max(r.attempts for r in mine) + 1
+                keep.last_error = why[:4000]
+                keep.last_attempt_at = now
+                keep.state = "quarantined" if keep.attempts >= max_attempts else "pending"
+                delete_outbox(session, [r.id for r in mine if r is not keep])
+                result.rejected.append(Rejection.of(keep))
     return result
 
 
-def rebuild_index(store: Store, index: SearchIndex) -> SyncResult:
-    """Build a new index from the store alone (active documents) and swap it in
+def quarantined_rows(store: Store) -> list[Rejection]:
+    """Every quarantined outbox row, oldest first, with its attempts and last error."""
+    with store.session() as session:
+        return [Rejection.of(row) for row in quarantined_outbox(session)]
+
+
+@dataclass
+class RebuildReport:
+    indexed: int = 0  # documents in the new index
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (id, why) of unreadable stored items
+    outbox_cleared: int = 0  # outbox rows covered by the rebuild (quarantined ones included)
+
+
+def active_documents(store: Store, skipped: list[tuple[str, str]], *, batch: int = BATCH) -> Iterator[Article]:
+    """Every active document as the index holds it, in id order, read ``batch`` rows per short
+    store transaction (keyset paging: no long-running read, nothing held in memory). A stored
+    item that cannot be read is not yielded: its ``(id, why)`` is appended to ``skipped``."""
+    after = ""
+    while True:
+        with store.session() as session:
+            rows = session.execute(
+                select(Document.id, Document.item)
+                .where(Document.status == "active", Document.id > after)
+                .order_by(Document.id).limit(batch)).all()
+        if not rows:
+            return
+        for doc_id, item in rows:
+            try:
+                document = search_document(parse_item(item))
+            except UNREADABLE as exc:
+                skipped.append((doc_id, unreadable_reason(exc)))
+                continue
+            yield document
+        after = rows[-1][0]
+
+
+def rebuild_index(store: Store, index: SearchIndex, *, batch: int = BATCH) -> RebuildReport:
+    """Build a new index from the store alone (active documents whose stored item can be read;
+    the others are skipped and named in ``skipped``) and swap it in
     (:meth:`SearchIndex.rebuild`; searches see the old index until then), then drop the outbox
     rows that existed when the rebuild started (changes queued during it stay for the next
-    sync). ``upserted`` is the number of documents in the new index."""
+    sync). If the index fails, the old index and the outbox stay as they were."""
+    report = RebuildReport()
     with store.session() as session:
         up_to = last_outbox_id(session)
+    report.indexed = index.rebuild(active_documents(store, report.skipped, batch=batch))
     with store.session() as session:
-        count = index.rebuild(search_document(item) for item in iter_items(session))
-    with store.session() as session:
-        delete_outbox(session, up_to=up_to)
-    return SyncResult(upserted=count)
+        report.outbox_cleared = delete_outbox(session, up_to=up_to)
+    return report

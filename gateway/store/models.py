@@ -179,10 +179,15 @@ class Document(Base):
 class IndexOutbox(Base):
     """What the search index still has to be told: one row per document change, written in the
     same transaction as the change (so a change is queued if and only if it is committed), and
-    deleted by :func:`gateway.indexing.sync_index` once the index has applied it.
+    deleted by :func:`gateway.ops.indexing.sync_index` once the index has applied it.
 
     ``action`` is ``upsert`` (send the stored item) or ``delete`` (the document is gone); for
-    one document the row with the highest id wins."""
+    one document the row with the highest id wins.
+
+    A row whose document the index refused (or whose stored item cannot be read) stays, with
+    its ``attempts``, ``last_error`` and ``last_attempt_at``; after ``BLGW_OUTBOX_MAX_ATTEMPTS``
+    refusals its ``state`` becomes ``quarantined`` (kept, reported, no longer sent until
+    ``blgw index sync --retry-quarantined``) and later rows go on."""
 
     __tablename__ = "index_outbox"
 
@@ -190,10 +195,16 @@ class IndexOutbox(Base):
     document_id: Mapped[str] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(8))  # upsert | delete
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(12), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (
         CheckConstraint("action IN ('upsert', 'delete')", name="action"),
+        CheckConstraint("state IN ('pending', 'quarantined')", name="state"),
         Index("ix_index_outbox_id", "id"),
+        Index("ix_index_outbox_state_id", "state", "id"),
     )
 
 

@@ -223,15 +223,19 @@ def enqueue_index(session: Session, document_id: str, action: str) -> None:
     session.add(IndexOutbox(document_id=document_id, action=action))
 
 
-def outbox_batch(session: Session, limit: int = 500, up_to: int | None = None) -> list[IndexOutbox]:
-    """The oldest outbox rows (in id order), at most ``limit``, none above id ``up_to``.
+def outbox_batch(session: Session, limit: int = 500, up_to: int | None = None, *, after: int = 0,
+                 quarantined: bool = False) -> list[IndexOutbox]:
+    """The oldest pending outbox rows (in id order; with ``quarantined``, the quarantined ones
+    too), at most ``limit``, of ids above ``after`` and none above ``up_to``.
 
     On PostgreSQL the rows are locked (``FOR UPDATE``) until the transaction ends, so a second
     sync running at the same time waits for this batch instead of applying the same rows, or
     later ones, before it (then finds them deleted and goes on with the rest). Not ``SKIP
     LOCKED``: rows of one document must reach the index in order. SQLite has no row locks
     (SQLAlchemy leaves the clause out there)."""
-    stmt = select(IndexOutbox).order_by(IndexOutbox.id).limit(limit).with_for_update()
+    states = ("pending", "quarantined") if quarantined else ("pending",)
+    stmt = (select(IndexOutbox).where(IndexOutbox.state.in_(states), IndexOutbox.id > after)
+            .order_by(IndexOutbox.id).limit(limit).with_for_update())
     if up_to is not None:
         stmt = stmt.where(IndexOutbox.id <= up_to)
     return list(session.scalars(stmt))
@@ -243,7 +247,8 @@ def last_outbox_id(session: Session) -> int:
 
 
 def delete_outbox(session: Session, ids: list[int] | None = None, *, up_to: int | None = None) -> int:
-    """Remove applied outbox rows: these ``ids``, or every row up to id ``up_to``."""
+    """Remove applied outbox rows: these ``ids``, or every row up to id ``up_to`` (pending
+    and quarantined alike)."""
     stmt = delete(IndexOutbox)
     if ids is not None:
         if not ids:
@@ -254,8 +259,29 @@ def delete_outbox(session: Session, ids: list[int] | None = None, *, up_to: int 
     return int(cast(CursorResult[Any], session.execute(stmt)).rowcount or 0)  # a DELETE's result is a cursor's
 
 
-def count_outbox(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(IndexOutbox)) or 0)
+def delete_superseded_outbox(session: Session, applied: dict[str, int]) -> int:
+    """Remove, for each ``{document id: outbox id}`` the index has just applied, every row of
+    that document up to that id (the ones a retry left behind, quarantined ones included):
+    the index holds the document as stored now."""
+    removed = 0
+    for document_id, up_to in applied.items():
+        stmt = delete(IndexOutbox).where(IndexOutbox.document_id == document_id, IndexOutbox.id <= up_to)
+        removed += int(cast(CursorResult[Any], session.execute(stmt)).rowcount or 0)
+    return removed
+
+
+def count_outbox(session: Session, state: str | None = "pending") -> int:
+    """Outbox rows in ``state`` (``pending``, ``quarantined``; None: all)."""
+    stmt = select(func.count()).select_from(IndexOutbox)
+    if state is not None:
+        stmt = stmt.where(IndexOutbox.state == state)
+    return int(session.scalar(stmt) or 0)
+
+
+def quarantined_outbox(session: Session) -> list[IndexOutbox]:
+    """The quarantined outbox rows, oldest first."""
+    return list(session.scalars(select(IndexOutbox).where(IndexOutbox.state == "quarantined")
+                                .order_by(IndexOutbox.id)))
 
 
 def count_documents(session: Session, site_code: str | None = None, status: str = "active") -> int:
