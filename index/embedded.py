@@ -75,6 +75,7 @@ from index.base import (
     FacetValue,
     IndexClosedError,
     IndexSchemaError,
+    IndexUnavailableError,
     SearchHit,
     SearchIndex,
     SearchIndexError,
@@ -266,14 +267,17 @@ class EmbeddedIndex(SearchIndex):
 
     def __init__(self, path: str | Path = ":memory:", *, timeout: float = 30.0) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._timeout = timeout
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
-        self._conn: sqlite3.Connection | None = sqlite3.connect(
-            self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._conn: sqlite3.Connection | None = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise IndexUnavailableError(f"cannot open the search index {self.path}: {exc}") from exc
         self._schema_error: str | None = None
         self._foreign = False
         try:
@@ -287,7 +291,9 @@ class EmbeddedIndex(SearchIndex):
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             self._conn = None
-            raise SearchIndexError(f"cannot open the search index {self.path}: {exc}") from exc
+            # cannot open, locked…: the file may be fine; not a database, corrupt: it is not
+            kind = IndexUnavailableError if isinstance(exc, sqlite3.OperationalError) else SearchIndexError
+            raise kind(f"cannot open the search index {self.path}: {exc}") from exc
 
     def __repr__(self) -> str:
         return f"EmbeddedIndex({self.path!r})"

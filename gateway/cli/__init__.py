@@ -1,13 +1,22 @@
 """``blgw``: the gateway's command line. One module per command group; a command's module is
 imported only when that command runs (:class:`LazyGroup`), so ``blgw crawl --due`` does not
-load the web server and ``blgw search`` does not load Scrapy."""
+load the web server and ``blgw search`` does not load Scrapy.
+
+The group also decides, once for every command, how a command that cannot go on ends
+(:meth:`LazyGroup.invoke`): a store or index that cannot be reached is one line naming it
+(:func:`gateway.cli.common.outage`), any other unexpected error its traceback, both with the
+status :data:`~gateway.ops.exits.EXIT_FAILED`; ``blgw -v`` adds the traceback to the one line."""
 
 from __future__ import annotations
 
 import importlib
+import traceback
 from typing import Any
 
 import click
+
+from gateway.cli.common import outage
+from gateway.ops.exits import EXIT_FAILED
 
 __all__ = ["main"]
 
@@ -52,11 +61,29 @@ class LazyGroup(click.Group):
             raise TypeError(f"{self.lazy[name]} is not a click command")
         return command
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; an error it did not handle ends it with the status EXIT_FAILED: one
+        line for a store or index that cannot be used (with its traceback under ``-v``), the
+        traceback for anything else. Click's own exceptions (usage errors, exits) pass."""
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the end of every command that cannot go on
+            line = outage(exc)
+            if line is None or ctx.params.get("verbose"):
+                click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
+            if line is not None:
+                click.secho(f"blgw: {line}", fg="red", err=True)
+            ctx.exit(EXIT_FAILED)
+
 
 @click.group(cls=LazyGroup, lazy=COMMANDS,
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="bl-gateway")
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True,
+              help="Print the traceback of an error (a store or index that cannot be reached is one line without it).")
+def main(verbose: bool) -> None:
     """Beilun site-group gateway: crawl legacy subsites into one exchange standard, one store
     and one search index.
 
@@ -72,4 +99,13 @@ def main() -> None:
     Settings come from BLGW_* environment variables (`blgw settings` lists them with their
     values; docs/settings.md): BLGW_DATA_DIR, BLGW_DATABASE_URL, BLGW_INDEX_URL,
     BLGW_PLUGIN_DIRS, BLGW_ORIGINS, …
+
+    \b
+    Exit status of every command:
+      0  finished
+      1  finished with errors (named in the output: pages fetched again next time,
+         skipped items, refused index changes, problems a check found)
+      2  usage error (an unknown option or site, a bad setting)
+      3  failed (a run failed; the store or the index cannot be reached, named in one
+         line, -v for the traceback; an unexpected error)
     """

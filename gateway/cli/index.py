@@ -11,7 +11,7 @@ from typing import NoReturn
 
 import click
 
-from gateway.cli.common import index, settings, store
+from gateway.cli.common import index, settings, shown_url, store
 from gateway.ops.emergency import (
     SAMPLE,
     CheckReport,
@@ -26,7 +26,6 @@ from gateway.settings import GatewaySettings
 from gateway.store.session import Store, open_store
 from index.base import SearchIndexError
 from index.factory import embedded_index_path, open_index
-from normalizers.urls import redact_url
 
 __all__ = ["db", "index_group", "restore", "sync_index_and_report"]
 
@@ -127,7 +126,7 @@ def db_upgrade() -> None:
     """Apply database migrations (also done automatically on first use)."""
     target = Store(settings().database_url)
     target.migrate()
-    click.echo(f"store at {redact_url(target.url)} is up to date")  # never print a password
+    click.echo(f"store at {shown_url(target.url)} is up to date")  # never print a password
 
 
 # --- restore ------------------------------------------------------------------------------
@@ -166,7 +165,7 @@ def restore(index_url: str | None, check: bool, sample: int) -> None:
     started = time.monotonic()
     config = settings()
     index_url = index_url or config.index_url
-    click.echo(f"store {redact_url(config.database_url)}; index {redact_url(index_url)}")
+    click.echo(f"store {shown_url(config.database_url)}; index {shown_url(index_url)}")
     if check:
         source = Store(config.database_url)
         if source.needs_migration():
