@@ -146,9 +146,13 @@ class BulkWriteError(ElasticsearchIndexError, DocumentsRejected):
     ``(id, reason)`` pairs."""
 
 
-def _transient(status: object) -> bool:
-    """A bulk item's status that says the cluster could not take it now (429: rejected
-    execution, 5xx: a shard unavailable), not that the document is wrong."""
+def _transient(result: Mapping[str, Any]) -> bool:
+    """A failed bulk item that says the cluster could not take it now (429: rejected execution;
+    5xx: a shard unavailable; a cluster block: the index read-only after the disk filled up), not
+    that the document is wrong."""
+    status, error = result.get("status"), result.get("error")
+    if isinstance(error, Mapping) and error.get("type") == "cluster_block_exception":
+        return True
     return isinstance(status, int) and (status == 429 or status >= 500)
 
 
@@ -772,7 +776,7 @@ class ElasticsearchIndex(SearchIndex):
         def watch(results: Iterable[tuple[bool, Mapping[str, Any]]]) -> Iterator[tuple[bool, Mapping[str, Any]]]:
             for ok, item in results:
                 result = next(iter(item.values()))
-                if not ok and _transient(result.get("status")):
+                if not ok and _transient(result):
                     transient.append(f"{result.get('_id')}: {_reason(result)}")
                 yield ok, item
 

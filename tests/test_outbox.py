@@ -589,11 +589,13 @@ def test_elasticsearch_per_document_errors_are_refusals_and_busy_items_fail_the_
     assert [(r.document_id, r.error) for r in result.rejected] == [
         (docs[1].id, "document_parsing_exception: refused")]
 
-    answers[docs[1].id] = (429, "es_rejected_execution_exception")
-    with pytest.raises(es.ElasticsearchIndexError, match="could not take 1 document") as caught:
-        sync_index(site_store, cluster, max_attempts=5)
-    assert not isinstance(caught.value, DocumentsRejected)
-    assert rows(site_store)[0][:3] == (docs[1].id, "pending", 1)  # the busy answer counted no attempt
+    for busy in ((429, "es_rejected_execution_exception"), (403, "cluster_block_exception"),
+                 (503, "unavailable_shards_exception")):
+        answers[docs[1].id] = busy
+        with pytest.raises(es.ElasticsearchIndexError, match="could not take 1 document") as caught:
+            sync_index(site_store, cluster, max_attempts=5)
+        assert not isinstance(caught.value, DocumentsRejected)
+        assert rows(site_store)[0][:3] == (docs[1].id, "pending", 1)  # a busy answer counts no attempt
 
 
 def test_migration_keeps_queued_rows_pending(store_url):
