@@ -33,16 +33,21 @@ from normalizers.dates import (
 from normalizers.disclosure import find_disclosure_block, parse_disclosure_block
 from normalizers.encoding import DecodedText, decode_html
 from normalizers.extract import (
+    MAX_DEPTH,
+    MAX_ELEMENTS,
     TitleMatch,
     attachment_blocks,
+    bounded_markup,
     clean_body,
     extract_attachments,
     find_body,
     find_title,
+    flatten_deep_markup,
     inline_text,
     meta_content,
     select,
     select_text,
+    truncate_tree,
 )
 from normalizers.models import (
     SHANGHAI,
@@ -80,21 +85,45 @@ class NormalizationError(ValueError):
         self.url = url
 
 
-def parse_html(text: str) -> etree._Element:
+def parse_html(text: str, bounds: list[str] | None = None) -> etree._Element:
     """The ``<html>`` element of a decoded page; an empty document for empty input.
 
     No element truncates the page: stray ``</body>``/``</html>`` end tags are ignored and void
-    elements hold nothing (:mod:`normalizers.sanitize` says why libxml2 needs both)."""
+    elements hold nothing (:mod:`normalizers.sanitize` says why libxml2 needs both). The cost is
+    bounded (:mod:`normalizers.extract`: ``MAX_PAGE_CHARS``, ``MAX_DEPTH``, ``MAX_ELEMENTS``;
+    lxml's ``huge_tree`` stays off): a page over a bound is read up to it, and each bound hit is
+    appended to ``bounds``, in words."""
     # lxml refuses str input with an encoding declaration, and NULs/controls in any input.
-    text = drop_document_end_tags(_CONTROL.sub("", _XML_DECLARATION.sub("", text)))
+    text, hit = bounded_markup(drop_document_end_tags(_CONTROL.sub("", _XML_DECLARATION.sub("", text))))
     if not text.strip():
         return lxml.html.document_fromstring("<html><body></body></html>")
     try:
-        root = lxml.html.document_fromstring(text)
+        root = _parse_within_depth(text, hit)
     except (etree.ParserError, ValueError):
         return lxml.html.document_fromstring(f"<html><body>{html.escape(text)}</body></html>")
     unnest_void_content(root)
+    if (count := truncate_tree(root)) is not None:
+        hit.append(f"the page has {count:,} elements, over MAX_ELEMENTS ({MAX_ELEMENTS:,}): read up to there")
+    if bounds is not None:
+        bounds.extend(hit)
     return root
+
+
+def _parse_within_depth(text: str, hit: list[str]) -> etree._Element:
+    """libxml2 stops at its depth limit (256) and drops the rest of the page: past it, the page
+    is parsed again with what is deeper than MAX_DEPTH flattened."""
+    parser = lxml.html.HTMLParser()
+    root = lxml.html.document_fromstring(text, parser=parser)
+    if any("depth" in entry.message.lower() for entry in parser.error_log):
+        root = lxml.html.document_fromstring(flatten_deep_markup(text))
+        hit.append(f"the page nests elements deeper than libxml2 reads (256): what is deeper than "
+                   f"MAX_DEPTH ({MAX_DEPTH}) is flattened, its text kept")
+    return root
+
+
+def extraction_errors(bounds: list[str], url: str) -> list[FieldError]:
+    """The bounds a page hit (:func:`parse_html`), as errors of the page's extraction."""
+    return [FieldError(field="extraction", message=f"extraction bound hit at {url}: {bound}") for bound in bounds]
 
 
 def decoding_warning(decoded: DecodedText) -> FieldError | None:
@@ -406,7 +435,9 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
     fetched_at = page.fetched_at or dt.datetime.now(SHANGHAI)
     decoded = decode_html(page.body, page.content_type)
     errors = [warning] if (warning := decoding_warning(decoded)) else []
-    root = parse_html(decoded.text)
+    bounds: list[str] = []
+    root = parse_html(decoded.text, bounds)
+    errors += extraction_errors(bounds, context.public_url)
     public_url = context.public_url
     moved = origin(page.url) != origin(public_url)
 

@@ -24,7 +24,91 @@ from pydantic import HttpUrl, ValidationError
 
 from normalizers.dates import parse_datetime
 from normalizers.models import Attachment
+from normalizers.sanitize import VOID_ELEMENTS
 from normalizers.text import BLOCK_TAGS, DROPPED_TAGS, clean_text, paragraphs, tag_name
+
+# ----------------------------------------------------------------------------------- bounded cost
+# What one page may cost the heuristics (every pass is about linear in these; a 10 MB page took
+# half a minute, a page nested 200,000 deep lost everything after libxml2's depth limit of 256).
+# A page over a bound is read up to it, and the normalizer reports the bound it hit.
+MAX_PAGE_CHARS = 1_000_000  # decoded characters of markup read (a long policy page has ~100,000)
+MAX_ELEMENTS = 40_000  # elements kept, in document order
+MAX_DEPTH = 200  # nesting kept; deeper elements are flattened into their ancestor, text kept
+INLINE_DATA_MAX = 2048  # longer data: URIs (inline images) are emptied first: no content, only size
+
+_INLINE_DATA = re.compile(r"""(["'])\s*data:[^"']{""" + str(INLINE_DATA_MAX) + r""",}\1""", re.IGNORECASE)
+_MARKUP_TOKEN = re.compile(
+    r"<!--.*?-->"
+    r"|<(script|style|textarea|title|xmp|iframe|noembed|noframes|noscript)\b[^>]*>.*?</\1\s*>"
+    r"|<(/?)([A-Za-z][^\s/>]*)[^>]*?(/?)>", re.DOTALL | re.IGNORECASE)
+
+
+def bounded_markup(text: str) -> tuple[str, list[str]]:
+    """``text`` within :data:`MAX_PAGE_CHARS` (cut before the tag the bound falls in; long inline
+    ``data:`` URIs emptied first) and the bounds it hit, in words."""
+    hit: list[str] = []
+    if len(text) > MAX_PAGE_CHARS:
+        text = _INLINE_DATA.sub(r"\1data:,\1", text)
+    if len(text) > MAX_PAGE_CHARS:
+        cut = text.rfind("<", 0, MAX_PAGE_CHARS)
+        cut = cut if cut > MAX_PAGE_CHARS // 2 else MAX_PAGE_CHARS
+        hit.append(f"the page has {len(text):,} characters, over MAX_PAGE_CHARS ({MAX_PAGE_CHARS:,}): "
+                   f"read up to character {cut:,}")
+        text = text[:cut]
+    return text, hit
+
+
+def flatten_deep_markup(text: str, max_depth: int = MAX_DEPTH) -> str:
+    """``text`` without the tags of elements nested deeper than ``max_depth`` (their text stays,
+    in order). The depth is counted as a browser would without its implied end tags (so never
+    less than the parser's): comments and raw-text elements are opaque, void and self-closed
+    elements do not nest, an end tag closes up to its open element and a stray one nothing."""
+    out: list[str] = []
+    stack: list[str] = []
+    dropped: dict[str, int] = {}
+    at = 0
+    for match in _MARKUP_TOKEN.finditer(text):
+        name = (match.group(3) or "").lower()
+        if not name:
+            continue  # a comment or a raw-text element: kept whole
+        keep = True
+        if match.group(2):  # an end tag
+            if dropped.get(name):
+                dropped[name] -= 1
+                keep = False
+            elif name in stack:
+                del stack[len(stack) - 1 - stack[::-1].index(name):]
+        elif len(stack) >= max_depth:
+            keep = False
+            if name not in VOID_ELEMENTS and not match.group(4):
+                dropped[name] = dropped.get(name, 0) + 1
+        elif name not in VOID_ELEMENTS and not match.group(4):
+            stack.append(name)
+        if not keep:
+            out.append(text[at:match.start()])
+            at = match.end()
+    out.append(text[at:])
+    return "".join(out)
+
+
+def truncate_tree(root: etree._Element, max_elements: int = MAX_ELEMENTS) -> int | None:
+    """Keep the first ``max_elements`` elements of ``root`` in document order, in place; the
+    number there were, or None when there were not more."""
+    cut = None
+    count = 0
+    for count, el in enumerate(root.iter(), 1):
+        if count == max_elements:
+            cut = el
+    if cut is None or count <= max_elements:
+        return None
+    for child in list(cut):
+        cut.remove(child)
+    for el in [cut, *cut.iterancestors()]:
+        parent = el.getparent()
+        while (later := el.getnext()) is not None and parent is not None:
+            parent.remove(later)
+    return count
+
 
 # --------------------------------------------------------------------------------------- selectors
 

@@ -36,7 +36,7 @@ from lxml import etree
 from lxml.html import HtmlElement  # what every etree._Element here is
 from pydantic import HttpUrl, ValidationError
 
-from normalizers.article import decoding_warning, parse_html
+from normalizers.article import decoding_warning, extraction_errors, parse_html
 from normalizers.disclosure import EMPTY_VALUES
 from normalizers.encoding import decode_html
 from normalizers.extract import attachment_type, select
@@ -71,7 +71,9 @@ class ItemPage:
     def load(cls, page: RawPage, context: PageContext, hints: ExtractionHints | None) -> ItemPage:
         decoded = decode_html(page.body, page.content_type)
         errors = [warning] if (warning := decoding_warning(decoded)) else []
-        return cls(parse_html(decoded.text), page, context, hints or ExtractionHints(), errors)
+        bounds: list[str] = []
+        root = parse_html(decoded.text, bounds)
+        return cls(root, page, context, hints or ExtractionHints(), errors + extraction_errors(bounds, context.public_url))
 
     @property
     def public_url(self) -> str:

@@ -110,7 +110,7 @@ class FieldError(BaseModel):
     rest of the item is kept."""
 
     field: str = Field(description="The field, e.g. published_at or disclosure.written_date; "
-                                   "encoding for the page's text as a whole")
+                                   "encoding or extraction for the page as a whole")
     message: str = Field(description="What went wrong, in plain words")
     raw: str | None = Field(default=None, description="The text that could not be read, if any")
     severity: Literal["error", "warning"] = Field(

@@ -7,12 +7,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from normalizers import normalize_article
 from normalizers.api import normalize as normalize_page
+from normalizers.extract import MAX_DEPTH, MAX_ELEMENTS, MAX_PAGE_CHARS, flatten_deep_markup, truncate_tree
 from normalizers.models import SHANGHAI, SITE_CODE_PATTERN, Category, FieldError
 from normalizers.page import PageContext, RawPage
 
@@ -145,3 +148,74 @@ def test_a_plausible_page_date_gives_no_error():
     art = normalize(page(f"<div class='info'>发布时间：2024-01-31 10:00</div><div id='zoom'><p>{FIRST}</p></div>"),
                     list_date="2024-01-31")
     assert art.field_errors == [] and art.published_at == dt.datetime(2024, 1, 31, 10, 0, tzinfo=SHANGHAI)
+
+
+# --------------------------------------------------------------- bounded-cost extraction
+
+PARAGRAPH = "<p>北仑区人力资源和社会保障局关于做好就业见习工作的通知，现予以公布，请认真贯彻执行。</p>\n"
+
+
+def _timed(body: bytes):
+    started = time.monotonic()
+    art = normalize(body)
+    return art, time.monotonic() - started
+
+
+def _bound_errors(art) -> list[str]:
+    return [e.message for e in art.field_errors if e.field == "extraction"]
+
+
+def test_a_10_mb_page_is_read_up_to_the_size_bound_in_seconds_and_says_so():
+    body = page("<div class='content'>" + PARAGRAPH * (10_000_000 // len(PARAGRAPH.encode())) + "</div>")
+    assert len(body) > 9_900_000
+    art, took = _timed(body)
+    assert took < 10, f"{took:.1f} s"
+    assert art.body_text.startswith("北仑区人力资源和社会保障局") and len(art.body_text) > 100_000
+    [message] = _bound_errors(art)
+    assert URL in message and f"MAX_PAGE_CHARS ({MAX_PAGE_CHARS:,})" in message
+
+
+def test_a_page_nested_200000_deep_is_read_in_seconds_and_says_so():
+    body = page(f"<div id='zoom'><p>{FIRST}</p>" + "<div>" * 200_000 + "最深处的正文" + "</div>" * 200_000
+                + f"<p>{LAST}</p></div>")
+    art, took = _timed(body)
+    assert took < 10, f"{took:.1f} s"
+    assert FIRST in art.body_text
+    messages = " ".join(_bound_errors(art))
+    assert URL in messages and f"MAX_DEPTH ({MAX_DEPTH})" in messages
+
+
+def test_a_deep_page_within_the_size_bound_keeps_all_its_text():
+    # libxml2 stops at depth 256 and drops the rest: flattened past MAX_DEPTH, nothing is lost
+    body = page(f"<div id='zoom'><p>{FIRST}</p>" + "<div><span>" * 300 + "最深处的正文" + "</span></div>" * 300
+                + f"<p>{LAST}</p></div><div class='footer'>主办：北仑区人力资源和社会保障局</div>")
+    art = normalize(body)
+    assert FIRST in art.body_text and "最深处的正文" in art.body_text and LAST in art.body_text
+    assert any(f"MAX_DEPTH ({MAX_DEPTH})" in m for m in _bound_errors(art))
+
+
+def test_a_page_with_more_elements_than_the_bound_is_read_up_to_it_and_says_so():
+    body = page(f"<div id='zoom'><p>{FIRST}</p><p>" + "<b>字</b>" * (MAX_ELEMENTS + 5_000) + f"</p><p>{LAST}</p></div>")
+    art = normalize(body)
+    assert FIRST in art.body_text and LAST not in art.body_text  # cut, but reported
+    assert any(f"MAX_ELEMENTS ({MAX_ELEMENTS:,})" in m for m in _bound_errors(art))
+
+
+def test_a_large_inline_image_does_not_count_against_the_size_bound():
+    body = page(f"<div id='zoom'><p>{FIRST}</p><img src='data:image/png;base64,{'A' * (MAX_PAGE_CHARS + 10)}'>"
+                f"<p>{LAST}</p></div>")
+    art = normalize(body)
+    assert LAST in art.body_text and _bound_errors(art) == []
+
+
+def test_flattening_keeps_the_text_in_order_and_the_depth_within_the_bound():
+    markup = "<div>" * 10 + "a<br>b<img src=x>" + "<p>c" + "</div>" * 10 + "<i>d</i>"
+    flat = lxml.html.fragment_fromstring(flatten_deep_markup(markup, max_depth=3), create_parent="div")
+    assert flat.text_content() == "abcd"
+    assert max(len(list(el.iterancestors())) for el in flat.iter()) <= 4
+
+
+def test_truncating_a_tree_keeps_the_first_elements_in_document_order():
+    root = lxml.html.fragment_fromstring("<div><p>1<b>2</b>t</p><p>3</p></div><p>4</p>", create_parent="div")
+    assert truncate_tree(root, max_elements=3) == 6
+    assert [el.tag for el in root.iter()] == ["div", "div", "p"] and root.text_content() == "1"
