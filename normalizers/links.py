@@ -9,8 +9,13 @@ or its ``<base href>``, fragments stripped, canonicalized with
 ``javascript:``, ``mailto:``, ``tel:``, ``data:`` and pure ``#fragment`` links are skipped —
 except a ``javascript:window.open('…')`` href or an ``onclick="location.href='…'"`` handler,
 which is how the classic ASP subsites link every article: the URL it opens
-(:func:`url_from_script`) is the link. :func:`links_from_body` decodes page bytes first
+(:func:`url_from_script`) is the link; and a ``<meta http-equiv="refresh">`` target
+(:func:`meta_refresh`, tag ``meta``). :func:`links_from_body` decodes page bytes first
 (:func:`normalizers.encoding.decode_html`).
+
+:func:`meta_refresh` also tells the crawl whether a refresh replaces the page: only a page with
+no content of its own (:data:`REFRESH_ONLY_TEXT_MAX`) is a redirect; on any other the target
+is just a link.
 
 The crawl records these links in the store (``gateway.store.links``) and the checker
 (``gateway.ops.linkcheck``) checks them.
@@ -28,10 +33,11 @@ import lxml.html
 from lxml import etree
 
 from normalizers.encoding import decode_html
+from normalizers.sanitize import drop_document_end_tags
 from normalizers.urls import canonicalize_url, rebase
 
-__all__ = ["ANCHOR_MAX", "URL_MAX", "Link", "canonical_link", "collapse_anchor", "extract_links",
-           "links_from_body", "url_from_script"]
+__all__ = ["ANCHOR_MAX", "REFRESH_ONLY_TEXT_MAX", "URL_MAX", "Link", "MetaRefresh", "canonical_link",
+           "collapse_anchor", "extract_links", "links_from_body", "meta_refresh", "url_from_script"]
 
 ANCHOR_MAX = 200  # characters of link text kept
 URL_MAX = 4096  # longer "URLs" are not links worth checking (inline data, broken markup)
@@ -44,6 +50,14 @@ _URL_ATTRIBUTES = {
 _SKIPPED_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "sms:", "callto:", "file:")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
+REFRESH_ONLY_TEXT_MAX = 100  # characters of text outside links (whitespace aside) a refresh-only page may have
+_REFRESH_HINT = re.compile(r"http-equiv\s*=\s*[\"']?\s*refresh", re.IGNORECASE)
+_REFRESH_CONTENT = re.compile(r"^\s*(\d*)(\.[\d.]*)?\s*(?:[;,]\s*|\s+|$)(.*)$", re.DOTALL)
+_REFRESH_URL_PREFIX = re.compile(r"^url\s*=\s*", re.IGNORECASE)
+# elements whose text is no content of a page (what a refresh stub may still carry)
+_NOT_CONTENT = ("script", "style", "noscript", "template", "title", "head", "select", "option", "textarea",
+                "button", "iframe", "object", "a")
+_CONTENT_TEXT = etree.XPath(".//text()[not(" + " or ".join(f"ancestor::{t}" for t in _NOT_CONTENT) + ")]")
 
 
 @dataclass(frozen=True)
@@ -118,6 +132,97 @@ def url_from_script(script: str | None) -> str | None:
     return match.group(2).strip() if match else None
 
 
+@dataclass(frozen=True)
+class MetaRefresh:
+    """A page's ``<meta http-equiv="refresh">``: the delay, the target as written, the URL to
+    follow, and how much content the page has of its own."""
+
+    delay: float  # seconds
+    target: str  # as written ("" for a reload of the page itself)
+    url: str | None  # absolute http(s) URL; None for a reload, javascript:, mailto:, other schemes
+    content_chars: int  # characters of the body's text outside links, scripts and forms (whitespace aside)
+
+    @property
+    def refresh_only(self) -> bool:
+        """Whether the page is nothing but the refresh (a redirect stub): at most
+        :data:`REFRESH_ONLY_TEXT_MAX` characters of content."""
+        return self.content_chars <= REFRESH_ONLY_TEXT_MAX
+
+
+def _parse_refresh(content: str) -> tuple[float, str] | None:
+    """(delay, target as written) of a refresh's ``content``, as HTML's declarative refresh
+    reads it (``5``, ``0;url=a.html``, ``0; URL='a.html'``, ``3,a.html``, ``0 a.html``); None
+    when it has no delay."""
+    match = _REFRESH_CONTENT.match(content)
+    if match is None or not (match.group(1) or match.group(2)):
+        return None
+    delay = float(match.group(1) or 0)
+    target = _REFRESH_URL_PREFIX.sub("", match.group(3).strip(), count=1)
+    if target[:1] in ("'", '"'):
+        quote, target = target[0], target[1:]
+        target = target.split(quote, 1)[0]
+    return delay, target.strip()
+
+
+def _base_url(root: etree._Element, page_url: str) -> str:
+    """The URL relative links resolve against: the first ``<base href>`` (http or https), else
+    the page's own."""
+    for element in root.iter("base"):
+        href = (element.get("href") or "").strip()
+        if href:
+            with contextlib.suppress(ValueError):
+                candidate = urljoin(page_url, href)
+                if urlsplit(candidate).scheme.lower() in ("http", "https"):
+                    return candidate
+        break
+    return page_url
+
+
+def _parse_document(html: str) -> lxml.html.HtmlElement | None:
+    text = drop_document_end_tags(_XML_DECLARATION.sub("", (html or "").replace("\x00", ""), count=1))
+    if not text.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _refresh_of(root: etree._Element) -> tuple[float, str] | None:
+    for element in root.iter("meta"):
+        if (element.get("http-equiv") or "").strip().lower() == "refresh":
+            parsed = _parse_refresh(element.get("content") or "")
+            if parsed is not None:
+                return parsed  # the first one counts, as in a browser
+    return None
+
+
+def meta_refresh(html: str, page_url: str) -> MetaRefresh | None:
+    """The page's meta refresh, or None when it has none.
+
+    ``url`` is where the refresh leads, resolved against the page's base: None when it leads
+    nowhere to follow (a reload: no target, an empty one, or the page itself; ``javascript:``,
+    ``mailto:`` and every other scheme but http and https). ``content_chars`` measures the body
+    without links, scripts, styles and form controls: a page with content is itself, whatever
+    its refresh says (:attr:`MetaRefresh.refresh_only`)."""
+    if not html or not _REFRESH_HINT.search(html):
+        return None
+    root = _parse_document(html)
+    if root is None or (refresh := _refresh_of(root)) is None:
+        return None
+    delay, target = refresh
+    url: str | None = None
+    if target:
+        with contextlib.suppress(ValueError):
+            url = urldefrag(urljoin(_base_url(root, page_url), target))[0]
+        if url is not None and (urlsplit(url).scheme.lower() not in ("http", "https")
+                                or urldefrag(page_url)[0] == url):
+            url = None
+    body = root.find("body")
+    texts = cast(list[str], _CONTENT_TEXT(body)) if body is not None else []
+    return MetaRefresh(delay, target, url, len("".join("".join(texts).split())))
+
+
 def extract_links(html: str, page_url: str, *, encoding: str | None = None,
                   fetch_origin: str | None = None) -> list[Link]:
     """The links of one page (decoded text), in document order, each URL once.
@@ -130,23 +235,10 @@ def extract_links(html: str, page_url: str, *, encoding: str | None = None,
     ``page_url`` is its public URL; absolute links to the fetch origin are moved back to the
     public one, as the spider does. Never raises on bad markup or odd URLs.
     """
-    text = _XML_DECLARATION.sub("", (html or "").replace("\x00", ""), count=1)
-    if not text.strip():
+    root = _parse_document(html)
+    if root is None:
         return []
-    try:
-        root = lxml.html.document_fromstring(text)
-    except (etree.ParserError, ValueError):
-        return []
-
-    base = page_url
-    for element in root.iter("base"):
-        href = (element.get("href") or "").strip()
-        if href:
-            with contextlib.suppress(ValueError):
-                candidate = urljoin(page_url, href)
-                if urlsplit(candidate).scheme.lower() in ("http", "https"):
-                    base = candidate
-        break
+    base = _base_url(root, page_url)
     public = None
     if fetch_origin:
         parts = urlsplit(page_url)
@@ -154,11 +246,19 @@ def extract_links(html: str, page_url: str, *, encoding: str | None = None,
     page = canonical_link(page_url, None, encoding)
 
     found: dict[str, Link] = {}
-    for element in root.iter(*_URL_ATTRIBUTES):
+    refresh = _refresh_of(root)
+    for element in root.iter(*_URL_ATTRIBUTES, "meta"):
         tag = cast(str, element.tag)  # iter() by tag names yields elements, whose tags are str
         if tag == "link" and "stylesheet" not in (element.get("rel") or "").lower().split():
             continue
-        raw = (element.get(_URL_ATTRIBUTES[tag]) or "").strip()
+        if tag == "meta":  # the refresh's target (the first refresh's, as a browser reads it)
+            if refresh is None or (element.get("http-equiv") or "").strip().lower() != "refresh" \
+                    or _parse_refresh(element.get("content") or "") != refresh:
+                continue
+            raw = refresh[1]
+            refresh = None
+        else:
+            raw = (element.get(_URL_ATTRIBUTES[tag]) or "").strip()
         if tag == "a":
             lowered = raw.lower()
             if not raw or raw.startswith("#") or lowered.startswith("javascript:"):

@@ -49,6 +49,9 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.downloadermiddlewares.pagesize.PageSizeLimitMiddleware": 560,
     "spiders.downloadermiddlewares.conditional.ConditionalGetMiddleware": 580,  # after decompression (590)
     "spiders.downloadermiddlewares.redirect.RedirectLoopMiddleware": 650,  # sees 3xx before RedirectMiddleware (600)
+    # Scrapy's replaced a page with content by its refresh target, and failed on javascript: ones
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "spiders.downloadermiddlewares.redirect.MetaRefreshMiddleware": 580,  # where Scrapy's was
 }
 # Spider output flows from the spider (high numbers) to the engine (low numbers): the
 # incremental filter drops known items first, then the frontier records what is left, last of
