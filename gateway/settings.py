@@ -157,6 +157,9 @@ class GatewaySettings(BaseSettings):
     host_id: str = Field("", max_length=200, json_schema_extra=_group("crawl"),
                          description="This worker's name in the site locks (empty: the host name); each "
                                      "host sharing one store needs its own")
+    lock_holder: str = Field("", max_length=200, json_schema_extra=_group("crawl"),
+                             description="Set by `blgw scheduler` for the crawls it starts: the site lock it "
+                                         "claimed for them, which the crawl adopts (not set by hand)")
     retry_runs: int = Field(3, ge=0, json_schema_extra=_group("crawl"),
                             description="A page a run did not get (failed fetch, plugin hook or store) is fetched "
                                         "again by this many later runs, then given up and named (0: never)")

@@ -59,7 +59,7 @@ from twisted.python.failure import Failure
 from gateway.scope import Scope
 from gateway.settings import GatewaySettings
 from gateway.store.links import record_links
-from gateway.store.locks import LOCK_HOLDER_ENV, SiteBusy, acquire_lock, heartbeat_lock, release_lock
+from gateway.store.locks import SiteBusy, acquire_lock, heartbeat_lock, release_lock
 from gateway.store.models import ColumnState, CrawlRun, Document, FrontierEntry, UrlState, utcnow
 from gateway.store.repository import finish_run, mark_gone, record_error, start_run, upsert_site
 from gateway.store.session import Store, dialect_insert, open_store
@@ -176,7 +176,7 @@ class CrawlState:
         self.hostname = config.worker
         self.pid = os.getpid()
         # a crawl the scheduler started adopts the lock the scheduler claimed for it
-        self.holder = os.environ.get(LOCK_HOLDER_ENV) or f"{self.hostname}:{self.pid}:{uuid.uuid4().hex[:8]}"
+        self.holder = config.lock_holder or f"{self.hostname}:{self.pid}:{uuid.uuid4().hex[:8]}"
         self.run_id: int | None = None
         self.resumed = False
         self.busy: str | None = None  # why the site is not crawled (its lock is held elsewhere)

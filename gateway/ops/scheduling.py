@@ -103,7 +103,7 @@ def store_state(store: Store, now: dt.datetime, *, lock_stale: dt.timedelta | No
     sites whose last run did not complete."""
     stale = lock_stale if lock_stale is not None else dt.timedelta(seconds=get_settings().lock_stale_seconds)
     worker = get_settings().worker
-    ours = os.environ.get(LOCK_HOLDER_ENV)  # the claim a scheduler made for this crawl is no other holder
+    ours = get_settings().lock_holder or None  # the claim a scheduler made for this crawl is no other holder
     with store.session() as session:
         starts = dict(session.execute(select(CrawlRun.site_code, func.max(CrawlRun.started_at))
                                       .group_by(CrawlRun.site_code)).all())
@@ -314,7 +314,10 @@ class Scheduler:
             return
         self._ended = 0
         result = subprocess.run([*self.command, "index", "sync"], check=False, env=self.env)
-        if result.returncode:
+        if result.returncode == EXIT_ERRORS:  # synced; quarantined or refused rows named above
+            self.with_errors.append("index sync")
+            logger.warning("index synced with errors (exit 1): see its output above")
+        elif result.returncode:
             self.failed.append("index sync")
             logger.error("index sync FAILED (exit %s)", result.returncode)
         else:

