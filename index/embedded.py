@@ -90,8 +90,8 @@ from index.highlight import Highlighter
 from index.tokenize import (
     ANALYZER_VERSION,
     ParsedQuery,
+    clause_tokens,
     parse_query,
-    run_tokens,
     token_text,
 )
 from normalizers.models import SHANGHAI, Article
@@ -234,31 +234,13 @@ def _quote(token: str) -> str:
 
 
 def fts5_query(parsed: ParsedQuery) -> str:
-    """The FTS5 MATCH expression of a parsed query (non-empty): every token quoted, clauses
-    joined by AND. See :mod:`index.tokenize` for the token scheme."""
+    """The FTS5 MATCH expression of a parsed query (non-empty): each clause the phrase of its
+    :func:`index.tokenize.clause_tokens` (a one-character last element a prefix, ``"…"*``),
+    every token quoted, clauses joined by AND. An FTS5 phrase matches within one column."""
     parts: list[str] = []
     for clause in parsed.clauses:
-        if clause.phrase:
-            tokens: list[str] = []
-            prefix = False
-            last = len(clause.runs) - 1
-            for i, run in enumerate(clause.runs):
-                toks = run_tokens(run)
-                if i == last and run.is_cjk:
-                    if len(run.text) == 1:
-                        toks, prefix = [run.text], True  # 保 → 保* (保险, 保_ …)
-                    else:
-                        toks = toks[:-1]  # the phrase need not end where the document's run ends
-                tokens.extend(toks)
-            parts.append(_quote(" ".join(tokens)) + ("*" if prefix else ""))
-            continue
-        run = clause.runs[0]
-        if not run.is_cjk:
-            parts.append(_quote(run.text))
-        elif len(run.text) == 1:
-            parts.append(_quote(run.text) + "*")
-        else:
-            parts.extend(_quote(t) for t in run_tokens(run)[:-1])
+        tokens, prefix = clause_tokens(clause)
+        parts.append(_quote(" ".join(tokens)) + ("*" if prefix else ""))
     return " AND ".join(parts)
 
 

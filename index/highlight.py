@@ -5,8 +5,7 @@ normalised text (NFKC + lower case, the analyzer's normal form), and each match 
 to the original characters, so ``ＰＤＦ`` in a title is marked for the query ``pdf``:
 
 * a word term matches as a whole word (not inside ``pdfs``), like the index does;
-* a CJK term matches its literal text (社保); if a several-character CJK term occurs nowhere in
-  the document literally (it matched through scattered bigrams), its bigrams are marked instead;
+* a CJK term matches its literal text (社保), as the index does (its bigrams adjacent);
 * a one-character CJK term matches that character;
 * a phrase matches its runs in order, separated as in the index (a CJK run boundary needs a
   separator; white space and punctuation of any length are accepted).
@@ -67,7 +66,6 @@ def _phrase_pattern(runs: tuple[Run, ...]) -> str:
 @dataclass(frozen=True)
 class _Needle:
     pattern: re.Pattern[str]
-    fallback: tuple[re.Pattern[str], ...] = ()  # bigrams of a CJK term, if it is not literal
 
 
 class Highlighter:
@@ -79,11 +77,7 @@ class Highlighter:
             if clause.phrase:
                 needles.append(_Needle(re.compile(_phrase_pattern(clause.runs))))
                 continue
-            run = clause.runs[0]
-            fallback: tuple[re.Pattern[str], ...] = ()
-            if run.is_cjk and len(run.text) > 2:
-                fallback = tuple(re.compile(re.escape(run.text[i:i + 2])) for i in range(len(run.text) - 1))
-            needles.append(_Needle(re.compile(_run_pattern(run)), fallback))
+            needles.append(_Needle(re.compile(_run_pattern(clause.runs[0]))))
         self._needles = needles
 
     def _spans(self, texts: list[str]) -> list[list[tuple[int, int, int]]]:
@@ -94,9 +88,6 @@ class Highlighter:
         for k, needle in enumerate(self._needles):
             hits = [[(m.start(), m.end()) for m in needle.pattern.finditer(n) if m.end() > m.start()]
                     for n, _ in normal]
-            if needle.fallback and not any(hits):
-                hits = [[(m.start(), m.end()) for p in needle.fallback for m in p.finditer(n)]
-                        for n, _ in normal]
             for t, (spans, (_, index)) in enumerate(zip(hits, normal, strict=True)):
                 for a, b in spans:
                     if index is not None:

@@ -48,10 +48,14 @@ Queries (:func:`parse_query`)
 
     * Text in double quotes (``"…"``, full-width ``＂…＂`` or Chinese ``“…”``) is a **phrase**:
       its tokens must appear adjacent and in order (within one field).
-    * Everything else is a list of **terms**, one per run, all required (AND). A term may match
-      in the title or in the body. A CJK term of several characters requires all of its
-      bigrams (Elasticsearch ``match`` with ``operator: and``); in practice that is the literal
-      text. A one-character CJK term matches that character anywhere.
+    * Everything else is a list of **terms**, one per run, all required (AND). Each term may
+      match in the title or in the body, independently of the others. A CJK term of several
+      characters matches where its text occurs literally within one field: its bigrams
+      adjacent and in order (a phrase of its bigrams), never bigrams scattered over a field or
+      split between the title and the body. A one-character CJK term matches that character
+      anywhere. A word term matches a whole word run.
+    * :func:`clause_tokens` is the one translation of a clause into index tokens; every
+      backend matches exactly that token sequence (see its docstring).
     * Query syntax of other engines is not interpreted: ``* ^ : ( ) - + ~`` and the like are
       separators, and the bare upper-case words ``AND OR NOT NEAR`` outside quotes are dropped
       (so ``社保 OR 医保`` means 社保 AND 医保). An unpaired quote is ignored.
@@ -231,3 +235,45 @@ def parse_query(q: str) -> ParsedQuery:
     # Drop repeated clauses, keep order.
     unique = tuple(dict.fromkeys(clauses))
     return ParsedQuery(unique)
+
+
+def clause_tokens(clause: Clause) -> tuple[tuple[str, ...], bool]:
+    """The index tokens a clause matches, as ``(tokens, last_is_prefix)``: the clause matches a
+    field where these tokens occur at consecutive positions; when ``last_is_prefix``, the last
+    element is one CJK character and the token at that position only has to START with it
+    (FTS5 ``"…"*``; on Elasticsearch the per-character stream at the same position). Backends
+    build their queries from this and nothing else, so they answer alike:
+
+    * word term ``pdf`` → ``(pdf,)``; one-character CJK term ``保`` → ``(保,)`` prefix;
+    * CJK term ``社会保险`` → ``(社会, 会保, 保险)`` (its end marker dropped: the document's run
+      may go on, 社会保险费 matches);
+    * phrase: each run's tokens in order; a run other than the last keeps its end marker (the
+      document's run must end there too, as a separator in the text says), so ``"社 保险"``
+      is ``(社_, 保险)`` and matches 社，保险 but not 社保险; a last one-character CJK run is
+      a prefix (``"保险 社"`` → ``(保险, 险_, 社)`` prefix).
+    """
+    if not clause.phrase:
+        run = clause.runs[0]
+        if not run.is_cjk:
+            return (run.text,), False
+        if len(run.text) == 1:
+            return (run.text,), True
+        return tuple(run_tokens(run)[:-1]), False
+    tokens: list[str] = []
+    last = len(clause.runs) - 1
+    for i, run in enumerate(clause.runs):
+        toks = run_tokens(run)
+        if i == last and run.is_cjk:
+            if len(run.text) == 1:
+                return (*tokens, run.text), True
+            toks = toks[:-1]
+        tokens.extend(toks)
+    return tuple(tokens), False
+
+
+def char_stream(tokens: list[str]) -> list[str]:
+    """The per-character stream aligned with ``tokens`` (same length, same positions): a CJK
+    token (bigram or end marker) becomes its first character, a word token stays itself. The
+    token at a position starts with the CJK character ``c`` exactly when this stream has ``c``
+    there (what a prefix position of :func:`clause_tokens` asks)."""
+    return [t[0] if _CJK_CHAR.match(t) else t for t in tokens]

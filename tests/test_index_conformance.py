@@ -30,6 +30,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from pydantic import ValidationError
@@ -52,6 +53,17 @@ BACKENDS = [
 ]
 
 
+def _test_index_url(url: str, prefix: str) -> str:
+    """``url`` with its path replaced by ``prefix`` (its query string, e.g. ``?analyzer=ik``, kept)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{prefix}", parts.query, ""))
+
+
+def test_the_test_index_url_keeps_the_query_string() -> None:
+    assert _test_index_url("https://u:p@es:9200/?analyzer=ik", "t1") == "https://u:p@es:9200/t1?analyzer=ik"
+    assert _test_index_url("http://es:9200", "t1") == "http://es:9200/t1"
+
+
 @pytest.fixture(params=BACKENDS)
 def index(request: pytest.FixtureRequest, tmp_path) -> Iterator[SearchIndex]:
     if request.param == "embedded":
@@ -62,11 +74,9 @@ def index(request: pytest.FixtureRequest, tmp_path) -> Iterator[SearchIndex]:
         url = os.environ.get(ES_ENV)
         if not url:
             pytest.skip(f"Elasticsearch conformance run NOT EXECUTED: no cluster configured (set {ES_ENV}=http://host:9200)")
-        from index.base import (
-            open_index,  # the backend is only imported when a cluster is given
-        )
+        from index.factory import open_index  # the backend is only imported when a cluster is given
 
-        test_url = f"{url.rstrip('/')}/blgw-test-{uuid.uuid4().hex[:12]}"
+        test_url = _test_index_url(url, f"blgw-test-{uuid.uuid4().hex[:12]}")
         idx = open_index(test_url)
 
         def drop_test_index() -> None:
@@ -197,6 +207,46 @@ def test_one_character_query_finds_a_lone_character(index: SearchIndex) -> None:
     lone = art("lone", "人事任免（甲）", "任命张三为区人力社保局副局长。")
     index.upsert([lone, SHEBAO])
     assert ids(search(index, "甲")) == {lone.id}
+
+
+def test_a_cjk_term_is_found_only_where_it_occurs_literally(index: SearchIndex) -> None:
+    # Every bigram of 社会保险 occurs, but never adjacent within one field: no match (not an
+    # AND of bigrams across the title and the body, nor scattered over the body).
+    split = art("split", "社会事业发展", "会保险种与资金管理。")  # 社会 in the title; 会保, 保险 in the body
+    scattered = art("scattered", "工作简报", "社会会保保险。")
+    literal = art("literal", "工作简报", "缴纳社会保险费。")
+    index.upsert([split, scattered, literal])
+    assert ids(search(index, "社会保险")) == {literal.id}
+    # Two terms may still match one in the title and one in the body.
+    assert ids(search(index, "社会 保险")) == {split.id, scattered.id, literal.id}
+
+
+def test_one_character_runs_in_phrases(index: SearchIndex) -> None:
+    # A one-character run inside a phrase is a whole run of the document (the text must
+    # separate it from the next run); a last one-character run may go on.
+    apart = art("apart", "通知", "请社，保险公司配合。")
+    joined = art("joined", "通知", "请社保险种配合。")
+    tail = art("tail", "通知", "养老保险，社区办理。")
+    index.upsert([apart, joined, tail])
+    assert ids(search(index, '"社 保险"')) == {apart.id}
+    assert ids(search(index, '"保险 社"')) == {tail.id}
+    assert ids(search(index, '"保险社"')) == set()
+    assert ids(search(index, "社")) == {apart.id, joined.id, tail.id}
+
+
+@pytest.mark.parametrize(("text", "query"), [
+    ("第Ⅱ类医疗器械经营备案", "第II类"),  # Roman numeral Ⅱ (U+2161) is II under NFKC
+    ("⼈民调解委员会工作规则", "人民调解"),  # Kangxi radical ⼈ (U+2F08), common in PDF text
+    ("①申请表②身份证明", "1申请表"),  # circled digits
+    ("ﾃｽﾄ用ＡＢＣ", "テスト用abc"),  # half-width katakana, full-width Latin
+    ("北侖區", "北侖區"),  # traditional characters are text as they are
+])
+def test_compatibility_characters_match_their_nfkc_form(index: SearchIndex, text: str, query: str) -> None:
+    doc = art("nfkc", "通知", text)
+    other = art("other", "通知", "本区持续优化营商环境。")
+    index.upsert([doc, other])
+    assert ids(search(index, query)) == {doc.id}
+    assert ids(search(index, text)) == {doc.id}  # the compatibility form finds itself too
 
 
 def test_phrase_requires_adjacent_terms(loaded: SearchIndex) -> None:

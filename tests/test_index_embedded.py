@@ -220,7 +220,8 @@ def test_threads_share_one_instance(tmp_path) -> None:
 
 @pytest.mark.parametrize(("q", "expected"), [
     ("社保", '"社保"'),
-    ("社会保险", '"社会" AND "会保" AND "保险"'),
+    ("社会保险", '"社会 会保 保险"'),  # the literal term: its bigrams adjacent, in one field
+    ("保险 社", '"保险" AND "社"*'),
     ("保", '"保"*'),
     ("PDF 2024", '"pdf" AND "2024"'),
     ('"养老保险"', '"养老 老保 保险"'),

@@ -10,6 +10,8 @@ from index.tokenize import (
     Clause,
     Run,
     analyze,
+    char_stream,
+    clause_tokens,
     is_cjk,
     normalize,
     parse_query,
@@ -162,10 +164,38 @@ def test_highlight_phrase() -> None:
     assert title == "养老金与医疗保险；<mark>养老保险</mark>"
 
 
-def test_highlight_falls_back_to_bigrams() -> None:
-    # Matched through its bigrams (社会, 会保, 保险), the run itself is absent.
+def test_a_cjk_term_is_its_literal_text_in_the_index_and_the_highlight() -> None:
+    # 社会会保保险 holds the bigrams 社会, 会保 and 保险, but not 社会保险: the term does not
+    # match it (clause_tokens is a phrase of adjacent bigrams), so nothing is marked either.
+    parsed = parse_query("社会保险")
+    tokens, prefix = clause_tokens(parsed.clauses[0])
+    assert tokens == ("社会", "会保", "保险") and not prefix
+    assert not _adjacent(analyze("社会会保保险"), tokens)
+    assert _adjacent(analyze("社会保险费"), tokens)
     title, _ = highlight("社会保险", "社会会保保险")
-    assert title == "<mark>社会</mark><mark>会保</mark><mark>保险</mark>"
+    assert title == "社会会保保险"
+
+
+def _adjacent(stream: list[str], tokens: tuple[str, ...]) -> bool:
+    n = len(tokens)
+    return any(tuple(stream[i:i + n]) == tokens for i in range(len(stream) - n + 1))
+
+
+@pytest.mark.parametrize(("q", "tokens", "prefix"), [
+    ("pdf", ("pdf",), False),
+    ("保", ("保",), True),
+    ('"社 保险"', ("社_", "保险"), False),
+    ('"保险 社"', ("保险", "险_", "社"), True),
+    ('"养老保险、医疗"', ("养老", "老保", "保险", "险_", "医疗"), False),
+])
+def test_clause_tokens(q: str, tokens: tuple[str, ...], prefix: bool) -> None:
+    assert clause_tokens(parse_query(q).clauses[0]) == (tokens, prefix)
+
+
+def test_char_stream_is_aligned_with_the_tokens() -> None:
+    tokens = analyze("保险2024年pdf")
+    assert tokens == ["保险", "险_", "2024", "年_", "pdf"]
+    assert char_stream(tokens) == ["保", "险", "2024", "年", "pdf"]
 
 
 def test_highlight_expanding_normalisation_maps_back() -> None:
