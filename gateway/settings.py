@@ -85,6 +85,20 @@ class GatewaySettings(BaseSettings):
                                        "or http(s)://[user:password@]host[:port]/<alias> (Elasticsearch)")
     es_api_key: SecretStr | None = Field(None, json_schema_extra=_group("data"),
                                          description="Elasticsearch API key (instead of user:password in the index URL)")
+    es_ca_certs: Path | None = Field(None, json_schema_extra={**_group("data"), "doc_type": "file"},
+                                     description="Elasticsearch over https: trust this CA certificate file (PEM), "
+                                                 "e.g. the cluster's config/certs/http_ca.crt (default: the certifi "
+                                                 "bundle; SSL_CERT_FILE is not read)")
+    es_ssl_fingerprint: str | None = Field(None, json_schema_extra=_group("data"),
+                                           description="Elasticsearch over https: accept the cluster only if a "
+                                                       "certificate of its chain has this SHA-256 fingerprint "
+                                                       "(64 hex digits, colons allowed; instead of a CA file)")
+    es_verify_certs: bool = Field(True, json_schema_extra=_group("data"),
+                                  description="Elasticsearch over https: verify the cluster's certificate (false: "
+                                              "no verification at all, logged as a warning; for tests only)")
+    es_cloud_id: str | None = Field(None, json_schema_extra=_group("data"),
+                                    description="Elastic Cloud: connect to the deployment of this Cloud ID; the "
+                                                "index URL is then https://cloud/<alias>")
     es_analyzer: Literal["auto", "cjk", "ik", "smartcn"] = Field(
         "auto", json_schema_extra=_group("data"),
         description="Elasticsearch text analysis: auto (ik, else smartcn, else cjk) or one of them")
@@ -183,6 +197,12 @@ class GatewaySettings(BaseSettings):
             return [p.strip() for p in value.split(",") if p.strip()]
         return value
 
+    @field_validator("es_ca_certs", "es_ssl_fingerprint", "es_cloud_id", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # BLGW_ES_CA_CERTS= (empty) is no CA file, not the current folder
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("origins", mode="before")
     @classmethod
     def _origins(cls, value: object) -> object:
@@ -236,7 +256,7 @@ class GatewaySettings(BaseSettings):
             default = info.get_default(call_default_factory=True)
             rows.append({
                 "name": setting_name(name), "field": name, "group": extra.get("group", ""),
-                "type": _type_name(info.annotation), "default": _text(default) if default is not None else "",
+                "type": extra.get("doc_type") or _type_name(info.annotation), "default": _text(default) if default is not None else "",
                 "description": info.description or "",
             })
         return rows

@@ -52,10 +52,15 @@ def open_index(url: str, settings: GatewaySettings | None = None) -> SearchIndex
     * ``http(s)://[user:password@]host[:port][/<index prefix>][?analyzer=auto|cjk|ik|smartcn]``:
       the Elasticsearch backend (:class:`index.elasticsearch.ElasticsearchIndex`): the alias
       ``<index prefix>`` (default ``blgw-articles``) and its ``<index prefix>-v<N>-<timestamp>``
-      indices; an API key comes from ``BLGW_ES_API_KEY``, the analyzer from the URL, else
-      ``BLGW_ES_ANALYZER`` (``settings``, default the process's). Nothing is sent to the cluster
-      before the first use. The conformance suite opens a throw-away index by appending a name
-      to BLGW_TEST_ELASTICSEARCH_URL.
+      indices. The URL and the Elasticsearch settings (``settings``, default the process's) make
+      the client's options (:func:`index.es_connection.client_options`: https without a port is
+      443, http 9200; an API key from ``BLGW_ES_API_KEY``; the cluster's CA from
+      ``BLGW_ES_CA_CERTS``, or its fingerprint from ``BLGW_ES_SSL_FINGERPRINT``, or
+      ``BLGW_ES_VERIFY_CERTS=false``; an Elastic Cloud deployment from ``BLGW_ES_CLOUD_ID`` with
+      ``https://cloud/<index prefix>``); the analyzer comes from the URL, else
+      ``BLGW_ES_ANALYZER``. An unknown URL option or a contradictory setting is a ValueError
+      naming it. Nothing is sent to the cluster before the first use. The conformance suite
+      opens a throw-away index by appending a name to BLGW_TEST_ELASTICSEARCH_URL.
     * anything else: ValueError naming the URL and the supported schemes.
     """
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
@@ -66,21 +71,22 @@ def open_index(url: str, settings: GatewaySettings | None = None) -> SearchIndex
         try:
             # imported here: the Elasticsearch client is heavy, and only installations on a
             # cluster need it
-            from index.elasticsearch import ElasticsearchIndex, parse_url
+            from index.elasticsearch import ElasticsearchIndex
+            from index.es_connection import client_options, parse_url, redacted
         except ImportError as exc:  # pragma: no cover - depends on the installation
             raise SearchIndexError(
                 f"the index URL {redact_url(url)} needs the Elasticsearch backend, which needs the "
-                "Python package 'elasticsearch' (pip install 'elasticsearch>=8.12,<10')") from exc
+                "Python package 'elasticsearch' 8.x (pip install 'elasticsearch>=8.12,<9'; the 8.x "
+                "client talks to 8.x and 9.x clusters)") from exc
         try:
-            options: dict[str, str] = {}
-            if settings.es_api_key is not None:
-                options["api_key"] = settings.es_api_key.get_secret_value()
-            if not parse_url(url).analyzer:
-                options["analyzer"] = settings.es_analyzer
-            return ElasticsearchIndex.from_url(url, **options)
+            spec = parse_url(url)
+            options = client_options(spec, settings)
+            return ElasticsearchIndex(options.get("hosts"), prefix=spec.prefix,
+                                      analyzer=spec.analyzer or settings.es_analyzer, client_options=options,
+                                      where=redacted(spec, options.get("cloud_id")))
         except ValueError as exc:
-            raise ValueError(f"cannot read the index URL {redact_url(url)!r}: {exc}") from None
+            raise ValueError(f"cannot open the index URL {redact_url(url)!r}: {exc}") from None
     raise ValueError(
         f"unsupported index URL {redact_url(url)!r}: supported are {', '.join(SUPPORTED_SCHEMES)} "
-        "(embedded SQLite FTS5) and http(s)://[user:password@]host:port[/<index prefix>] "
+        "(embedded SQLite FTS5) and http(s)://[user:password@]host[:port][/<index prefix>] "
         "(Elasticsearch)")
