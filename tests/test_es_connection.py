@@ -9,6 +9,7 @@ import base64
 import hashlib
 import http.server
 import logging
+import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -363,3 +364,55 @@ def test_the_tls_options_work_against_a_real_tls_server(tls_server: tuple[int, A
     other = ssl.PEM_cert_to_DER_cert(ca.issue_cert("localhost").cert_chain_pems[0].bytes().decode())
     error = info(es_ssl_fingerprint=hashlib.sha256(other).hexdigest())
     assert isinstance(error, TlsError) and "Fingerprints did not match" in str(error.message), repr(error)
+
+
+# --- blgw index check: one clear line per problem ------------------------------------------------
+
+
+def _index_check(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, **env: str) -> Any:
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+    from gateway.settings import get_settings
+
+    monkeypatch.setenv("BLGW_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BLGW_INDEX_URL", url)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(main, ["index", "check"], catch_exceptions=False)
+    finally:
+        get_settings.cache_clear()
+
+
+def _problems(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith(("problem:", "index check FAILED"))]
+
+
+def test_index_check_of_an_unreachable_cluster_is_one_line_and_exit_3(monkeypatch, tmp_path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed when the block ends: nothing listens
+    result = _index_check(monkeypatch, tmp_path, f"http://elastic:secret@127.0.0.1:{port}/blgw")
+    assert result.exit_code == 3, result.output
+    (line,) = _problems(result.output)
+    assert f"cannot reach http://127.0.0.1:{port}" in line and "secret" not in result.output
+
+
+def test_index_check_with_a_wrong_ca_is_one_line_naming_the_fix(monkeypatch, tmp_path, tls_server) -> None:
+    import trustme
+
+    port, _, _ = tls_server
+    wrong = tmp_path / "wrong_ca.crt"
+    trustme.CA().cert_pem.write_to_path(str(wrong))
+    result = _index_check(monkeypatch, tmp_path, f"https://localhost:{port}/blgw", BLGW_ES_CA_CERTS=str(wrong))
+    assert result.exit_code == 3, result.output
+    (line,) = _problems(result.output)
+    assert "certificate" in line and "BLGW_ES_CA_CERTS" in line
+
+
+def test_index_check_of_the_embedded_index(monkeypatch, tmp_path) -> None:
+    result = _index_check(monkeypatch, tmp_path, f"sqlite:///{tmp_path / 'index.sqlite'}")
+    assert result.exit_code == 0, result.output
+    assert "embedded index: 0 documents" in result.output

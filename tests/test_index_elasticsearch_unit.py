@@ -24,7 +24,7 @@ from index.base import (
 )
 from index.factory import open_index
 from index.highlight import Highlighter
-from index.tokenize import parse_query
+from index.tokenize import clause_tokens, parse_query, token_text
 from normalizers.models import SHANGHAI, Article, Category, document_id
 
 
@@ -54,49 +54,37 @@ def walk(node: Any, path: tuple[str, ...] = ()):
 # Settings, mappings, template
 
 
-def test_analysis_settings_rebuild_the_cjk_analyzer_without_stop_words() -> None:
+def test_analysis_splits_the_precomputed_streams_at_spaces_only() -> None:
     analysis = es.analysis_settings()
-    cjk = analysis["analyzer"]["blgw_cjk"]
-    # The documented composition of the built-in cjk analyzer (standard tokenizer, cjk_width,
-    # lowercase, cjk_bigram, english stop) minus the stop filter: "and" must stay searchable.
-    assert cjk == {"type": "custom", "char_filter": ["blgw_separators"], "tokenizer": "standard",
-                   "filter": ["cjk_width", "lowercase", "cjk_bigram"]}
-    chars = analysis["analyzer"]["blgw_chars"]
-    assert chars["tokenizer"] == "standard" and "cjk_bigram" not in chars["filter"]
-    assert not any("stop" in f for a in analysis["analyzer"].values() for f in a["filter"])
-    sep = analysis["char_filter"]["blgw_separators"]
-    assert sep["type"] == "pattern_replace" and sep["replacement"] == " "
-    # One character replaced by one character: token offsets (and cjk_bigram's adjacency test,
-    # which compares offsets) stay exact.
-    assert len(sep["replacement"]) == 1 and sep["pattern"].startswith("[^") and sep["pattern"].endswith("]")
+    assert analysis["analyzer"] == {"blgw_tokens": {"type": "custom", "tokenizer": "blgw_tokens"}}
+    assert analysis["tokenizer"]["blgw_tokens"]["type"] == "whitespace"
+    assert "filter" not in analysis["analyzer"]["blgw_tokens"]  # Python did NFKC and lower case
 
 
-@pytest.mark.parametrize("analyzer,expected", [
-    ("cjk", {"analyzer": "blgw_cjk"}),
+@pytest.mark.parametrize("analyzer,words", [
+    ("cjk", None),
     ("ik", {"analyzer": "ik_max_word", "search_analyzer": "ik_smart"}),
     ("smartcn", {"analyzer": "smartcn"}),
 ])
-def test_mappings_per_analyzer(analyzer: str, expected: dict[str, str]) -> None:
+def test_mappings_per_analyzer(analyzer: str, words: dict[str, str] | None) -> None:
     m = es.index_mappings(analyzer)
     assert m["dynamic"] == "strict"
-    assert m["_meta"]["blgw_schema_version"] == es.SCHEMA_VERSION and m["_meta"]["analyzer"] == analyzer
+    assert m["_meta"]["blgw_schema_version"] == es.SCHEMA_VERSION == "2" and m["_meta"]["analyzer"] == analyzer
     props = m["properties"]
-    for name in ("title", "body_text"):
-        field = props[name]
-        assert field["type"] == "text"
-        assert {k: v for k, v in field.items() if k.endswith("analyzer")} == expected
-        assert field["fields"]["chars"] == {"type": "text", "analyzer": "blgw_chars"}
-        if analyzer == "cjk":
-            assert "cjk" not in field["fields"]
-        else:  # word segmenters cannot find substrings: matching keeps a bigram sub-field
-            assert field["fields"]["cjk"] == {"type": "text", "analyzer": "blgw_cjk"}
-    assert props["title"]["fields"]["keyword"]["type"] == "keyword"
-    assert "keyword" not in props["body_text"]["fields"]
+    for name in ("title_tokens", "title_chars", "body_tokens", "body_chars"):
+        assert props[name] == {"type": "text", "analyzer": "blgw_tokens"}
+        assert name in m["_source"]["excludes"]  # indexed, not stored twice
+    if words is None:
+        assert "title_words" not in props and "body_words" not in props
+    else:  # word segmenters only add to the score
+        assert props["title_words"] == props["body_words"] == {"type": "text", **words}
+        assert {"title_words", "body_words"} <= set(m["_source"]["excludes"])
+    assert props["title"]["type"] == "keyword"  # suggest and sort
     for name in ("id", "site_code", "category", "column_path", "column", "year"):
         assert props[name] == {"type": "keyword"}
     assert props["published_at"] == {"type": "date"}
     assert props["article"] == {"type": "object", "enabled": False}
-    assert props["url"]["index"] is False and props["published_at_exact"]["index"] is False
+    assert "title_suggest" not in props and "body_text" not in props and "url" not in props
 
 
 def test_mappings_reject_an_unknown_analyzer() -> None:
@@ -140,16 +128,16 @@ def test_invalid_prefixes(prefix: str) -> None:
         es.ElasticsearchIndex("http://127.0.0.1:9", prefix=prefix, analyzer="cjk")
 
 
-def test_alias_swap_is_one_call_removing_old_and_adding_new() -> None:
+def test_alias_swap_is_one_call_adding_new_and_deleting_old() -> None:
     actions = es.alias_swap_actions("blgw-articles", ["blgw-articles-v1-2", "blgw-articles-v1-1"],
                                     "blgw-articles-v1-3")
     assert actions == [
-        {"remove": {"index": "blgw-articles-v1-1", "alias": "blgw-articles"}},
-        {"remove": {"index": "blgw-articles-v1-2", "alias": "blgw-articles"}},
         {"add": {"index": "blgw-articles-v1-3", "alias": "blgw-articles", "is_write_index": True}},
+        {"remove": {"index": "blgw-articles-v1-3", "alias": "blgw-articles-v1-3-loading"}},
+        {"remove_index": {"index": "blgw-articles-v1-1"}},
+        {"remove_index": {"index": "blgw-articles-v1-2"}},
     ]
-    assert es.alias_swap_actions("a", [], "a-v1-1") == [
-        {"add": {"index": "a-v1-1", "alias": "a", "is_write_index": True}}]
+    assert [next(iter(a)) for a in es.alias_swap_actions("a", [], "a-v1-1")] == ["add", "remove"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -157,22 +145,27 @@ def test_alias_swap_is_one_call_removing_old_and_adding_new() -> None:
 
 
 def test_article_source() -> None:
-    a = art("x", published=dt.datetime(2024, 1, 1, 0, 30, 15, 123456, tzinfo=SHANGHAI))
+    a = art("x", title="关于ＰＤＦ附件", published=dt.datetime(2024, 1, 1, 0, 30, 15, 123456, tzinfo=SHANGHAI))
     src = es.article_source(a)
     assert src["id"] == a.id and src["site_code"] == "rsj" and src["category"] == "政务公开"
     assert src["column_path"] == ["政务公开", "通知公告"] and src["column"] == "通知公告"
     assert src["year"] == "2024"  # 2023-12-31 16:30 UTC: the Shanghai year counts
     assert src["published_at"] == "2023-12-31T16:30:15.123Z"  # millisecond date field
-    assert dt.datetime.fromisoformat(src["published_at_exact"]) == a.published_at
-    assert src["url"] == str(a.source_url) and src["title"] == a.title and src["body_text"] == a.body_text
+    assert src["title"] == a.title
+    # The token streams are the embedded index's tokens (NFKC, lower case), aligned.
+    assert src["title_tokens"] == "关于 于_ pdf 附件 件_" == token_text(a.title)
+    assert src["title_chars"] == "关 于 pdf 附 件"
+    assert len(src["body_tokens"].split()) == len(src["body_chars"].split())
     # The stored article round-trips through JSON, field by field.
     assert Article.model_validate_json(json.dumps(src["article"])) == a
     assert set(src) <= set(es.index_mappings("cjk")["properties"])  # dynamic: strict
+    ik = es.article_source(a, "ik")
+    assert ik["title_words"] == "关于pdf附件" and set(ik) <= set(es.index_mappings("ik")["properties"])
 
 
 def test_article_source_undated_and_empty_path() -> None:
     src = es.article_source(art("u", published=None, column=()))
-    assert src["published_at"] is None and src["published_at_exact"] is None and src["year"] is None
+    assert src["published_at"] is None and src["year"] is None
     assert src["column"] is None and src["column_path"] == []
 
 
@@ -200,11 +193,15 @@ def test_tally_bulk_results() -> None:
             "type": "es_rejected_execution_exception", "reason": "rejected execution"}}}),
         (True, {"delete": {"_index": "i", "_id": "e", "status": 200, "result": "deleted"}}),
         (False, {"delete": {"_index": "i", "_id": "f", "status": 404, "result": "not_found"}}),
+        (False, {"delete": {"_index": "i", "_id": "g", "status": 404, "error": {
+            "type": "index_not_found_exception", "reason": "no such index [i]"}}}),
     ]
     written, failures, removed = es.tally_bulk_results(results)
     assert written == 2 and removed == 1
+    # An unknown id is no failure; a delete whose index is missing is one (nothing applied).
     assert failures == [("c", "document_parsing_exception: failed to parse field [published_at]"),
-                        ("d", "es_rejected_execution_exception: rejected execution")]
+                        ("d", "es_rejected_execution_exception: rejected execution"),
+                        ("g", "index_not_found_exception: no such index [i]")]
     err = es.BulkWriteError("upsert", failures, written)
     assert isinstance(err, es.ElasticsearchIndexError) and err.failures == failures
     assert "c: document_parsing_exception" in str(err) and "2 written" in str(err)
@@ -220,60 +217,80 @@ def body(q: str, analyzer: str = "cjk", **kw: Any) -> dict[str, Any]:
     return result
 
 
-def phrase_of(clause: dict[str, Any]) -> list[tuple[str, str, float | None]]:
+def fields_of(clause: dict[str, Any]) -> list[tuple[str, Any, float | None]]:
+    """(query type and field, what it matches, boost) of the title and body alternatives."""
     shoulds = clause["bool"]["should"]
     assert clause["bool"]["minimum_should_match"] == 1
     out = []
     for s in shoulds:
-        ((field, spec),) = s["match_phrase"].items()
-        out.append((field, spec["query"], spec.get("boost")))
+        ((kind, spec),) = s.items()
+        if kind == "span_near":
+            assert spec["slop"] == 0 and spec["in_order"] is True
+            out.append((kind, [next(iter(c.items())) for c in spec["clauses"]], spec.get("boost")))
+            continue
+        ((field, inner),) = spec.items()
+        out.append((f"{kind} {field}", inner.get("query", inner.get("value")), inner.get("boost")))
     return out
 
 
-def test_terms_are_anded_phrases_in_title_or_body() -> None:
+def test_terms_are_anded_phrases_of_tokens_in_title_or_body() -> None:
     b = body("社保 申报")
     must = b["query"]["bool"]["must"]
-    assert [phrase_of(c) for c in must] == [
-        [("title", "社保", 3.0), ("body_text", "社保", None)],
-        [("title", "申报", 3.0), ("body_text", "申报", None)],
+    assert [fields_of(c) for c in must] == [
+        [("match_phrase title_tokens", "社保", 3.0), ("match_phrase body_tokens", "社保", None)],
+        [("match_phrase title_tokens", "申报", 3.0), ("match_phrase body_tokens", "申报", None)],
     ]
     assert b["query"]["bool"]["filter"] == []
+    # A longer CJK term is the phrase of its bigrams: its literal text, within one field.
+    (clause,) = body("社会保险")["query"]["bool"]["must"]
+    assert fields_of(clause)[1] == ("match_phrase body_tokens", "社会 会保 保险", None)
 
 
-def test_one_character_cjk_terms_use_the_per_character_fields() -> None:
+def test_one_character_cjk_terms_use_the_per_character_streams() -> None:
     (clause,) = body("险")["query"]["bool"]["must"]
-    assert phrase_of(clause) == [("title.chars", "险", 3.0), ("body_text.chars", "险", None)]
-    # A phrase with a one-character run too; word terms use the main fields.
+    assert fields_of(clause) == [("term title_chars", "险", 3.0), ("term body_chars", "险", None)]
+    # A phrase ending in one CJK character: its last position on the chars stream, masked.
     (clause,) = body('"保险 金"')["query"]["bool"]["must"]
-    assert phrase_of(clause)[0][0] == "title.chars"
+    kind, spans, boost = fields_of(clause)[0]
+    assert kind == "span_near" and boost == 3.0
+    assert spans == [("span_term", {"title_tokens": "保险"}), ("span_term", {"title_tokens": "险_"}),
+                     ("span_field_masking", {"query": {"span_term": {"title_chars": "金"}},
+                                             "field": "title_tokens"})]
     (clause,) = body("pdf")["query"]["bool"]["must"]
-    assert phrase_of(clause)[0] == ("title", "pdf", 3.0)
+    assert fields_of(clause)[0] == ("match_phrase title_tokens", "pdf", 3.0)
 
 
 def test_phrases_and_normalisation() -> None:
     (clause,) = body("“养老保险”")["query"]["bool"]["must"]
-    assert phrase_of(clause)[1] == ("body_text", "养老保险", None)
+    assert fields_of(clause)[1] == ("match_phrase body_tokens", "养老 老保 保险", None)
     (clause,) = body('"2024年度 社保"')["query"]["bool"]["must"]
-    assert phrase_of(clause)[0] == ("title", "2024 年度 社保", 3.0)
+    assert fields_of(clause)[0] == ("match_phrase title_tokens", "2024 年度 度_ 社保", 3.0)
     (clause,) = body("ＰＤＦ")["query"]["bool"]["must"]
-    assert phrase_of(clause)[0][1] == "pdf"
+    assert fields_of(clause)[0][1] == "pdf"
+    # The same token sequences as the embedded index's FTS5 query.
+    for q, tokens in (("社会保险", "社会 会保 保险"), ('"社 保险"', "社_ 保险"), ("①", "1"), ("⼈民", "人民"),
+                      ('"第Ⅱ类器械"', "第_ ii 类器 器械")):
+        (c,) = parse_query(q).clauses
+        assert clause_tokens(c) == (tuple(tokens.split()), False)
+        assert es.clause_query(c)["bool"]["should"][1] == {"match_phrase": {"body_tokens": {"query": tokens}}}
 
 
 def test_operators_are_not_query_syntax() -> None:
     must = body("社保 OR 扬尘 -申报 title:x")["query"]["bool"]["must"]
-    assert [phrase_of(c)[0][1] for c in must] == ["社保", "扬尘", "申报", "title", "x"]
+    assert [fields_of(c)[0][1] for c in must] == ["社保", "扬尘", "申报", "title", "x"]
 
 
 def test_word_segmenter_only_adds_to_the_score() -> None:
     (clause,) = body("社保", analyzer="ik")["query"]["bool"]["must"]
     (required,) = clause["bool"]["must"]
-    assert phrase_of(required) == [("title.cjk", "社保", 3.0), ("body_text.cjk", "社保", None)]
+    assert fields_of(required) == [("match_phrase title_tokens", "社保", 3.0),
+                                   ("match_phrase body_tokens", "社保", None)]
     assert clause["bool"]["should"] == [
-        {"match": {"title": {"query": "社保", "operator": "and", "boost": 3.0}}},
-        {"match": {"body_text": {"query": "社保", "operator": "and"}}},
+        {"match": {"title_words": {"query": "社保", "operator": "and", "boost": 3.0}}},
+        {"match": {"body_words": {"query": "社保", "operator": "and"}}},
     ]
     (clause,) = body("险", analyzer="smartcn")["query"]["bool"]["must"]
-    assert phrase_of(clause["bool"]["must"][0])[0][0] == "title.chars"
+    assert fields_of(clause["bool"]["must"][0])[0][0] == "term title_chars"
 
 
 def test_filters() -> None:
@@ -301,7 +318,8 @@ def test_sort_paging_totals_source_and_aggregations() -> None:
                          {"id": {"order": "asc"}}]
     assert (b["from"], b["size"]) == (14, 7)
     assert b["track_total_hits"] is True and b["track_scores"] is True
-    assert "article" not in b["_source"] and {"title", "body_text", "published_at_exact"} <= set(b["_source"])
+    assert {"article.title", "article.body_text", "article.source_url"} <= set(b["_source"])
+    assert "article" not in b["_source"]  # never the whole article (body_html…)
     assert body("社保", order="date")["sort"] == [
         {"published_at": {"order": "desc", "missing": "_last"}},
         {"_score": {"order": "desc"}}, {"id": {"order": "asc"}}]
@@ -324,10 +342,11 @@ HOSTILE = ['"社保', 'NEAR(社保 医保, 2)', 'title:社保', '社保^2', '{"m
            '社保~', '<script>', "' OR 1=1 --", 'query_string', '{{', 'a' * 200, '社' * 200, '_source', '"query"']
 ALLOWED_KEYS = {
     "query", "bool", "must", "filter", "should", "minimum_should_match", "match_phrase", "match",
-    "operator", "boost", "terms", "term", "range", "format", "gte", "lt",
+    "operator", "boost", "terms", "term", "range", "format", "gte", "lt", "value",
+    "span_near", "span_term", "span_field_masking", "clauses", "slop", "in_order",
     "sort", "order", "missing", "from", "size", "track_total_hits", "track_scores", "_source",
     "aggs", "field", "_score", "_count", "_key",
-    "title", "body_text", "title.chars", "body_text.chars", "title.cjk", "body_text.cjk",
+    "title_tokens", "title_chars", "body_tokens", "body_chars", "title_words", "body_words",
     "id", "published_at", "site_code", "category", "column_path", *FACET_KEYS,
 }
 
@@ -343,19 +362,19 @@ def test_user_text_never_becomes_dsl(q: str, analyzer: str) -> None:
         assert key in ALLOWED_KEYS, (path, key)
         assert key not in ("query_string", "simple_query_string", "script", "wildcard", "regexp")
         if key == "query" and isinstance(value, str):
-            assert value in clause_texts
-            assert re.fullmatch(r"[^\W_]+( [^\W_]+)*", value)  # normalised runs and spaces only
+            # tokens of normalised runs (bigrams, end markers) and spaces only, or a clause's text
+            assert value in clause_texts or re.fullmatch(r"[^\W_]+_?( [^\W_]+_?)*", value), value
 
 
 def test_suggest_body() -> None:
     b = es.build_suggest_body("关于*%_", 8, ["rsj", "wjw"])
     assert b["query"] == {"bool": {"filter": [
-        {"prefix": {"title.keyword": {"value": "关于*%_", "case_insensitive": True}}},
+        {"prefix": {"title": {"value": "关于*%_", "case_insensitive": True}}},
         {"terms": {"site_code": ["rsj", "wjw"]}}]}}
     assert b["sort"] == [{"published_at": {"order": "desc", "missing": "_last"}},
-                         {"title.keyword": {"order": "asc"}}, {"id": {"order": "asc"}}]
+                         {"title": {"order": "asc"}}, {"id": {"order": "asc"}}]
     assert b["size"] == 8 and "search_after" not in b
-    assert b["_source"] == ["id", "title", "url", "site_code"]
+    assert b["_source"] == ["id", "site_code", "article.title", "article.source_url"]
     b2 = es.build_suggest_body("x", 3, [], search_after=[1, "x", "y"])
     assert len(b2["query"]["bool"]["filter"]) == 1 and b2["search_after"] == [1, "x", "y"]
 
@@ -364,10 +383,24 @@ def test_suggest_body() -> None:
 # Responses
 
 
+def source_filtered(src: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    """What Elasticsearch's ``_source`` filtering returns for these dotted paths."""
+    out: dict[str, Any] = {}
+    for path in paths:
+        head, _, rest = path.partition(".")
+        if head not in src:
+            continue
+        if rest:
+            out.setdefault(head, {}).update(source_filtered(src[head], [rest]))
+        else:
+            out[head] = src[head]
+    return out
+
+
 def es_hit(a: Article, score: float | None, sort: list[Any]) -> dict[str, Any]:
     src = es.article_source(a)
-    return {"_index": "blgw-articles-v1-20240501080001000042", "_id": a.id, "_score": score,
-            "_source": {k: src[k] for k in es._SOURCE_FIELDS}, "sort": sort}
+    return {"_index": "blgw-articles-v2-20240501080001000042", "_id": a.id, "_score": score,
+            "_source": source_filtered(src, es._SOURCE_FIELDS), "sort": sort}
 
 
 def terms_agg(buckets: list[tuple[str, int]]) -> dict[str, Any]:
@@ -437,70 +470,14 @@ def test_parse_suggest_response() -> None:
     a = art("s", "关于印发工作要点的通知")
     response = {"hits": {"total": {"value": 1, "relation": "eq"}, "hits": [
         {"_index": "i", "_id": a.id, "_score": None,
-         "_source": {"id": a.id, "title": a.title, "url": str(a.source_url), "site_code": "rsj"},
+         "_source": {"id": a.id, "site_code": "rsj", "article": {"title": a.title, "source_url": str(a.source_url)}},
          "sort": [1710468000000, a.title, a.id]}]}}
     assert es.parse_suggest_response(response) == [
         Suggestion(id=a.id, title=a.title, url=str(a.source_url), site_code="rsj")]
 
 
-def _completion_response(*arts: Article) -> dict[str, Any]:
-    options = [{"text": a.title[:50], "_index": "i", "_id": a.id,
-                "_score": float(es.completion_weight(a.published_at)),
-                "_source": {k: v for k, v in es.article_source(a).items()
-                            if k in ("id", "title", "url", "site_code", "published_at", "published_at_exact")}}
-               for a in arts]
-    return {"hits": {"total": {"value": 0, "relation": "eq"}, "hits": []},
-            "suggest": {"title": [{"text": "关于", "offset": 0, "length": 2, "options": options}]}}
-
-
-def test_completion_field_in_mapping_and_source() -> None:
-    prop = es.index_mappings("cjk")["properties"]["title_suggest"]
-    assert prop["type"] == "completion" and prop["analyzer"] == "blgw_suggest"
-    assert es.analysis_settings()["analyzer"]["blgw_suggest"]["tokenizer"] == "keyword"
-    newer = art("n", "关于A\x1f通知", published=dt.datetime(2024, 3, 15, tzinfo=SHANGHAI))
-    older = art("o", published=dt.datetime(2023, 3, 15, tzinfo=SHANGHAI))
-    undated = art("u", published=None)
-    src = es.article_source(newer)["title_suggest"]
-    assert src["input"] == ["关于A 通知"]  # the completion field's reserved separators replaced
-    assert src["weight"] > es.article_source(older)["title_suggest"]["weight"] > 0
-    assert es.article_source(undated)["title_suggest"]["weight"] == 0
-    body = es.build_completion_body("关于", 8)
-    assert body["suggest"]["title"]["completion"] == {
-        "field": "title_suggest", "size": 8 * es.COMPLETION_OVERSAMPLE, "skip_duplicates": False}
-    assert body["suggest"]["title"]["prefix"] == "关于" and "query" not in body
-
-
-def test_completion_response_is_used_only_when_complete() -> None:
-    a1 = art("a1", "关于B", published=dt.datetime(2024, 3, 15, 9, tzinfo=SHANGHAI))
-    a2 = art("a2", "关于A", published=dt.datetime(2024, 3, 15, 9, tzinfo=SHANGHAI))
-    a3 = art("a3", "关于C", published=dt.datetime(2024, 3, 16, tzinfo=SHANGHAI))
-    a4 = art("a4", "关于D", published=None)
-    a5 = art("a5", "关于ß", published=None)
-    # the suggester's order (weight; same-day ties in any order) is re-sorted to the contract's
-    got = es.parse_completion_response(_completion_response(a1, a2, a3, a4), 3, "关于")
-    assert [s.title for s in got] == ["关于C", "关于A", "关于B"]
-    # A–Z fold only, and candidates not starting with the prefix are dropped
-    got = es.parse_completion_response(_completion_response(a4, a1, a2), 8, "关于b")
-    assert [s.title for s in got] == ["关于B"]
-    # as many candidates as asked: more may exist, the exact query must answer
-    many = [art(f"m{i}", f"关于{i}") for i in range(2 * es.COMPLETION_OVERSAMPLE)]
-    assert es.parse_completion_response(_completion_response(*many), 2, "关于") is None
-    assert es.parse_completion_response(_completion_response(*many), 3, "关于") is not None
-    assert [s.title for s in es.parse_completion_response(_completion_response(a5, a4), 5, "关于")] == ["关于D", "关于ß"]
-
-
 # --------------------------------------------------------------------------------------------
-# URLs and the object without a cluster (no request is made before first use)
-
-
-def test_parse_url() -> None:
-    spec = es.parse_url("https://elastic:p%40ss@es.example/blgw-prod?analyzer=ik")
-    assert spec.hosts == "https://es.example:9200" and spec.prefix == "blgw-prod"
-    assert spec.basic_auth == ("elastic", "p@ss") and spec.analyzer == "ik"
-    spec = es.parse_url("http://127.0.0.1:9201/")
-    assert spec.hosts == "http://127.0.0.1:9201" and spec.prefix == es.DEFAULT_PREFIX and spec.basic_auth is None
-    with pytest.raises(ValueError):
-        es.parse_url("ftp://x")
+# The object without a cluster (no request is made before first use); URLs: test_es_connection.py
 
 
 def test_open_index_opens_the_elasticsearch_backend_lazily() -> None:

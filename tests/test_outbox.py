@@ -582,7 +582,7 @@ def test_elasticsearch_per_document_errors_are_refusals_and_busy_items_fail_the_
 
     monkeypatch.setattr(es, "streaming_bulk", streaming_bulk)
     cluster = es.ElasticsearchIndex("http://127.0.0.1:9", client=object())
-    monkeypatch.setattr(cluster, "_ready", lambda: "cjk")
+    monkeypatch.setattr(cluster, "_ready", lambda write=False: "cjk")
     monkeypatch.setattr(cluster, "_refresh", lambda index: None)
     result = sync_index(site_store, cluster, max_attempts=5)
     assert result.upserted == 2
@@ -683,3 +683,41 @@ def test_index_rebuild_skips_and_names_an_unreadable_stored_item(site_store, blg
     with EmbeddedIndex(tmp_path / "cli-index.sqlite") as built:
         assert built.count() == 2 and built.get(docs[0].id) == docs[0]
     assert outbox(site_store) == []
+
+
+# --- a rebuild and a sync never run at once --------------------------------------------------------
+
+
+def test_a_sync_beside_a_rebuild_is_deferred_and_the_next_sync_applies_it(site_store, article_factory, tmp_path):
+    """While a rebuild holds the store's index job lock (here: this process, mid-rebuild), a sync
+    writes nothing and keeps every row, instead of writing into the index being replaced and
+    dropping the rows; once the rebuild is over the next sync applies them."""
+    from gateway.ops.indexing import IndexBusy, index_job
+
+    index = EmbeddedIndex(tmp_path / "i.sqlite")
+    docs = [doc(n, article_factory) for n in range(1, 4)]
+    save(site_store, *docs)
+    with index_job(site_store, "rebuild"):
+        result = sync_index(site_store, index)
+        assert result.deferred and "rebuild" in result.deferred and result.upserted == 0
+        assert [r[0] for r in rows(site_store)] == [d.id for d in docs]  # nothing dropped
+        assert index.count() == 0
+        with pytest.raises(IndexBusy, match="rebuild"):
+            rebuild_index(site_store, index)  # a second rebuild refuses to start
+    result = sync_index(site_store, index)
+    assert result.deferred is None and result.upserted == 3 and rows(site_store) == []
+    index.close()
+
+
+def test_a_dead_rebuilders_lock_is_taken_over(site_store, article_factory, tmp_path):
+    from gateway.settings import get_settings
+    from gateway.store.models import JobLock, utcnow
+
+    with site_store.session() as s:  # a rebuild on this host whose process is gone (kill -9)
+        s.add(JobLock(name="index", purpose="rebuild", holder="x:1:gone", hostname=get_settings().worker,
+                      pid=2**22 + 12345, acquired_at=utcnow(), heartbeat_at=utcnow()))
+    index = EmbeddedIndex(tmp_path / "i.sqlite")
+    save(site_store, doc(1, article_factory))
+    result = sync_index(site_store, index)
+    assert result.deferred is None and result.upserted == 1
+    index.close()

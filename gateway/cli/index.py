@@ -21,7 +21,7 @@ from gateway.ops.emergency import (
     verify_index,
 )
 from gateway.ops.exits import EXIT_ERRORS, EXIT_FAILED, EXIT_OK
-from gateway.ops.indexing import Rejection, quarantined_rows, rebuild_index, sync_index
+from gateway.ops.indexing import IndexBusy, Rejection, quarantined_rows, rebuild_index, sync_index
 from gateway.settings import GatewaySettings
 from gateway.store.session import Store, open_store
 from index.base import SearchIndexError
@@ -54,9 +54,12 @@ def sync_index_and_report(config: GatewaySettings | None = None, *, retry_quaran
     retrying = result.retrying
     if as_json:
         click.echo(json.dumps({"upserted": result.upserted, "deleted": result.deleted, "documents": documents,
+                               "deferred": result.deferred,
                                "retrying": [asdict(r) for r in retrying],
                                "quarantined": [asdict(r) for r in quarantined]}, ensure_ascii=False, indent=1))
     else:
+        if result.deferred:
+            click.secho(f"index sync deferred: {result.deferred}", fg="yellow", err=True)
         click.echo(f"index: {result.upserted} upserted, {result.deleted} deleted, {documents} documents")
         if retrying:
             click.secho(f"index: {len(retrying)} change(s) refused, sent again by the next sync:",
@@ -102,11 +105,55 @@ def index_rebuild() -> None:
     A stored item that cannot be read any more is skipped and named (the others are indexed);
     exit 1 then."""
     with index() as search_index:
-        report = rebuild_index(store(), search_index)
+        try:
+            report = rebuild_index(store(), search_index)
+        except IndexBusy as exc:
+            click.secho(f"index rebuild not started: {exc}", fg="red", err=True)
+            sys.exit(EXIT_FAILED)
     click.echo(f"index rebuilt: {report.indexed} documents (outbox: {report.outbox_cleared} rows covered "
                "and cleared)")
     _print_skipped(report.skipped)
     sys.exit(EXIT_ERRORS if report.skipped else EXIT_OK)
+
+
+@index_group.command("check")
+@click.option("--read-only", is_flag=True,
+              help="Check the privileges of a read-only key (blgw serve) instead of the gateway's.")
+def index_check(read_only: bool) -> None:
+    """Connect to the index and report what it is: for Elasticsearch the server version, the
+    analyzers available and in use, the schema, the documents, the privileges the credentials
+    have against those the gateway needs, and indices left by an unfinished rebuild; for the
+    embedded index its file, schema and documents. Writes nothing. Exit 1 on a problem (one
+    line each), 3 when the index cannot be reached or opened."""
+    config = settings()
+    click.echo(f"index {shown_url(config.index_url)}")
+    try:
+        target = open_index(config.index_url, config)
+    except (SearchIndexError, ValueError) as exc:
+        click.secho(f"index check FAILED: {exc}", fg="red", err=True)
+        sys.exit(EXIT_FAILED)
+    with target:
+        check = getattr(target, "check", None)
+        if check is None:
+            try:
+                click.echo(f"embedded index: {target.count()} documents, schema up to date")
+            except SearchIndexError as exc:
+                click.secho(f"problem: {exc}", fg="red", err=True)
+                sys.exit(EXIT_ERRORS)
+            sys.exit(EXIT_OK)
+        report = check(read_only=read_only)
+    for line in report.lines:
+        click.echo(line)
+    for line in report.warnings:
+        click.secho(f"warning: {line}", fg="yellow", err=True)
+    for line in report.problems:
+        click.secho(f"problem: {line}", fg="red", err=True)
+    if not report.reachable:
+        sys.exit(EXIT_FAILED)
+    if report.problems:
+        sys.exit(EXIT_ERRORS)
+    click.echo("index check OK")
+    sys.exit(EXIT_OK)
 
 
 def _print_skipped(skipped: list[tuple[str, str]]) -> None:
@@ -198,6 +245,8 @@ def restore(index_url: str | None, check: bool, sample: int) -> None:
                     result = restore_index(source, target)
                 except SearchIndexError as exc:
                     _fail(f"the index refused the rebuild: {exc}")
+                except IndexBusy as exc:
+                    _fail(f"{exc}; run the restore again when it has finished")
                 click.echo(f"indexed {result.indexed} documents from the store in {time.monotonic() - started:.2f} s "
                            f"(outbox: {result.outbox_cleared} rows covered and cleared, {result.synced} "
                            "changes made meanwhile applied)")

@@ -17,6 +17,14 @@ Two kinds of failure, told apart:
   reported (``blgw index sync``, ``/metrics``), no longer sent until a sync with
   ``retry_quarantined`` (``blgw index sync --retry-quarantined``).
 
+A rebuild and a sync never run at once (on any host): both hold the store's job lock
+``index`` (:mod:`gateway.store.locks`). A sync that finds a rebuild running does nothing and
+says so (``deferred``): its changes stay queued for the next sync, which writes them into the new
+index; otherwise a sync beside a rebuild would write into the old index, which the swap
+deletes, and drop the queue rows of writes that are then lost. A sync waits up to
+:data:`LOCK_WAIT` seconds for another sync; a rebuild waits as long for a sync and refuses to
+start beside another rebuild (:class:`IndexBusy`).
+
 :func:`rebuild_index` builds a new index from the store alone (:meth:`SearchIndex.rebuild`,
 swapped in atomically), skipping and naming stored items that cannot be read, and drops the
 queue it has covered (quarantined rows included). ``blgw index rebuild`` and ``blgw restore``
@@ -25,12 +33,18 @@ both use it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import datetime as dt
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 
 from gateway.settings import get_settings
+from gateway.store.locks import JobBusy, acquire_job_lock, heartbeat_job_lock, release_job_lock
 from gateway.store.models import Document, IndexOutbox, utcnow
 from gateway.store.repository import (
     delete_outbox,
@@ -42,13 +56,65 @@ from gateway.store.session import Store
 from index.base import DocumentsRejected, SearchIndex
 from normalizers.models import Article, Letter, Navigation, Organisation, ServiceGuide, parse_item
 
-__all__ = ["BATCH", "RebuildReport", "Rejection", "SyncResult", "active_documents", "quarantined_rows",
-           "rebuild_index", "search_document", "sync_index"]
+__all__ = ["BATCH", "LOCK_WAIT", "IndexBusy", "RebuildReport", "Rejection", "SyncResult", "active_documents",
+           "index_job", "quarantined_rows", "rebuild_index", "search_document", "sync_index"]
 
 BATCH = 500
 UNREADABLE = (ValueError, TypeError, AttributeError)
 """What reading a stored item that no longer fits the exchange standard raises (a pydantic
 ValidationError is a ValueError)."""
+
+
+INDEX_JOB = "index"
+LOCK_WAIT = 60.0
+"""Seconds a sync waits for another sync (or a rebuild for a sync) to finish."""
+HEARTBEAT_EVERY = 10.0
+
+
+class IndexBusy(Exception):
+    """The index job lock is held by a live process (the message names it and what it does)."""
+
+    def __init__(self, message: str, purpose: str) -> None:
+        super().__init__(message)
+        self.purpose = purpose
+
+
+@contextlib.contextmanager
+def index_job(store: Store, purpose: str, *, wait: float = LOCK_WAIT,
+              poll: float = 0.5) -> Iterator[Callable[[], None]]:
+    """Hold the store's ``index`` job lock while the block runs (``purpose``: ``sync`` or
+    ``rebuild``); yields ``beat()``, which refreshes the heartbeat (at most every 10 s) and must
+    be called regularly by long jobs. Waits up to ``wait`` seconds for a sync holding it; a
+    rebuild holding it (or a wait that runs out) raises :class:`IndexBusy` at once."""
+    config = get_settings()
+    hostname, pid = config.worker, os.getpid()
+    holder = f"{hostname}:{pid}:{purpose}-{uuid.uuid4().hex[:8]}"
+    stale = dt.timedelta(seconds=config.lock_stale_seconds)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with store.session() as session:
+                acquire_job_lock(session, INDEX_JOB, purpose, holder=holder, hostname=hostname, pid=pid,
+                                 stale=stale)
+            break
+        except JobBusy as exc:
+            if exc.purpose == "rebuild" or time.monotonic() >= deadline:
+                raise IndexBusy(f"the search index is busy: {exc}", exc.purpose) from exc
+            time.sleep(poll)
+    last = time.monotonic()
+
+    def beat() -> None:
+        nonlocal last
+        if time.monotonic() - last >= HEARTBEAT_EVERY:
+            with store.session() as session:
+                heartbeat_job_lock(session, INDEX_JOB, holder)
+            last = time.monotonic()
+
+    try:
+        yield beat
+    finally:
+        with store.session() as session:
+            release_job_lock(session, INDEX_JOB, holder)
 
 
 def search_document(item: Article | Organisation | ServiceGuide | Letter | Navigation) -> Article:
@@ -92,6 +158,7 @@ class SyncResult:
     upserted: int = 0
     deleted: int = 0
     rejected: list[Rejection] = field(default_factory=list)  # refused by this sync
+    deferred: str | None = None  # why nothing was sent (a rebuild is running); the queue waits
 
     @property
     def quarantined(self) -> list[Rejection]:
@@ -120,9 +187,19 @@ def sync_index(store: Store, index: SearchIndex, batch: int = BATCH, *, max_atte
     propagates (batches applied before it stay applied). Each row is tried at most once per
     sync, and rows queued while it runs are left for the next one, so it always ends.
     ``retry_quarantined``: quarantined rows are sent too (one refusal more quarantines them
-    again)."""
+    again). While a rebuild runs nothing is sent and ``deferred`` says why (module docs)."""
     max_attempts = max_attempts or get_settings().outbox_max_attempts
     result = SyncResult()
+    try:
+        with index_job(store, "sync"):
+            _sync(store, index, batch, max_attempts, retry_quarantined, result)
+    except IndexBusy as exc:
+        result.deferred = f"{exc}; the queued changes wait for the next sync"
+    return result
+
+
+def _sync(store: Store, index: SearchIndex, batch: int, max_attempts: int, retry_quarantined: bool,
+          result: SyncResult) -> None:
     with store.session() as session:
         up_to = last_outbox_id(session)
     after = 0
@@ -174,7 +251,6 @@ def sync_index(store: Store, index: SearchIndex, batch: int = BATCH, *, max_atte
                 keep.state = "quarantined" if keep.attempts >= max_attempts else "pending"
                 delete_outbox(session, [r.id for r in mine if r is not keep])
                 result.rejected.append(Rejection.of(keep))
-    return result
 
 
 def quarantined_rows(store: Store) -> list[Rejection]:
@@ -190,7 +266,8 @@ class RebuildReport:
     outbox_cleared: int = 0  # outbox rows covered by the rebuild (quarantined ones included)
 
 
-def active_documents(store: Store, skipped: list[tuple[str, str]], *, batch: int = BATCH) -> Iterator[Article]:
+def active_documents(store: Store, skipped: list[tuple[str, str]], *, batch: int = BATCH,
+                     beat: Callable[[], None] | None = None) -> Iterator[Article]:
     """Every active document as the index holds it, in id order, read ``batch`` rows per short
     store transaction (keyset paging: no long-running read, nothing held in memory). A stored
     item that cannot be read is not yielded: its ``(id, why)`` is appended to ``skipped``."""
@@ -203,6 +280,8 @@ def active_documents(store: Store, skipped: list[tuple[str, str]], *, batch: int
                 .order_by(Document.id).limit(batch)).all()
         if not rows:
             return
+        if beat is not None:
+            beat()
         for doc_id, item in rows:
             try:
                 document = search_document(parse_item(item))
@@ -218,11 +297,13 @@ def rebuild_index(store: Store, index: SearchIndex, *, batch: int = BATCH) -> Re
     the others are skipped and named in ``skipped``) and swap it in
     (:meth:`SearchIndex.rebuild`; searches see the old index until then), then drop the outbox
     rows that existed when the rebuild started (changes queued during it stay for the next
-    sync). If the index fails, the old index and the outbox stay as they were."""
+    sync). If the index fails, the old index and the outbox stay as they were. Holds the
+    ``index`` job lock (no sync writes meanwhile); :class:`IndexBusy` if another rebuild runs."""
     report = RebuildReport()
-    with store.session() as session:
-        up_to = last_outbox_id(session)
-    report.indexed = index.rebuild(active_documents(store, report.skipped, batch=batch))
-    with store.session() as session:
-        report.outbox_cleared = delete_outbox(session, up_to=up_to)
+    with index_job(store, "rebuild") as beat:
+        with store.session() as session:
+            up_to = last_outbox_id(session)
+        report.indexed = index.rebuild(active_documents(store, report.skipped, batch=batch, beat=beat))
+        with store.session() as session:
+            report.outbox_cleared = delete_outbox(session, up_to=up_to)
     return report

@@ -19,9 +19,10 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.store.models import Site, SiteLock, utcnow
+from gateway.store.models import JobLock, Site, SiteLock, utcnow
 
-__all__ = ["LOCK_HOLDER_ENV", "SiteBusy", "acquire_lock", "claim_lock", "heartbeat_lock", "lock_alive", "release_lock"]
+__all__ = ["LOCK_HOLDER_ENV", "JobBusy", "SiteBusy", "acquire_job_lock", "acquire_lock", "claim_lock",
+           "heartbeat_job_lock", "heartbeat_lock", "lock_alive", "release_job_lock", "release_lock"]
 
 LOCK_HOLDER_ENV = "BLGW_" + "LOCK_HOLDER"  # the setting lock_holder (gateway.settings)
 """The environment variable naming the lock a scheduler claimed for the crawl it starts: the
@@ -48,7 +49,7 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
-def lock_alive(lock: SiteLock, now: dt.datetime, stale: dt.timedelta, hostname: str | None = None) -> bool:
+def lock_alive(lock: SiteLock | JobLock, now: dt.datetime, stale: dt.timedelta, hostname: str | None = None) -> bool:
     """Whether the holder of a ``site_locks`` row still runs: its process, when it is on this
     host; else a heartbeat younger than ``stale``."""
     if lock.hostname == (hostname or socket.gethostname()):
@@ -107,5 +108,50 @@ def heartbeat_lock(session: Session, site_code: str, holder: str, run_id: int | 
 def release_lock(session: Session, site_code: str, holder: str) -> None:
     """Drop the site's lock if ``holder`` still holds it."""
     lock = session.get(SiteLock, site_code)
+    if lock is not None and lock.holder == holder:
+        session.delete(lock)
+
+
+class JobBusy(Exception):
+    """Another live process runs the job; ``purpose`` says what it does (``rebuild``…)."""
+
+    def __init__(self, message: str, purpose: str) -> None:
+        super().__init__(message)
+        self.purpose = purpose
+
+
+def acquire_job_lock(session: Session, name: str, purpose: str, *, holder: str, hostname: str, pid: int,
+                     stale: dt.timedelta) -> None:
+    """Take the job lock ``name`` for ``holder`` (doing ``purpose``) or raise :class:`JobBusy`
+    naming the live holder; a dead holder's lock is taken over (with a warning)."""
+    now = utcnow()
+    lock = session.get(JobLock, name, with_for_update=True)
+    if lock is not None and lock.holder != holder:
+        if lock_alive(lock, now, stale, hostname):
+            raise JobBusy(f"{lock.purpose} by {lock.hostname} pid {lock.pid} is running "
+                          f"(since {lock.acquired_at:%Y-%m-%d %H:%M:%S} UTC)", lock.purpose)
+        log.warning("job %s: taking over the lock of %s pid %s (%s, %s)", name, lock.hostname, lock.pid,
+                    lock.purpose, "process gone" if lock.hostname == hostname else "heartbeat stale")
+        session.delete(lock)
+        session.flush()
+        lock = None
+    if lock is None:
+        session.add(JobLock(name=name, purpose=purpose, holder=holder, hostname=hostname, pid=pid,
+                            acquired_at=now, heartbeat_at=now))
+    else:
+        lock.purpose, lock.heartbeat_at = purpose, now
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another process inserted it between our read and write
+        raise JobBusy(f"job {name} was started by another process just now", "unknown") from exc
+
+
+def heartbeat_job_lock(session: Session, name: str, holder: str) -> None:
+    session.execute(update(JobLock).where(JobLock.name == name, JobLock.holder == holder)
+                    .values(heartbeat_at=utcnow()))
+
+
+def release_job_lock(session: Session, name: str, holder: str) -> None:
+    lock = session.get(JobLock, name)
     if lock is not None and lock.holder == holder:
         session.delete(lock)

@@ -224,6 +224,22 @@ class SiteLock(Base):
     heartbeat_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class JobLock(Base):
+    """A job that must not run twice at once across processes and hosts, by name: ``index``
+    (a rebuild of the search index, or an index sync; they exclude each other so that no write
+    lands in an index that a rebuild is about to replace). Liveness as for site locks."""
+
+    __tablename__ = "job_locks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(40))  # rebuild | sync | restore
+    holder: Mapped[str] = mapped_column(String(200))  # host:pid:token
+    hostname: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class FrontierEntry(Base):
     """One request of a run: written (``pending``) before the request is scheduled and marked
     ``done`` in the same transaction that stores what it produced. After a crash the run
