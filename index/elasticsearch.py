@@ -71,7 +71,6 @@ running ``blgw serve`` follows a rebuild made by another process.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -1008,8 +1007,12 @@ class ElasticsearchIndex(SearchIndex):
                            index=f"{self.prefix}-v*", expand_wildcards="all", allow_no_indices=True).body
         names.update(n for n in found if owned.match(n))
         self._delete_indices(sorted(n for n in names if owned.match(n)))
-        with contextlib.suppress(NotFoundError):
-            self._call("deleting the template", self._client.indices.delete_index_template, name=self.prefix)
+        try:
+            self._client.indices.delete_index_template(name=self.prefix)
+        except NotFoundError:
+            pass
+        except (ApiError, TransportError) as exc:
+            raise ElasticsearchIndexError(f"deleting the template {self.prefix} on {self.hosts}: {exc}") from exc
         with self._lock:
             self._state = None
 
