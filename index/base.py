@@ -304,8 +304,10 @@ class SearchIndex(abc.ABC):
     @abc.abstractmethod
     def search(self, query: SearchQuery) -> SearchResult:
         """Run a query (see :class:`SearchQuery`). A document matches when every clause of
-        ``parse_query(query.q)`` matches its title or its body (a clause may match in either
-        field; a phrase must match within one field), and every filter matches.
+        ``parse_query(query.q)`` matches its title or its body, and every filter matches. A
+        clause matches a field where its :func:`index.tokenize.clause_tokens` occur at
+        consecutive positions (each clause in either field, independently; one clause never
+        spans both): a multi-character CJK term is its literal text, not bigrams scattered.
 
         Relevance is BM25-like: matches in the title weigh more than in the body, more
         occurrences score higher, rarer terms weigh more. A page past the end has no hits but
@@ -330,7 +332,9 @@ class SearchIndex(abc.ABC):
         raises, or the build fails, the old contents stay and the exception propagates. Works
         on storage of another schema version (like :meth:`clear`). Returns the number of
         articles written, counted as :meth:`upsert` counts them; ``rebuild([])`` empties the
-        index and returns 0. Writes made by others while a rebuild runs may be lost."""
+        index and returns 0. Writes made through this interface by others while a rebuild runs
+        may be lost: the gateway never makes any (its rebuilds and syncs exclude each other
+        through the store, :mod:`gateway.ops.indexing`)."""
 
     @abc.abstractmethod
     def count(self) -> int:

@@ -245,3 +245,42 @@ def test_check_names_missing_privileges_in_one_line(loaded, cluster) -> None:
     assert "write" in line and "manage_index_templates" in line and "\n" not in line
     reader = idx.check(read_only=True)
     assert reader.problems == [] and any("read-only" in line for line in reader.lines)
+
+
+def test_blgw_index_check_with_a_read_only_key_is_one_line_per_problem(loaded, cluster, monkeypatch, tmp_path) -> None:
+    """``blgw index check`` end to end (settings, factory, CLI) on the scripted cluster: a key
+    with only read privileges passes ``--read-only`` and fails the gateway's check naming what
+    is missing, on one line."""
+    from click.testing import CliRunner
+    from elasticsearch import Elasticsearch
+
+    from gateway.cli import main
+    from gateway.settings import get_settings
+    from tests.es_transport import ScriptedNode
+
+    ScriptedNode.cluster = cluster
+    monkeypatch.setattr(es, "Elasticsearch", lambda **kw: Elasticsearch(**kw, node_class=ScriptedNode))
+    read_only = {"read": True, "view_index_metadata": True, "write": False, "create_index": False,
+                 "delete_index": False, "manage": False}
+    cluster.hook("POST", "/_security/user/_has_privileges", lambda r, a: (200, {
+        "has_all_requested": False, "cluster": {"manage_index_templates": False, "monitor": False},
+        "index": {PREFIX: read_only, f"{PREFIX}-*": read_only}}))
+    monkeypatch.setenv("BLGW_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BLGW_INDEX_URL", f"http://127.0.0.1:9200/{PREFIX}")
+    monkeypatch.setenv("BLGW_ES_API_KEY", "cmVhZGVyOmtleQ==")
+    monkeypatch.setenv("BLGW_ES_ANALYZER", "cjk")
+    get_settings.cache_clear()
+    try:
+        reader = CliRunner().invoke(main, ["index", "check", "--read-only"], catch_exceptions=False)
+        gateway = CliRunner().invoke(main, ["index", "check"], catch_exceptions=False)
+    finally:
+        get_settings.cache_clear()
+    assert reader.exit_code == 0, reader.output
+    assert "Elasticsearch 8.15.0" in reader.output and "2 documents" in reader.output
+    assert "index check OK" in reader.output
+    assert gateway.exit_code == 1, gateway.output
+    (problem,) = [line for line in gateway.output.splitlines() if line.startswith("problem:")]
+    assert "write" in problem and "manage_index_templates" in problem and "create_index" in problem
+    # the check wrote nothing
+    assert not [r for r in cluster.requests if r.method in ("PUT", "DELETE")]
+    assert not [r for r in cluster.requests if r.method == "POST" and r.path.endswith(("_aliases", "_bulk", "_refresh"))]
