@@ -16,6 +16,7 @@ big5). Decoding never raises: the last resort is GB18030 with replacement charac
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from dataclasses import dataclass
 
@@ -213,7 +214,9 @@ def _declared_charsets(body: bytes, content_type: str | None) -> list[tuple[str,
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> DecodedText:
-    """Decode a page's bytes to text; never raises.
+    """Decode a page's bytes to text; never raises. A pure function of its arguments, cached
+    for the last few pages: the crawl reads each page's text in several places (its links, the
+    normalizer) and decodes it once.
 
     Tries, in order: BOM; the zero bytes of UTF-16/32 without one; the HTTP charset;
     ``<meta charset>``/``http-equiv`` (or an XML declaration) in the first 4 KB; then UTF-8
@@ -221,6 +224,21 @@ def decode_html(body: bytes, content_type: str | None = None) -> DecodedText:
     when strict decoding fails or when a UTF-8 or GB18030 reading of the same bytes is clearly
     more plausible Chinese text. ``replacements`` counts what could not be decoded at all.
     """
+    body = bytes(body or b"")
+    if len(body) > _CACHED_BODY_BYTES:  # the cache holds small pages only (memory stays bounded)
+        return _decode(body, content_type)
+    return _decode_cached(body, content_type)
+
+
+_CACHED_BODY_BYTES = 512 * 1024
+
+
+@functools.lru_cache(maxsize=16)
+def _decode_cached(body: bytes, content_type: str | None) -> DecodedText:
+    return _decode(body, content_type)
+
+
+def _decode(body: bytes, content_type: str | None) -> DecodedText:
     body = body or b""
     codec: str | None  # None below: a declared charset Python has no codec for
     text: str | None  # None below: bytes that are not valid in the codec

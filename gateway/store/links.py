@@ -46,13 +46,34 @@ def _chunks(rows: list[_T], size: int = _CHUNK) -> Iterator[list[_T]]:
         yield rows[start:start + size]
 
 
+_UPSERTS: dict[str, tuple[Any, Any]] = {}
+
+
+def _upserts(session: Session) -> tuple[Any, Any] | None:
+    """The ``INSERT … ON CONFLICT`` statements of the session's database (built once): link
+    targets inserted if new, link sources inserted or refreshed."""
+    name = session.get_bind().dialect.name
+    if name not in _UPSERTS:
+        insert = dialect_insert(session)
+        if insert is None:
+            return None
+        targets = insert(LinkTarget).on_conflict_do_nothing(index_elements=["id"])
+        sources = insert(LinkSource)
+        sources = sources.on_conflict_do_update(
+            index_elements=["target_id", "source_id"],
+            set_={"site_code": sources.excluded.site_code, "source_url": sources.excluded.source_url,
+                  "anchor": sources.excluded.anchor, "last_seen_at": sources.excluded.last_seen_at})
+        _UPSERTS[name] = (targets, sources)
+    return _UPSERTS[name]
+
+
 def record_links(session: Session, site_code: str, source_url: str, links: Iterable[Link | str],
                  *, seen_at: dt.datetime | None = None, replace: bool = True) -> RecordResult:
     """Store the links of one page (``source_url``, public) of ``site_code``, replacing the
     page's previous set: a link the page no longer contains is removed from its sources.
 
     A few statements per page whatever its number of links (one select, at most one delete,
-    one multi-row insert per table, on SQLite and PostgreSQL ``ON CONFLICT``); rows are written
+    one ``ON CONFLICT`` statement per table run over all rows, on SQLite and PostgreSQL); rows are written
     in id order so concurrent writers lock them in the same order. Runs in the caller's
     transaction (the crawl pipeline's). ``links`` are :class:`Link` objects or URL strings
     (canonicalized here; URLs other than http(s) are ignored). A target no page links to any
@@ -82,16 +103,14 @@ def record_links(session: Session, site_code: str, source_url: str, links: Itera
     targets: list[dict[str, Any]] = [{"id": i, "url": wanted[i][0], "failures": 0} for i in ids]
     sources: list[dict[str, Any]] = [{"target_id": i, "source_id": source_id, "site_code": site_code, "source_url": source,
                 "anchor": wanted[i][1], "last_seen_at": seen_at} for i in ids]
-    insert = dialect_insert(session)
-    if insert is not None:
-        for rows in _chunks(targets):
-            session.execute(insert(LinkTarget).values(rows).on_conflict_do_nothing(index_elements=["id"]))
-        for rows in _chunks(sources):
-            stmt = insert(LinkSource).values(rows)
-            session.execute(stmt.on_conflict_do_update(
-                index_elements=["target_id", "source_id"],
-                set_={"site_code": stmt.excluded.site_code, "source_url": stmt.excluded.source_url,
-                      "anchor": stmt.excluded.anchor, "last_seen_at": stmt.excluded.last_seen_at}))
+    statements = _upserts(session)
+    if statements is not None:
+        # one statement each, compiled once per process and run over all rows (executemany)
+        insert_targets, upsert_sources = statements
+        if targets:
+            session.execute(insert_targets, targets)
+        if sources:
+            session.execute(upsert_sources, sources)
     else:  # another database: plain statements, same result
         have: set[str] = set()
         for chunk in _chunks(ids):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from gateway.store.models import CrawlError, CrawlRun, Document, IndexOutbox, Site, utcnow
 from normalizers.models import ExchangeItem, parse_item
@@ -129,6 +130,9 @@ def upsert_article(
     http_status: int,
     run_id: int | None,
     seen_at: dt.datetime | None = None,
+    count: bool = True,
+    listed_in: tuple[str | None, int | None] | None = None,
+    preloaded: bool = False,
 ) -> Outcome:
     """Insert or update the document of ``article`` by id; say whether it was new, changed or
     unchanged (by content hash). The raw page is kept either way: it is the emergency copy.
@@ -138,9 +142,21 @@ def upsert_article(
     The store keeps the last GOOD version: a change that is worse than the stored item (see
     :func:`degradation`: an error page, no text, a lost title) leaves the document untouched
     (item, raw page, status, times), is recorded as a ``degraded`` error of the run and
-    returns :attr:`Outcome.KEPT`."""
+    returns :attr:`Outcome.KEPT`.
+
+    ``count=False``: the run's new/changed/unchanged counters are left to the caller
+    (:func:`count_outcomes`, once for a batch of pages). ``listed_in=(column, run_id)``: the
+    crawl listed the document in this column and run (recorded whatever the outcome, ``kept``
+    included: the stale-document purge counts on it). ``preloaded``: the caller has loaded
+    the document into the session if it exists (a batch reads them in one query), so one that
+    is not in the session is new (no query)."""
     seen_at = seen_at or utcnow()
-    document = session.get(Document, article.id)
+    if preloaded:
+        document = cast(Document | None, session.identity_map.get(identity_key(Document, article.id)))
+    else:
+        document = session.get(Document, article.id)
+    if listed_in is not None and document is not None:
+        document.column, document.last_listed_run_id, document.missed_runs = *listed_in, 0
     new_hash = article.content_hash
     if document is not None and document.content_hash != new_hash:
         why = degradation(document.item, article, http_status)
@@ -155,6 +171,8 @@ def upsert_article(
             id=article.id, site_code=article.site_code, first_seen_at=seen_at,
             last_changed_at=seen_at,
         )
+        if listed_in is not None:
+            document.column, document.last_listed_run_id, document.missed_runs = *listed_in, 0
         session.add(document)
     elif document.content_hash != new_hash or document.status != "active":
         outcome = Outcome.CHANGED
@@ -174,14 +192,27 @@ def upsert_article(
     document.http_status = http_status
     document.raw_content_type = content_type
     document.raw_page = zlib.compress(raw_body, 6)
-    if run_id is not None:
-        column = {
-            Outcome.NEW: CrawlRun.items_new,
-            Outcome.CHANGED: CrawlRun.items_changed,
-            Outcome.UNCHANGED: CrawlRun.items_unchanged,
-        }[outcome]
-        session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values({column: column + 1}))
+    if run_id is not None and count:
+        count_outcomes(session, run_id, [outcome])
     return outcome
+
+
+_OUTCOME_COLUMNS = {
+    Outcome.NEW: CrawlRun.items_new,
+    Outcome.CHANGED: CrawlRun.items_changed,
+    Outcome.UNCHANGED: CrawlRun.items_unchanged,
+}
+
+
+def count_outcomes(session: Session, run_id: int, outcomes: Iterable[Outcome]) -> None:
+    """Add ``outcomes`` to the run's new/changed/unchanged counters (one statement)."""
+    tally: dict[Any, int] = {}
+    for outcome in outcomes:
+        if (column := _OUTCOME_COLUMNS.get(outcome)) is not None:
+            tally[column] = tally.get(column, 0) + 1
+    if tally:
+        session.execute(update(CrawlRun).where(CrawlRun.id == run_id)
+                        .values({column: column + n for column, n in tally.items()}))
 
 
 def raw_page(document: Document) -> bytes:
