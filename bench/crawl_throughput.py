@@ -194,11 +194,12 @@ def run_bare_scrapy(base_url: str) -> dict:
 
 
 def rss_slope_kb_per_page(samples: list[tuple[float, int]], elapsed: float, pages: int) -> float:
-    """Least-squares slope of RSS (KiB) over the crawl's progress in pages, after the first 20 %
-    (start-up, imports, caches filling); progress is taken as proportional to time (the crawl
-    runs at a steady rate once warm)."""
+    """Least-squares slope of RSS (KiB) over the crawl's progress in pages, between 20 % and 90 %
+    of the run (before: start-up, imports, caches filling; after: the end of the crawl and the
+    index sync of everything it stored, a separate step); progress is taken as proportional to
+    time (the crawl runs at a steady rate once warm)."""
     rate = pages / elapsed if elapsed else 0.0
-    points = [(t * rate, kib) for t, kib in samples if t > elapsed * 0.2]
+    points = [(t * rate, kib) for t, kib in samples if elapsed * 0.2 < t < elapsed * 0.9]
     if len(points) < 3:
         return float("nan")
     n = len(points)

@@ -17,6 +17,8 @@ in ``*.json``; see ``tests/eval/build_fixture_cases.py`` and each case's ``sourc
   labels never hold comments). Title = its ``title``, date = its ``date``, body = its ``text``.
   **trafilatura precision** is the same with ``favor_precision=True``, its best setting here
   (its losses are boilerplate kept, not text missed).
+* **lxml bare parse (floor)**: ``lxml.html.document_fromstring(bytes).text_content()``, no
+  extraction: the speed any lxml-based extractor cannot beat (its F1 is keeping everything).
 * **GNE** (if ``pip install gne`` worked): ``GeneralNewsExtractor().extract(html)`` on the text
   decoded by our ``decode_html`` (GNE does no decoding of its own); date = the first
   Y-M-D / Y/M/D / Y.M.D / Y年M月D日 in its ``publish_time``.
@@ -207,6 +209,15 @@ def trafilatura_extractor(**options: bool) -> Callable[[Case], Extracted] | str:
     return extract
 
 
+def lxml_floor(case: Case) -> Extracted:
+    """lxml's bare parse of the page and its whole text: no extraction at all, the speed floor of
+    any lxml-based extractor (its F1 is that of keeping everything)."""
+    import lxml.html
+
+    root = lxml.html.document_fromstring(case.html)
+    return Extracted(None, None, root.text_content())
+
+
 def gne_extractor() -> Callable[[Case], Extracted] | str:
     try:
         from gne import GeneralNewsExtractor
@@ -331,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     hints_for = plugin_hints()
     extractors: list[tuple[str, Callable[[Case], Extracted] | str]] = [
         ("ours", ours),
+        ("lxml bare parse (floor)", lxml_floor),
         ("trafilatura", trafilatura_extractor()),
         ("trafilatura precision", trafilatura_extractor(favor_precision=True)),
         ("GNE", gne_extractor()),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
@@ -62,6 +63,27 @@ Decision = tuple[str, int, str, int, str]  # column, page number, URL, new entri
 Runner = Callable[..., Any]  # how a plugin's rules are run: direct, or Budget.run
 
 
+
+class RecentKeys:
+    """The last ``size`` distinct keys seen (the least recently seen forgotten first)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._keys: OrderedDict[int, None] = OrderedDict()
+        self._size = size
+
+    def add(self, key: int) -> bool:
+        """Remember ``key``; whether it was new (not among the recent keys)."""
+        if key in self._keys:
+            self._keys.move_to_end(key)
+            return False
+        self._keys[key] = None
+        if len(self._keys) > self._size:
+            self._keys.popitem(last=False)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
 class SiteSpider(scrapy.Spider):
     """Crawls one site as its plugin describes. Subclasses set ``name``, ``site`` and ``registry``."""
 
@@ -82,7 +104,10 @@ class SiteSpider(scrapy.Spider):
         self.max_pages_override = int(max_pages) if max_pages else None
         self.fetch_origin: str | None = None
         self.scope: Scope = self.site.scope() if hasattr(type(self), "site") else Scope(frozenset())
-        self._seen_in_column: dict[str, set[int]] = {}  # hashes of public URLs (8 bytes, not a string)
+        # per column, the hashes of the detail URLs listed most recently: entries repeated across
+        # list pages (pinned items) are skipped; bounded (memory stays flat on any site), and a
+        # repeat older than the window is still dropped by the frontier (one request per run)
+        self._seen_in_column: dict[str, RecentKeys] = {}
         self._list_pages_requested: dict[str, set[tuple[Any, ...]]] = {}
         self.keep_decisions = _flag(decisions)
         self._budget: Budget | None = None
@@ -398,7 +423,7 @@ class SiteSpider(scrapy.Spider):
         entries = self.registry.call("list_entries", self.site, url, column=column, html=text)
         if entries is None:
             entries = run(rule_entries, text, rules)  # Hanweb: the <datastore> records
-        seen = self._seen_in_column.setdefault(column.name, set())
+        seen = self._seen_in_column.setdefault(column.name, RecentKeys())
         details: list[ListEntry] = []
         for entry in entries:
             href = (entry.url or "").strip()
@@ -407,10 +432,8 @@ class SiteSpider(scrapy.Spider):
             if not href or href.lower().startswith(("mailto:", "#")):
                 continue
             detail_url = self.fetch_url(urljoin(url, href))
-            key = hash(self.public_url(detail_url))
-            if key in seen:
+            if not seen.add(hash(self.public_url(detail_url))):
                 continue
-            seen.add(key)
             details.append(ListEntry(detail_url, entry.title, entry.date))
         hooked = self.registry.call("next_list_pages", self.site, url, column=column, html=text,
                                     page_number=page_number)
