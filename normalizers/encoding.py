@@ -120,23 +120,32 @@ def plausibility(text: str) -> float:
 
     Only non-ASCII characters count (ASCII reads the same in every candidate codec); 1.0 for
     text without any. Frequent hanzi and CJK punctuation score, other hanzi a little,
-    control characters, private-use and replacement characters count against.
+    control characters, private-use and replacement characters count against. (One
+    ``str.translate`` to class markers and a few counts: the page's characters are never
+    visited by Python code.)
     """
-    good = bad = total = 0.0
-    for ch in text[:_SAMPLE_CHARS]:
-        code = ord(ch)
-        if code < 0x80:
-            continue
-        total += 1
-        if ch in _COMMON_HANZI or ch in _CJK_PUNCT:
-            good += 1
-        elif 0x4E00 <= code <= 0x9FFF:
-            good += 0.15
-        elif 0xFF01 <= code <= 0xFF5E:
-            good += 0.5
-        elif code <= 0x9F or 0xE000 <= code <= 0xF8FF or code == 0xFFFD or 0xD800 <= code <= 0xDFFF:
-            bad += 1
-    return 1.0 if total == 0 else (good - bad) / total
+    classes = text[:_SAMPLE_CHARS].translate(_PLAUSIBILITY_CLASSES)
+    total = len(classes)
+    if total == 0:
+        return 1.0
+    good = classes.count("g") + 0.15 * classes.count("h") + 0.5 * classes.count("f")
+    return (good - classes.count("b")) / total
+
+
+def _plausibility_classes() -> dict[int, str | None]:
+    """``str.translate`` table: ASCII deleted; every other character of a class its marker
+    (g common hanzi and CJK punctuation, h other hanzi, f full-width forms, b bad); other
+    characters stay as they are (they count in the total only)."""
+    table: dict[int, str | None] = dict.fromkeys(range(0x80))
+    ranges = [(0x80, 0x9F, "b"), (0xD800, 0xDFFF, "b"), (0xE000, 0xF8FF, "b"), (0xFFFD, 0xFFFD, "b"),
+              (0xFF01, 0xFF5E, "f"), (0x4E00, 0x9FFF, "h")]
+    for low, high, mark in ranges:
+        table.update(dict.fromkeys(range(low, high + 1), mark))
+    table.update(dict.fromkeys(map(ord, _COMMON_HANZI | _CJK_PUNCT), "g"))
+    return table
+
+
+_PLAUSIBILITY_CLASSES = _plausibility_classes()
 
 
 def _replacing(body: bytes, codec: str) -> tuple[str, int]:

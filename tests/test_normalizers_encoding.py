@@ -7,8 +7,10 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from normalizers.encoding import decode_html, normalize_charset
+from normalizers.encoding import decode_html, normalize_charset, plausibility
 
 PAGES = Path(__file__).parent / "pages"
 GBK_PAGE = PAGES / "php_bureau_notice.html"  # GBK bytes declaring gb2312, with 镕/堃/珺
@@ -180,3 +182,32 @@ def test_a_lone_surrogate_in_utf16_is_counted():
 def test_bytes_damaged_behind_a_bom_are_counted():
     decoded = decode_html(codecs.BOM_UTF8 + page("", "utf-8") + b"\xff\xfe")
     assert decoded.source == "bom" and decoded.replacements == 2
+
+
+def _plausibility_reference(text: str) -> float:
+    """The character-by-character definition ``plausibility`` computes with one translate."""
+    from normalizers.encoding import _CJK_PUNCT, _COMMON_HANZI, _SAMPLE_CHARS
+
+    good = bad = total = 0.0
+    for ch in text[:_SAMPLE_CHARS]:
+        code = ord(ch)
+        if code < 0x80:
+            continue
+        total += 1
+        if ch in _COMMON_HANZI or ch in _CJK_PUNCT:
+            good += 1
+        elif 0x4E00 <= code <= 0x9FFF:
+            good += 0.15
+        elif 0xFF01 <= code <= 0xFF5E:
+            good += 0.5
+        elif code <= 0x9F or 0xE000 <= code <= 0xF8FF or code == 0xFFFD or 0xD800 <= code <= 0xDFFF:
+            bad += 1
+    return 1.0 if total == 0 else (good - bad) / total
+
+
+@given(st.text(alphabet=st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF,
+                                      exclude_categories=()), max_size=300)
+       | st.text(alphabet="的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严"))
+@settings(max_examples=300)
+def test_plausibility_is_the_character_by_character_definition(text: str) -> None:
+    assert plausibility(text) == pytest.approx(_plausibility_reference(text))
