@@ -128,13 +128,30 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {q[49]:7.2f} ms   p95 {q[94]:7.2f} ms   p99 {q[98]:7.2f} ms   (n={len(ms)}, max {ms[-1]:.1f} ms)"
 
 
+FLOORS = {
+    "count": "SELECT count(*) FROM fts WHERE fts MATCH ?",
+    "bm25 top 10": "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, 5.0, 1.0) LIMIT 10",
+}
+"""The same-run baselines, on the same file through their own read-only connection (the
+readers' pragmas): the raw FTS5 count of the query's MATCH expression (the floor of finding
+the matches), and its top 10 by the index's bm25 (the floor of ranking every match, which a
+relevance page needs). Neither applies the filters nor computes facets."""
+
+
 def bench_direct(index: EmbeddedIndex, repeat: int) -> None:
+    from index.embedded import fts5_query
+    from index.tokenize import parse_query
+
     queries = [(name, SearchQuery(**kw)) for name, kw in QUERIES]
+    raw = sqlite3.connect(f"file:{index.path}?mode=ro", uri=True, isolation_level=None)
+    raw.execute(f"PRAGMA mmap_size={256 * 1024 * 1024}")
     for _, q in queries:  # warm the page cache
         index.search(q)
     all_times: list[float] = []
-    print(f"\nsearch (direct, {repeat} rounds of {len(queries)} queries; facets included):")
+    print(f"\nsearch (direct, {repeat} rounds of {len(queries)} queries; facets included), and the same-run "
+          f"FTS5 floors ({', '.join(FLOORS)}) of each query's MATCH:")
     times: dict[str, list[float]] = {name: [] for name, _ in queries}
+    floors: dict[str, dict[str, list[float]]] = {f: {name: [] for name, _ in queries} for f in FLOORS}
     totals: dict[str, int] = {}
     for _ in range(repeat):  # round by round, so that a noisy moment hits every query alike
         for name, q in queries:
@@ -142,21 +159,49 @@ def bench_direct(index: EmbeddedIndex, repeat: int) -> None:
             result = index.search(q)
             times[name].append(time.perf_counter() - t0)
             totals[name] = result.total
+            match = fts5_query(parse_query(q.q))
+            for floor, sql in FLOORS.items():
+                t0 = time.perf_counter()
+                raw.execute(sql, (match,)).fetchall()
+                floors[floor][name].append(time.perf_counter() - t0)
+    floor_all: dict[str, list[float]] = {f: [] for f in FLOORS}
     for name, _ in queries:
         all_times.extend(times[name])
+        for f in FLOORS:
+            floor_all[f].extend(floors[f][name])
         print(f"  {name:32s} total {totals[name]:6d}  median {statistics.median(times[name]) * 1000:7.2f} ms"
-              f"  min {min(times[name]) * 1000:7.2f} ms")
+              f"  min {min(times[name]) * 1000:7.2f} ms  | floor "
+              + "  ".join(f"{f} {statistics.median(floors[f][name]) * 1000:6.2f}" for f in FLOORS))
     print(f"  ALL search   {percentiles(all_times)}")
+    for f in FLOORS:
+        print(f"  floor {f:12s} {percentiles(floor_all[f])}")
     s_times = []
+    s_floor = []
     for _ in range(repeat * 3):
         for p in SUGGEST_PREFIXES:
             t0 = time.perf_counter()
             index.suggest(p, size=8)
             s_times.append(time.perf_counter() - t0)
+            # The floor of a suggestion: the first 8 titles of the prefix in the title index
+            # (no order by date).
+            t0 = time.perf_counter()
+            raw.execute("SELECT title FROM documents WHERE title LIKE ? ESCAPE '\\' LIMIT 8",
+                        (p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",)).fetchall()
+            s_floor.append(time.perf_counter() - t0)
     print(f"  ALL suggest  {percentiles(s_times)}")
+    print(f"  floor suggest (first 8 titles of the prefix, any order) {percentiles(s_floor)}")
+    raw.close()
 
 
 def bench_http(index_path: Path, data_dir: Path, requests: int, clients: int = 16) -> None:
+    """The HTTP mix twice: with the API's result cache switched off (every request computed:
+    the cold figure), then with it on (the mix repeats, so all but the first request of each
+    kind are hits: the warm figure)."""
+    for cached in (False, True):
+        _bench_http(index_path, data_dir, requests, clients, cached)
+
+
+def _bench_http(index_path: Path, data_dir: Path, requests: int, clients: int, cached: bool) -> None:
     try:
         import httpx
         import uvicorn
@@ -171,6 +216,13 @@ def bench_http(index_path: Path, data_dir: Path, requests: int, clients: int = 1
         return
     settings = GatewaySettings(data_dir=data_dir, index_url=f"sqlite:///{index_path}")
     app = api.create_app(settings)
+    cache = getattr(app.state.resources, "results", None)
+    if cache is None:
+        if cached:
+            print("\nHTTP with the result cache: skipped (this version has none)")
+            return
+    else:
+        cache.enabled = cached
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -221,7 +273,9 @@ def bench_http(index_path: Path, data_dir: Path, requests: int, clients: int = 1
     finally:
         server.should_exit = True
         thread.join(10)
-    print(f"\nHTTP ({clients} concurrent clients, {requests} requests, uvicorn on 127.0.0.1):")
+    label = (f"result cache ON, warm: {cache.hits} hits, {cache.misses} misses" if cache is not None and cached
+             else "result cache OFF: every request computed, the cold figure")
+    print(f"\nHTTP ({clients} concurrent clients, {requests} requests, uvicorn on 127.0.0.1; {label}):")
     for path, samples in times.items():
         if samples:
             print(f"  {path:13s} {percentiles(samples)}")

@@ -99,7 +99,7 @@ def test_wal_mode_and_meta(tmp_path) -> None:
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     meta = dict(conn.execute("SELECT key, value FROM meta"))
-    assert meta["schema_version"] == SCHEMA_VERSION == "2"
+    assert meta["schema_version"] == SCHEMA_VERSION == "3"
     conn.close()
 
 

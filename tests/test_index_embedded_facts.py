@@ -146,7 +146,7 @@ def test_a_version_1_index_asks_for_a_rebuild(tmp_path) -> None:
     conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
-    assert SCHEMA_VERSION == "2"
+    assert SCHEMA_VERSION == "3"
     index = EmbeddedIndex(path)
     try:
         with pytest.raises(IndexSchemaError, match="blgw index rebuild") as info:

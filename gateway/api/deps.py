@@ -21,6 +21,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
+from gateway.api.search_cache import ResultCache
 from gateway.settings import GatewaySettings
 from gateway.store.models import Site
 from gateway.store.session import Store, open_store
@@ -67,6 +68,8 @@ class Resources:
         self.clock = clock
         self._lock = threading.Lock()
         self._slots = {name: _Slot() for name in ("store", "index", "plugins")}
+        self.results = ResultCache()
+        """Search results and suggestions of the index, never stale (:mod:`.search_cache`)."""
         self._openers: dict[str, Callable[[], Any]] = {
             "store": lambda: open_store(settings.database_url),
             "index": lambda: open_index(settings.index_url, settings),
@@ -147,6 +150,7 @@ class Resources:
             if store is not None:
                 store.dispose()
             self._slots = {name: _Slot() for name in self._slots}
+            self.results.clear()
 
 
 def resources(request: Request) -> Resources:

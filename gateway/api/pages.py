@@ -49,7 +49,7 @@ def portal(
                                 order=order if order in ("relevance", "date") else "relevance",
                                 page=page if page.isdigit() else 1, size=10)
             index = resources.get_index()
-            result = run_search(index, resources.site_names(), query)
+            result = run_search(index, resources.site_names(), query, resources.results)
         except InputError as exc:
             errors = [e["msg"] for e in exc.errors]
             status = 422

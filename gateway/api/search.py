@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from gateway.api.deps import IndexDep, ResourcesDep
 from gateway.api.models import FacetValueOut, HitOut, SearchOut, SuggestionOut, SuggestOut
+from gateway.api.search_cache import ResultCache
 from index.base import SEARCH_DATE_MAX, SEARCH_DATE_MIN, SearchIndex, SearchQuery
 from normalizers.models import Category
 
@@ -71,9 +72,11 @@ def build_query(*, q: str, sites: list[str] | None = None, categories: list[str]
         raise InputError(errors) from None
 
 
-def run_search(index: SearchIndex, names: dict[str, str], query: SearchQuery) -> SearchOut:
-    """One page of results, with the sites' names (``names``: {code: name})."""
-    result = index.search(query)
+def run_search(index: SearchIndex, names: dict[str, str], query: SearchQuery,
+               cache: ResultCache | None = None) -> SearchOut:
+    """One page of results, with the sites' names (``names``: {code: name}); through ``cache``
+    when given (never stale, see :mod:`gateway.api.search_cache`)."""
+    result = cache.search(index, query) if cache is not None else index.search(query)
     hits = [
         HitOut(id=h.id, title_html=safe_fragment(h.title_html), snippet_html=safe_fragment(h.snippet_html),
                url=h.url, site_code=h.site_code, site_name=names.get(h.site_code, h.site_code),
@@ -93,12 +96,16 @@ def run_search(index: SearchIndex, names: dict[str, str], query: SearchQuery) ->
                      hits=hits, facets=facets)
 
 
-def run_suggest(index: SearchIndex, prefix: str, size: int, sites: list[str]) -> list[SuggestionOut]:
+def run_suggest(index: SearchIndex, prefix: str, size: int, sites: list[str],
+                cache: ResultCache | None = None) -> list[SuggestionOut]:
     prefix = prefix.strip()
     if not prefix:
         return []
     sites = [s for s in dict.fromkeys(s.strip() for s in sites) if s]
-    found = index.suggest(prefix, size=size, site_codes=sites or None)
+    if cache is not None:
+        found = cache.suggest(index, prefix, size, sites or None)
+    else:
+        found = index.suggest(prefix, size=size, site_codes=sites or None)
     return [SuggestionOut(id=s.id, title=s.title, url=str(s.url), site_code=s.site_code) for s in found]
 
 
@@ -118,14 +125,15 @@ def api_search(
 ) -> SearchOut:
     query = build_query(q=q, sites=site, categories=[c.value for c in category or []], column=column,
                         date_from=date_from, date_to=date_to, order=order, page=page, size=size)
-    return run_search(index, resources.site_names(), query)
+    return run_search(index, resources.site_names(), query, resources.results)
 
 
 @router.get("/api/suggest", response_model=SuggestOut, summary="Search suggestions (titles)")
 def api_suggest(
     index: IndexDep,
+    resources: ResourcesDep,
     prefix: Annotated[str, Query(min_length=1, max_length=100)],
     size: Annotated[int, Query(ge=1, le=20)] = 8,
     site: Annotated[list[str] | None, Query(description="Site codes (repeatable)")] = None,
 ) -> SuggestOut:
-    return SuggestOut(prefix=prefix, suggestions=run_suggest(index, prefix, size, site or []))
+    return SuggestOut(prefix=prefix, suggestions=run_suggest(index, prefix, size, site or [], resources.results))
