@@ -136,7 +136,7 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
         with state.session() as session, session.no_autoflush:
             ids = list(dict.fromkeys(article.id for _, article in batch))
             # into the identity map (which holds its objects weakly: keep them referenced)
-            stored = session.scalars(select(Document).where(Document.id.in_(ids))).all()
+            _stored = session.scalars(select(Document).where(Document.id.in_(ids))).all()
             outcomes, seen = [], set()
             for item, article in batch:
                 if article.id in seen:  # the same document twice in a batch: the first must be flushed
