@@ -29,8 +29,7 @@ Tables
     ``fts``         contentless FTS5 table over (``title``, ``body``) holding the analyzer's
                     tokens (:func:`index.tokenize.token_text`) separated by spaces; tokenizer
                     ``unicode61`` with ``_`` (the end marker) as a token character, so it only
-                    splits on the spaces; ``prefix='1'`` speeds up one-character queries;
-                    ``hashsize`` 64 MiB (see :data:`_FTS_HASHSIZE`).
+                    splits on the spaces; ``prefix='1'`` speeds up one-character queries.
                     Being contentless it stores no second copy of the text; deleting a row
                     re-analyzes the stored title and body to tell FTS5 which tokens to remove,
                     which is exact because the analyzer version is pinned in ``meta``.
@@ -53,7 +52,7 @@ suggestions are read from the table.
 
 :meth:`EmbeddedIndex.rebuild` fills ``documents_next`` / ``facts_next`` / ``combos_next`` / ``fts_next`` inside ONE
 ``BEGIN IMMEDIATE`` transaction (new ids in batches of ``executemany``, an id met again in the
-same call through the upsert path; the writer's ``cache_size`` raised meanwhile), then in the
+same call through the upsert path), then in the
 same transaction drops ``documents`` / ``facts`` / ``combos`` / ``fts`` / ``meta``, renames the
 new tables and creates the secondary indexes, and commits:
 other connections read the old contents (WAL snapshot) until the commit, this connection's
@@ -72,7 +71,7 @@ connections are ``query_only`` and memory-map the file (``mmap_size`` 256 MiB, s
 ``_READER_PRAGMAS``).
 
 Schema version 2 added ``facts``; version 3 added ``combos``, ``facts.k``, the generation, the
-covering ``documents_title`` and ``hashsize``. A file of an older version opens, but every use
+covering ``documents_title``. A file of an older version opens, but every use
 says to run ``blgw index rebuild`` (which, like :meth:`EmbeddedIndex.clear`, recreates it).
 """
 
@@ -146,16 +145,6 @@ _BUMP = ("UPDATE meta SET value = (CAST(value AS INTEGER) + 1) || '.' || lower(h
 """Every write transaction ends with this (see :meth:`EmbeddedIndex.generation`): a counter
 plus 64 random bits, so that a file deleted and made again never repeats a value either."""
 
-_FTS_HASHSIZE = 64 * 1024 * 1024
-"""FTS5 ``hashsize``: the in-memory term hash of a writing transaction is flushed to a new
-segment when it reaches this size (FTS5's default is 1 MiB). A bulk load then writes a few
-large segments instead of hundreds of small ones that have to be merged again: 100k documents
-load ~1.5x faster. Memory is only used by a transaction that writes that much (a rebuild)."""
-
-_REBUILD_CACHE_KIB = 128 * 1024
-"""``cache_size`` of the writer connection during a rebuild (then back to the default): the
-pages of a one-transaction bulk load stay in memory instead of being spilled to the WAL and
-read back."""
 
 _TABLES = """
 CREATE TABLE {documents} (
@@ -195,7 +184,6 @@ CREATE VIRTUAL TABLE {fts} USING fts5(
     title, body, content='', prefix='1',
     tokenize="unicode61 remove_diacritics 0 tokenchars '_'"
 );
-INSERT INTO {fts} ({fts}, rank) VALUES ('hashsize', {hashsize});
 """
 
 _INDEXES = """
@@ -211,8 +199,7 @@ _NEXT = ("documents_next", "facts_next", "combos_next", "fts_next")
 
 def _tables(names: tuple[str, ...]) -> str:
     documents, facts, combos, fts = names
-    return _TABLES.format(documents=documents, facts=facts, combos=combos, fts=fts,
-                          hashsize=_FTS_HASHSIZE)
+    return _TABLES.format(documents=documents, facts=facts, combos=combos, fts=fts)
 
 
 _SCHEMA = _META + _tables(_LIVE) + _INDEXES
@@ -551,8 +538,6 @@ class EmbeddedIndex(SearchIndex):
             if self._foreign:
                 raise IndexSchemaError(f"refusing to rebuild {self.path}: {self._schema_error}")
             conn = self._conn
-            cache_size = conn.execute("PRAGMA cache_size").fetchone()[0]
-            conn.execute(f"PRAGMA cache_size=-{_REBUILD_CACHE_KIB}")
             conn.execute("BEGIN IMMEDIATE")
             try:
                 generation = _stored_generation(conn)
@@ -591,8 +576,6 @@ class EmbeddedIndex(SearchIndex):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-            finally:
-                conn.execute(f"PRAGMA cache_size={cache_size}")
             self._schema_error = None
             self._reclaim()
         return written
