@@ -29,6 +29,10 @@ _REFRESH_BYTES = re.compile(rb"r\x00{0,3}e\x00{0,3}f\x00{0,3}r\x00{0,3}e\x00{0,3
 _REDIRECTS = {301, 302, 303, 307, 308}
 
 
+SELF_REDIRECTS = 2
+"""How often one URL may appear in its own redirect chain by redirecting to itself."""
+
+
 class RedirectLoopMiddleware:
     """Fails a request whose redirect leads back into its own redirect chain (a → b → a) with
     :class:`spiders.errors.RedirectLoop`, so the errback reports it (kind ``redirect``).
@@ -36,11 +40,21 @@ class RedirectLoopMiddleware:
     second a silently: the page would vanish from the run without a word. Placed above
     RedirectMiddleware (600), so it sees each 3xx response first."""
 
-    def process_response(self, request: Request, response: Response) -> Response:
+    def process_response(self, request: Request, response: Response) -> Request | Response:
         location = response.headers.get(b"Location")
         if response.status not in _REDIRECTS or request.meta.get("dont_redirect") or location is None:
             return response
         target = urljoin(request.url, safe_url_string(location.decode("latin-1")))
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        here = urldefrag(request.url)[0]
+        if urldefrag(target)[0] == here and sum(urldefrag(u)[0] == here for u in chain) < SELF_REDIRECTS:
+            # A redirect to itself: legacy servers set state (an ASP.NET cookieless session, a
+            # cookie check) and send the client back to the same URL. Asked again, as a browser
+            # would; the same answer again is a loop.
+            again = request.replace(dont_filter=True)
+            again.meta["redirect_urls"] = chain
+            again.meta["redirect_times"] = request.meta.get("redirect_times", 0) + 1
+            return again
         _check_loop(request, target)
         return response
 
