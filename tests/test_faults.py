@@ -282,9 +282,15 @@ def test_redirect_loop_middleware_fails_a_redirect_back_into_the_chain():
     assert caught.value.chain == ["http://127.0.0.1:8080/go.php?id=a", b.url, "http://127.0.0.1:8080/go.php?id=a"]
     onwards = Response(b.url, status=302, headers={"Location": "/go.php?id=c"}, request=b)
     assert mw.process_response(b, onwards) is onwards
+    # A redirect to itself is asked again once (servers set state and send the client back);
+    # the same answer to the repeated request is a loop.
     itself = Request("http://127.0.0.1:8080/x")
+    again = mw.process_response(itself, Response(itself.url, status=301, headers={"Location": "/x#top"},
+                                                 request=itself))
+    assert isinstance(again, Request) and again.url == itself.url and again.dont_filter
+    assert again.meta["redirect_urls"] == [itself.url]
     with pytest.raises(RedirectLoop):
-        mw.process_response(itself, Response(itself.url, status=301, headers={"Location": "/x#top"}, request=itself))
+        mw.process_response(again, Response(again.url, status=301, headers={"Location": "/x#top"}, request=again))
     kept = Request("http://127.0.0.1:8080/x", meta={"dont_redirect": True})
     assert mw.process_response(kept, Response(kept.url, status=301, headers={"Location": "/x"}, request=kept))
 
