@@ -586,6 +586,12 @@ def _reason(item: Mapping[str, Any]) -> str:
     return str(error or f"status {item.get('status')}")
 
 
+def _auto_analyzer(available: Iterable[str]) -> str:
+    """What ``analyzer="auto"`` uses, given the analyzers every node has: ik, else smartcn, else cjk."""
+    found = set(available)
+    return "ik" if "ik" in found else "smartcn" if "smartcn" in found else "cjk"
+
+
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:400]
 
@@ -732,8 +738,7 @@ class ElasticsearchIndex(SearchIndex):
     def _resolve_analyzer(self) -> str:
         if self.analyzer_choice != "auto":
             return self.analyzer_choice
-        available = self.available_analyzers()
-        return "ik" if "ik" in available else "smartcn" if "smartcn" in available else "cjk"
+        return _auto_analyzer(self.available_analyzers())
 
     def _alias_indices(self) -> list[str]:
         """The concrete indices behind the alias ([] when there is no alias)."""
@@ -844,14 +849,7 @@ class ElasticsearchIndex(SearchIndex):
                     transient.append(f"{result.get('_id')}: {_reason(result)}")
                 yield ok, item
 
-        try:
-            written, failures, removed = tally_bulk_results(watch(stream))
-        except ApiError as exc:
-            self._state = None
-            raise ElasticsearchIndexError(f"{operation} failed on {self.hosts}: {_status(exc)} {exc}") from exc
-        except TransportError as exc:
-            self._state = None
-            raise ElasticsearchUnavailableError(f"{operation}: cannot reach {self.hosts}: {exc}") from exc
+        written, failures, removed = self._call(operation, tally_bulk_results, watch(stream))
         if missing:
             self._state = None
             raise ElasticsearchIndexError(f"{operation} on {self.hosts}: the index is missing for "
@@ -1002,11 +1000,8 @@ class ElasticsearchIndex(SearchIndex):
         template (test clean-up, decommissioning). Other indices are never touched."""
         self._check_open()
         owned = _owned_index_re(self.prefix)
-        names = set(self._call("looking up the alias", self._alias_indices))
-        found = self._call("listing indices", self._client.indices.get,
-                           index=f"{self.prefix}-v*", expand_wildcards="all", allow_no_indices=True).body
-        names.update(n for n in found if owned.match(n))
-        self._delete_indices(sorted(n for n in names if owned.match(n)))
+        live = self._call("looking up the alias", self._alias_indices)
+        self._delete_indices(sorted({n for n in live if owned.match(n)} | set(self.orphans())))
         try:
             self._client.indices.delete_index_template(name=self.prefix)
         except NotFoundError:
@@ -1142,7 +1137,7 @@ class ElasticsearchIndex(SearchIndex):
                                 f"{SCHEMA_VERSION}, analyzer {state.analyzer}; {count} documents")
             wanted = self.analyzer_choice
             if wanted == "auto" and available:
-                wanted = "ik" if "ik" in available else "smartcn" if "smartcn" in available else "cjk"
+                wanted = _auto_analyzer(available)
             if wanted != "auto" and wanted != state.analyzer:
                 report.warnings.append(f"the index was built with the {state.analyzer} analyzer, the setting "
                                        f"asks for {wanted}: `blgw index rebuild` switches it")
