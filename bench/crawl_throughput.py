@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -182,15 +183,26 @@ def run_bare_scrapy(base_url: str) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="blgw-bench-bare-"))
     script = folder / "bare_spider.py"  # a file: Scrapy reads its callbacks' source
     script.write_text(BARE_SPIDER, encoding="utf-8")
+    cpu = _cpu_seconds()
     started = time.monotonic()
     result = subprocess.run([sys.executable, str(script), base_url], capture_output=True, text=True,
                             timeout=3600, cwd=folder)
     elapsed = time.monotonic() - started
+    crawler_cpu, server_cpu = (after - before for after, before in zip(_cpu_seconds(), cpu, strict=True))
     match = re.search(r"^bare (\d+) ([\d.]+)$", result.stdout, re.MULTILINE)
     if result.returncode != 0 or match is None:
         raise SystemExit(f"the bare Scrapy spider failed:\n{result.stdout}\n{result.stderr[-3000:]}")
     pages = int(match.group(1))
-    return {"pages": pages, "seconds": elapsed, "pages_per_s": pages / elapsed}
+    return {"pages": pages, "seconds": elapsed, "pages_per_s": pages / elapsed,
+            "crawler_ms": crawler_cpu * 1000 / pages, "server_ms": server_cpu * 1000 / pages}
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU seconds (user + system) used so far by the finished children (the crawlers) and by
+    this process (the site's server threads, and the RSS sampling)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return children.ru_utime + children.ru_stime, own.ru_utime + own.ru_stime
 
 
 def rss_slope_kb_per_page(samples: list[tuple[float, int]], elapsed: float, pages: int,
@@ -222,6 +234,7 @@ def run_gateway(base_url: str, total: int, profile: str | None = None) -> dict:
     cmd = [*python, "-m", "gateway.cli", "crawl", "bench", "--origin", f"bench={base_url}", "-q",
            "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS=16",
            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=ERROR"]
+    cpu = _cpu_seconds()
     started = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     samples: list[tuple[float, int]] = []
@@ -230,6 +243,7 @@ def run_gateway(base_url: str, total: int, profile: str | None = None) -> dict:
         time.sleep(0.5)
     out, err = proc.communicate()
     elapsed = time.monotonic() - started
+    crawler_cpu, server_cpu = (after - before for after, before in zip(_cpu_seconds(), cpu, strict=True))
     if proc.returncode != 0:
         raise SystemExit(f"crawl failed:\n{out}\n{err[-3000:]}")
     pages = int(re.search(r"pages\s+(\d+) fetched", out).group(1))
@@ -240,7 +254,8 @@ def run_gateway(base_url: str, total: int, profile: str | None = None) -> dict:
             "peak_mib": peak, "rss_at_20pct_mib": warm[0] / 1024 if warm else peak,
             "rss_end_mib": samples[-1][1] / 1024 if samples else 0,
             "slope_kb_per_page": rss_slope_kb_per_page(samples, elapsed, pages),
-            "slope_with_sync": rss_slope_kb_per_page(samples, elapsed, pages, until=1.01)}
+            "slope_with_sync": rss_slope_kb_per_page(samples, elapsed, pages, until=1.01),
+            "crawler_ms": crawler_cpu * 1000 / pages, "server_ms": server_cpu * 1000 / pages}
 
 
 def run_scrapy_bench(seconds: float) -> float:
@@ -274,6 +289,9 @@ def main() -> None:
           f"RSS slope {ours['slope_kb_per_page']:.3f} KB/page (goal about 0, < 0.05; "
           f"{ours['slope_with_sync']:.3f} with the index sync at the end)")
     print(f"ratio gateway / bare Scrapy: {ours['pages_per_s'] / bare:.2f} (goal >= 0.70)")
+    print("CPU per page (ms; the machine's cores are shared by the crawler and the site's server): "
+          + "; ".join(f"{name} crawler {run['crawler_ms']:.2f} + server {run['server_ms']:.2f}"
+                      for name, run in (("bare before", before), ("gateway", ours), ("bare after", after))))
     if not args.skip_scrapy_bench:
         rate = run_scrapy_bench(min(60.0, max(20.0, ours["seconds"])))
         print(f"scrapy bench (another site and server; a second reference): {rate:.1f} pages/s; "
