@@ -50,7 +50,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request
 from scrapy.utils.defer import deferred_from_coro
-from sqlalchemy import CursorResult, Table, func, select, update
+from sqlalchemy import CursorResult, Table, bindparam, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from twisted.internet import task
@@ -58,12 +58,12 @@ from twisted.python.failure import Failure
 
 from gateway.scope import Scope
 from gateway.settings import GatewaySettings
-from gateway.store.links import record_links
+from gateway.store.links import record_links, record_links_many
 from gateway.store.locks import SiteBusy, acquire_lock, heartbeat_lock, release_lock
 from gateway.store.models import ColumnState, CrawlRun, Document, FrontierEntry, UrlState, utcnow
 from gateway.store.repository import finish_run, mark_gone, record_error, start_run, upsert_site
 from gateway.store.session import Store, dialect_insert, open_store
-from normalizers.links import links_from_body
+from normalizers.links import Link, links_from_body
 from normalizers.models import document_id
 from plugins.manager import SiteRegistry
 from plugins.spec import SiteSpec
@@ -505,7 +505,7 @@ class CrawlState:
         first: dict[str, tuple[str, str, dict[str, Any]]] = {}
         for key, kind, url, payload in children:
             first.setdefault(key, (kind, url, payload))
-        if not first and parent is None and not self._validators:
+        if not first and parent is None:  # a detail page: its item's transaction closes it
             return []
         if session is not None:
             inserted = self._write(session, first, parent)
@@ -554,6 +554,16 @@ class CrawlState:
         session.execute(update(FrontierEntry).where(FrontierEntry.run_id == self.run_id, FrontierEntry.key == key,
                                                     FrontierEntry.state == "pending")
                         .values(state="failed" if failed else "done", done_at=utcnow()))
+
+    def done_many(self, session: Session, keys: Iterable[str | None]) -> None:
+        """:meth:`done` for many entries, in one statement run over them (executemany)."""
+        rows = [{"r": self.run_id, "k": key, "t": utcnow()} for key in dict.fromkeys(keys) if key is not None]
+        if not rows:
+            return
+        table = cast(Table, FrontierEntry.__table__)
+        session.execute(table.update().where(table.c.run_id == bindparam("r"), table.c.key == bindparam("k"),
+                                             table.c.state == "pending").values(state="done", done_at=bindparam("t")),
+                        rows)
 
     def mark_done(self, key: str | None) -> None:
         if key is None:
@@ -659,6 +669,7 @@ class CrawlState:
                 self._flush_validators(session)
 
     def _flush_validators(self, session: Session) -> None:
+        """Write the validators remembered since the last write, in the caller's transaction."""
         if not self._validators:
             return
         pending, self._validators = self._validators, {}
@@ -682,9 +693,14 @@ class CrawlState:
                 row.body_hash = v["hash"]
                 row.last_changed_at = now
 
-    def flush(self) -> None:
-        with self.session() as session:
+    def flush(self, session: Session | None = None) -> None:
+        """Write what is remembered in memory (the validators), in ``session``'s transaction or
+        in one of its own."""
+        if session is not None:
             self._flush_validators(session)
+            return
+        with self.session() as s:
+            self._flush_validators(s)
 
     # -- links (dead-link report) ------------------------------------------------------------------
 
@@ -697,6 +713,12 @@ class CrawlState:
             return
         with self.session() as s:
             record_links(s, self.site_code, public_url, links, replace=replace)
+
+    def record_links_many(self, session: Session, pages: list[tuple[str, list[Link]]]) -> None:
+        """Remember the links of many pages (``(public URL, links)``), in ``session``'s
+        transaction, in a few statements (:func:`gateway.store.links.record_links_many`)."""
+        if pages:
+            record_links_many(session, self.site_code, pages)
 
     # -- stale documents ------------------------------------------------------------------------
 

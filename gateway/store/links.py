@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, case, delete, distinct, func, or_, select, update
+from sqlalchemy import Table, bindparam, case, distinct, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.store.models import LinkSource, LinkTarget, Site, utcnow
@@ -23,7 +23,7 @@ from normalizers.links import Link, canonical_link, collapse_anchor
 from normalizers.models import document_id
 from normalizers.urls import canonicalize_url
 
-__all__ = ["RecordResult", "dead_link_report", "due_link_targets", "record_links", "save_link_checks",
+__all__ = ["RecordResult", "dead_link_report", "due_link_targets", "record_links", "record_links_many", "save_link_checks",
            "site_has_links"]
 
 @dataclass(frozen=True)
@@ -72,18 +72,17 @@ def record_links(session: Session, site_code: str, source_url: str, links: Itera
     """Store the links of one page (``source_url``, public) of ``site_code``, replacing the
     page's previous set: a link the page no longer contains is removed from its sources.
 
-    A few statements per page whatever its number of links (one select, at most one delete,
-    one ``ON CONFLICT`` statement per table run over all rows, on SQLite and PostgreSQL); rows are written
-    in id order so concurrent writers lock them in the same order. Runs in the caller's
-    transaction (the crawl pipeline's). ``links`` are :class:`Link` objects or URL strings
-    (canonicalized here; URLs other than http(s) are ignored). A target no page links to any
-    more keeps its row (and its check history) but is neither checked nor reported.
-    ``replace=False`` adds to the page's set instead (several responses under one URL, such as
-    the pages of an ASP.NET postback list).
-    """
-    seen_at = seen_at or utcnow()
-    source = canonicalize_url(source_url)
-    source_id = document_id(source)
+    Runs in the caller's transaction (the crawl pipeline's). ``links`` are :class:`Link`
+    objects or URL strings (canonicalized here; URLs other than http(s) are ignored). A target
+    no page links to any more keeps its row (and its check history) but is neither checked nor
+    reported. ``replace=False`` adds to the page's set instead (several responses under one
+    URL, such as the pages of an ASP.NET postback list). :func:`record_links_many` does the
+    same for many pages in one set of statements."""
+    return record_links_many(session, site_code, [(source_url, links)], seen_at=seen_at, replace=replace)[0]
+
+
+def _wanted(links: Iterable[Link | str]) -> dict[str, tuple[str, str | None]]:
+    """target id -> (canonical URL, anchor) of one page's links (the first non-empty anchor)."""
     wanted: dict[str, tuple[str, str | None]] = {}
     for link in links:
         raw, anchor = (link, None) if isinstance(link, str) else (link.url, collapse_anchor(link.anchor) or None)
@@ -93,38 +92,72 @@ def record_links(session: Session, site_code: str, source_url: str, links: Itera
         target_id = document_id(url)
         if target_id not in wanted or (anchor and not wanted[target_id][1]):
             wanted[target_id] = (url, anchor)
+    return wanted
 
-    existing = set(session.scalars(select(LinkSource.target_id).where(LinkSource.source_id == source_id)))
-    stale = sorted(existing - set(wanted)) if replace else []
-    for chunk in _chunks(stale):
-        session.execute(delete(LinkSource).where(LinkSource.source_id == source_id,
-                                                 LinkSource.target_id.in_(chunk)))
-    ids = sorted(wanted)
-    targets: list[dict[str, Any]] = [{"id": i, "url": wanted[i][0], "failures": 0} for i in ids]
-    sources: list[dict[str, Any]] = [{"target_id": i, "source_id": source_id, "site_code": site_code, "source_url": source,
-                "anchor": wanted[i][1], "last_seen_at": seen_at} for i in ids]
+
+def record_links_many(session: Session, site_code: str, pages: list[tuple[str, Iterable[Link | str]]],
+                      *, seen_at: dt.datetime | None = None, replace: bool = True) -> list[RecordResult]:
+    """:func:`record_links` for many pages (``(source_url, links)``, a page given twice: its last
+    set counts) in a few statements whatever their number (the crawl pipeline's batch): one
+    select of the pages' current links, one delete of those they no longer have, one ``ON
+    CONFLICT`` statement per table run over all rows (executemany, on SQLite and PostgreSQL).
+    Rows are written in id order so concurrent writers lock them in the same order."""
+    seen_at = seen_at or utcnow()
+    by_source: dict[str, tuple[str, dict[str, tuple[str, str | None]]]] = {}
+    order: list[str] = []
+    for source_url, links in pages:
+        source = canonicalize_url(source_url)
+        source_id = document_id(source)
+        order.append(source_id)
+        by_source[source_id] = (source, _wanted(links))
+
+    existing: dict[str, set[str]] = {s: set() for s in by_source}
+    for chunk in _chunks(sorted(by_source)):
+        for target_id, source_id in session.execute(select(LinkSource.target_id, LinkSource.source_id)
+                                                    .where(LinkSource.source_id.in_(chunk))):
+            existing[source_id].add(target_id)
+    stale = sorted((t, s) for s, (_, wanted) in by_source.items() for t in existing[s] - set(wanted)) \
+        if replace else []
+    if stale:
+        table = cast(Table, LinkSource.__table__)
+        session.execute(table.delete().where(table.c.source_id == bindparam("s"), table.c.target_id == bindparam("t")),
+                        [{"s": s, "t": t} for t, s in stale])
+    targets: dict[str, dict[str, Any]] = {}
+    sources: list[dict[str, Any]] = []
+    for source_id, (source, wanted) in by_source.items():
+        for target_id, (url, anchor) in wanted.items():
+            targets.setdefault(target_id, {"id": target_id, "url": url, "failures": 0})
+            sources.append({"target_id": target_id, "source_id": source_id, "site_code": site_code,
+                            "source_url": source, "anchor": anchor, "last_seen_at": seen_at})
+    target_rows = [targets[i] for i in sorted(targets)]
+    sources.sort(key=lambda r: (r["target_id"], r["source_id"]))
     statements = _upserts(session)
     if statements is not None:
         # one statement each, compiled once per process and run over all rows (executemany)
         insert_targets, upsert_sources = statements
-        if targets:
-            session.execute(insert_targets, targets)
+        if target_rows:
+            session.execute(insert_targets, target_rows)
         if sources:
             session.execute(upsert_sources, sources)
     else:  # another database: plain statements, same result
         have: set[str] = set()
-        for chunk in _chunks(ids):
+        for chunk in _chunks(sorted(targets)):
             have.update(session.scalars(select(LinkTarget.id).where(LinkTarget.id.in_(chunk))))
-        new_targets = [t for t in targets if t["id"] not in have]
+        new_targets = [t for t in target_rows if t["id"] not in have]
         if new_targets:
             session.execute(cast(Table, LinkTarget.__table__).insert(), new_targets)
-        keep = sorted(existing & set(wanted))
-        for chunk in _chunks(keep):
-            session.execute(delete(LinkSource).where(LinkSource.source_id == source_id,
-                                                     LinkSource.target_id.in_(chunk)))
+        keep = [{"s": r["source_id"], "t": r["target_id"]} for r in sources
+                if r["target_id"] in existing[r["source_id"]]]
+        if keep:
+            table = cast(Table, LinkSource.__table__)
+            session.execute(table.delete().where(table.c.source_id == bindparam("s"),
+                                                 table.c.target_id == bindparam("t")), keep)
         if sources:
             session.execute(cast(Table, LinkSource.__table__).insert(), sources)
-    return RecordResult(source_id=source_id, links=len(wanted), removed=len(stale))
+    removed: dict[str, int] = {}
+    for _, s in stale:
+        removed[s] = removed.get(s, 0) + 1
+    return [RecordResult(source_id=s, links=len(by_source[s][1]), removed=removed.get(s, 0)) for s in order]
 
 
 def due_link_targets(session: Session, site_codes: list[str], *, now: dt.datetime,

@@ -27,6 +27,7 @@ from twisted.internet import task
 
 from gateway.store.models import Document
 from gateway.store.repository import count_outcomes, record_error, upsert_article
+from normalizers.links import links_from_body
 from spiders.crawlstate import StoreFailed, UsesCrawlState
 from spiders.items import CrawlProblem, FetchedPage
 from spiders.pipelines import NormalizingPipeline
@@ -130,8 +131,8 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
 
     def _write_batch(self, batch: list[tuple[FetchedPage, Any]]) -> list[Any]:
         """One transaction for the batch: its stored documents read in one query, the ORM
-        changes flushed once at the commit (no autoflush before each statement), the run's
-        counters updated once."""
+        changes flushed once at the commit (no autoflush before each statement), the pages'
+        links, their frontier entries and the run's counters written once for all."""
         state = self.state
         with state.session() as session, session.no_autoflush:
             ids = list(dict.fromkeys(article.id for _, article in batch))
@@ -143,6 +144,13 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
                     session.flush()
                 seen.add(article.id)
                 outcomes.append(self._write(session, item, article))
+            fetch_origin = self.spider.fetch_origin
+            state.record_links_many(session, [
+                (item.public_url, links_from_body(item.body, item.content_type, item.public_url,
+                                                  fetch_origin=fetch_origin)) for item, _ in batch])
+            # their frontier entries done in the transaction that stores them: a crash leaves both or neither
+            state.done_many(session, [item.frontier_key for item, _ in batch])
+            state.flush(session)  # the validators of the pages fetched meanwhile
             if state.run_id is not None:
                 count_outcomes(session, state.run_id, outcomes)
         return outcomes
@@ -158,10 +166,6 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
         for error in article.field_errors:
             message = f"{error.message}: {error.raw!r}" if error.raw else error.message
             record_error(session, self._run_id(), item.public_url, "field", message, error.field)
-        # its frontier entry done in the transaction that stores it: a crash leaves both or neither
-        state.record_links(item.public_url, item.body, item.content_type, self.spider.fetch_origin,
-                           session=session)
-        state.done(session, item.frontier_key)
         return outcome
 
     def _run_id(self) -> int:
