@@ -140,6 +140,10 @@ class GatewaySettings(BaseSettings):
     selector_budget_seconds: float = Field(5.0, gt=0, json_schema_extra=_group("fetching"),
                                            description="How long a plugin's regular expressions may run on one page "
                                                        "(over it: an extraction error; the crawl goes on)")
+    normalize_workers: int = Field(-1, ge=-1, json_schema_extra=_group("fetching"),
+                                   description="Worker processes that normalize detail pages beside the crawl's "
+                                               "event loop (-1: one when the machine has two cores or more; "
+                                               "0: in the crawl process)")
 
     # --- incremental crawls, resume, purge ------------------------------------------------
     store_enabled: bool = Field(True, json_schema_extra=_group("crawl"),

@@ -13,7 +13,7 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urljoin
 
 import lxml.html
@@ -81,8 +81,18 @@ class NormalizationError(ValueError):
 
     def __init__(self, message: str, *, field: str, url: str) -> None:
         super().__init__(f"{message} ({field}) at {url}")
+        self.message = message
         self.field = field
         self.url = url
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # raised in a worker process (spiders.normalize_pool, spiders.budget) and re-raised in
+        # the crawl's: pickle rebuilds it from its keyword arguments
+        return _rebuild_normalization_error, (self.message, self.field, self.url)
+
+
+def _rebuild_normalization_error(message: str, field: str, url: str) -> NormalizationError:
+    return NormalizationError(message, field=field, url=url)
 
 
 def parse_html(text: str, bounds: list[str] | None = None) -> etree._Element:

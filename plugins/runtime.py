@@ -34,14 +34,34 @@ def normalize_for_site(registry: SiteRegistry, site: SiteSpec, column: Column, p
     :class:`normalizers.article.NormalizationError` when the page cannot be read at all, and
     :class:`plugins.manager.HookFailed` when a plugin's hook raises (the page is not stored).
     ``run`` runs the normalizer with the plugin's selectors (``spiders.budget``: in a worker
-    with a time budget, for selectors with regular expressions); default: here."""
+    with a time budget, for selectors with regular expressions); default: here.
+
+    The three steps are also callable one by one (the crawl runs the middle one in a worker
+    process, ``spiders.normalize_pool``): :func:`normalizer_call` (the plugin's hints; hooks),
+    ``normalize_item(*args)`` (pure), :func:`finish_for_site` (the taxonomy's kind; hooks)."""
+    args = normalizer_call(registry, site, column, page, public_url, list_title, list_date)
+    return finish_for_site(registry, site, column, page, (run or _here)(normalize_item, *args))
+
+
+def normalizer_call(registry: SiteRegistry, site: SiteSpec, column: Column, page: RawPage, public_url: str,
+                    list_title: str | None = None, list_date: str | None = None) -> tuple[Any, ...]:
+    """The arguments of :func:`normalizers.items.normalize_item` for one page of ``column``:
+    the page, its context, the plugin's hints (its ``extraction_hints`` hook, else its rules)
+    and the column's item type."""
     taxonomy = column.classification
     context = PageContext(site_code=site.code, column_path=column.column_path, category=taxonomy.category,
                           public_url=public_url, list_title=list_title, list_date=list_date)
     hints = registry.call("extraction_hints", site, page.url, column=column)
     if hints is None:
         hints = site.detail_rules(column).hints()
-    item = (run or _here)(normalize_item, page, context, hints, taxonomy.item_type)
+    return page, context, hints, taxonomy.item_type
+
+
+def finish_for_site(registry: SiteRegistry, site: SiteSpec, column: Column, page: RawPage,
+                    item: Article | ServiceGuide | Letter | Organisation) -> Normalized:
+    """The normalizer's item, given the column's kind and passed through the plugin's
+    ``process_article`` hook."""
+    taxonomy = column.classification
     problems: list[tuple[str, str]] = []
     if isinstance(item, Article):
         if taxonomy.kind is not None and item.kind != taxonomy.kind:

@@ -48,6 +48,7 @@ OTHER: dict[str, tuple[str, Any]] = {
     "browser_recycle_pages": ("7", 7),
     "browser_wait_ms": ("900", 900),
     "selector_budget_seconds": ("0.5", 0.5),
+    "normalize_workers": ("2", 2),
     "store_enabled": ("false", False),
     "refetch_days": ("0", 0.0),
     "incremental_stop": ("3", 3),
@@ -222,6 +223,8 @@ CRAWL_EFFECTS = {
                                                      fromlist=["x"]).BackoffRetryMiddleware, c).cap,
     "user_agent": lambda c: c.settings["USER_AGENT"],
     "selector_budget_seconds": lambda c: c.spider.budget().seconds,
+    "normalize_workers": lambda c: getattr(__import__("spiders.pipelines.store", fromlist=["x"]).StorePipeline(
+        c, _state(c)).pool, "workers", 0),
     "origins": lambda c: {"rsj": c.spider.fetch_origin},
     "progress_interval": lambda c: _built(__import__("spiders.extensions.progress", fromlist=["x"]).Progress,
                                           c).interval,

@@ -10,7 +10,7 @@ checker (:mod:`gateway.ops.linkcheck`) reads the due targets and saves what it f
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -95,7 +95,7 @@ def _wanted(links: Iterable[Link | str]) -> dict[str, tuple[str, str | None]]:
     return wanted
 
 
-def record_links_many(session: Session, site_code: str, pages: list[tuple[str, Iterable[Link | str]]],
+def record_links_many(session: Session, site_code: str, pages: Sequence[tuple[str, Iterable[Link | str]]],
                       *, seen_at: dt.datetime | None = None, replace: bool = True) -> list[RecordResult]:
     """:func:`record_links` for many pages (``(source_url, links)``, a page given twice: its last
     set counts) in a few statements whatever their number (the crawl pipeline's batch): one

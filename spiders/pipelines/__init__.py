@@ -12,14 +12,16 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from normalizers.article import NormalizationError
+from normalizers.items import normalize_item
 from normalizers.models import Article
 from normalizers.page import RawPage
 from plugins.manager import HookFailed
-from plugins.runtime import normalize_for_site
+from plugins.runtime import finish_for_site, normalize_for_site, normalizer_call
 from spiders.budget import BudgetExceeded
 from spiders.crawlstate import CrawlSpider, running_spider
 from spiders.items import CrawlProblem, FetchedPage
 from spiders.listing import detail_rules_use_regex
+from spiders.normalize_pool import NormalizePool
 
 __all__ = ["NormalizingPipeline"]
 
@@ -70,16 +72,35 @@ class NormalizingPipeline:
             raise self._unreadable(item, f"detail page not read: {exc}", None) from exc
         return self._with_problems(item, result)
 
+    async def normalize_in_pool(self, item: FetchedPage, pool: NormalizePool) -> tuple[Any, list[CrawlProblem]]:
+        """:meth:`normalize` with the pure part (``normalize_item``) in a worker process of
+        ``pool`` (``spiders.normalize_pool``), awaited: the plugin's hooks run here, before and
+        after it, on the event loop as in :meth:`normalize`."""
+        site, column, page = self.spider.site, self.spider.site.column(item.column), self._page(item)
+        registry = self.spider.registry
+        try:
+            args = normalizer_call(registry, site, column, page, item.public_url, item.list_title, item.list_date)
+            normalized = await pool.call(normalize_item, *args)
+            result = finish_for_site(registry, site, column, page, normalized)
+        except NormalizationError as exc:
+            raise self._unreadable(item, str(exc), getattr(exc, "field", None)) from exc
+        except HookFailed as exc:
+            raise self._unreadable(item, str(exc), None, kind=exc.kind) from exc
+        return self._with_problems(item, result)
+
     def budgeted(self, item: FetchedPage) -> bool:
         """Whether the page's selectors must run under the time budget."""
         site = self.spider.site
         return detail_rules_use_regex(site.detail_rules(site.column(item.column)))
 
+    @staticmethod
+    def _page(item: FetchedPage) -> RawPage:
+        return RawPage(url=item.fetch_url, body=item.body, content_type=item.content_type,
+                       status=item.status, fetched_at=item.fetched_at)
+
     def _normalized(self, item: FetchedPage, run: Any) -> Any:
         site = self.spider.site
-        page = RawPage(url=item.fetch_url, body=item.body, content_type=item.content_type,
-                       status=item.status, fetched_at=item.fetched_at)
-        return normalize_for_site(self.spider.registry, site, site.column(item.column), page,
+        return normalize_for_site(self.spider.registry, site, site.column(item.column), self._page(item),
                                   item.public_url, item.list_title, item.list_date, run=run)
 
     def _unreadable(self, item: FetchedPage, message: str, field: str | None, kind: str = "extraction") -> DropItem:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from functools import partial
 from typing import Any
 
 from scrapy.exceptions import DropItem
@@ -27,9 +28,11 @@ from twisted.internet import task
 
 from gateway.store.models import Document
 from gateway.store.repository import count_outcomes, record_error, upsert_article
-from normalizers.links import links_from_body
+from normalizers.links import Link, links_from_body
+from spiders.config import crawl_config
 from spiders.crawlstate import StoreFailed, UsesCrawlState
 from spiders.items import CrawlProblem, FetchedPage
+from spiders.normalize_pool import NormalizePool, default_workers, shared_pool
 from spiders.pipelines import NormalizingPipeline
 
 __all__ = ["BATCH_ITEMS", "BATCH_SECONDS", "StorePipeline"]
@@ -48,9 +51,11 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._batch: list[tuple[FetchedPage, Any]] = []
+        self._batch: list[tuple[FetchedPage, Any, list[Link] | None]] = []
         self._oldest = 0.0
         self._timer: task.LoopingCall | None = None
+        workers = crawl_config(self.crawler).normalize_workers
+        self.pool = shared_pool(default_workers() if workers < 0 else workers)
 
     def open_spider(self) -> None:
         self._timer = task.LoopingCall(self._flush_due)
@@ -87,7 +92,19 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
             raise DropItem(f"out of scope: {refusal}")
         if self.budgeted(item):
             return self._store_budgeted(item)
+        if self.pool is not None:
+            return self._store_pooled(item, self.pool)
         return self._store(item, *self.normalize(item))
+
+    async def _store_pooled(self, item: FetchedPage, pool: NormalizePool) -> Any:
+        """Normalized and its links read in the pool's worker process (the event loop goes on)."""
+        try:
+            article, problems = await self.normalize_in_pool(item, pool)
+            links = await pool.call(partial(links_from_body, fetch_origin=self.spider.fetch_origin),
+                                    item.body, item.content_type, item.public_url)
+            return self._store(item, article, problems, links)
+        except StoreFailed as exc:
+            raise DropItem(f"not stored, the store failed: {exc}") from None
 
     async def _store_budgeted(self, item: FetchedPage) -> Any:
         try:
@@ -95,13 +112,14 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
         except StoreFailed as exc:
             raise DropItem(f"not stored, the store failed: {exc}") from None
 
-    def _store(self, item: FetchedPage, article: Any, problems: list[CrawlProblem]) -> Any:
+    def _store(self, item: FetchedPage, article: Any, problems: list[CrawlProblem],
+               links: list[Link] | None = None) -> Any:
         for problem in problems:
             self.problem(problem)
         self._run_id()
         if not self._batch:
             self._oldest = time.monotonic()
-        self._batch.append((item, article))
+        self._batch.append((item, article, links))
         if len(self._batch) >= BATCH_ITEMS:
             self.flush()
         return self.exported(article)
@@ -129,27 +147,28 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
         for outcome in outcomes:
             self.crawler.stats.inc_value(f"blgw/items_{outcome.value}")
 
-    def _write_batch(self, batch: list[tuple[FetchedPage, Any]]) -> list[Any]:
+    def _write_batch(self, batch: list[tuple[FetchedPage, Any, list[Link] | None]]) -> list[Any]:
         """One transaction for the batch: its stored documents read in one query, the ORM
         changes flushed once at the commit (no autoflush before each statement), the pages'
         links, their frontier entries and the run's counters written once for all."""
         state = self.state
         with state.session() as session, session.no_autoflush:
-            ids = list(dict.fromkeys(article.id for _, article in batch))
+            ids = list(dict.fromkeys(article.id for _, article, _ in batch))
             # into the identity map (which holds its objects weakly: keep them referenced)
             _stored = session.scalars(select(Document).where(Document.id.in_(ids))).all()
             outcomes, seen = [], set()
-            for item, article in batch:
+            for item, article, _ in batch:
                 if article.id in seen:  # the same document twice in a batch: the first must be flushed
                     session.flush()
                 seen.add(article.id)
                 outcomes.append(self._write(session, item, article))
             fetch_origin = self.spider.fetch_origin
             state.record_links_many(session, [
-                (item.public_url, links_from_body(item.body, item.content_type, item.public_url,
-                                                  fetch_origin=fetch_origin)) for item, _ in batch])
+                (item.public_url, links if links is not None else links_from_body(
+                    item.body, item.content_type, item.public_url, fetch_origin=fetch_origin))
+                for item, _, links in batch])
             # their frontier entries done in the transaction that stores them: a crash leaves both or neither
-            state.done_many(session, [item.frontier_key for item, _ in batch])
+            state.done_many(session, [item.frontier_key for item, _, _ in batch])
             state.flush(session)  # the validators of the pages fetched meanwhile
             if state.run_id is not None:
                 count_outcomes(session, state.run_id, outcomes)
