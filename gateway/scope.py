@@ -28,6 +28,7 @@ allowed), and says why.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
@@ -165,12 +166,22 @@ def parse_origin(url: str) -> Origin | Refusal:
         return Refusal("scope", "a backslash in the host part (parsers disagree on where it ends)", url)
     if "@" in authority:
         return Refusal("scope", "credentials in the URL (user@host)", url)
+    origin = _origin(scheme, authority)
+    if isinstance(origin, str):
+        return Refusal("scope", origin, url)
+    return origin
+
+
+@functools.lru_cache(maxsize=1024)
+def _origin(scheme: str, authority: str) -> Origin | str:
+    """The origin of ``scheme://authority``, or why it has none (a crawl asks for the same few
+    authorities on every request: cached)."""
     try:
         parts = urlsplit(f"{scheme}://{authority}")
         port = parts.port or DEFAULT_PORTS[scheme]
         host = canonical_host(parts.hostname or "")
     except ValueError as exc:
-        return Refusal("scope", f"not a valid host or port ({exc})", url)
+        return f"not a valid host or port ({exc})"
     return Origin(scheme, host, port)
 
 
