@@ -51,6 +51,7 @@ Relative references (no scheme) are normalised as far as they can be without a b
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
@@ -95,7 +96,15 @@ def canonicalize_url(url: str, base: str | None = None, *, strict: bool = False)
     Never raises on odd input: what cannot be parsed, and URLs of other schemes than http(s),
     are returned stripped and otherwise unchanged. With ``strict=True`` a non-http(s) scheme
     raises ``ValueError``.
+
+    A pure function the crawl asks several times per URL (the frontier, the conditional-GET
+    middleware, the pipeline, the link recorder): the last results are cached (a bounded LRU).
     """
+    return _canonical(url, base, strict)
+
+
+@functools.lru_cache(maxsize=16384)
+def _canonical(url: str, base: str | None, strict: bool) -> str:
     cleaned = _clean(url)
     if base:
         try:
@@ -162,10 +171,11 @@ def session_free(url: str) -> str:
     return _escape_all(freed[:start]) + body + _escape_all(freed[start + len(body):])
 
 
+@functools.lru_cache(maxsize=4096)
 def origin(url: str) -> str:
     """``scheme://host[:port]`` of a URL, compared as browsers do: case-insensitive, without a
     host's trailing dot or the scheme's default port (``http://X.gov.cn.:80`` is
-    ``http://x.gov.cn``)."""
+    ``http://x.gov.cn``); cached (bounded), a crawl asks it of every URL several times."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     netloc = parts.netloc.lower()

@@ -58,12 +58,12 @@ from twisted.python.failure import Failure
 
 from gateway.scope import Scope
 from gateway.settings import GatewaySettings
-from gateway.store.links import record_links, record_links_many
+from gateway.store.links import record_links_many
 from gateway.store.locks import SiteBusy, acquire_lock, heartbeat_lock, release_lock
 from gateway.store.models import ColumnState, CrawlRun, Document, FrontierEntry, UrlState, utcnow
 from gateway.store.repository import finish_run, mark_gone, record_error, start_run, upsert_site
 from gateway.store.session import Store, dialect_insert, open_store
-from normalizers.links import Link, links_from_body
+from normalizers.links import Link
 from normalizers.models import document_id
 from plugins.manager import SiteRegistry
 from plugins.spec import SiteSpec
@@ -704,21 +704,18 @@ class CrawlState:
 
     # -- links (dead-link report) ------------------------------------------------------------------
 
-    def record_links(self, public_url: str, body: bytes, content_type: str | None, fetch_origin: str | None,
-                     *, replace: bool = True, session: Session | None = None) -> None:
-        """Remember the links a page contains, for the dead-link report."""
-        links = links_from_body(body, content_type, public_url, fetch_origin=fetch_origin)
+    def record_links(self, pages: list[tuple[str, list[Link]]], *, replace: bool = True,
+                     session: Session | None = None) -> None:
+        """Remember the links of pages (``(public URL, links)``) for the dead-link report, in a
+        few statements whatever their number (:func:`gateway.store.links.record_links_many`), in
+        ``session``'s transaction or in one of its own."""
+        if not pages:
+            return
         if session is not None:
-            record_links(session, self.site_code, public_url, links, replace=replace)
+            record_links_many(session, self.site_code, pages, replace=replace)
             return
         with self.session() as s:
-            record_links(s, self.site_code, public_url, links, replace=replace)
-
-    def record_links_many(self, session: Session, pages: list[tuple[str, list[Link]]]) -> None:
-        """Remember the links of many pages (``(public URL, links)``), in ``session``'s
-        transaction, in a few statements (:func:`gateway.store.links.record_links_many`)."""
-        if pages:
-            record_links_many(session, self.site_code, pages)
+            record_links_many(s, self.site_code, pages, replace=replace)
 
     # -- stale documents ------------------------------------------------------------------------
 

@@ -32,7 +32,12 @@ from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-__all__ = ["NormalizePool", "default_workers", "shared_pool"]
+from normalizers.items import normalize_item
+from normalizers.links import Link, links_from_body
+from normalizers.models import Article, Letter, Organisation, ServiceGuide
+from normalizers.page import ExtractionHints, PageContext, RawPage
+
+__all__ = ["NormalizePool", "default_workers", "normalize_with_links", "shared_pool"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +57,16 @@ def _warm() -> None:
     """A new worker imports the normalizers before its first page."""
     importlib.import_module("normalizers.items")  # imported for its cost, once per worker
     importlib.import_module("normalizers.links")
+
+
+def normalize_with_links(fetch_origin: str | None, page: RawPage, context: PageContext,
+                         hints: ExtractionHints | None,
+                         item_type: str | None) -> tuple[Article | ServiceGuide | Letter | Organisation, list[Link]]:
+    """A detail page's item (``normalize_item(page, context, hints, item_type)``) and its links
+    (``links_from_body``, read at its public URL): what the crawl asks a worker for each page,
+    in one call so the page's bytes cross to the worker once."""
+    item = normalize_item(page, context, hints, item_type)
+    return item, links_from_body(page.body, page.content_type, context.public_url, fetch_origin=fetch_origin)
 
 
 class NormalizePool:

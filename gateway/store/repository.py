@@ -133,6 +133,7 @@ def upsert_article(
     count: bool = True,
     listed_in: tuple[str | None, int | None] | None = None,
     preloaded: bool = False,
+    exported: dict[str, Any] | None = None,
 ) -> Outcome:
     """Insert or update the document of ``article`` by id; say whether it was new, changed or
     unchanged (by content hash). The raw page is kept either way: it is the emergency copy.
@@ -149,7 +150,8 @@ def upsert_article(
     crawl listed the document in this column and run (recorded whatever the outcome, ``kept``
     included: the stale-document purge counts on it). ``preloaded``: the caller has loaded
     the document into the session if it exists (a batch reads them in one query), so one that
-    is not in the session is new (no query)."""
+    is not in the session is new (no query). ``exported``: ``article.model_dump(mode="json")``
+    when the caller has it (stored as it is, not dumped again)."""
     seen_at = seen_at or utcnow()
     if preloaded:
         document = cast(Document | None, session.identity_map.get(identity_key(Document, article.id)))
@@ -157,7 +159,7 @@ def upsert_article(
         document = session.get(Document, article.id)
     if listed_in is not None and document is not None:
         document.column, document.last_listed_run_id, document.missed_runs = *listed_in, 0
-    new_hash = article.content_hash
+    new_hash = exported["content_hash"] if exported is not None else article.content_hash
     if document is not None and document.content_hash != new_hash:
         why = degradation(document.item, article, http_status)
         if why is not None:
@@ -180,7 +182,7 @@ def upsert_article(
     else:
         outcome = Outcome.UNCHANGED
     if outcome is not Outcome.UNCHANGED:
-        document.item = article.model_dump(mode="json")
+        document.item = exported if exported is not None else article.model_dump(mode="json")
         document.title = article.display_title
         document.content_hash = new_hash
         enqueue_index(session, article.id, "upsert")

@@ -12,7 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from normalizers.article import NormalizationError
-from normalizers.items import normalize_item
+from normalizers.links import Link
 from normalizers.models import Article
 from normalizers.page import RawPage
 from plugins.manager import HookFailed
@@ -21,7 +21,7 @@ from spiders.budget import BudgetExceeded
 from spiders.crawlstate import CrawlSpider, running_spider
 from spiders.items import CrawlProblem, FetchedPage
 from spiders.listing import detail_rules_use_regex
-from spiders.normalize_pool import NormalizePool
+from spiders.normalize_pool import NormalizePool, normalize_with_links
 
 __all__ = ["NormalizingPipeline"]
 
@@ -72,21 +72,23 @@ class NormalizingPipeline:
             raise self._unreadable(item, f"detail page not read: {exc}", None) from exc
         return self._with_problems(item, result)
 
-    async def normalize_in_pool(self, item: FetchedPage, pool: NormalizePool) -> tuple[Any, list[CrawlProblem]]:
-        """:meth:`normalize` with the pure part (``normalize_item``) in a worker process of
-        ``pool`` (``spiders.normalize_pool``), awaited: the plugin's hooks run here, before and
-        after it, on the event loop as in :meth:`normalize`."""
+    async def normalize_in_pool(self, item: FetchedPage,
+                                pool: NormalizePool) -> tuple[Any, list[CrawlProblem], list[Link]]:
+        """:meth:`normalize` with the pure part in a worker process of ``pool``
+        (``spiders.normalize_pool.normalize_with_links``: the item and the page's links, in one
+        call), awaited: the plugin's hooks run here, before and after it, on the event loop as
+        in :meth:`normalize`. Returns the item, its problems and the page's links."""
         site, column, page = self.spider.site, self.spider.site.column(item.column), self._page(item)
         registry = self.spider.registry
         try:
             args = normalizer_call(registry, site, column, page, item.public_url, item.list_title, item.list_date)
-            normalized = await pool.call(normalize_item, *args)
+            normalized, links = await pool.call(normalize_with_links, self.spider.fetch_origin, *args)
             result = finish_for_site(registry, site, column, page, normalized)
         except NormalizationError as exc:
             raise self._unreadable(item, str(exc), getattr(exc, "field", None)) from exc
         except HookFailed as exc:
             raise self._unreadable(item, str(exc), None, kind=exc.kind) from exc
-        return self._with_problems(item, result)
+        return (*self._with_problems(item, result), links)
 
     def budgeted(self, item: FetchedPage) -> bool:
         """Whether the page's selectors must run under the time budget."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from functools import partial
+from dataclasses import dataclass
 from typing import Any
 
 from scrapy.exceptions import DropItem
@@ -45,13 +45,24 @@ BATCH_SECONDS = 0.5
 """The longest a stored page waits for its batch's commit (a slow, polite crawl)."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A page waiting for its batch's transaction: its item, the links read with it (None:
+    read them at the write) and the item as exported (dumped once, stored as it is)."""
+
+    item: FetchedPage
+    article: Any
+    links: list[Link] | None
+    exported: dict[str, Any]
+
+
 class StorePipeline(UsesCrawlState, NormalizingPipeline):
     """Normalizes each :class:`FetchedPage` and upserts it into the store of the crawl's
     :class:`~spiders.crawlstate.CrawlState` (in batches, see the module documentation)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._batch: list[tuple[FetchedPage, Any, list[Link] | None]] = []
+        self._batch: list[_Pending] = []
         self._oldest = 0.0
         self._timer: task.LoopingCall | None = None
         workers = crawl_config(self.crawler).normalize_workers
@@ -97,11 +108,10 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
         return self._store(item, *self.normalize(item))
 
     async def _store_pooled(self, item: FetchedPage, pool: NormalizePool) -> Any:
-        """Normalized and its links read in the pool's worker process (the event loop goes on)."""
+        """Normalized and its links read in one call to the pool's worker process (the page
+        crosses once; the event loop goes on)."""
         try:
-            article, problems = await self.normalize_in_pool(item, pool)
-            links = await pool.call(partial(links_from_body, fetch_origin=self.spider.fetch_origin),
-                                    item.body, item.content_type, item.public_url)
+            article, problems, links = await self.normalize_in_pool(item, pool)
             return self._store(item, article, problems, links)
         except StoreFailed as exc:
             raise DropItem(f"not stored, the store failed: {exc}") from None
@@ -119,10 +129,11 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
         self._run_id()
         if not self._batch:
             self._oldest = time.monotonic()
-        self._batch.append((item, article, links))
+        exported = self.exported(article)  # once: the store keeps this same dict
+        self._batch.append(_Pending(item, article, links, exported))
         if len(self._batch) >= BATCH_ITEMS:
             self.flush()
-        return self.exported(article)
+        return exported
 
     def flush(self) -> None:
         """Commit the waiting pages: one transaction; if it fails for a reason that is not the
@@ -143,41 +154,41 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
                     raise
                 except Exception:
                     log.exception("site %s: %s could not be stored (it stays pending; the next run "
-                                  "fetches it again)", self.state.site_code, one[0].public_url)
+                                  "fetches it again)", self.state.site_code, one.item.public_url)
         for outcome in outcomes:
             self.crawler.stats.inc_value(f"blgw/items_{outcome.value}")
 
-    def _write_batch(self, batch: list[tuple[FetchedPage, Any, list[Link] | None]]) -> list[Any]:
+    def _write_batch(self, batch: list[_Pending]) -> list[Any]:
         """One transaction for the batch: its stored documents read in one query, the ORM
         changes flushed once at the commit (no autoflush before each statement), the pages'
         links, their frontier entries and the run's counters written once for all."""
         state = self.state
         with state.session() as session, session.no_autoflush:
-            ids = list(dict.fromkeys(article.id for _, article, _ in batch))
+            ids = list(dict.fromkeys(p.article.id for p in batch))
             # into the identity map (which holds its objects weakly: keep them referenced)
             _stored = session.scalars(select(Document).where(Document.id.in_(ids))).all()
             outcomes, seen = [], set()
-            for item, article, _ in batch:
-                if article.id in seen:  # the same document twice in a batch: the first must be flushed
+            for pending in batch:
+                if pending.article.id in seen:  # the same document twice in a batch: the first must be flushed
                     session.flush()
-                seen.add(article.id)
-                outcomes.append(self._write(session, item, article))
+                seen.add(pending.article.id)
+                outcomes.append(self._write(session, pending))
             fetch_origin = self.spider.fetch_origin
-            state.record_links_many(session, [
-                (item.public_url, links if links is not None else links_from_body(
-                    item.body, item.content_type, item.public_url, fetch_origin=fetch_origin))
-                for item, _, links in batch])
+            state.record_links([
+                (p.item.public_url, p.links if p.links is not None else links_from_body(
+                    p.item.body, p.item.content_type, p.item.public_url, fetch_origin=fetch_origin))
+                for p in batch], session=session)
             # their frontier entries done in the transaction that stores them: a crash leaves both or neither
-            state.done_many(session, [item.frontier_key for item, _, _ in batch])
+            state.done_many(session, [p.item.frontier_key for p in batch])
             state.flush(session)  # the validators of the pages fetched meanwhile
             if state.run_id is not None:
                 count_outcomes(session, state.run_id, outcomes)
         return outcomes
 
-    def _write(self, session: Session, item: FetchedPage, article: Any) -> Any:
-        state = self.state
+    def _write(self, session: Session, pending: _Pending) -> Any:
+        state, item, article = self.state, pending.item, pending.article
         outcome = upsert_article(
-            session, article, fetch_url=item.fetch_url, raw_body=item.body,
+            session, article, exported=pending.exported, fetch_url=item.fetch_url, raw_body=item.body,
             content_type=item.content_type, http_status=item.status, run_id=state.run_id, count=False,
             # listed in this run (the purge counts on it), in the transaction that stores it
             listed_in=(item.column, state.run_id), preloaded=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from scrapy.http import Response
 
+from normalizers.links import links_from_body
 from spiders import meta
 from spiders.crawlstate import StoreFailed, UsesCrawlState
 
@@ -22,7 +23,8 @@ class LinkRecorderMiddleware(UsesCrawlState):
         spider = self.spider
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
         try:
-            self.state.record_links(spider.public_url(response.url), response.body, content_type,
-                                    spider.fetch_origin, replace=request.method == "GET")
+            public_url = spider.public_url(response.url)
+            links = links_from_body(response.body, content_type, public_url, fetch_origin=spider.fetch_origin)
+            self.state.record_links([(public_url, links)], replace=request.method == "GET")
         except StoreFailed:  # the crawl is stopping (CrawlState.session); the page stays pending
             return
