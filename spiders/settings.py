@@ -61,6 +61,8 @@ DOWNLOADER_MIDDLEWARES = {
 # incremental filter drops known items first, then the frontier records what is left, last of
 # all (after Scrapy's own filters at 700-900, so nothing it records is dropped afterwards).
 SPIDER_MIDDLEWARES = {
+    # closest to the engine: a list page let go while the last detail pages are fetched (bounded queue)
+    "spiders.spidermiddlewares.lookahead.ListLookahead": 50,
     "spiders.spidermiddlewares.frontier.FrontierMiddleware": 100,
     "spiders.spidermiddlewares.links.LinkRecorderMiddleware": 940,
     "spiders.spidermiddlewares.incremental.IncrementalMiddleware": 950,
