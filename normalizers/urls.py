@@ -103,7 +103,7 @@ def canonicalize_url(url: str, base: str | None = None, *, strict: bool = False)
     return _canonical(url, base, strict)
 
 
-@functools.lru_cache(maxsize=16384)
+@functools.lru_cache(maxsize=4096)  # a URL is asked for again within its page's processing
 def _canonical(url: str, base: str | None, strict: bool) -> str:
     cleaned = _clean(url)
     if base:
@@ -171,7 +171,7 @@ def session_free(url: str) -> str:
     return _escape_all(freed[:start]) + body + _escape_all(freed[start + len(body):])
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def origin(url: str) -> str:
     """``scheme://host[:port]`` of a URL, compared as browsers do: case-insensitive, without a
     host's trailing dot or the scheme's default port (``http://X.gov.cn.:80`` is

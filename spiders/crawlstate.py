@@ -188,6 +188,7 @@ class CrawlState:
         self.columns: dict[str, ColumnProgress] = {}
         self.purged = False
         self._validators: dict[str, dict[str, Any]] = {}
+        self._links: list[tuple[str, list[Link], bool]] = []  # list pages' links, written with the next transaction
         self._has_validators = True  # known after open_run
         self.locked = False
         self.crawler: Crawler | None = None
@@ -543,7 +544,7 @@ class CrawlState:
         inserted = self._insert_new(session, first)
         if parent is not None:
             self.done(session, parent)
-        self._flush_validators(session)
+        self._flush_remembered(session)
         return inserted
 
     def done(self, session: Session, key: str | None, *, failed: bool = False) -> None:
@@ -570,7 +571,7 @@ class CrawlState:
             return
         with self.session() as session:
             self.done(session, key)
-            self._flush_validators(session)
+            self._flush_remembered(session)
 
     # -- known documents --------------------------------------------------------------------------
 
@@ -666,10 +667,23 @@ class CrawlState:
         }
         if len(self._validators) >= 200:
             with self.session() as session:
-                self._flush_validators(session)
+                self._flush_remembered(session)
 
-    def _flush_validators(self, session: Session) -> None:
-        """Write the validators remembered since the last write, in the caller's transaction."""
+    def _flush_remembered(self, session: Session) -> None:
+        """Write what was remembered since the last write (list pages' links, validators), in the
+        caller's transaction."""
+        if self._links:
+            pending_links, self._links = self._links, []
+            start = 0
+            for i in range(1, len(pending_links) + 1):  # in order, in runs of one replace flag
+                if i == len(pending_links) or pending_links[i][2] != pending_links[start][2]:
+                    replace = pending_links[start][2]
+                    pages: dict[str, list[Link]] = {}
+                    for url, links, _ in pending_links[start:i]:
+                        # a page twice: its last set replaces, or both sets add (a postback list's pages)
+                        pages[url] = links if replace else [*pages.get(url, []), *links]
+                    record_links_many(session, self.site_code, list(pages.items()), replace=replace)
+                    start = i
         if not self._validators:
             return
         pending, self._validators = self._validators, {}
@@ -694,15 +708,23 @@ class CrawlState:
                 row.last_changed_at = now
 
     def flush(self, session: Session | None = None) -> None:
-        """Write what is remembered in memory (the validators), in ``session``'s transaction or
-        in one of its own."""
+        """Write what is remembered in memory (validators, list pages' links), in ``session``'s
+        transaction or in one of its own."""
         if session is not None:
-            self._flush_validators(session)
+            self._flush_remembered(session)
             return
         with self.session() as s:
-            self._flush_validators(s)
+            self._flush_remembered(s)
 
     # -- links (dead-link report) ------------------------------------------------------------------
+
+    def remember_links(self, public_url: str, links: list[Link], *, replace: bool = True) -> None:
+        """Remember a list page's links, written with the next transaction: the one that marks
+        the page done in the frontier (``record``), so a crash leaves both or neither."""
+        self._links.append((public_url, links, replace))
+        if len(self._links) >= 50:
+            with self.session() as session:
+                self._flush_remembered(session)
 
     def record_links(self, pages: list[tuple[str, list[Link]]], *, replace: bool = True,
                      session: Session | None = None) -> None:

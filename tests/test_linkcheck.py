@@ -654,3 +654,30 @@ def test_api_report_page_escapes_everything(api):
     assert 'href="javascript:' not in page  # a non-http URL is shown, not linked
     assert f'<a href="{SITE}/gone.html">' in page
     assert api.get("/links/nosuch").status_code == 404
+
+
+def test_list_pages_links_remembered_are_written_with_the_next_transaction(any_store):
+    """The crawl remembers a list page's links (``CrawlState.remember_links``) and writes them in
+    the transaction that marks the page done: in order, a GET's set replacing the page's, the
+    pages of a postback list (one URL, POST) adding to it."""
+    from gateway.settings import get_settings
+    from spiders.crawlstate import CrawlState
+
+    state = CrawlState(any_store, "rsj", get_settings())
+    postback = f"{SITE}/list.aspx"
+    state.remember_links(PAGE, [Link(f"{SITE}/a.html", "甲"), Link(f"{SITE}/b.html", "乙")])
+    state.remember_links(postback, [Link(f"{SITE}/p1.html", "第一页的")], replace=False)
+    state.remember_links(postback, [Link(f"{SITE}/p2.html", "第二页的")], replace=False)
+    state.remember_links(PAGE, [Link(f"{SITE}/b.html", "乙"), Link(f"{SITE}/c.html", "丙")])  # read again
+    with any_store.session() as session:
+        assert _sources(session, PAGE) == {}  # nothing written yet
+    with any_store.session() as session:
+        state.flush(session)
+    with any_store.session() as session:
+        assert _sources(session, PAGE) == {f"{SITE}/b.html": "乙", f"{SITE}/c.html": "丙"}
+        assert set(_sources(session, postback)) == {f"{SITE}/p1.html", f"{SITE}/p2.html"}
+    state.remember_links(postback, [Link(f"{SITE}/p3.html", "第三页的")], replace=False)
+    with any_store.session() as session:
+        state.flush(session)
+    with any_store.session() as session:
+        assert set(_sources(session, postback)) == {f"{SITE}/p1.html", f"{SITE}/p2.html", f"{SITE}/p3.html"}

@@ -14,7 +14,8 @@ __all__ = ["LinkRecorderMiddleware"]
 
 class LinkRecorderMiddleware(UsesCrawlState):
     """Records the links of each list page the spider reads (a GET replaces the page's set of
-    links; a POST — the pages of a postback list share one URL — adds to it)."""
+    links; a POST — the pages of a postback list share one URL — adds to it), in the transaction
+    that marks the page done (``CrawlState.remember_links``)."""
 
     def process_spider_input(self, response: Response) -> None:
         request = response.request
@@ -25,6 +26,6 @@ class LinkRecorderMiddleware(UsesCrawlState):
         try:
             public_url = spider.public_url(response.url)
             links = links_from_body(response.body, content_type, public_url, fetch_origin=spider.fetch_origin)
-            self.state.record_links([(public_url, links)], replace=request.method == "GET")
+            self.state.remember_links(public_url, links, replace=request.method == "GET")
         except StoreFailed:  # the crawl is stopping (CrawlState.session); the page stays pending
             return
