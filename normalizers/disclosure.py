@@ -9,6 +9,7 @@ pairs on one line.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from typing import cast
@@ -57,6 +58,11 @@ def normalize_label(text: str) -> str:
 
 
 def _label_pattern(labels: list[str]) -> re.Pattern[str]:
+    return _label_pattern_of(tuple(labels))
+
+
+@functools.lru_cache(maxsize=64)  # one per set of labels (the known ones, a plugin's additions)
+def _label_pattern_of(labels: tuple[str, ...]) -> re.Pattern[str]:
     # Longest first so 发文字号 wins over 文号; any whitespace may sit between the characters.
     spaced = [r"\s*".join(map(re.escape, label)) for label in sorted(labels, key=len, reverse=True)]
     return re.compile(r"(?:^|(?<=[\s|，,；;]))(" + "|".join(spaced) + r")\s*" + _COLON)

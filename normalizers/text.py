@@ -7,6 +7,7 @@ explicit conversion for digits and Latin letters, used where numbers are parsed)
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import cast
 
@@ -50,10 +51,16 @@ def clean_text(s: str | None) -> str:
     ``&nbsp;`` (also as literal, double-escaped text), U+00A0, U+3000 and every other Unicode
     space become one ASCII space; zero-width characters and soft hyphens are removed; runs are
     collapsed and the ends trimmed. Everything else, including full-width punctuation
-    (，。：（）) and full-width digits, is kept as is.
+    (，。：（）) and full-width digits, is kept as is. Cached (bounded): the extractors clean the
+    same runs of a page several times (labels, dates, titles, the body).
     """
     if not s:
         return ""
+    return _clean(s)
+
+
+@functools.lru_cache(maxsize=4096)
+def _clean(s: str) -> str:
     s = _LITERAL_NBSP.sub(" ", s).translate(_INVISIBLE)
     return _SPACE_RUN.sub(" ", s).strip()
 
