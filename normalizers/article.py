@@ -131,13 +131,21 @@ def html_parser() -> etree.HTMLParser:
     return parser
 
 
+def _document(text: str, parser: etree.HTMLParser) -> etree._Element:
+    """``lxml.html.document_fromstring`` with ``parser``: the document element, or ParserError."""
+    root = etree.fromstring(text, parser)
+    if root is None:
+        raise etree.ParserError("Document is empty")
+    return root
+
+
 def _parse_within_depth(text: str, hit: list[str]) -> etree._Element:
     """libxml2 stops at its depth limit (256) and drops the rest of the page: past it, the page
     is parsed again with what is deeper than MAX_DEPTH flattened."""
     parser = html_parser()
-    root = lxml.html.document_fromstring(text, parser=parser)
+    root = _document(text, parser)
     if any("depth" in entry.message.lower() for entry in parser.error_log):
-        root = lxml.html.document_fromstring(flatten_deep_markup(text), parser=html_parser())
+        root = _document(flatten_deep_markup(text), html_parser())
         hit.append(f"the page nests elements deeper than libxml2 reads (256): what is deeper than "
                    f"MAX_DEPTH ({MAX_DEPTH}) is flattened, its text kept")
     return root
