@@ -9,6 +9,7 @@ by link density and by navigation-like class names).
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -121,11 +122,16 @@ def select(root: etree._Element, selector: str) -> list[object]:
     """
     selector = selector.strip()
     try:
-        xpath = selector if selector.startswith(("/", "(", "./")) else css2xpath(selector)
-        result = root.xpath(xpath)
+        result = _compiled(selector)(root)
     except Exception as exc:  # cssselect and lxml raise several unrelated types
         raise ValueError(f"invalid selector {selector!r}: {exc}") from exc
     return result if isinstance(result, list) else [result]
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(selector: str) -> etree.XPath:
+    """A selector's XPath, compiled once (a plugin's few selectors run on every page)."""
+    return etree.XPath(selector if selector.startswith(("/", "(", "./")) else css2xpath(selector))
 
 
 def select_text(root: etree._Element, selector: str) -> tuple[str | None, etree._Element | None]:
