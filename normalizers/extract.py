@@ -208,6 +208,7 @@ def _bare(title: str) -> str:
     return re.sub(r"\s+", "", _ELLIPSIS.sub("", title.strip()))
 
 
+@functools.lru_cache(maxsize=2048)  # the same candidates are compared with the same titles
 def title_similarity(a: str, b: str) -> float:
     """0…1: how much two titles are the same title (containment and truncation count)."""
     a, b = _bare(a), _bare(b)

@@ -73,7 +73,19 @@ def fullwidth_to_ascii(s: str) -> str:
 def tag_name(el: object) -> str | None:
     """Lower-case tag of an lxml element, or None for comments and processing instructions."""
     tag = getattr(el, "tag", None)
-    return tag.lower() if isinstance(tag, str) else None
+    if tag.__class__ is not str:  # a comment's or PI's tag is a function
+        return None
+    return _LOWER.get(tag) or _lower(tag)
+
+
+_LOWER: dict[str, str] = {}  # tag -> lower case (HTML has few tag names; bounded below)
+
+
+def _lower(tag: str) -> str:
+    low = tag.lower()
+    if len(_LOWER) < 1024:
+        _LOWER[tag] = low
+    return low
 
 
 class _Paragraphs:
