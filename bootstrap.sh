@@ -8,8 +8,9 @@ cd "$(dirname "$0")"
 # php: the PHP fixture subsite; mono: the ASP.NET WebForms fixture (System.Web hosted by our own
 # C# program); chromium: JavaScript pages (scrapy-playwright drives the system browser);
 # postgresql: the tests start a throwaway PostgreSQL server to run the store on it too;
-# poppler-utils: pdftotext and pdfinfo read the text of PDF attachments.
-DEBIAN_PACKAGES=(php-cli php-sqlite3 php-mbstring chromium mono-runtime mono-mcs libmono-system-web4.0-cil libmono-i18n-cjk4.0-cil postgresql poppler-utils)
+# poppler-utils: pdftotext and pdfinfo read the text of PDF attachments (poppler-data: the CMaps
+# of CID-keyed Chinese fonts, without which their text comes out empty).
+DEBIAN_PACKAGES=(php-cli php-sqlite3 php-mbstring chromium mono-runtime mono-mcs libmono-system-web4.0-cil libmono-i18n-cjk4.0-cil postgresql poppler-utils poppler-data)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
