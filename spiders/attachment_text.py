@@ -13,7 +13,7 @@ reader's own message); it never raises for a bad file.
 Readers by family (``normalizers.filetypes.sniff``): ``pdf`` — poppler's ``pdftotext`` (the
 reference PDF text extractor on Debian: C++, GPL tool run as a program, good with CID-keyed
 Chinese fonts through ``poppler-data``'s CMaps) and ``pdfinfo`` for the page count and title;
-``ooxml-word`` and ``rtf`` — :mod:`normalizers.documents`. Other families are ``unsupported``
+``ooxml-word``, ``ooxml-excel``, ``ofd`` and ``rtf`` — :mod:`normalizers.documents`. Other families are ``unsupported``
 for now (named in the result, never silently empty).
 """
 
@@ -30,9 +30,11 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from normalizers.documents import DocumentError, docx_text, ofd_text, rtf_text, xlsx_text
+
 __all__ = ["Limits", "TextResult", "read_text"]
 
-READABLE = ("pdf", "ooxml-word", "rtf")
+READABLE = ("pdf", "ooxml-word", "ooxml-excel", "ofd", "rtf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,9 +139,7 @@ def _pdf(path: Path, max_chars: int) -> dict[str, object]:
 
 
 def _document(family: str, path: Path, max_chars: int) -> dict[str, object]:
-    from normalizers.documents import DocumentError, docx_text, rtf_text
-
-    reader = docx_text if family == "ooxml-word" else rtf_text
+    reader = {"ooxml-word": docx_text, "ooxml-excel": xlsx_text, "ofd": ofd_text}.get(family, rtf_text)
     try:
         doc = reader(path.read_bytes(), max_chars=max_chars)
     except DocumentError as exc:

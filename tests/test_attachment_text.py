@@ -10,7 +10,7 @@ import shutil
 import time
 
 import pytest
-from test_documents import PARAS, TITLE, docx, rtf_escaped
+from test_documents import PARAS, TITLE, docx, ofd, rtf_escaped, xlsx
 
 from spiders.attachment_text import Limits, read_text
 
@@ -59,14 +59,17 @@ def test_a_truncated_pdf_is_an_error_naming_the_file(tmp_path):
     assert result.status == "error" and result.error.startswith("截断.pdf: ")
 
 
-def test_docx_and_rtf_are_read_by_the_same_worker(tmp_path):
+def test_docx_rtf_ofd_and_xlsx_are_read_by_the_same_worker(tmp_path):
     (tmp_path / "a.docx").write_bytes(docx(PARAS, title=TITLE))
     (tmp_path / "b.rtf").write_bytes(("{\\rtf1\\ansi\\ansicpg936 " + "\\par ".join(rtf_escaped(p) for p in PARAS)
                                       + "}").encode("ascii"))
-    for name, family in (("a.docx", "ooxml-word"), ("b.rtf", "rtf")):
+    (tmp_path / "c.ofd").write_bytes(ofd([[[(p, 25)] for p in PARAS]], TITLE))
+    for name, family in (("a.docx", "ooxml-word"), ("b.rtf", "rtf"), ("c.ofd", "ofd")):
         result = read_text(tmp_path / name, family)
         assert result.status == "ok", result.error
         assert result.text.split("\n") == PARAS
+    (tmp_path / "d.xlsx").write_bytes(xlsx({"名单": [["姓名", "职务"], ["王镕", "科长"]]}))
+    assert read_text(tmp_path / "d.xlsx", "ooxml-excel").text == "名单\n姓名\t职务\n王镕\t科长"
 
 
 def test_a_family_without_a_reader_is_named(tmp_path):

@@ -102,3 +102,83 @@ def test_a_docx_without_its_document_is_named():
         z.writestr("xl/workbook.xml", "<workbook/>")
     with pytest.raises(DocumentError, match=r"word/document\.xml"):
         docx_text(out.getvalue())
+
+
+def xlsx(sheets: dict[str, list[list[str | int]]]) -> bytes:
+    s = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    r = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    strings: list[str] = []
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        entries, rels = [], []
+        for n, (name, rows) in enumerate(sheets.items(), start=1):
+            entries.append(f'<sheet name="{name}" sheetId="{n}" r:id="rId{n}"/>')
+            rels.append(f'<Relationship Id="rId{n}" Target="worksheets/sheet{n}.xml" Type="x"/>')
+            xml_rows = []
+            for i, row in enumerate(rows, start=1):
+                cells = []
+                for value in row:
+                    if isinstance(value, int):
+                        cells.append(f"<c><v>{value}</v></c>")
+                    else:
+                        strings.append(value)
+                        cells.append(f'<c t="s"><v>{len(strings) - 1}</v></c>')
+                xml_rows.append(f'<row r="{i}">{"".join(cells)}</row>')
+            z.writestr(f"xl/worksheets/sheet{n}.xml", f"<worksheet {s}><sheetData>{''.join(xml_rows)}</sheetData></worksheet>")
+        z.writestr("xl/workbook.xml", f"<workbook {s} {r}><sheets>{''.join(entries)}</sheets></workbook>")
+        z.writestr("xl/_rels/workbook.xml.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/'
+                                                 f'2006/relationships">{"".join(rels)}</Relationships>')
+        z.writestr("xl/sharedStrings.xml", f"<sst {s}>" + "".join(f"<si><t>{t}</t></si>" for t in strings) + "</sst>")
+    return out.getvalue()
+
+
+def test_xlsx_every_sheet_in_order_a_line_per_row():
+    from normalizers.documents import xlsx_text
+
+    doc = xlsx_text(xlsx({"任免名单": [["姓名", "职务"], ["王镕", "劳动关系科科长"]], "统计": [["年度", 2024]]}))
+    assert doc.text.split("\n") == ["任免名单", "姓名\t职务", "王镕\t劳动关系科科长", "", "统计", "年度\t2024"]
+
+
+def ofd(pages: list[list[list[tuple[str, float]]]], title: str) -> bytes:
+    """An OFD package (GB/T 33190): pages of lines, each line of text objects (text, x) on one
+    baseline."""
+    ns = 'xmlns:ofd="http://www.ofdspec.org/2016"'
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("OFD.xml", f"<ofd:OFD {ns} Version='1.1' DocType='OFD'><ofd:DocBody><ofd:DocInfo>"
+                              f"<ofd:Title>{title}</ofd:Title></ofd:DocInfo><ofd:DocRoot>Doc_0/Document.xml"
+                              "</ofd:DocRoot></ofd:DocBody></ofd:OFD>")
+        page_refs = "".join(f"<ofd:Page ID='{i + 1}' BaseLoc='Pages/Page_{i}/Content.xml'/>" for i in range(len(pages)))
+        z.writestr("Doc_0/Document.xml", f"<ofd:Document {ns}><ofd:CommonData><ofd:MaxUnitID>99</ofd:MaxUnitID>"
+                                         f"</ofd:CommonData><ofd:Pages>{page_refs}</ofd:Pages></ofd:Document>")
+        for i, lines in enumerate(pages):
+            objects = []
+            for row, line in enumerate(lines):
+                y = 20 + 8 * row
+                for text, x in line:
+                    objects.append(f"<ofd:TextObject ID='{len(objects) + 10}' Boundary='{x} {y} 100 5' Font='1' "
+                                   f"Size='4.2'><ofd:TextCode X='0' Y='4'>{text}</ofd:TextCode></ofd:TextObject>")
+            z.writestr(f"Doc_0/Pages/Page_{i}/Content.xml", f"<ofd:Page {ns}><ofd:Content><ofd:Layer ID='2'>"
+                                                            f"{''.join(objects)}</ofd:Layer></ofd:Content></ofd:Page>")
+    return out.getvalue()
+
+
+def test_ofd_pages_in_order_text_objects_on_one_baseline_make_one_line():
+    from normalizers.documents import ofd_text
+
+    per_character = [(ch, 25 + 4 * i) for i, ch in enumerate(PARAS[0])]  # one TextObject per character
+    doc = ofd_text(ofd([[per_character, [(PARAS[1], 25)]], [[(PARAS[2][:3], 25), (PARAS[2][3:], 40)]]], TITLE))
+    assert (doc.title, doc.pages) == (TITLE, 2)
+    assert [line for line in doc.text.split("\n") if line] == PARAS
+
+
+def test_an_ofd_without_its_document_is_named():
+    from normalizers.documents import ofd_text
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("OFD.xml", "<ofd:OFD xmlns:ofd='http://www.ofdspec.org/2016'><ofd:DocBody><ofd:DocRoot>"
+                              "Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>")
+    with pytest.raises(DocumentError, match=r"Doc_0/Document\.xml"):
+        ofd_text(out.getvalue())
