@@ -98,18 +98,43 @@ def _member(archive: zipfile.ZipFile, name: str) -> bytes | None:
     return data
 
 
+def _open_zip(data: bytes, kind: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise DocumentError(f"not a readable zip ({kind} is one): {exc}") from exc
+
+
+def _xml(archive: zipfile.ZipFile, name: str) -> etree._Element | None:
+    try:
+        data = _member(archive, name)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise DocumentError(f"the package is damaged: {exc}") from exc
+    if data is None:
+        return None
+    try:
+        return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False))
+    except etree.XMLSyntaxError as exc:
+        raise DocumentError(f"{name} is not well-formed XML: {exc}") from exc
+
+
+def _core_title(archive: zipfile.ZipFile) -> str | None:
+    try:
+        core = _xml(archive, "docProps/core.xml")
+    except DocumentError:
+        return None
+    found = core.find(_DC_TITLE) if core is not None else None
+    return ((found.text or "").strip() or None) if found is not None else None
+
+
 def docx_text(data: bytes, *, max_chars: int = 2_000_000) -> DocumentText:
     """The text of a DOCX file (see the module documentation)."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise DocumentError(f"not a readable zip (DOCX is one): {exc}") from exc
-    with archive:
+    with _open_zip(data, "DOCX") as archive:
         try:
-            body = _member(archive, "word/document.xml")
-            core = _member(archive, "docProps/core.xml")
+            body = _member(archive, "word/document.xml")  # bytes, not a tree: streamed below
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:  # a damaged or truncated member
             raise DocumentError(f"the package is damaged: {exc}") from exc
+        title = _core_title(archive)
     if body is None:
         raise DocumentError("no word/document.xml: not a Word document")
     out = _Text(max_chars)
@@ -146,14 +171,6 @@ def docx_text(data: bytes, *, max_chars: int = 2_000_000) -> DocumentText:
                 el.clear(keep_tail=True)  # what was read is dropped: memory stays flat
     except etree.XMLSyntaxError as exc:
         raise DocumentError(f"word/document.xml is not well-formed XML: {exc}") from exc
-    title = None
-    if core:
-        try:
-            root = etree.fromstring(core, etree.XMLParser(resolve_entities=False, no_network=True))
-            found = root.find(_DC_TITLE)
-            title = (found.text or "").strip() or None if found is not None else None
-        except etree.XMLSyntaxError:
-            title = None  # the properties are optional; the text is what counts
     text = re.sub(r"[ \t]+\n", "\n", out.value())
     return DocumentText(text=text, title=title, truncated=out.truncated)
 
@@ -285,35 +302,6 @@ def rtf_text(data: bytes, *, max_chars: int = 2_000_000) -> DocumentText:
 _S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
-
-
-def _open_zip(data: bytes, kind: str) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise DocumentError(f"not a readable zip ({kind} is one): {exc}") from exc
-
-
-def _xml(archive: zipfile.ZipFile, name: str) -> etree._Element | None:
-    try:
-        data = _member(archive, name)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise DocumentError(f"the package is damaged: {exc}") from exc
-    if data is None:
-        return None
-    try:
-        return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False))
-    except etree.XMLSyntaxError as exc:
-        raise DocumentError(f"{name} is not well-formed XML: {exc}") from exc
-
-
-def _core_title(archive: zipfile.ZipFile) -> str | None:
-    try:
-        core = _xml(archive, "docProps/core.xml")
-    except DocumentError:
-        return None
-    found = core.find(_DC_TITLE) if core is not None else None
-    return ((found.text or "").strip() or None) if found is not None else None
 
 
 def xlsx_text(data: bytes, *, max_chars: int = 2_000_000) -> DocumentText:

@@ -97,7 +97,7 @@ def sniff(data: bytes, *, declared: str | None = None, filename: str | None = No
     ``filename`` only choose between types with the same bytes, never override the bytes."""
     ext = _ext(filename)
     head = data[:8]
-    if data[:1024].lstrip()[:5] == b"%PDF-" or data[:5] == b"%PDF-":
+    if data[:1024].lstrip()[:5] == b"%PDF-":
         return PDF
     if head == _OLE_MAGIC:
         return _ole(data, ext)

@@ -75,17 +75,12 @@ def tag_name(el: object) -> str | None:
     tag = getattr(el, "tag", None)
     if tag.__class__ is not str:  # a comment's or PI's tag is a function
         return None
-    return _LOWER.get(tag) or _lower(tag)
+    return _lower(tag)
 
 
-_LOWER: dict[str, str] = {}  # tag -> lower case (HTML has few tag names; bounded below)
-
-
+@functools.lru_cache(maxsize=1024)  # HTML has few tag names: each lower-cased once
 def _lower(tag: str) -> str:
-    low = tag.lower()
-    if len(_LOWER) < 1024:
-        _LOWER[tag] = low
-    return low
+    return tag.lower()
 
 
 class _Paragraphs:

@@ -66,7 +66,6 @@ def _limit(limits: Limits) -> None:  # in the child, before exec
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    os.setsid()  # its own process group: a timeout kills the reader and the tools it started
 
 
 def read_text(path: Path, family: str, limits: Limits | None = None) -> TextResult:
@@ -79,6 +78,8 @@ def read_text(path: Path, family: str, limits: Limits | None = None) -> TextResu
     proc = subprocess.Popen([sys.executable, "-m", "spiders.attachment_text", family, str(path),
                              str(limits.max_chars)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, preexec_fn=lambda: _limit(limits),
+                            # its own process group: a timeout kills the reader and the tools it started
+                            start_new_session=True,
                             # no .pyc written: past RLIMIT_FSIZE a write is a SIGXFSZ
                             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
                             cwd=Path(__file__).resolve().parent.parent)
@@ -100,11 +101,17 @@ def read_text(path: Path, family: str, limits: Limits | None = None) -> TextResu
     try:
         result = json.loads(out)
     except ValueError:
-        message = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        message = _last_line(err, "no output")
         if "MemoryError" in err.decode("utf-8", "replace"):
-            message = [f"the memory limit ({limits.memory_bytes // (1024 * 1024)} MiB)"]
-        return TextResult("error", error=f"{path.name}: reading failed: {message[0][:300]}", seconds=seconds)
+            message = f"the memory limit ({limits.memory_bytes // (1024 * 1024)} MiB)"
+        return TextResult("error", error=f"{path.name}: reading failed: {message}", seconds=seconds)
     return TextResult(**{**result, "seconds": seconds})
+
+
+def _last_line(stderr: bytes, default: str) -> str:
+    """What a failed program said last (its error), shortened."""
+    lines = stderr.decode("utf-8", "replace").strip().splitlines()
+    return lines[-1][:300] if lines else default
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
@@ -119,8 +126,7 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
 def _run_tool(args: list[str]) -> str:
     done = subprocess.run(args, capture_output=True, check=False)
     if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {done.returncode}"]
-        raise ValueError(f"{args[0]}: {message[0][:300]}")
+        raise ValueError(f"{args[0]}: {_last_line(done.stderr, f'exit {done.returncode}')}")
     return done.stdout.decode("utf-8", "replace")
 
 

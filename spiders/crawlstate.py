@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import itertools
 import logging
 import os
 import uuid
@@ -674,16 +675,12 @@ class CrawlState:
         caller's transaction."""
         if self._links:
             pending_links, self._links = self._links, []
-            start = 0
-            for i in range(1, len(pending_links) + 1):  # in order, in runs of one replace flag
-                if i == len(pending_links) or pending_links[i][2] != pending_links[start][2]:
-                    replace = pending_links[start][2]
-                    pages: dict[str, list[Link]] = {}
-                    for url, links, _ in pending_links[start:i]:
-                        # a page twice: its last set replaces, or both sets add (a postback list's pages)
-                        pages[url] = links if replace else [*pages.get(url, []), *links]
-                    record_links_many(session, self.site_code, list(pages.items()), replace=replace)
-                    start = i
+            for replace, run in itertools.groupby(pending_links, key=lambda p: p[2]):  # in order
+                pages: dict[str, list[Link]] = {}
+                for url, links, _ in run:
+                    # a page twice: its last set replaces, or both sets add (a postback list's pages)
+                    pages[url] = links if replace else [*pages.get(url, []), *links]
+                self.record_links(session, list(pages.items()), replace=replace)
         if not self._validators:
             return
         pending, self._validators = self._validators, {}
@@ -726,18 +723,12 @@ class CrawlState:
             with self.session() as session:
                 self._flush_remembered(session)
 
-    def record_links(self, pages: list[tuple[str, list[Link]]], *, replace: bool = True,
-                     session: Session | None = None) -> None:
-        """Remember the links of pages (``(public URL, links)``) for the dead-link report, in a
-        few statements whatever their number (:func:`gateway.store.links.record_links_many`), in
-        ``session``'s transaction or in one of its own."""
-        if not pages:
-            return
-        if session is not None:
+    def record_links(self, session: Session, pages: list[tuple[str, list[Link]]], *, replace: bool = True) -> None:
+        """Remember the links of pages (``(public URL, links)``) for the dead-link report, in
+        ``session``'s transaction, in a few statements whatever their number
+        (:func:`gateway.store.links.record_links_many`)."""
+        if pages:
             record_links_many(session, self.site_code, pages, replace=replace)
-            return
-        with self.session() as s:
-            record_links_many(s, self.site_code, pages, replace=replace)
 
     # -- stale documents ------------------------------------------------------------------------
 

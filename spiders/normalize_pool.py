@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
-import importlib
 import logging
 import multiprocessing
 import os
@@ -54,9 +53,8 @@ def default_workers() -> int:
 
 
 def _warm() -> None:
-    """A new worker imports the normalizers before its first page."""
-    importlib.import_module("normalizers.items")  # imported for its cost, once per worker
-    importlib.import_module("normalizers.links")
+    """The worker's initializer: unpickling it imports this module, and with it the
+    normalizers, so a new worker is ready before its first page."""
 
 
 def normalize_with_links(fetch_origin: str | None, page: RawPage, context: PageContext,

@@ -174,10 +174,10 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
                 seen.add(pending.article.id)
                 outcomes.append(self._write(session, pending))
             fetch_origin = self.spider.fetch_origin
-            state.record_links([
+            state.record_links(session, [
                 (p.item.public_url, p.links if p.links is not None else links_from_body(
                     p.item.body, p.item.content_type, p.item.public_url, fetch_origin=fetch_origin))
-                for p in batch], session=session)
+                for p in batch])
             # their frontier entries done in the transaction that stores them: a crash leaves both or neither
             state.done_many(session, [p.item.frontier_key for p in batch])
             state.flush(session)  # the validators of the pages fetched meanwhile
