@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Connection,
@@ -329,4 +330,60 @@ class LinkSource(Base):
 
     __table_args__ = (
         Index("ix_link_sources_source_id", "source_id"),  # a page's links, replaced on every fetch
+    )
+
+
+ATTACHMENT_STATES = ("pending", "stored", "failed", "too-large")
+
+
+class AttachmentFile(Base):
+    """One attachment URL of a site (附件, 表格下载) and what fetching and reading it gave.
+
+    ``status``: ``pending`` (linked, not fetched yet: the next crawl of the site fetches it),
+    ``stored`` (its bytes are in the blob store under ``sha256``), ``failed`` (the last fetch
+    failed: ``error`` says how; fetched again by the next crawl) or ``too-large`` (over the
+    size cap: the link is kept, the file is not). The bytes themselves are in the blob store
+    (one copy per SHA-256 however many attachments, items or sites have them); the text read
+    from them is here (``text_status``: ``ok``, ``empty``, ``unsupported`` or ``error``)."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # document_id(url)
+    site_code: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="pending", server_default="pending")
+    name: Mapped[str | None] = mapped_column(Text, nullable=True)  # the server's file name (Content-Disposition, URL)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    content_type: Mapped[str | None] = mapped_column(String(120), nullable=True)  # sniffed from the bytes
+    family: Mapped[str | None] = mapped_column(String(24), nullable=True)  # normalizers.filetypes family
+    etag: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)  # the bytes last received
+    checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)  # the last answer of any kind
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # failed fetches in a row
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    text_status: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    text_truncated: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    pages: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    title: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'stored', 'failed', 'too-large')", name="status"),
+        Index("ix_attachments_site_status", "site_code", "status"),
+        Index("ix_attachments_sha256", "sha256"),
+    )
+
+
+class DocumentAttachment(Base):
+    """A stored document links an :class:`AttachmentFile` (replaced whenever the document is stored)."""
+
+    __tablename__ = "document_attachments"
+
+    document_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    attachment_id: Mapped[str] = mapped_column(ForeignKey("attachments.id", ondelete="CASCADE"), primary_key=True)
+
+    __table_args__ = (
+        Index("ix_document_attachments_attachment_id", "attachment_id"),
     )
