@@ -1,5 +1,6 @@
 """The text of office documents from their bytes (``normalizers.documents``): DOCX and RTF in
-code page 936, as WPS and Word save them on district subsites."""
+code page 936, as WPS and Word save them on district subsites (the builders of the files are
+``fixture_sites.attachment_files``'s, shared with the attachment fidelity test)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,11 @@ import zipfile
 
 import pytest
 
+from fixture_sites.attachment_files import docx, ofd, rtf_escaped, xlsx
 from normalizers.documents import DocumentError, docx_text, rtf_text
 
 TITLE = "关于印发《北仑区2024年就业补助资金管理办法》的通知"
 PARAS = ["各街道（镇）人力社保所：", "现将《管理办法》印发给你们，请认真贯彻执行。", "附件：1.申报表"]
-
-
-def rtf_escaped(text: str, codec: str = "gbk") -> str:
-    out = []
-    for ch in text:
-        if ord(ch) < 0x80:
-            out.append({"\\": "\\\\", "{": "\\{", "}": "\\}"}.get(ch, ch))
-        else:
-            out.append("".join(f"\\'{b:02x}" for b in ch.encode(codec)))
-    return "".join(out)
 
 
 def test_rtf_in_code_page_936_decodes_gbk_byte_pairs():
@@ -49,25 +41,6 @@ def test_rtf_text_is_cut_at_the_limit_and_says_so():
 def test_a_file_that_is_not_rtf_is_named():
     with pytest.raises(DocumentError, match="not an RTF"):
         rtf_text(b"%PDF-1.4")
-
-
-def docx(paragraphs: list[str], *, title: str | None = None, table: list[list[str]] | None = None) -> bytes:
-    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
-    body = "".join(f"<w:p><w:r><w:t>{p[:4]}</w:t></w:r><w:r><w:t xml:space='preserve'>{p[4:]}</w:t></w:r></w:p>"
-                   for p in paragraphs)
-    if table:
-        rows = "".join("<w:tr>" + "".join(f"<w:tc><w:p><w:r><w:t>{c}</w:t></w:r></w:p></w:tc>" for c in row)
-                       + "</w:tr>" for row in table)
-        body += f"<w:tbl>{rows}</w:tbl>"
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("word/document.xml", f"<?xml version='1.0' encoding='UTF-8'?><w:document {w}><w:body>{body}"
-                                        f"</w:body></w:document>")
-        if title:
-            z.writestr("docProps/core.xml", "<cp:coreProperties xmlns:cp='x' xmlns:dc='http://purl.org/dc/elements/1.1/'>"
-                                            f"<dc:title>{title}</dc:title></cp:coreProperties>")
-    return out.getvalue()
 
 
 def test_docx_paragraphs_tables_and_title():
@@ -104,64 +77,11 @@ def test_a_docx_without_its_document_is_named():
         docx_text(out.getvalue())
 
 
-def xlsx(sheets: dict[str, list[list[str | int]]]) -> bytes:
-    s = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-    r = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
-    strings: list[str] = []
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        entries, rels = [], []
-        for n, (name, rows) in enumerate(sheets.items(), start=1):
-            entries.append(f'<sheet name="{name}" sheetId="{n}" r:id="rId{n}"/>')
-            rels.append(f'<Relationship Id="rId{n}" Target="worksheets/sheet{n}.xml" Type="x"/>')
-            xml_rows = []
-            for i, row in enumerate(rows, start=1):
-                cells = []
-                for value in row:
-                    if isinstance(value, int):
-                        cells.append(f"<c><v>{value}</v></c>")
-                    else:
-                        strings.append(value)
-                        cells.append(f'<c t="s"><v>{len(strings) - 1}</v></c>')
-                xml_rows.append(f'<row r="{i}">{"".join(cells)}</row>')
-            z.writestr(f"xl/worksheets/sheet{n}.xml", f"<worksheet {s}><sheetData>{''.join(xml_rows)}</sheetData></worksheet>")
-        z.writestr("xl/workbook.xml", f"<workbook {s} {r}><sheets>{''.join(entries)}</sheets></workbook>")
-        z.writestr("xl/_rels/workbook.xml.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/'
-                                                 f'2006/relationships">{"".join(rels)}</Relationships>')
-        z.writestr("xl/sharedStrings.xml", f"<sst {s}>" + "".join(f"<si><t>{t}</t></si>" for t in strings) + "</sst>")
-    return out.getvalue()
-
-
 def test_xlsx_every_sheet_in_order_a_line_per_row():
     from normalizers.documents import xlsx_text
 
     doc = xlsx_text(xlsx({"任免名单": [["姓名", "职务"], ["王镕", "劳动关系科科长"]], "统计": [["年度", 2024]]}))
     assert doc.text.split("\n") == ["任免名单", "姓名\t职务", "王镕\t劳动关系科科长", "", "统计", "年度\t2024"]
-
-
-def ofd(pages: list[list[list[tuple[str, float]]]], title: str) -> bytes:
-    """An OFD package (GB/T 33190): pages of lines, each line of text objects (text, x) on one
-    baseline."""
-    ns = 'xmlns:ofd="http://www.ofdspec.org/2016"'
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("OFD.xml", f"<ofd:OFD {ns} Version='1.1' DocType='OFD'><ofd:DocBody><ofd:DocInfo>"
-                              f"<ofd:Title>{title}</ofd:Title></ofd:DocInfo><ofd:DocRoot>Doc_0/Document.xml"
-                              "</ofd:DocRoot></ofd:DocBody></ofd:OFD>")
-        page_refs = "".join(f"<ofd:Page ID='{i + 1}' BaseLoc='Pages/Page_{i}/Content.xml'/>" for i in range(len(pages)))
-        z.writestr("Doc_0/Document.xml", f"<ofd:Document {ns}><ofd:CommonData><ofd:MaxUnitID>99</ofd:MaxUnitID>"
-                                         f"</ofd:CommonData><ofd:Pages>{page_refs}</ofd:Pages></ofd:Document>")
-        for i, lines in enumerate(pages):
-            objects = []
-            for row, line in enumerate(lines):
-                y = 20 + 8 * row
-                for text, x in line:
-                    objects.append(f"<ofd:TextObject ID='{len(objects) + 10}' Boundary='{x} {y} 100 5' Font='1' "
-                                   f"Size='4.2'><ofd:TextCode X='0' Y='4'>{text}</ofd:TextCode></ofd:TextObject>")
-            z.writestr(f"Doc_0/Pages/Page_{i}/Content.xml", f"<ofd:Page {ns}><ofd:Content><ofd:Layer ID='2'>"
-                                                            f"{''.join(objects)}</ofd:Layer></ofd:Content></ofd:Page>")
-    return out.getvalue()
 
 
 def test_ofd_pages_in_order_text_objects_on_one_baseline_make_one_line():
