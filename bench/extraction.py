@@ -62,6 +62,7 @@ sys.path.insert(0, str(REPO))
 
 from normalizers import normalize_article  # noqa: E402
 from normalizers.encoding import decode_html  # noqa: E402
+from normalizers.fidelity import multiset_prf  # noqa: E402
 from normalizers.models import Category  # noqa: E402
 from normalizers.page import ExtractionHints, PageContext, RawPage  # noqa: E402
 
@@ -119,12 +120,7 @@ def bigrams(text: str) -> Counter:
 
 def body_prf(predicted: str, gold: str) -> tuple[float, float, float]:
     """Precision, recall and F1 of the character-bigram multisets (see the module docstring)."""
-    pred, ref = bigrams(predicted), bigrams(gold)
-    if not pred or not ref:
-        return (1.0, 1.0, 1.0) if not pred and not ref else (0.0, 0.0, 0.0)
-    overlap = sum((pred & ref).values())
-    p, r = overlap / sum(pred.values()), overlap / sum(ref.values())
-    return p, r, (2 * p * r / (p + r) if overlap else 0.0)
+    return multiset_prf(bigrams(predicted), bigrams(gold))
 
 
 def same_title(predicted: str | None, gold: str) -> bool:

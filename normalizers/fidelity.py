@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections import Counter
 
-__all__ = ["text_tokens", "token_f1", "token_prf"]
+__all__ = ["multiset_prf", "text_tokens", "token_f1", "token_prf"]
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+|[^\W_]", re.UNICODE)  # an ASCII run, else one letter or digit
 
@@ -30,10 +30,10 @@ def text_tokens(text: str) -> Counter[str]:
     return Counter(_TOKEN.findall(unicodedata.normalize("NFKC", text)))
 
 
-def token_prf(extracted: str, truth: str) -> tuple[float, float, float]:
-    """Precision, recall and F1 of the tokens of ``extracted`` against those of ``truth``; two
-    texts without tokens agree (1.0), one without tokens scores 0.0."""
-    got, want = text_tokens(extracted), text_tokens(truth)
+def multiset_prf(got: Counter[str], want: Counter[str]) -> tuple[float, float, float]:
+    """Precision, recall and F1 of the multiset ``got`` against ``want`` (whatever their units:
+    these tokens, the extraction bench's character bigrams); two empty ones agree (1.0), one
+    empty one scores 0.0."""
     if not got or not want:
         return (1.0, 1.0, 1.0) if not got and not want else (0.0, 0.0, 0.0)
     overlap = sum((got & want).values())
@@ -41,6 +41,11 @@ def token_prf(extracted: str, truth: str) -> tuple[float, float, float]:
         return 0.0, 0.0, 0.0
     precision, recall = overlap / sum(got.values()), overlap / sum(want.values())
     return precision, recall, 2 * precision * recall / (precision + recall)
+
+
+def token_prf(extracted: str, truth: str) -> tuple[float, float, float]:
+    """Precision, recall and F1 of the tokens of ``extracted`` against those of ``truth``."""
+    return multiset_prf(text_tokens(extracted), text_tokens(truth))
 
 
 def token_f1(extracted: str, truth: str) -> float:

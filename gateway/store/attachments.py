@@ -106,14 +106,19 @@ def known_text(session: Session, sha256: str) -> KnownText | None:
     return KnownText(status or "error", text, truncated, pages, title)
 
 
+def _row(session: Session, attachment_id: str) -> AttachmentFile:
+    row = session.get(AttachmentFile, attachment_id)
+    if row is None:
+        raise KeyError(f"no attachment {attachment_id} in the store")
+    return row
+
+
 def record_stored(session: Session, attachment_id: str, *, sha256: str, size: int, content_type: str,
                   family: str, name: str | None, etag: str | None, last_modified: str | None,
                   text: KnownText, error: str | None = None, at: dt.datetime | None = None) -> bool:
     """The attachment's bytes are in the blob store: its row says so; whether the file changed
     (another SHA-256 than the one stored before: its documents are changed items)."""
-    row = session.get(AttachmentFile, attachment_id)
-    if row is None:
-        raise KeyError(f"no attachment {attachment_id} in the store")
+    row = _row(session, attachment_id)
     at = at or utcnow()
     changed = row.sha256 != sha256
     row.status, row.sha256, row.size, row.content_type, row.family = "stored", sha256, size, content_type, family
@@ -131,9 +136,7 @@ def record_failed(session: Session, attachment_id: str, *, error: str, too_large
     """A fetch of the attachment failed (``too_large``: over the size cap). A file stored
     before stays stored (the last good copy is kept: its row keeps its SHA-256 and text, and
     says what the last fetch met); otherwise the row is ``failed`` or ``too-large``."""
-    row = session.get(AttachmentFile, attachment_id)
-    if row is None:
-        raise KeyError(f"no attachment {attachment_id} in the store")
+    row = _row(session, attachment_id)
     row.checked_at = at or utcnow()
     row.attempts += 1
     row.error = error[:2000]
