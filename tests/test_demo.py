@@ -42,3 +42,14 @@ def test_demo_crawls_indexes_and_searches_the_fixture_subsites(tmp_path):
                             capture_output=True, text=True, timeout=120, check=True)
     hits = json.loads(search.stdout)
     assert {h["site_code"] for h in hits["hits"]} <= {"rsj", "dqjd"} and hits["total"] > 0
+
+
+def test_an_unknown_demo_site_is_a_usage_error_naming_the_codes(tmp_path):
+    """``--site php`` (a platform, not a code) is refused before anything starts, with the
+    codes it takes; it used to start nothing and say only that no fixture could be started."""
+    env = {**os.environ, "BLGW_DATA_DIR": str(tmp_path)}
+    run = subprocess.run([*BLGW, "demo", "--no-serve", "--site", "php"], capture_output=True, text=True,
+                         env=env, cwd=WORKDIR, timeout=60)
+    assert run.returncode == 2
+    assert "'php' is not one of" in run.stderr and "'rsj'" in run.stderr and "'wlj'" in run.stderr
+    assert not (tmp_path / "gateway.sqlite").exists()

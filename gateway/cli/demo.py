@@ -20,7 +20,10 @@ from gateway.cli.search import search
 from gateway.cli.serve import serve
 from gateway.ops.exits import EXIT_FAILED
 
-__all__ = ["demo"]
+__all__ = ["DEMO_SITES", "demo"]
+
+DEMO_SITES = ("rsj", "jtj", "dqjd", "fgj", "jyj", "wlj")
+"""The codes of the fixture subsites ``blgw demo`` starts (``--site`` takes these)."""
 
 
 def _demo_fixtures(root: Path, seed: int, articles: int, only: tuple[str, ...]
@@ -56,7 +59,8 @@ def _demo_fixtures(root: Path, seed: int, articles: int, only: tuple[str, ...]
               help="Searches to run after the crawl.")
 @click.option("--articles", default=60, show_default=True, help="Articles each fixture generator writes.")
 @click.option("--seed", default=2024, show_default=True)
-@click.option("--site", "only", multiple=True, help="Only these fixture subsites (default: all six).")
+@click.option("--site", "only", multiple=True, type=click.Choice(DEMO_SITES),
+              help="Only these fixture subsites (default: all six).")
 @click.option("--serve/--no-serve", "serve_after", default=True, show_default=True,
               help="Serve the portal search page and API after the crawl (Ctrl-C stops).")
 @click.option("--host", default="127.0.0.1", show_default=True)
