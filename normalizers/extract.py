@@ -653,8 +653,8 @@ def extract_body(root: etree._Element, hint: str | None = None, *, remove: Seque
 
 # ------------------------------------------------------------------------------------ attachments
 
-DOCUMENT_EXTENSIONS = frozenset({"pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "wps", "et", "dps", "zip",
-                                 "rar", "7z", "txt", "ofd", "csv"})
+DOCUMENT_EXTENSIONS = frozenset({"pdf", "doc", "docx", "rtf", "xls", "xlsx", "ppt", "pptx", "wps", "et", "dps",
+                                 "odt", "ods", "zip", "rar", "7z", "txt", "ofd", "csv"})
 IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png"})
 _DOWNLOAD_URL = re.compile(r"download|downfile|down\.|attach|getfile|filedown|fujian", re.IGNORECASE)
 _EXT_IN_TEXT = re.compile(r"\.([A-Za-z0-9]{1,5})\s*(?:[)）\]】]|$)")
@@ -689,8 +689,8 @@ def attachment_type(url: str, text: str) -> str | None:
 def extract_attachments(root: etree._Element, base_url: str, hint: str | None = None) -> list[Attachment]:
     """Attachment links under ``root`` (or under the ``hint`` selector's elements), in order.
 
-    A link is an attachment when its path ends with a document extension (pdf, doc, docx,
-    xls, xlsx, ppt, pptx, wps, et, zip, rar, 7z, txt, ofd, csv; jpg/png only when the link
+    A link is an attachment when its path ends with a document extension (pdf, doc, docx, rtf,
+    xls, xlsx, ppt, pptx, wps, et, dps, odt, ods, zip, rar, 7z, txt, ofd, csv; jpg/png only when the link
     text says 附件), or when it is a download-style URL (``download.php?``, ``attach``…) whose
     query or link text names such a file. Name: the cleaned link text (else its title, else
     the file name); URL: absolute against ``base_url``; file_type: the lower-case extension.

@@ -75,14 +75,48 @@ class Category(StrEnum):
     ONLINE_SERVICES = "网上服务"
 
 
+ATTACHMENT_TEXT_INLINE = 100_000
+"""The most characters of an attachment's text an item carries; a longer text is cut there
+(``text_truncated``) and its whole is at ``text_url``."""
+
+
 class Attachment(BaseModel):
-    """A file linked from an article (附件): its visible name, absolute URL and file type."""
+    """A file linked from an article (附件): its visible name, absolute URL and file type as the
+    page shows them, and what the gateway's fetch of the file gave (the normalizer, which reads
+    the page alone, leaves those ``pending``)."""
 
     model_config = ConfigDict(frozen=True)
 
     name: str = Field(description="Visible name of the link, e.g. 附件1：申报表.doc")
     url: HttpUrl = Field(description="Absolute URL of the file")
     file_type: str = Field(description="Lower-case extension without the dot (pdf, doc, xls…), or 'unknown'")
+    status: Literal["pending", "stored", "failed", "too-large"] = Field(
+        default="pending", description="pending: not fetched yet; stored: the file is kept by the gateway "
+                                       "(sha256); failed: the last fetch failed (error says how); too-large: over "
+                                       "the size cap, only the link is kept")
+    error: str | None = Field(default=None, description="What the last fetch or reading of the file met, naming it")
+    file_name: str | None = Field(default=None, description="The file's own name, as the server gave it "
+                                                            "(Content-Disposition, else the URL), e.g. 申报表.doc")
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$",
+                               description="SHA-256 of the file's bytes (hex); the key of the gateway's copy")
+    size: int | None = Field(default=None, ge=0, description="Size of the file in bytes")
+    content_type: str | None = Field(default=None, description="MIME type sniffed from the bytes (not the "
+                                                               "server's claim), e.g. application/pdf")
+    file_format: str | None = Field(default=None, description="The format family read from the bytes: pdf, "
+                                                              "word-binary (DOC, WPS), excel-binary (XLS, ET), "
+                                                              "ooxml-word, ooxml-excel, rtf, ofd, zip, html, image, "
+                                                              "text… (file_type is the link's extension, which may lie)")
+    text_status: Literal["ok", "empty", "unsupported", "error"] | None = Field(
+        default=None, description="ok: text read; empty: read, no text (a scan without OCR); unsupported: no "
+                                  "reader for the format; error: reading failed (error names the file)")
+    text: str | None = Field(default=None, description="The text read from the file (at most "
+                                                       f"{ATTACHMENT_TEXT_INLINE} characters; see text_truncated)")
+    text_truncated: bool = Field(default=False, description="text is the beginning of a longer text (the whole "
+                                                            "is at text_url)")
+    text_url: str | None = Field(default=None, description="Where the gateway serves the whole text "
+                                                           "(a path of its HTTP API), when text is cut")
+    pages: int | None = Field(default=None, ge=0, description="Page count, where the format has pages (PDF, OFD)")
+    title: str | None = Field(default=None, description="The title the file itself records, where the format has one")
 
 
 class DisclosureMetadata(BaseModel):
