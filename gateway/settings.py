@@ -145,6 +145,24 @@ class GatewaySettings(BaseSettings):
                                                "event loop (-1: one when the machine has two cores or more; "
                                                "0: in the crawl process)")
 
+    # --- attachments -------------------------------------------------------------------------
+    attachments_enabled: bool = Field(True, json_schema_extra=_group("attachments"),
+                                      description="Crawls fetch, keep and read the attachments of the items they "
+                                                  "store (a site plugin may turn it off with attachments = false)")
+    blob_dir: Path | None = Field(None, json_schema_extra=_group("attachments"),
+                                  description="Folder of the kept attachment files, one per SHA-256 (default: "
+                                              "<data dir>/blobs; a shared mount when several workers crawl)")
+    attachment_max_bytes: int = Field(50 * 1024 * 1024, ge=1, json_schema_extra=_group("attachments"),
+                                      description="An attachment larger than this is not kept (error kind "
+                                                  "too-large; its link is); a site plugin may set a lower cap")
+    attachment_readers: int = Field(1, ge=1, le=16, json_schema_extra=_group("attachments"),
+                                    description="Attachments read at once, each in its own limited process")
+    attachment_cpu_seconds: int = Field(15, ge=1, json_schema_extra=_group("attachments"),
+                                        description="CPU seconds reading one attachment may take (over it: an "
+                                                    "extraction error naming the file)")
+    attachment_memory_mb: int = Field(1024, ge=64, json_schema_extra=_group("attachments"),
+                                      description="Address space of the process reading one attachment, in MiB")
+
     # --- incremental crawls, resume, purge ------------------------------------------------
     store_enabled: bool = Field(True, json_schema_extra=_group("crawl"),
                                 description="Crawls write to the store (off: a dry run, as `blgw plugin check`)")
@@ -201,7 +219,7 @@ class GatewaySettings(BaseSettings):
             return [p.strip() for p in value.split(",") if p.strip()]
         return value
 
-    @field_validator("es_ca_certs", "es_ssl_fingerprint", "es_cloud_id", mode="before")
+    @field_validator("es_ca_certs", "es_ssl_fingerprint", "es_cloud_id", "blob_dir", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # BLGW_ES_CA_CERTS= (empty) is no CA file, not the current folder
@@ -229,6 +247,11 @@ class GatewaySettings(BaseSettings):
 
     def _explicit(self, name: str) -> bool:
         return name in self.model_fields_set
+
+    @property
+    def blob_root(self) -> Path:
+        """The folder of the kept attachment files: ``BLGW_BLOB_DIR``, else ``<data dir>/blobs``."""
+        return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
 
     @property
     def worker(self) -> str:

@@ -259,6 +259,14 @@ class SiteInfo(_Strict):
     concurrency: int = Field(2, ge=1, le=2, description="Requests in flight to this site (1-2)")
     download_delay: float = Field(0.5, ge=0, le=60, description="Seconds between requests")
     render: Render = Field("html", description="'browser' renders every page in Chromium (scrapy-playwright)")
+    attachments: bool = Field(True, description="Fetch, keep and read the attachments of the site's items "
+                                                "(false: only their links are recorded)")
+    attachment_max_bytes: int | None = Field(None, ge=1, description="This site's attachment size cap in bytes "
+                                                                      "(at most BLGW_ATTACHMENT_MAX_BYTES, "
+                                                                      "the global cap)")
+    ocr: bool = Field(False, description="Read scanned PDF attachments (no text layer) by OCR: Tesseract chi_sim, "
+                                         "about 5 CPU seconds a page")
+    ocr_pages: int = Field(20, ge=1, le=1000, description="The most pages of one scanned file read by OCR")
 
     @field_validator("base_url")
     @classmethod

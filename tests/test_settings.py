@@ -61,6 +61,12 @@ OTHER: dict[str, tuple[str, Any]] = {
     "lock_heartbeat_seconds": ("5", 5.0),
     "progress_enabled": ("true", True),
     "progress_interval": ("0.5", 0.5),
+    "attachments_enabled": ("false", False),
+    "blob_dir": ("/srv/blobs", Path("/srv/blobs")),
+    "attachment_max_bytes": ("1000", 1000),
+    "attachment_readers": ("2", 2),
+    "attachment_cpu_seconds": ("3", 3),
+    "attachment_memory_mb": ("256", 256),
 }
 
 

@@ -17,22 +17,32 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from gateway.store.blobs import BlobStore
 from gateway.store.models import AttachmentFile, Document, DocumentAttachment, utcnow
-from normalizers.models import document_id
+from gateway.store.repository import enqueue_index
+from normalizers.models import ATTACHMENT_TEXT_INLINE, Attachment, ExchangeItem, document_id, parse_item
 
 __all__ = [
+    "FILE_FIELDS",
     "RETRY_STATES",
     "MissingBlob",
     "content_disposition",
     "due_attachments",
+    "enriched",
+    "file_url",
     "known_text",
     "link_attachments",
+    "linked_files",
+    "recheck_attachments",
     "record_failed",
     "record_stored",
+    "refetch_missing",
+    "refresh_documents",
+    "rows_for",
+    "text_url",
     "verify_blobs",
 ]
 
@@ -67,18 +77,40 @@ def link_attachments(session: Session, site_code: str, links: Mapping[str, Itera
     return [a for a in wanted if known[a] in RETRY_STATES]
 
 
-def due_attachments(session: Session, site_code: str, limit: int = 10_000) -> list[AttachmentFile]:
-    """The attachments of the site the next crawl fetches: linked by an active document and
-    pending or failed (oldest attempt first)."""
+def due_attachments(session: Session, site_code: str, limit: int = 10_000, *,
+                    stale_before: dt.datetime | None = None, max_attempts: int | None = None) -> list[AttachmentFile]:
+    """The attachments of the site the next crawl fetches, linked by an active document: the
+    pending ones; the failed ones (after ``max_attempts`` failures in a row, only once their last
+    attempt is older than ``stale_before``); and, given ``stale_before``, the kept and too-large
+    ones whose last check is older than it or was cleared (:func:`recheck_attachments`: their
+    document changed). Never checked first, then oldest check first."""
     linked = (select(DocumentAttachment.attachment_id)
               .join(Document, Document.id == DocumentAttachment.document_id)
               .where(Document.status == "active"))
+    failed = AttachmentFile.status == "failed"
+    if max_attempts is not None:
+        failed = failed & (AttachmentFile.attempts < max_attempts)
+    due = (AttachmentFile.status == "pending") | failed
+    if stale_before is not None:
+        due = due | (AttachmentFile.checked_at.is_(None) | (AttachmentFile.checked_at < stale_before))
     stmt = (select(AttachmentFile)
-            .where(AttachmentFile.site_code == site_code, AttachmentFile.status.in_(RETRY_STATES),
-                   AttachmentFile.id.in_(linked))
+            .where(AttachmentFile.site_code == site_code, due, AttachmentFile.id.in_(linked))
             .order_by(AttachmentFile.checked_at.is_not(None), AttachmentFile.checked_at, AttachmentFile.id)
             .limit(limit))
     return list(session.scalars(stmt))
+
+
+def recheck_attachments(session: Session, document_ids: Iterable[str]) -> int:
+    """The kept files of these documents (changed ones: a new version of a file may sit under
+    the same URL) are checked again by the next fetch (conditional GET); how many."""
+    ids = list(document_ids)
+    if not ids:
+        return 0
+    linked = select(DocumentAttachment.attachment_id).where(DocumentAttachment.document_id.in_(ids))
+    result = session.execute(update(AttachmentFile).where(AttachmentFile.id.in_(linked),
+                                                          AttachmentFile.status.in_(("stored", "too-large")))
+                             .values(checked_at=None))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,20 +122,21 @@ class KnownText:
     truncated: bool
     pages: int | None
     title: str | None
+    error: str | None = None  # status error: why, naming the file
 
 
 def known_text(session: Session, sha256: str) -> KnownText | None:
     """What was read from the file with this SHA-256 before (by any attachment, any site)."""
     row = session.execute(
         select(AttachmentFile.text_status, AttachmentFile.text, AttachmentFile.text_truncated,
-               AttachmentFile.pages, AttachmentFile.title)
+               AttachmentFile.pages, AttachmentFile.title, AttachmentFile.error)
         .where(AttachmentFile.sha256 == sha256, AttachmentFile.status == "stored",
                AttachmentFile.text_status.is_not(None))
         .limit(1)).first()
     if row is None:
         return None
-    status, text, truncated, pages, title = row
-    return KnownText(status or "error", text, truncated, pages, title)
+    status, text, truncated, pages, title, error = row
+    return KnownText(status or "error", text, truncated, pages, title, error if status == "error" else None)
 
 
 def _row(session: Session, attachment_id: str) -> AttachmentFile:
@@ -115,7 +148,7 @@ def _row(session: Session, attachment_id: str) -> AttachmentFile:
 
 def record_stored(session: Session, attachment_id: str, *, sha256: str, size: int, content_type: str,
                   family: str, name: str | None, etag: str | None, last_modified: str | None,
-                  text: KnownText, error: str | None = None, at: dt.datetime | None = None) -> bool:
+                  text: KnownText, at: dt.datetime | None = None) -> bool:
     """The attachment's bytes are in the blob store: its row says so; whether the file changed
     (another SHA-256 than the one stored before: its documents are changed items)."""
     row = _row(session, attachment_id)
@@ -125,7 +158,7 @@ def record_stored(session: Session, attachment_id: str, *, sha256: str, size: in
     row.name = name or row.name
     row.etag, row.last_modified = etag, last_modified
     row.fetched_at = row.checked_at = at
-    row.attempts, row.error = 0, error
+    row.attempts, row.error = 0, text.error
     row.text_status, row.text, row.text_truncated = text.status, text.text, text.truncated
     row.pages, row.title = text.pages, text.title
     return changed
@@ -187,3 +220,100 @@ def content_disposition(name: str, *, inline: bool = False) -> str:
         fallback = f"attachment.{ext}"
     disposition = "inline" if inline else "attachment"
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(clean, safe='')}"
+
+
+def text_url(attachment_id: str) -> str:
+    """The gateway API path serving an attachment's whole text."""
+    return f"/api/attachments/{attachment_id}/text"
+
+
+def file_url(document_id_: str, attachment_id: str) -> str:
+    """The emergency copy's path serving an attachment's stored file (a download)."""
+    return f"/cached/{document_id_}/attachments/{attachment_id}"
+
+
+def rows_for(session: Session, urls: Iterable[str]) -> dict[str, AttachmentFile]:
+    """The store's rows of these attachment URLs, by URL (the ones it has)."""
+    ids = {document_id(u): u for u in urls}
+    if not ids:
+        return {}
+    rows = session.scalars(select(AttachmentFile).where(AttachmentFile.id.in_(list(ids))))
+    return {ids[row.id]: row for row in rows}
+
+
+def _entry(link: Attachment, row: AttachmentFile | None) -> Attachment:
+    """``link`` (as the page shows it) with what the store knows of its file."""
+    if row is None:
+        return link.model_copy(update={
+            "status": "pending", "error": None, "file_name": None, "sha256": None, "size": None,
+            "content_type": None, "file_format": None, "text_status": None, "text": None,
+            "text_truncated": False, "text_url": None, "pages": None, "title": None})
+    text, cut = row.text, False
+    if text is not None and len(text) > ATTACHMENT_TEXT_INLINE:
+        text, cut = text[:ATTACHMENT_TEXT_INLINE], True
+    stored = row.status == "stored"
+    return link.model_copy(update={
+        "status": row.status, "error": row.error, "file_name": row.name,
+        "sha256": row.sha256 if stored else None, "size": row.size if stored else None,
+        "content_type": row.content_type if stored else None, "file_format": row.family if stored else None,
+        "text_status": row.text_status if stored else None, "text": text if stored else None,
+        "text_truncated": stored and (cut or row.text_truncated),
+        "text_url": text_url(row.id) if stored and (cut or row.text_truncated) else None,
+        "pages": row.pages if stored else None, "title": row.title if stored else None,
+    })
+
+
+FILE_FIELDS = ("attachments", "forms")
+"""The fields of the exchange standard's items that list files (an article's 附件, a service
+guide's 表格下载)."""
+
+
+def linked_files(item: ExchangeItem) -> list[Attachment]:
+    """Every file an item links, in order (its attachments, then a guide's forms)."""
+    return [a for name in FILE_FIELDS for a in (getattr(item, name, None) or [])]
+
+
+def enriched(item: ExchangeItem, rows: Mapping[str, AttachmentFile]) -> ExchangeItem:
+    """``item`` with each file entry carrying what the store knows of its file (``rows``: by
+    URL, :func:`rows_for`); the same object when nothing changes."""
+    update = {}
+    for name in FILE_FIELDS:
+        links: list[Attachment] | None = getattr(item, name, None)
+        if not links:
+            continue
+        entries = [_entry(link, rows.get(str(link.url))) for link in links]
+        if entries != links:
+            update[name] = entries
+    return item.model_copy(update=update) if update else item
+
+
+def refresh_documents(session: Session, attachment_id: str, *, at: dt.datetime | None = None) -> list[str]:
+    """Re-export every active document linking the attachment with what its row says now; the
+    ids of the documents that changed (a new file, its text: a changed item, queued for the
+    search index in this transaction)."""
+    docs = session.scalars(select(Document)
+                           .join(DocumentAttachment, DocumentAttachment.document_id == Document.id)
+                           .where(DocumentAttachment.attachment_id == attachment_id, Document.status == "active"))
+    changed = []
+    for doc in docs:
+        item = parse_item(doc.item)
+        new = enriched(item, rows_for(session, [str(a.url) for a in linked_files(item)]))
+        exported = new.model_dump(mode="json")
+        if exported["content_hash"] == doc.content_hash:
+            continue
+        doc.item, doc.content_hash = exported, exported["content_hash"]
+        doc.last_changed_at = at or utcnow()
+        enqueue_index(session, doc.id, "upsert")
+        changed.append(doc.id)
+    return changed
+
+
+def refetch_missing(session: Session, missing: Iterable[MissingBlob]) -> int:
+    """The attachments whose kept file is missing or corrupt are fetched again, whole, by the
+    next crawl of their site (their last check cleared); how many rows."""
+    shas = sorted({m.sha256 for m in missing})
+    if not shas:
+        return 0
+    result = session.execute(update(AttachmentFile).where(AttachmentFile.sha256.in_(shas))
+                             .values(checked_at=None, etag=None, last_modified=None))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -86,7 +86,7 @@ class FolderBlobStore:
     grows past a few thousand files at a district's scale)."""
 
     def __init__(self, root: Path | str) -> None:
-        self.root = Path(root)
+        self.root = Path(root).absolute()  # the readers run in another working folder
         self._tmp = self.root / "tmp"
 
     def path(self, sha256: str) -> Path:
