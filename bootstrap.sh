@@ -9,8 +9,10 @@ cd "$(dirname "$0")"
 # C# program); chromium: JavaScript pages (scrapy-playwright drives the system browser);
 # postgresql: the tests start a throwaway PostgreSQL server to run the store on it too;
 # poppler-utils: pdftotext and pdfinfo read the text of PDF attachments (poppler-data: the CMaps
-# of CID-keyed Chinese fonts, without which their text comes out empty).
-DEBIAN_PACKAGES=(php-cli php-sqlite3 php-mbstring chromium mono-runtime mono-mcs libmono-system-web4.0-cil libmono-i18n-cjk4.0-cil postgresql poppler-utils poppler-data)
+# of CID-keyed Chinese fonts, without which their text comes out empty); tesseract-ocr with
+# tesseract-ocr-chi-sim: OCR of scanned PDF attachments (a site's opt-in); fonts-wqy-zenhei: a CJK
+# font the fixtures render their scanned pages with.
+DEBIAN_PACKAGES=(php-cli php-sqlite3 php-mbstring chromium mono-runtime mono-mcs libmono-system-web4.0-cil libmono-i18n-cjk4.0-cil postgresql poppler-utils poppler-data tesseract-ocr tesseract-ocr-chi-sim fonts-wqy-zenhei)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

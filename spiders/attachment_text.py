@@ -10,23 +10,31 @@ Whatever happens to it, :func:`read_text` returns a :class:`TextResult` whose ``
 file and what stopped it (the CPU limit, the memory limit, the timeout, the output cap, the
 reader's own message); it never raises for a bad file.
 
-Readers by family (``normalizers.filetypes.sniff``): ``pdf`` — poppler's ``pdftotext`` (the
-reference PDF text extractor on Debian: C++, GPL tool run as a program, good with CID-keyed
-Chinese fonts through ``poppler-data``'s CMaps) and ``pdfinfo`` for the page count and title;
-``ooxml-word``, ``ooxml-excel``, ``ofd`` and ``rtf`` — :mod:`normalizers.documents`. Other families are ``unsupported``
-for now (named in the result, never silently empty).
+Readers by family (``normalizers.filetypes.sniff``): ``pdf`` — poppler's ``pdftotext`` and
+``pdfinfo`` (the reference PDF text extractor on Debian: C++, GPL tool run as a program, good
+with CID-keyed Chinese fonts through ``poppler-data``'s CMaps; the bytes are given on its
+standard input) for the text, page count and title; ``ooxml-word``, ``ooxml-excel``, ``ofd`` and
+``rtf`` — :mod:`normalizers.documents`; ``html`` (a web page saved as ``.doc`` or ``.xls``) —
+lxml over the page decoded by :func:`normalizers.encoding.decode_html`; ``zip`` — each member
+sniffed and read by its own reader (names in GBK as Chinese Windows writes them; at most
+:data:`ZIP_MAX_MEMBERS` members, :data:`ZIP_MAX_BYTES` inflated, nested :data:`ZIP_MAX_DEPTH`
+deep, bomb ratios refused; the members not read are named in ``error``). Other families are
+``unsupported`` (named in the result, never silently empty).
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
+import re
 import resource
 import signal
 import subprocess
 import sys
 import time
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -34,7 +42,7 @@ from normalizers.documents import DocumentError, docx_text, ofd_text, rtf_text, 
 
 __all__ = ["Limits", "TextResult", "read_text"]
 
-READABLE = ("pdf", "ooxml-word", "ooxml-excel", "ofd", "rtf")
+READABLE = ("pdf", "ooxml-word", "ooxml-excel", "ofd", "rtf", "html", "zip")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +53,7 @@ class Limits:
     memory_bytes: int = 1024 * 1024 * 1024  # address space of the reader (and each tool it runs)
     wall_seconds: float = 60.0
     max_chars: int = 2_000_000  # text kept; more is cut and marked truncated
+    ocr_pages: int = 0  # a PDF without a text layer is read by OCR, this many pages at most (0: no OCR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +80,13 @@ def _limit(limits: Limits) -> None:  # in the child, before exec
 def read_text(path: Path, family: str, limits: Limits | None = None) -> TextResult:
     """The text of the file at ``path`` read as ``family`` (see the module documentation)."""
     limits = limits or Limits()
+    path = path.absolute()  # the reader runs in another working folder
     if family not in READABLE:
         return TextResult("unsupported", error=f"{path.name}: no text reader for {family} files yet")
     started = time.monotonic()
     cap = limits.max_chars * 4 + 1024 * 1024  # UTF-8 of the text, JSON escapes, the rest of the result
     proc = subprocess.Popen([sys.executable, "-m", "spiders.attachment_text", family, str(path),
-                             str(limits.max_chars)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             str(limits.max_chars), str(limits.ocr_pages)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, preexec_fn=lambda: _limit(limits),
                             # its own process group: a timeout kills the reader and the tools it started
                             start_new_session=True,
@@ -123,43 +133,205 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
 # ------------------------------------------------------------------------------ the worker
 
 
-def _run_tool(args: list[str]) -> str:
-    done = subprocess.run(args, capture_output=True, check=False)
+def _run_tool(args: list[str], data: bytes) -> str:
+    return _run_tool_bytes(args, data).decode("utf-8", "replace")
+
+
+def _run_tool_bytes(args: list[str], data: bytes) -> bytes:
+    done = subprocess.run(args, input=data, capture_output=True, check=False)
+    if done.returncode < 0:  # the tool inherited the reader's limits
+        why = {int(signal.SIGXCPU): "stopped at the CPU-time limit", int(signal.SIGKILL): "killed (a limit)",
+               int(signal.SIGSEGV): "crashed (segmentation fault)",
+               int(signal.SIGXFSZ): "stopped: it tried to write a file"}.get(-done.returncode,
+                                                                              f"killed by signal {-done.returncode}")
+        raise ValueError(f"{args[0]}: {why}")
     if done.returncode != 0:
         raise ValueError(f"{args[0]}: {_last_line(done.stderr, f'exit {done.returncode}')}")
-    return done.stdout.decode("utf-8", "replace")
+    return done.stdout
 
 
-def _pdf(path: Path, max_chars: int) -> dict[str, object]:
-    info = _run_tool(["pdfinfo", "-enc", "UTF-8", str(path)])
+def _pdf(data: bytes, max_chars: int, ocr_pages: int = 0) -> dict[str, object]:
+    info = _run_tool(["pdfinfo", "-enc", "UTF-8", "-"], data)
     fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
     pages = int(fields["Pages"].strip()) if fields.get("Pages", "").strip().isdigit() else None
     title = fields.get("Title", "").strip() or None
-    text = _run_tool(["pdftotext", "-enc", "UTF-8", "-nopgbrk", str(path), "-"])
+    text = _run_tool(["pdftotext", "-enc", "UTF-8", "-nopgbrk", "-", "-"], data)
     lines = [line.rstrip() for line in text.splitlines()]
     joined = "\n".join(lines).strip()
-    truncated = len(joined) > max_chars
-    joined = joined[:max_chars]
-    return {"status": "ok" if joined else "empty", "text": joined, "title": title, "pages": pages,
-            "truncated": truncated}
+    if ocr_pages > 0 and len(joined) < 10 * (pages or 1):  # no text layer: a scan
+        return _ocr(data, max_chars, min(pages or 1, ocr_pages), pages, title)
+    return _result(joined, max_chars, title=title, pages=pages)
 
 
-def _document(family: str, path: Path, max_chars: int) -> dict[str, object]:
-    reader = {"ooxml-word": docx_text, "ooxml-excel": xlsx_text, "ofd": ofd_text}.get(family, rtf_text)
+OCR_DPI = 200
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])[ \t]+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
+
+
+def _ocr(data: bytes, max_chars: int, budget: int, pages: int | None, title: str | None) -> dict[str, object]:
+    """A scanned PDF read by Tesseract (``chi_sim``, Debian's ``tesseract-ocr-chi-sim``), page by
+    page as poppler's ``pdftoppm`` renders it (grey, 200 dpi, through pipes: no file is
+    written), at most ``budget`` pages; the spaces Tesseract puts between Chinese characters
+    removed."""
+    texts = []
+    for page in range(1, budget + 1):
+        image = _run_tool_bytes(["pdftoppm", "-r", str(OCR_DPI), "-gray", "-png", "-f", str(page), "-l", str(page),
+                                 "-"], data)
+        raw = _run_tool(["tesseract", "stdin", "stdout", "-l", "chi_sim", "--psm", "6"], image)
+        texts.append("\n".join(_CJK_GAP.sub("", line).strip() for line in raw.splitlines() if line.strip()))
+    result = _result("\n".join(texts).strip(), max_chars, title=title, pages=pages,
+                     truncated=pages is not None and pages > budget)
+    result["error"] = (f"read by OCR (Tesseract chi_sim), {budget} of {pages} pages" if pages and pages > budget
+                       else None)
+    return result
+
+
+def _result(text: str, max_chars: int, *, title: str | None = None, pages: int | None = None,
+            truncated: bool = False) -> dict[str, object]:
+    return {"status": "ok" if text else "empty", "text": text[:max_chars], "title": title, "pages": pages,
+            "truncated": truncated or len(text) > max_chars}
+
+
+_BLOCKS = frozenset({"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section",
+                     "article", "blockquote", "pre", "dd", "dt"})
+
+
+def _html(data: bytes, max_chars: int) -> dict[str, object]:
+    """A web page saved as a document (Word's "save as web page" named .doc, an HTML .xls):
+    its text, a line per block, cells by tab; scripts, styles and Word's conditional comments
+    dropped."""
+    # imported here: the worker loads only the readers of the file it reads
+    from lxml import etree, html
+
+    from normalizers.encoding import decode_html
+
+    text = decode_html(data).text
     try:
-        doc = reader(path.read_bytes(), max_chars=max_chars)
+        root = html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise ValueError(f"not readable as HTML: {exc}") from None
+    for bad in root.xpath("//script|//style|//comment()|//head"):
+        bad.drop_tree()
+    parts: list[str] = []
+    for element in root.iter():
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag.lower() in _BLOCKS:
+            parts.append("\n")
+        elif tag.lower() in ("td", "th"):
+            parts.append("\t")
+        if element.text and tag.lower() not in ("script", "style"):
+            parts.append(element.text)
+        if element.tail:
+            parts.append(element.tail)
+    lines = [" ".join(line.replace("\xa0", " ").split()) for line in "".join(parts).splitlines()]
+    title = root.findtext(".//title")
+    return _result("\n".join(line for line in lines if line), max_chars,
+                   title=" ".join(title.split()) if title else None)
+
+
+ZIP_MAX_MEMBERS = 200
+ZIP_MAX_DEPTH = 2
+ZIP_MAX_BYTES = 256 * 1024 * 1024  # inflated, all members together
+ZIP_MAX_RATIO = 200  # a member inflating more than this per compressed byte is a bomb
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """A member's name as its author wrote it: Chinese Windows zips store GBK names without
+    the UTF-8 flag, which the standard library reads as code page 437."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("gbk")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
+def _zip(data: bytes, max_chars: int, depth: int = 0) -> dict[str, object]:
+    """The text of each readable member of an archive, members in archive order, a blank line
+    between two; nested archives to :data:`ZIP_MAX_DEPTH`; at most :data:`ZIP_MAX_MEMBERS`
+    members and :data:`ZIP_MAX_BYTES` inflated, a member whose compression ratio is a bomb's
+    refused before it is inflated."""
+    # imported here: the worker loads only the readers of the file it reads
+    from normalizers.filetypes import sniff
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise ValueError(f"not a readable zip archive: {exc}") from None
+    members = [i for i in archive.infolist() if not i.is_dir()]
+    if len(members) > ZIP_MAX_MEMBERS:
+        raise ValueError(f"the archive has {len(members)} members (at most {ZIP_MAX_MEMBERS} are read)")
+    total = sum(i.file_size for i in members)
+    if total > ZIP_MAX_BYTES:
+        raise ValueError(f"the archive inflates to {total:,} bytes (at most {ZIP_MAX_BYTES:,})")
+    parts, skipped, truncated = [], [], False
+    for info in members:
+        name = _member_name(info)
+        if info.compress_size and info.file_size / info.compress_size > ZIP_MAX_RATIO:
+            skipped.append(f"{name}: compression ratio {info.file_size // info.compress_size}:1 (a bomb)")
+            continue
+        try:
+            member = archive.read(info)
+        except (zipfile.BadZipFile, RuntimeError, ValueError, OSError) as exc:  # encrypted, damaged
+            skipped.append(f"{name}: {exc}")
+            continue
+        family = sniff(member, filename=name).family
+        if family == "zip" and depth + 1 >= ZIP_MAX_DEPTH:
+            skipped.append(f"{name}: an archive nested deeper than {ZIP_MAX_DEPTH}")
+            continue
+        if family not in READABLE:
+            skipped.append(f"{name}: no text reader for {family} files")
+            continue
+        try:
+            got = _zip(member, max_chars, depth + 1) if family == "zip" else _read(family, member, max_chars)
+        except (ValueError, OSError) as exc:
+            skipped.append(f"{name}: {exc}")
+            continue
+        if got.get("status") == "error":
+            skipped.append(f"{name}: {got.get('error')}")
+        elif got.get("text"):
+            parts.append(str(got["text"]))
+            truncated = truncated or bool(got.get("truncated"))
+    result = _result("\n\n".join(parts), max_chars, truncated=truncated)
+    if skipped:
+        result["error"] = "members not read: " + "; ".join(skipped)[:1500]
+    if not parts and skipped:
+        result["status"] = "error"
+    return result
+
+
+def _document(family: str, data: bytes, max_chars: int) -> dict[str, object]:
+    reader = {"ooxml-word": docx_text, "ooxml-excel": xlsx_text, "ofd": ofd_text, "rtf": rtf_text}[family]
+    try:
+        doc = reader(data, max_chars=max_chars)
     except DocumentError as exc:
-        return {"status": "error", "error": f"{path.name}: {exc}"}
-    return {"status": "ok" if doc.text else "empty", "text": doc.text, "title": doc.title, "pages": doc.pages,
-            "truncated": doc.truncated}
+        raise ValueError(str(exc)) from None
+    return _result(doc.text, max_chars, title=doc.title, pages=doc.pages, truncated=doc.truncated)
+
+
+def _read(family: str, data: bytes, max_chars: int) -> dict[str, object]:
+    """The text of some bytes of a readable family (raises ValueError for a bad file)."""
+    if family == "pdf":
+        return _pdf(data, max_chars)
+    if family == "html":
+        return _html(data, max_chars)
+    if family == "zip":
+        return _zip(data, max_chars)
+    return _document(family, data, max_chars)
 
 
 def main(argv: list[str]) -> int:
     family, name, max_chars = argv[0], Path(argv[1]), int(argv[2])
+    ocr_pages = int(argv[3]) if len(argv) > 3 else 0
     try:
-        result = _pdf(name, max_chars) if family == "pdf" else _document(family, name, max_chars)
+        if family == "pdf":
+            result = _pdf(name.read_bytes(), max_chars, ocr_pages)
+        else:
+            result = _read(family, name.read_bytes(), max_chars)
     except (ValueError, OSError) as exc:
         result = {"status": "error", "error": f"{name.name}: {exc}"}
+    else:
+        if result.get("error"):
+            result["error"] = f"{name.name}: {result['error']}"
     sys.stdout.write(json.dumps(asdict(TextResult(**result)), ensure_ascii=False))  # type: ignore[arg-type]
     return 0
 
