@@ -442,7 +442,8 @@ def test_store_state_reads_last_starts_live_locks_and_unfinished_runs(store):
 # --- end to end: blgw crawl --due, blgw scheduler ---------------------------------------------
 
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
-BUNDLED = ("rsj", "jtj", "dqjd", "fgj", "jyj", "wlj")
+BUNDLED = tuple(p.stem for p in sorted((Path(__file__).resolve().parent.parent / "plugins" / "sites").glob("*.toml")))
+"""The bundled sites' codes (every plugins/sites/*.toml)."""
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from scrapy.exceptions import DropItem
 
 from normalizers.article import NormalizationError
 from normalizers.links import Link
-from normalizers.models import Article
+from normalizers.models import Article, ExchangeItem
 from normalizers.page import RawPage
 from plugins.manager import HookFailed
 from plugins.runtime import finish_for_site, normalize_for_site, normalizer_call
@@ -117,7 +117,7 @@ class NormalizingPipeline:
         return result.item, problems
 
     @staticmethod
-    def exported(article: Article) -> dict[str, Any]:
+    def exported(article: Article | ExchangeItem) -> dict[str, Any]:
         """What leaves the pipeline: the item as JSON, so ``scrapy crawl -O x.jsonl`` writes the
         exchange standard."""
         return article.model_dump(mode="json")

@@ -21,14 +21,17 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from scrapy.exceptions import DropItem
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, DropItem
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twisted.internet import task
 
+from gateway.store.attachments import enriched, link_attachments, linked_files, recheck_attachments, rows_for
 from gateway.store.models import Document
-from gateway.store.repository import count_outcomes, record_error, upsert_article
+from gateway.store.repository import Outcome, count_outcomes, record_error, upsert_article
 from normalizers.links import Link, links_from_body
+from spiders.attachments import AttachmentFetcher
 from spiders.config import crawl_config
 from spiders.crawlstate import StoreFailed, UsesCrawlState
 from spiders.items import CrawlProblem, FetchedPage
@@ -67,10 +70,27 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
         self._timer: task.LoopingCall | None = None
         workers = crawl_config(self.crawler).normalize_workers
         self.pool = shared_pool(default_workers() if workers < 0 else workers)
+        self.fetcher: AttachmentFetcher | None = None
 
     def open_spider(self) -> None:
         self._timer = task.LoopingCall(self._flush_due)
         self._timer.start(BATCH_SECONDS / 2, now=False)
+        fetcher = AttachmentFetcher(self.crawler, self.state)
+        if fetcher.enabled:
+            self.fetcher = fetcher
+            self.crawler.signals.connect(self._idle, signal=signals.spider_idle)
+
+    def _idle(self) -> None:
+        """The spider has nothing left to fetch: the waiting pages are committed (their
+        attachments linked), then the due attachments are sent; the spider stays open for them."""
+        if self.fetcher is None or self.state.busy or self.state.run_id is None:
+            return
+        try:
+            self.flush()
+        except StoreFailed:
+            return
+        if self.fetcher.schedule():
+            raise DontCloseSpider
 
     def close_spider(self) -> None:
         if self._timer is not None and self._timer.running:
@@ -167,6 +187,8 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
             ids = list(dict.fromkeys(p.article.id for p in batch))
             # into the identity map (which holds its objects weakly: keep them referenced)
             _stored = session.scalars(select(Document).where(Document.id.in_(ids))).all()
+            if self.fetcher is not None:
+                batch = self._with_files(session, batch)
             outcomes, seen = [], set()
             for pending in batch:
                 if pending.article.id in seen:  # the same document twice in a batch: the first must be flushed
@@ -178,12 +200,36 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
                 (p.item.public_url, p.links if p.links is not None else links_from_body(
                     p.item.body, p.item.content_type, p.item.public_url, fetch_origin=fetch_origin))
                 for p in batch])
+            if self.fetcher is not None:
+                self._link_files(session, batch, outcomes)
             # their frontier entries done in the transaction that stores them: a crash leaves both or neither
             state.done_many(session, [p.item.frontier_key for p in batch])
             state.flush(session)  # the validators of the pages fetched meanwhile
             if state.run_id is not None:
                 count_outcomes(session, state.run_id, outcomes)
         return outcomes
+
+    def _with_files(self, session: Session, batch: list[_Pending]) -> list[_Pending]:
+        """Each item carrying what the store knows of its files, so that an unchanged page with
+        unchanged files is an unchanged item."""
+        rows = rows_for(session, [str(a.url) for p in batch for a in linked_files(p.article)])
+        out = []
+        for pending in batch:
+            article = enriched(pending.article, rows)
+            if article is not pending.article:
+                pending = _Pending(pending.item, article, pending.links, self.exported(article))
+            out.append(pending)
+        return out
+
+    def _link_files(self, session: Session, batch: list[_Pending], outcomes: list[Any]) -> None:
+        """The stored items' attachment links (a file not kept yet is a pending row: the store
+        is the attachments' frontier; a version kept over a worse page keeps its links); the
+        kept files of changed items checked again (an edited page may link a new version of a
+        file under its old URL)."""
+        stored = [(p, o) for p, o in zip(batch, outcomes, strict=True) if o is not Outcome.KEPT]
+        link_attachments(session, self.state.site_code,
+                         {p.article.id: [str(a.url) for a in linked_files(p.article)] for p, _ in stored})
+        recheck_attachments(session, [p.article.id for p, o in stored if o is Outcome.CHANGED])
 
     def _write(self, session: Session, pending: _Pending) -> Any:
         state, item, article = self.state, pending.item, pending.article
