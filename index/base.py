@@ -37,6 +37,7 @@ from normalizers.models import Article, Category
 __all__ = [
     "FACET_KEYS",
     "FACET_SIZE",
+    "FILE_KINDS",
     "SEARCH_DATE_MAX",
     "SEARCH_DATE_MIN",
     "SUGGEST_MAX_SIZE",
@@ -51,6 +52,7 @@ __all__ = [
     "SearchQuery",
     "SearchResult",
     "Suggestion",
+    "file_kinds",
 ]
 
 FACET_KEYS = ("site", "category", "column", "year")
@@ -103,6 +105,23 @@ class DocumentsRejected(SearchIndexError):
 QueryText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
+FILE_KINDS: dict[str, frozenset[str]] = {
+    "pdf": frozenset({"pdf"}),
+    "word": frozenset({"doc", "docx", "wps", "rtf", "odt"}),
+    "excel": frozenset({"xls", "xlsx", "et", "csv", "ods"}),
+    "ofd": frozenset({"ofd"}),
+    "archive": frozenset({"zip", "rar", "7z"}),
+}
+"""The file types a search can be narrowed to (an item with an attachment of that type), by the
+attachment links' extensions: what the public knows a file by (PDF, Word, Excel, OFD, 压缩包)."""
+
+
+def file_kinds(article: Article) -> list[str]:
+    """The :data:`FILE_KINDS` of an item's attachments, in that order."""
+    exts = {a.file_type.lower() for a in article.attachments}
+    return [kind for kind, members in FILE_KINDS.items() if exts & members]
+
+
 class SearchQuery(BaseModel):
     """One search request.
 
@@ -122,7 +141,9 @@ class SearchQuery(BaseModel):
       Asia/Shanghai, each from :data:`SEARCH_DATE_MIN` to :data:`SEARCH_DATE_MAX` (a day
       outside is a validation error of that field). Documents without ``published_at`` are
       excluded as soon as either bound is set. ``date_from`` after ``date_to`` is a validation
-      error.
+      error;
+    * ``file_kinds``: the document has an attachment of one of these :data:`FILE_KINDS`
+      (empty list: any document).
 
     Paging: ``page`` (1–100) of ``size`` (1–50) hits. Order: ``relevance`` (score descending,
     then newest first, then id) or ``date`` (newest ``published_at`` first, documents without a
@@ -137,6 +158,7 @@ class SearchQuery(BaseModel):
     column: str | None = None
     date_from: dt.date | None = Field(None, ge=SEARCH_DATE_MIN, le=SEARCH_DATE_MAX)
     date_to: dt.date | None = Field(None, ge=SEARCH_DATE_MIN, le=SEARCH_DATE_MAX)
+    file_kinds: list[Literal["pdf", "word", "excel", "ofd", "archive"]] = Field(default_factory=list)
     page: int = Field(1, ge=1, le=100)
     size: int = Field(10, ge=1, le=50)
     order: Literal["relevance", "date"] = "relevance"
@@ -187,6 +209,10 @@ class SearchHit(BaseModel):
     published_at: dt.datetime | None
     score: float
     snippet_html: str
+    attachment: str | None = None
+    """The name of the attachment the snippet is from: the query matched inside one of the
+    item's attachments and not in its body (the indexed ``body_text`` of an item is its body and
+    its attachments' text, :func:`index.highlight.with_attachments`)."""
 
 
 class FacetValue(BaseModel):

@@ -102,6 +102,7 @@ from index.base import (
     Suggestion,
     ascii_lower,
     check_suggest_size,
+    file_kinds,
     suggest_prefix,
 )
 from index.es_connection import DEFAULT_PREFIX, ConnectionSpec, parse_url
@@ -141,10 +142,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 """Bump when the mappings/settings change; indices of another version must be rebuilt.
 2: precomputed token streams (the embedded index's tokens), no completion field, title and body
-out of ``_source``."""
+out of ``_source``. 3: ``file_kinds`` (the attachments' types, a filter); ``body_text`` holds the
+attachments' text after the body."""
 
 ANALYZER_CHOICES = ("auto", "cjk", "ik", "smartcn")
 
@@ -253,6 +255,7 @@ def index_mappings(analyzer: str) -> dict[str, Any]:
         "column": {"type": "keyword"},
         "year": {"type": "keyword"},
         "published_at": {"type": "date"},
+        "file_kinds": {"type": "keyword"},  # index.base.FILE_KINDS of the attachments
         "title": {"type": "keyword", "ignore_above": KEYWORD_IGNORE_ABOVE},  # suggest, sort
         **{name: dict(tokens) for name in _TOKEN_FIELDS},
         "article": {"type": "object", "enabled": False},
@@ -344,6 +347,7 @@ def article_source(article: Article, analyzer: str = "cjk") -> dict[str, Any]:
         "column": article.column_path[-1] if article.column_path else None,
         "year": str(published.astimezone(SHANGHAI).year) if published is not None else None,
         "published_at": _millis_iso(published) if published is not None else None,
+        "file_kinds": file_kinds(article),
         "title": article.title,
         "title_tokens": title_tokens,
         "title_chars": title_chars,
@@ -431,6 +435,8 @@ def filter_clauses(query: SearchQuery) -> list[dict[str, Any]]:
         if query.date_to is not None:
             bounds["lt"] = _day_start(query.date_to + dt.timedelta(days=1))
         filters.append({"range": {"published_at": bounds}})
+    if query.file_kinds:
+        filters.append({"terms": {"file_kinds": list(query.file_kinds)}})
     return filters
 
 
@@ -529,13 +535,13 @@ def parse_search_response(response: Mapping[str, Any], query: SearchQuery,
         src = hit["_source"]
         article = src.get("article") or {}
         title, body = article.get("title", ""), article.get("body_text", "")
-        title_html, snippet_html = highlighter.document(title, body)
+        title_html, snippet_html, attachment = highlighter.hit(title, body)
         score = hit.get("_score")
         hits.append(SearchHit(
             id=src.get("id", hit.get("_id")), site_code=src["site_code"],
             column_path=list(src.get("column_path") or []), category=src["category"],
             title=title, title_html=title_html, url=article["source_url"], published_at=_published(src),
-            score=float(score) if score is not None else 0.0, snippet_html=snippet_html))
+            score=float(score) if score is not None else 0.0, snippet_html=snippet_html, attachment=attachment))
     return SearchResult(total=total, hits=hits, page=query.page, size=query.size,
                         facets=parse_facets(response.get("aggregations")))
 

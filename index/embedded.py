@@ -89,6 +89,7 @@ from typing import Any, cast
 from index.base import (
     FACET_KEYS,
     FACET_SIZE,
+    FILE_KINDS,
     FacetValue,
     IndexClosedError,
     IndexSchemaError,
@@ -674,6 +675,13 @@ class EmbeddedIndex(SearchIndex):
             where.append("d.k IN (SELECT k FROM combos WHERE instr(column_path, ?) AND EXISTS"
                          " (SELECT 1 FROM json_each(column_path) AS e WHERE e.value = ?))")
             params.extend((json.dumps(query.column, ensure_ascii=False), query.column))
+        if query.file_kinds:
+            # the attachments' extensions, read from the stored items once per query (a
+            # materialized set): no column of its own, so an index built before it answers too
+            exts = sorted({e for kind in query.file_kinds for e in FILE_KINDS[kind]})
+            where.append("d.docid IN (SELECT x.docid FROM documents AS x, json_each(x.article, '$.attachments')"
+                         f" AS a WHERE lower(json_extract(a.value, '$.file_type')) IN ({', '.join('?' * len(exts))}))")
+            params.extend(exts)
         if query.date_from is not None:
             where.append("d.published_at >= ?")
             params.append(_day_start(query.date_from))
@@ -709,12 +717,12 @@ class EmbeddedIndex(SearchIndex):
         hits = []
         for docid, score in scores.items():
             _, id_, site_code, column_path, category, title, url, published, body = found[docid]
-            title_html, snippet_html = highlighter.document(title, body)
+            title_html, snippet_html, attachment = highlighter.hit(title, body)
             hits.append(SearchHit(
                 id=id_, site_code=site_code, column_path=json.loads(column_path), category=category,
                 title=title, title_html=title_html, url=url,
                 published_at=_from_micros(published) if published is not None else None,
-                score=score, snippet_html=snippet_html))
+                score=score, snippet_html=snippet_html, attachment=attachment))
         return generation, SearchResult(total=total, hits=hits, page=query.page, size=query.size,
                                         facets=facets)
 

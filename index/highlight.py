@@ -30,6 +30,31 @@ _NOT_WORD_BEFORE = f"(?<!(?!{_CJK_CLASS})[^\\W_])"
 _NOT_WORD_AFTER = f"(?!(?!{_CJK_CLASS})[^\\W_])"
 _SPACES = re.compile(r"\s+")
 
+ATTACHMENT_MARK = "\n\x1e"
+"""Starts an attachment's part of an indexed ``body_text``: the body, then per attachment with
+text ``ATTACHMENT_MARK + name + NAME_END + text`` (control characters no text has: both
+analyzers and the snippets take them for white space)."""
+NAME_END = "\x1f"
+
+
+def with_attachments(body: str, attachments: list[tuple[str, str]]) -> str:
+    """The ``body_text`` the index holds: ``body`` and the ``(name, text)`` of each attachment."""
+    parts = [body]
+    for name, text in attachments:
+        clean = name.replace("\x1e", " ").replace("\x1f", " ")
+        parts.append(f"{ATTACHMENT_MARK}{clean}{NAME_END}{text.replace(chr(0x1e), ' ')}")
+    return "".join(parts)
+
+
+def split_attachments(body_text: str) -> tuple[str, list[tuple[str, str]]]:
+    """The body and the ``(name, text)`` of each attachment of an indexed ``body_text``."""
+    body, *rest = body_text.split(ATTACHMENT_MARK)
+    parts = []
+    for part in rest:
+        name, _, text = part.partition(NAME_END)
+        parts.append((name, text))
+    return body, parts
+
 
 def _normalized_with_map(text: str) -> tuple[str, list[int] | None]:
     """The normal form of ``text`` and, when lengths differ, for each normalised character the
@@ -108,8 +133,26 @@ class Highlighter:
 
     def document(self, title: str, body: str, width: int = SNIPPET_CHARS) -> tuple[str, str]:
         """``(title_html, snippet_html)`` of one document."""
-        title_spans, body_spans = self._spans([title, body])
-        return _render(title, title_spans, 0, len(title)), snippet(body, body_spans, width)
+        title_html, snippet_html, _ = self.hit(title, body, width)
+        return title_html, snippet_html
+
+    def hit(self, title: str, body_text: str, width: int = SNIPPET_CHARS) -> tuple[str, str, str | None]:
+        """``(title_html, snippet_html, attachment)`` of an indexed document: the snippet is from
+        the text that matches the most distinct query clauses, its body or one of its attachments
+        (``attachment``: that attachment's name; the body, then the first attachment, on a tie);
+        the start of the body when nothing matches."""
+        body, attachments = split_attachments(body_text)
+        spans = self._spans([title, body, *(text for _, text in attachments)])
+        title_html = _render(title, spans[0], 0, len(title))
+        best, best_clauses = -1, len({k for _, _, k in spans[1]})
+        for n, text_spans in enumerate(spans[2:]):
+            clauses = len({k for _, _, k in text_spans})
+            if clauses > best_clauses:
+                best, best_clauses = n, clauses
+        if best < 0:
+            return title_html, snippet(body, spans[1], width), None
+        name, text = attachments[best]
+        return title_html, snippet(text, spans[2 + best], width), name
 
 
 def _render(text: str, spans: list[tuple[int, int, int]], start: int, end: int,

@@ -1034,3 +1034,49 @@ def test_rebuild_twice(loaded: SearchIndex) -> None:
     assert loaded.count() == len(CORPUS)
     assert ids(search(loaded, "社保")) == {SHEBAO.id}
     assert search(loaded, "医保").total == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Attachments: their text is searched with the item (index.highlight.with_attachments), a hit
+# in one names it; the file-type filter
+
+
+def _with_files() -> list[Article]:
+    from index.highlight import with_attachments
+
+    notice = art("fujian", "关于印发《北仑区见习补贴管理办法》的通知",
+                 with_attachments("现将《北仑区见习补贴管理办法》印发给你们，请认真贯彻执行。", [
+                     ("附件1：管理办法.pdf", "第三条 见习补贴标准为每人每月二千一百元，由区就业管理服务处审核发放。"),
+                     ("附件2：申报表.xls", "单位名称\t统一社会信用代码\t见习人数")]),
+                 attachments=[Attachment(name="附件1：管理办法.pdf", url="http://rsj.bl.gov.cn/f/1.pdf", file_type="pdf"),
+                              Attachment(name="附件2：申报表.xls", url="http://rsj.bl.gov.cn/f/2.xls", file_type="xls")])
+    plain = art("wufujian", "见习补贴发放情况", "本月见习补贴已发放，审核发放工作由区就业管理服务处负责。")
+    ofd = art("ofd", "区政府办公室关于公布行政规范性文件清理结果的通知", "清理结果见附件。",
+              attachments=[Attachment(name="清理结果.ofd", url="http://rsj.bl.gov.cn/f/3.ofd", file_type="ofd")])
+    return [notice, plain, ofd]
+
+
+def test_text_only_in_an_attachment_finds_its_item_and_names_the_attachment(index: SearchIndex) -> None:
+    notice, plain, _ = docs = _with_files()
+    index.upsert(docs)
+    hits = search(index, "二千一百元").hits
+    assert [h.id for h in hits] == [notice.id]
+    assert hits[0].attachment == "附件1：管理办法.pdf"
+    assert "<mark>二千一百元</mark>" in hits[0].snippet_html and "\x1e" not in hits[0].snippet_html
+    second = search(index, "统一社会信用代码").hits
+    assert second[0].attachment == "附件2：申报表.xls"
+    # a match in the body is the body's snippet, no attachment named
+    both = search(index, "区就业管理服务处").hits
+    assert {h.id for h in both} == {notice.id, plain.id}
+    assert next(h for h in both if h.id == plain.id).attachment is None
+
+
+def test_file_kind_filter_keeps_the_items_with_such_an_attachment(index: SearchIndex) -> None:
+    notice, plain, ofd = docs = _with_files()
+    index.upsert(docs)
+    assert ids(search(index, "通知", file_kinds=["pdf"])) == {notice.id}
+    assert ids(search(index, "通知", file_kinds=["ofd", "excel"])) == {notice.id, ofd.id}
+    assert ids(search(index, "见习补贴", file_kinds=["word"])) == set()
+    assert ids(search(index, "见习补贴")) == {notice.id, plain.id}
+    with pytest.raises(ValidationError):
+        SearchQuery(q="通知", file_kinds=["exe"])

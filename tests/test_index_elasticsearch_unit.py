@@ -69,7 +69,7 @@ def test_analysis_splits_the_precomputed_streams_at_spaces_only() -> None:
 def test_mappings_per_analyzer(analyzer: str, words: dict[str, str] | None) -> None:
     m = es.index_mappings(analyzer)
     assert m["dynamic"] == "strict"
-    assert m["_meta"]["blgw_schema_version"] == es.SCHEMA_VERSION == "2" and m["_meta"]["analyzer"] == analyzer
+    assert m["_meta"]["blgw_schema_version"] == es.SCHEMA_VERSION == "3" and m["_meta"]["analyzer"] == analyzer
     props = m["properties"]
     for name in ("title_tokens", "title_chars", "body_tokens", "body_chars"):
         assert props[name] == {"type": "text", "analyzer": "blgw_tokens"}
@@ -309,6 +309,21 @@ def test_filters() -> None:
     # Shanghai had daylight saving time in 1986-1991: the day starts at +09:00 then.
     summer = body("社保", date_from=dt.date(1988, 7, 1))["query"]["bool"]["filter"]
     assert summer[0]["range"]["published_at"]["gte"] == "1988-07-01T00:00:00+09:00"
+    kinds = body("社保", file_kinds=["pdf", "excel"])["query"]["bool"]["filter"]
+    assert kinds == [{"terms": {"file_kinds": ["pdf", "excel"]}}]
+
+
+def test_article_source_has_the_file_kinds_of_its_attachments() -> None:
+    from normalizers.models import Attachment
+
+    a = art("f").model_copy(update={"attachments": [
+        Attachment(name="表.XLSX", url="http://rsj.bl.gov.cn/a.XLSX", file_type="xlsx"),
+        Attachment(name="办法.pdf", url="http://rsj.bl.gov.cn/b.pdf", file_type="pdf"),
+        Attachment(name="说明.wps", url="http://rsj.bl.gov.cn/c.wps", file_type="wps")]})
+    src = es.article_source(a)
+    assert src["file_kinds"] == ["pdf", "word", "excel"]
+    assert es.index_mappings("cjk")["properties"]["file_kinds"] == {"type": "keyword"}
+    assert es.article_source(art("g"))["file_kinds"] == []
 
 
 def test_sort_paging_totals_source_and_aggregations() -> None:

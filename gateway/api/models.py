@@ -21,6 +21,8 @@ class HitOut(BaseModel):
     id: str
     title_html: str = Field(description="Escaped title; only <mark>…</mark> tags")
     snippet_html: str = Field(description="Escaped snippet; only <mark>…</mark> tags")
+    attachment: str | None = Field(None, description="The attachment the snippet is from (the query matched "
+                                                     "inside it, not in the item's own text)")
     url: str
     site_code: str
     site_name: str

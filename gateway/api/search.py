@@ -79,7 +79,8 @@ def run_search(index: SearchIndex, names: dict[str, str], query: SearchQuery,
     result = cache.search(index, query) if cache is not None else index.search(query)
     hits = [
         HitOut(id=h.id, title_html=safe_fragment(h.title_html), snippet_html=safe_fragment(h.snippet_html),
-               url=h.url, site_code=h.site_code, site_name=names.get(h.site_code, h.site_code),
+               attachment=h.attachment, url=h.url, site_code=h.site_code,
+               site_name=names.get(h.site_code, h.site_code),
                column_path=list(h.column_path), category=str(h.category) if h.category else None,
                published_at=h.published_at)
         for h in result.hits

@@ -46,7 +46,8 @@ def search(query: str, sites_: tuple[str, ...], column: str | None, date_from: d
         date = hit.published_at.strftime("%Y-%m-%d") if hit.published_at else "—"
         click.echo(f"{n:>3}. {terminal(hit.title_html)}  [{hit.site_code} · {' > '.join(hit.column_path)} · {date}]")
         click.echo(f"     {hit.url}")
-        click.echo(f"     {terminal(hit.snippet_html)}")
+        where = f"附件《{hit.attachment}》：" if hit.attachment else ""
+        click.echo(f"     {where}{terminal(hit.snippet_html)}")
 
 
 @click.command()

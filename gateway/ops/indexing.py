@@ -54,6 +54,7 @@ from gateway.store.repository import (
 )
 from gateway.store.session import Store
 from index.base import DocumentsRejected, SearchIndex
+from index.highlight import with_attachments
 from normalizers.models import Article, Letter, Navigation, Organisation, ServiceGuide, parse_item
 
 __all__ = ["BATCH", "LOCK_WAIT", "IndexBusy", "RebuildReport", "Rejection", "SyncResult", "active_documents",
@@ -118,11 +119,17 @@ def index_job(store: Store, purpose: str, *, wait: float = LOCK_WAIT,
 
 
 def search_document(item: Article | Organisation | ServiceGuide | Letter | Navigation) -> Article:
-    """What the index holds for an item: articles as they are; service guides, letters and
+    """What the index holds for an item: articles with their attachments' text after the body
+    (searched with the item, a hit in one names it: :meth:`index.highlight.Highlighter.hit`); service guides, letters and
     organisation pages as an article-shaped record of their title and searchable text, so the
     portal's one search box finds them too."""
     if isinstance(item, Article):
-        return item
+        texts = [(a.name, a.text) for a in item.attachments if a.text]
+        if not texts:
+            return item
+        # an attachment's text is searched with its item (index.highlight.with_attachments), held once
+        return item.model_copy(update={"body_text": with_attachments(item.body_text, texts), "attachments": [
+            a.model_copy(update={"text": None}) for a in item.attachments]})
     return Article(
         id=item.id, site_code=item.site_code, column_path=item.column_path, category=item.category,
         title=item.display_title, published_at=getattr(item, "asked_at", None),
