@@ -26,15 +26,17 @@ from typing import Annotated, Any, overload
 import httpx
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from gateway.api.deps import DOCUMENT_ID, Resources, ResourcesDep, StoreDep, TemplatesDep
 from gateway.scope import Scope, ScopeRefused
-from gateway.store.models import Document, Site
+from gateway.store.attachments import content_disposition, file_url, linked_files
+from gateway.store.blobs import FolderBlobStore
+from gateway.store.models import AttachmentFile, Document, DocumentAttachment, Site
 from gateway.store.session import Store
-from normalizers.models import ExchangeItem, parse_item
+from normalizers.models import ExchangeItem, document_id, parse_item
 from normalizers.sanitize import sanitize_html
 from normalizers.urls import origin, rebase
 
@@ -189,13 +191,105 @@ def _cached_response(request: Request, resources: Resources, templates: Jinja2Te
     names = resources.site_names()
     site_name = names.get(facts["site_code"], facts["site_code"])
     body_html, paragraphs = _body(item)
-    attachments = list(getattr(item, "attachments", []) or []) + list(getattr(item, "forms", []) or [])
+    attachments = [_attachment_link(doc_id, a) for a in
+                   list(getattr(item, "attachments", []) or []) + list(getattr(item, "forms", []) or [])]
     return _page(request, templates, 200, state="copy", doc_id=doc_id, url=facts["url"], title=item.display_title,
                  fetched_at=_shanghai(facts["last_seen_at"]), metadata=_metadata(item, site_name),
                  body_html=body_html, paragraphs=paragraphs, attachments=attachments, site_name=site_name)
 
 
+def _attachment_link(doc_id: str, attachment: Any) -> dict[str, Any]:
+    """What the copy shows of one attachment: its gateway copy when the file is kept."""
+    kept = getattr(attachment, "status", None) == "stored" and getattr(attachment, "sha256", None)
+    return {"name": attachment.name, "file_type": getattr(attachment, "file_type", None),
+            "size": getattr(attachment, "size", None), "url": str(attachment.url),
+            "kept_url": file_url(doc_id, document_id(str(attachment.url))) if kept else None}
+
+
 DocId = Annotated[str, PathParam(max_length=64, description="The document id (32 hex digits)")]
+AttachmentId = Annotated[str, PathParam(max_length=64, description="The attachment id (32 hex digits)")]
+
+# never rendered by the browser whatever the bytes are: a download, a type it may not guess past
+FILE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Cache-Control": "private, max-age=3600",
+}
+ACTIVE_TYPES = ("text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml",
+                "text/javascript", "application/javascript")
+
+
+def _download_name(link_name: str, file_name: str | None, ext: str | None) -> str:
+    """The file's original name: the server's (``Content-Disposition``), unless it is only a
+    number or code and the link shows the Chinese name; the sniffed extension kept."""
+    name = file_name or link_name
+    if file_name and file_name.isascii() and not link_name.isascii():
+        name = link_name
+    _, dot, old_ext = name.rpartition(".")
+    if ext and not (dot and 1 <= len(old_ext) <= 5 and old_ext.isascii() and old_ext.isalnum()):
+        name = f"{name}.{ext}"  # the link's name without an extension: the file's
+    return name
+
+
+def _kept_file(store: Store, doc_id: str, att_id: str) -> tuple[AttachmentFile, str] | None:
+    """The kept file of an attachment of an active document (and the link's visible name)."""
+    if not DOCUMENT_ID.fullmatch(doc_id) or not DOCUMENT_ID.fullmatch(att_id):
+        return None
+    with store.session() as session:
+        doc = session.get(Document, doc_id)
+        link = session.get(DocumentAttachment, (doc_id, att_id))
+        row = session.get(AttachmentFile, att_id)
+        if doc is None or doc.status != "active" or link is None or row is None or row.status != "stored":
+            return None
+        session.expunge(row)
+        item = parse_item(doc.item)
+    entry = next((a for a in linked_files(item) if document_id(str(a.url)) == att_id), None)
+    return row, entry.name if entry is not None else (row.name or "attachment")
+
+
+@router.get("/cached/{doc_id}/attachments/{att_id}", summary="应急副本: an attachment's kept file, as a download",
+            response_class=FileResponse,
+            responses={404: {"description": "Unknown document or attachment, or the file is not kept"}})
+def cached_attachment(store: StoreDep, resources: ResourcesDep, doc_id: DocId, att_id: AttachmentId) -> Response:
+    """The file as the gateway kept it (its SHA-256 checked when it was stored): its original
+    Chinese name (RFC 6266 / RFC 5987), its sniffed type, always a download."""
+    kept = _kept_file(store, doc_id, att_id)
+    if kept is None:
+        return PlainTextResponse("附件不存在或未保存", status_code=404, headers={"X-Content-Type-Options": "nosniff"})
+    row, link_name = kept
+    assert row.sha256 is not None
+    path = FolderBlobStore(resources.settings.blob_root).path(row.sha256)
+    if not path.is_file():
+        return PlainTextResponse("附件文件缺失（请运行 blgw restore 检查）", status_code=404,
+                                 headers={"X-Content-Type-Options": "nosniff"})
+    media = row.content_type or "application/octet-stream"
+    if media.split(";")[0].strip().lower() in ACTIVE_TYPES or media.startswith("text/"):
+        media = "application/octet-stream"  # a page saved as .doc is downloaded, never shown as ours
+    ext = None
+    if row.name and "." in row.name:
+        ext = row.name.rsplit(".", 1)[1].lower()
+    name = _download_name(link_name, row.name, ext)
+    headers = {**FILE_HEADERS, "Content-Disposition": content_disposition(name)}
+    if row.etag:
+        headers["X-Origin-ETag"] = row.etag
+    return FileResponse(path, media_type=media, headers=headers)
+
+
+@router.get("/api/attachments/{att_id}/text", summary="An attachment's whole text (as read from its file)",
+            response_class=PlainTextResponse, tags=["documents"],
+            responses={404: {"description": "Unknown attachment, or no text read from it"}})
+def attachment_text(store: StoreDep, att_id: AttachmentId) -> Response:
+    """The text read from a kept attachment of an active document (UTF-8 plain text)."""
+    with store.session() as session:
+        row = session.get(AttachmentFile, att_id) if DOCUMENT_ID.fullmatch(att_id) else None
+        active = row is not None and session.query(DocumentAttachment).join(
+            Document, Document.id == DocumentAttachment.document_id).filter(
+            DocumentAttachment.attachment_id == att_id, Document.status == "active").first() is not None
+        text = row.text if row is not None and active and row.status == "stored" else None
+    if text is None:
+        return PlainTextResponse("no text", status_code=404, headers={"X-Content-Type-Options": "nosniff"})
+    return PlainTextResponse(text, headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})
 
 
 @router.get("/cached/{doc_id}", response_class=HTMLResponse, summary="应急副本: the stored copy of an item",

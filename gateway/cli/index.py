@@ -23,6 +23,8 @@ from gateway.ops.emergency import (
 from gateway.ops.exits import EXIT_ERRORS, EXIT_FAILED, EXIT_OK
 from gateway.ops.indexing import IndexBusy, Rejection, quarantined_rows, rebuild_index, sync_index
 from gateway.settings import GatewaySettings
+from gateway.store.attachments import refetch_missing, verify_blobs
+from gateway.store.blobs import FolderBlobStore
 from gateway.store.session import Store, open_store
 from index.base import SearchIndexError
 from index.factory import embedded_index_path, open_index
@@ -205,7 +207,8 @@ def restore(index_url: str | None, check: bool, sample: int) -> None:
     store has active ones, and a sample of stored documents must come back by id unchanged;
     exit 1 otherwise (a stored item that cannot be read is skipped and named: exit 1 too). An
     embedded index file SQLite cannot read is moved aside to <file>.corrupt-<timestamp> first
-    (never deleted). With --check nothing is written: exit 1 when the index is missing,
+    (never deleted). Every kept attachment file of an active document must be in the blob
+    folder with its SHA-256 (exit 1 naming the ones that are not). With --check nothing is written: exit 1 when the index is missing,
     unreadable or differs from the store. Exit 3 when the index cannot be opened or refuses the
     rebuild, or the store cannot be used.
     """
@@ -257,9 +260,23 @@ def restore(index_url: str | None, check: bool, sample: int) -> None:
             except SearchIndexError as exc:
                 _fail(f"the index cannot be read: {exc}")
         _print_check(report, time.monotonic() - verify_started)
+        files_started = time.monotonic()
+        blobs = FolderBlobStore(config.blob_root)
+        with source.session() as session:
+            checked, missing = verify_blobs(session, blobs)
+            if missing and not check:
+                refetch_missing(session, missing)
+        click.echo(f"attachments: {checked - len({m.sha256 for m in missing})}/{checked} kept files of active "
+                   f"documents present with their SHA-256 in {blobs.root} ({time.monotonic() - files_started:.2f} s)")
+        for lost in missing[:20]:
+            click.secho(f"  {lost.why}: {lost.attachment_url} (document {lost.document_id}, sha256 {lost.sha256})",
+                        fg="red", err=True)
     finally:
         source.dispose()
     if not report.ok:
         _fail("the index does not match the store:\n  " + "\n  ".join(report.problems), EXIT_ERRORS)
+    if missing:
+        _fail(f"{len(missing)} attachment file(s) of active documents are missing or corrupt in {blobs.root} "
+              "(restore the blob folder from its backup; the next crawl fetches them again)", EXIT_ERRORS)
     click.echo(f"{'check' if check else 'restore'} OK in {time.monotonic() - started:.2f} s: "
                f"{report.indexed} documents searchable")
