@@ -6,9 +6,9 @@
 The files are ``fixture_sites.attachment_files.attachment_set`` (realistic 政府网站 attachments with
 their true text): the PDFs of ``--copies`` seeds (4 a seed, 2–5 pages each: about 2 MB at 100),
 every other format of ``--others`` seeds. Each file is read, one at a time, through
-``spiders.attachment_text.read_text`` (a worker process with limits: its interpreter start,
-``pdfinfo`` and ``pdftotext`` for a PDF); the families it does not read yet are listed, not
-measured. Beside it, on the same PDFs in the same run, bare ``pdftotext FILE -`` (one process a
+``spiders.attachment_text.read_text`` (a process with limits forked by the reader process
+started once, and one ``pdftotext -htmlmeta`` for a PDF); the families it does not read yet are
+listed, not measured. Beside it, on the same PDFs in the same run, bare ``pdftotext FILE -`` (one process a
 file, no limits, no page count or title): run before and after ours, the baseline is their mean
 (the machine is shared and noisy).
 
@@ -78,7 +78,7 @@ import json, resource, subprocess, sys, time
 jobs, bare = json.load(sys.stdin), sys.argv[1] == "bare"
 if not bare:
     from pathlib import Path
-    from spiders.attachment_text import read_text
+    from spiders.attachment_text import _close_all, read_text
 texts, statuses = [], []
 started = time.monotonic()
 for path, family in jobs:
@@ -91,6 +91,8 @@ for path, family in jobs:
         texts.append(result.text)
         statuses.append(result.status)
 seconds = time.monotonic() - started
+if not bare:
+    _close_all()  # the reader process (the zygote) waited for: its peak, and its children's, count
 json.dump({"seconds": seconds, "texts": texts, "statuses": statuses,
            "children_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
            # the launcher's own peak since its exec (RUSAGE_SELF would include its parent's, see below)

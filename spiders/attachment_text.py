@@ -1,19 +1,22 @@
 """An attachment's text, read in a worker process with limits, so a hostile file costs its budget.
 
 The text readers of Tika-based crawlers run in the crawler's JVM: a malformed PDF that loops, a
-zip bomb or a 2 GB spreadsheet stalls or kills the crawl. Here each file is read by a new
-process (``python -m spiders.attachment_text FAMILY FILE MAX_CHARS``) started with POSIX limits
-(``RLIMIT_CPU``: CPU seconds; ``RLIMIT_AS``: address space; ``RLIMIT_FSIZE`` 0: it writes no
-file; no core dumps), a wall-clock timeout (a reader blocked on nothing) and a cap on what it may
-print; the external tools it runs (poppler's ``pdftotext`` and ``pdfinfo``) inherit the limits.
-Whatever happens to it, :func:`read_text` returns a :class:`TextResult` whose ``error`` names the
-file and what stopped it (the CPU limit, the memory limit, the timeout, the output cap, the
-reader's own message); it never raises for a bad file.
+zip bomb or a 2 GB spreadsheet stalls or kills the crawl. Here each file is read by a process
+of its own, forked for it by a reader process started once (the "zygote", ``python -m
+spiders.attachment_text --serve``, its readers already imported: a file costs a fork, not an
+interpreter start), with POSIX limits (``RLIMIT_CPU``: CPU seconds; ``RLIMIT_AS``: address space;
+``RLIMIT_FSIZE`` 0: it writes no file; no core dumps), in a process group of its own, under a
+wall-clock timeout (a reader blocked on nothing: the group is killed) and a cap on what it may
+answer; the external tools it runs (poppler's ``pdftotext``, ``pdftoppm``, Tesseract) inherit the
+limits. Whatever happens to it, :func:`read_text` returns a :class:`TextResult` whose ``error``
+names the file and what stopped it (the CPU limit, the memory limit, the timeout, the output cap,
+the reader's own message); it never raises for a bad file. A zygote that dies is replaced; one
+zygote serves one caller at a time (a crawl reading two files at once has two).
 
-Readers by family (``normalizers.filetypes.sniff``): ``pdf`` — poppler's ``pdftotext`` and
-``pdfinfo`` (the reference PDF text extractor on Debian: C++, GPL tool run as a program, good
-with CID-keyed Chinese fonts through ``poppler-data``'s CMaps; the bytes are given on its
-standard input) for the text, page count and title; ``ooxml-word``, ``ooxml-excel``, ``ofd`` and
+Readers by family (``normalizers.filetypes.sniff``): ``pdf`` — poppler's ``pdftotext`` (the
+reference PDF text extractor on Debian: C++, GPL tool run as a program, good with CID-keyed
+Chinese fonts through ``poppler-data``'s CMaps; the bytes given on its standard input), one run
+of ``-htmlmeta`` for the text, title and page count, and OCR for a scan when the site asks; ``ooxml-word``, ``ooxml-excel``, ``ofd`` and
 ``rtf`` — :mod:`normalizers.documents`; ``html`` (a web page saved as ``.doc`` or ``.xls``) —
 lxml over the page decoded by :func:`normalizers.encoding.decode_html`; ``zip`` — each member
 sniffed and read by its own reader (names in GBK as Chinese Windows writes them; at most
@@ -24,12 +27,16 @@ deep, bomb ratios refused; the members not read are named in ``error``). Other f
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import html
 import io
 import json
 import os
+import queue
 import re
 import resource
+import select
 import signal
 import subprocess
 import sys
@@ -37,6 +44,7 @@ import time
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from normalizers.documents import DocumentError, docx_text, ofd_text, rtf_text, xlsx_text
 
@@ -82,52 +90,154 @@ def read_text(path: Path, family: str, limits: Limits | None = None) -> TextResu
     limits = limits or Limits()
     path = path.absolute()  # the reader runs in another working folder
     if family not in READABLE:
-        return TextResult("unsupported", error=f"{path.name}: no text reader for {family} files yet")
+        return TextResult("unsupported", error=f"{path.name}: no text reader for {family} files")
     started = time.monotonic()
+    try:
+        zygote = _IDLE.get_nowait()
+    except queue.Empty:
+        zygote = _Zygote()
+    try:
+        result = zygote.read(path, family, limits)
+    finally:
+        if zygote.alive:
+            _IDLE.put(zygote)
+    return TextResult(**{**result, "seconds": time.monotonic() - started})
+
+
+def _why_stopped(sig: int, limits: Limits) -> str:
+    return {int(signal.SIGXCPU): f"the CPU-time limit ({limits.cpu_seconds} s)",
+            int(signal.SIGKILL): f"the CPU-time limit ({limits.cpu_seconds} s)",
+            int(signal.SIGXFSZ): "an attempt to write a file",
+            int(signal.SIGSEGV): "a crash of the reader (segmentation fault)"}.get(sig, f"signal {sig}")
+
+
+class _Zygote:
+    """A reader process started once (``python -m spiders.attachment_text --serve``, its
+    readers imported) that forks a child per file: the child takes the limits, its own process
+    group, reads and answers; the zygote enforces the wall clock and the output cap and says
+    what stopped a child. A file costs a fork, not an interpreter start (~60 ms). A zygote that
+    dies or stops answering is replaced."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "spiders.attachment_text", "--serve"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
+            # no .pyc written: past RLIMIT_FSIZE a write is a SIGXFSZ
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}, cwd=Path(__file__).resolve().parent.parent)
+        _ALL.add(self)
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def read(self, path: Path, family: str, limits: Limits) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        request = {"family": family, "path": str(path), "limits": asdict(limits)}
+        try:
+            self.proc.stdin.write(json.dumps(request, ensure_ascii=False).encode() + b"\n")
+            self.proc.stdin.flush()
+            ready, _, _ = select.select([self.proc.stdout], [], [], limits.wall_seconds + 15)
+            line = self.proc.stdout.readline() if ready else b""
+        except (BrokenPipeError, OSError, ValueError):
+            line = b""
+        if not line:
+            self.close()
+            return {"status": "error", "error": f"{path.name}: the reader process stopped answering"}
+        result: dict[str, Any] = json.loads(line)
+        return result
+
+    def close(self) -> None:
+        _ALL.discard(self)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+
+_IDLE: queue.SimpleQueue[_Zygote] = queue.SimpleQueue()
+_ALL: set[_Zygote] = set()
+
+
+@atexit.register
+def _close_all() -> None:
+    for zygote in list(_ALL):
+        zygote.close()
+
+
+def _serve() -> int:
+    """The zygote's loop: a JSON request a line in, a JSON result a line out."""
+    for line in sys.stdin.buffer:
+        request = json.loads(line)
+        result = _forked(request["family"], Path(request["path"]), Limits(**request["limits"]))
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+def _forked(family: str, path: Path, limits: Limits) -> dict[str, object]:
+    """One file read by a forked child with the limits (in the zygote)."""
     cap = limits.max_chars * 4 + 1024 * 1024  # UTF-8 of the text, JSON escapes, the rest of the result
-    proc = subprocess.Popen([sys.executable, "-m", "spiders.attachment_text", family, str(path),
-                             str(limits.max_chars), str(limits.ocr_pages)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, preexec_fn=lambda: _limit(limits),
-                            # its own process group: a timeout kills the reader and the tools it started
-                            start_new_session=True,
-                            # no .pyc written: past RLIMIT_FSIZE a write is a SIGXFSZ
-                            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-                            cwd=Path(__file__).resolve().parent.parent)
+    out_r, out_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its own group (a timeout kills it and the tools it ran), the limits
+        os.close(out_r)
+        code = 0
+        try:
+            os.setsid()
+            _limit(limits)
+            data = json.dumps(_worker(family, path, limits.max_chars, limits.ocr_pages), ensure_ascii=False)
+        except MemoryError:
+            data = json.dumps({"status": "error", "error": f"{path.name}: reading stopped by the memory limit "
+                                                           f"({limits.memory_bytes // (1024 * 1024)} MiB)"})
+        except BaseException as exc:  # noqa: BLE001 - whatever the reader raised is the file's error
+            data = json.dumps({"status": "error", "error": f"{path.name}: reading failed: {type(exc).__name__}: {exc}"})
+        try:
+            view = memoryview(data.encode())
+            while view:
+                view = view[os.write(out_w, view):]
+        except OSError:
+            code = 1
+        os._exit(code)
+    os.close(out_w)
+    chunks: list[bytes] = []
+    size = 0
+    deadline = time.monotonic() + limits.wall_seconds
+    stopped = None
+    while True:
+        left = deadline - time.monotonic()
+        ready, _, _ = select.select([out_r], [], [], max(0.0, left))
+        if not ready:
+            stopped = f"reading stopped after {limits.wall_seconds:g} s (wall-clock limit)"
+            break
+        chunk = os.read(out_r, 1 << 16)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > cap:
+            stopped = f"the reader printed more than {cap:,} bytes"
+            break
+        chunks.append(chunk)
+    os.close(out_r)
+    if stopped is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)  # the tools a dead child left behind
+    if stopped is not None:
+        return {"status": "error", "error": f"{path.name}: {stopped}"}
+    if os.WIFSIGNALED(status):
+        return {"status": "error", "error": f"{path.name}: reading stopped by {_why_stopped(os.WTERMSIG(status), limits)}"}
     try:
-        out, err = proc.communicate(timeout=limits.wall_seconds)
-    except subprocess.TimeoutExpired:
-        _kill(proc)
-        return TextResult("error", error=f"{path.name}: reading stopped after {limits.wall_seconds:g} s "
-                                          f"(wall-clock limit)", seconds=time.monotonic() - started)
-    seconds = time.monotonic() - started
-    if proc.returncode < 0:
-        sig = -proc.returncode
-        why = {int(signal.SIGXCPU): f"the CPU-time limit ({limits.cpu_seconds} s)",
-               int(signal.SIGKILL): f"the CPU-time limit ({limits.cpu_seconds} s)",
-               int(signal.SIGSEGV): "a crash of the reader (segmentation fault)"}.get(sig, f"signal {sig}")
-        return TextResult("error", error=f"{path.name}: reading stopped by {why}", seconds=seconds)
-    if len(out) > cap:
-        return TextResult("error", error=f"{path.name}: the reader printed more than {cap:,} bytes", seconds=seconds)
-    try:
-        result = json.loads(out)
+        result: dict[str, object] = json.loads(b"".join(chunks))
     except ValueError:
-        message = _last_line(err, "no output")
-        if "MemoryError" in err.decode("utf-8", "replace"):
-            message = f"the memory limit ({limits.memory_bytes // (1024 * 1024)} MiB)"
-        return TextResult("error", error=f"{path.name}: reading failed: {message}", seconds=seconds)
-    return TextResult(**{**result, "seconds": seconds})
+        return {"status": "error", "error": f"{path.name}: reading failed: no answer from the reader"}
+    return result
 
 
 def _last_line(stderr: bytes, default: str) -> str:
     """What a failed program said last (its error), shortened."""
     lines = stderr.decode("utf-8", "replace").strip().splitlines()
     return lines[-1][:300] if lines else default
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
 
 
 # ------------------------------------------------------------------------------ the worker
@@ -151,13 +261,16 @@ def _run_tool_bytes(args: list[str], data: bytes) -> bytes:
 
 
 def _pdf(data: bytes, max_chars: int, ocr_pages: int = 0) -> dict[str, object]:
-    info = _run_tool(["pdfinfo", "-enc", "UTF-8", "-"], data)
-    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
-    pages = int(fields["Pages"].strip()) if fields.get("Pages", "").strip().isdigit() else None
-    title = fields.get("Title", "").strip() or None
-    text = _run_tool(["pdftotext", "-enc", "UTF-8", "-nopgbrk", "-", "-"], data)
-    lines = [line.rstrip() for line in text.splitlines()]
-    joined = "\n".join(lines).strip()
+    """One ``pdftotext -htmlmeta`` run: the title from its ``<title>``, the page count from the
+    form feed that ends each page, the text from its ``<pre>``."""
+    page = _run_tool(["pdftotext", "-enc", "UTF-8", "-htmlmeta", "-", "-"], data)
+    head, _, rest = page.partition("<pre>")
+    body = rest.rpartition("</pre>")[0]
+    found = re.search(r"<title>(.*?)</title>", head, re.S)
+    title = html.unescape(found.group(1)).strip() or None if found else None
+    pages = body.count("\f") or None
+    text = html.unescape(body).replace("\f", "\n")
+    joined = "\n".join(line.rstrip() for line in text.splitlines()).strip()
     if ocr_pages > 0 and len(joined) < 10 * (pages or 1):  # no text layer: a scan
         return _ocr(data, max_chars, min(pages or 1, ocr_pages), pages, title)
     return _result(joined, max_chars, title=title, pages=pages)
@@ -200,13 +313,14 @@ def _html(data: bytes, max_chars: int) -> dict[str, object]:
     its text, a line per block, cells by tab; scripts, styles and Word's conditional comments
     dropped."""
     # imported here: the worker loads only the readers of the file it reads
-    from lxml import etree, html
+    from lxml import etree
+    from lxml import html as lxml_html
 
     from normalizers.encoding import decode_html
 
     text = decode_html(data).text
     try:
-        root = html.document_fromstring(text)
+        root = lxml_html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:
         raise ValueError(f"not readable as HTML: {exc}") from None
     for bad in root.xpath("//script|//style|//comment()|//head"):
@@ -319,20 +433,28 @@ def _read(family: str, data: bytes, max_chars: int) -> dict[str, object]:
     return _document(family, data, max_chars)
 
 
-def main(argv: list[str]) -> int:
-    family, name, max_chars = argv[0], Path(argv[1]), int(argv[2])
-    ocr_pages = int(argv[3]) if len(argv) > 3 else 0
+def _worker(family: str, name: Path, max_chars: int, ocr_pages: int) -> dict[str, object]:
+    """What reading one file gave, as the result's fields (in the limited child)."""
     try:
         if family == "pdf":
             result = _pdf(name.read_bytes(), max_chars, ocr_pages)
         else:
             result = _read(family, name.read_bytes(), max_chars)
     except (ValueError, OSError) as exc:
-        result = {"status": "error", "error": f"{name.name}: {exc}"}
-    else:
-        if result.get("error"):
-            result["error"] = f"{name.name}: {result['error']}"
-    sys.stdout.write(json.dumps(asdict(TextResult(**result)), ensure_ascii=False))  # type: ignore[arg-type]
+        return {"status": "error", "error": f"{name.name}: {exc}"}
+    if result.get("error"):
+        result["error"] = f"{name.name}: {result['error']}"
+    return asdict(TextResult(**result))  # type: ignore[arg-type]
+
+
+def main(argv: list[str]) -> int:
+    """``--serve``: the zygote; ``FAMILY FILE MAX_CHARS [OCR_PAGES]``: read one file (no limits:
+    a manual check)."""
+    if argv[:1] == ["--serve"]:
+        return _serve()
+    family, name, max_chars = argv[0], Path(argv[1]), int(argv[2])
+    sys.stdout.write(json.dumps(_worker(family, name, max_chars, int(argv[3]) if len(argv) > 3 else 0),
+                                ensure_ascii=False))
     return 0
 
 
