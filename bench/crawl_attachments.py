@@ -1,7 +1,7 @@
 """A crawl with its attachments: wall time and peak RSS of ``blgw crawl`` on the attachment fixture
 subsite, beside a bare Scrapy spider fetching the same URLs (pages and files) in the same run.
 
-    python bench/crawl_attachments.py [--seeds 3] [--cap-mb 50]
+    python bench/crawl_attachments.py [--seeds 3] [--cap-mb 50] [--no-hostile]
 
 The site is ``fixture_sites.attachment_site`` (the seeded attachment set: PDFs, DOCX, RTF, XLSX,
 OFD, ZIP, HTML-as-.doc, a PDF bomb, an endless download, a truncated one) served by ``--seeds``
@@ -10,7 +10,9 @@ pages normalized and stored, every file fetched, kept by SHA-256 and read in lim
 processes, the items re-exported), per-site delay and AutoThrottle off, the global cap
 ``--cap-mb``. The baseline: a bare Scrapy spider (the same Scrapy, concurrency 2, no delay,
 ``DOWNLOAD_MAXSIZE`` the same cap) that GETs every page and file URL of the same site and keeps
-nothing. Also ours with attachments off (``BLGW_ATTACHMENTS_ENABLED=false``): what the files add.
+nothing. ``--no-hostile``: the site without its bomb, endless and truncated files (each of which
+costs ours its budget by design: the bomb the reader's CPU limit, the truncated file its retries
+with backoff). Also ours with attachments off (``BLGW_ATTACHMENTS_ENABLED=false``): what the files add.
 Peak RSS is GNU time's maximum resident set size of the crawl command (its largest process: the
 crawl; the reader processes are far smaller). Prints a table and one JSON line.
 """
@@ -30,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from fixture_sites.attachment_site import attachment_server  # noqa: E402
+from fixture_sites.attachment_site import attachment_server, build_site  # noqa: E402
 
 BLGW = str(Path(sys.executable).with_name("blgw"))
 FAST = ["-q", "--no-index", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
@@ -75,13 +77,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--cap-mb", type=int, default=50)
+    parser.add_argument("--no-hostile", action="store_true")
     args = parser.parse_args()
     cap = args.cap_mb * 1024 * 1024
     rows: dict[str, list[tuple[float, int]]] = {"bare scrapy": [], "blgw, attachments off": [], "blgw": []}
     files = kept = 0
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.seeds):
-            with attachment_server(seed=seed) as (url, site):
+            with attachment_server(site=build_site(seed, hostile=not args.no_hostile)) as (url, site):
                 truth = site.truth(url)
                 urls = [f"{url}/", f"{url}/col/zcwj.jsp", f"{url}/col/zcwj.jsp?page=2"]
                 urls += [a["url"] for a in truth["articles"]]
@@ -105,7 +108,8 @@ def main() -> int:
                         kept += sum(1 for p in (data / "blobs").rglob("*") if p.is_file() and p.parent.name != "tmp")
     bare = sum(s for s, _ in rows["bare scrapy"])
     print(f"{'':<24}{'seconds':>9}{'vs bare':>9}{'peak RSS MiB':>14}")
-    summary: dict[str, object] = {"seeds": args.seeds, "files": files, "kept": kept, "cap_mb": args.cap_mb}
+    summary: dict[str, object] = {"seeds": args.seeds, "files": files, "kept": kept, "cap_mb": args.cap_mb,
+                                  "hostile": not args.no_hostile}
     for label, values in rows.items():
         seconds = sum(s for s, _ in values)
         peak = max(p for _, p in values) / 1024

@@ -108,10 +108,11 @@ def _title(file: FixtureFile) -> str:
     return stem if len(stem) >= 6 else f"关于印发{stem}的通知"
 
 
-def build_site(seed: int = 0) -> AttachmentSite:
+def build_site(seed: int = 0, *, hostile: bool = True) -> AttachmentSite:
     """The site for ``seed``: one article per file of the attachment set (the first article
-    links the first two files; the last article links the first file again)."""
-    files = attachment_set(seed)
+    links the first two files; the last article links the first file again); ``hostile``
+    False: without the bomb, the endless and the truncated file."""
+    files = [f for f in attachment_set(seed) if hostile or f.kind != "hostile"]
     served: dict[str, Served] = {}
     styles = ("static", "gbk-disposition", "rfc5987")
     for n, f in enumerate(files, start=1):
