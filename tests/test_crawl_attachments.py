@@ -222,3 +222,23 @@ def test_restore_verifies_every_kept_file_and_names_a_lost_one(crawled, tmp_path
     assert f"missing: {lost_url}" in bad.stderr and "1 attachment file(s)" in bad.stderr
     # the next crawl fetches it again, whole (no validators left to answer 304)
     assert _rows(copy, f"SELECT checked_at, etag FROM attachments WHERE sha256 = '{lost_sha}'") == [(None, None)]
+
+
+def test_the_portal_names_the_attachment_and_filters_by_file_type(crawled):
+    from fastapi.testclient import TestClient
+
+    from gateway.api import create_app
+    from gateway.settings import GatewaySettings
+
+    _, data, truth, _, _, _, _ = crawled
+    files = _files(truth)
+    xlsx = next(u for u, f in files.items() if f["family"] == "ooxml-excel")
+    owner = next(a for a in truth["articles"] if any(x["url"] == xlsx for x in a["attachments"]))
+    name = next(line.split("\t")[0] for line in files[xlsx]["truth"].splitlines()[2:] if line)  # a name in the list
+    with TestClient(create_app(GatewaySettings(data_dir=data, plugin_dirs=[], origins={}))) as client:
+        api = client.get("/api/search", params={"q": name, "file": "excel"}).json()
+        assert api["hits"] and api["hits"][0]["url"] == owner["url"] and api["hits"][0]["attachment"]
+        assert client.get("/api/search", params={"q": name, "file": "ofd"}).json()["total"] == 0
+        assert client.get("/api/search", params={"q": name, "file": "exe"}).status_code == 422
+        page = client.get("/", params={"q": name, "file": "excel"})
+        assert page.status_code == 200 and "附件《" in page.text and 'value="excel" selected' in page.text

@@ -20,6 +20,9 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["pages"])
 
+FILE_KIND_LABELS = {"pdf": "PDF", "word": "Word 文档", "excel": "Excel 表格", "ofd": "OFD 版式文件", "archive": "压缩包"}
+"""The portal's names of the file types a search can be narrowed to (index.base.FILE_KINDS)."""
+
 
 @router.get("/", response_class=HTMLResponse, summary="The portal search page")
 def portal(
@@ -32,13 +35,15 @@ def portal(
     column: Annotated[str, Query(max_length=400)] = "",
     date_from: Annotated[str, Query(max_length=40)] = "",
     date_to: Annotated[str, Query(max_length=40)] = "",
+    file: Annotated[list[str] | None, Query()] = None,
     order: Annotated[str, Query(max_length=40)] = "relevance",
     page: Annotated[str, Query(max_length=40)] = "1",
 ) -> HTMLResponse:
     sites = [s for s in (site or []) if s]
     categories = [c for c in (category or []) if c]
+    files = [f for f in (file or []) if f]
     params: dict[str, Any] = {"q": q, "site": sites, "category": categories, "column": column,
-                              "date_from": date_from, "date_to": date_to, "order": order}
+                              "date_from": date_from, "date_to": date_to, "file": files, "order": order}
     result: SearchOut | None = None
     errors: list[str] = []
     status = 200
@@ -47,7 +52,7 @@ def portal(
             query = build_query(q=q, sites=sites, categories=categories, column=column,
                                 date_from=date_from, date_to=date_to,
                                 order=order if order in ("relevance", "date") else "relevance",
-                                page=page if page.isdigit() else 1, size=10)
+                                page=page if page.isdigit() else 1, size=10, files=files)
             index = resources.get_index()
             result = run_search(index, resources.site_names(), query, resources.results)
         except InputError as exc:
@@ -69,6 +74,7 @@ def portal(
     return templates.TemplateResponse(request, "search.html", {
         "params": params, "result": result, "errors": errors, "link": link,
         "sites": resources.sites(), "site_names": resources.site_names(), "categories": [c.value for c in Category],
+        "file_kinds": FILE_KIND_LABELS,
     }, status_code=status)
 
 

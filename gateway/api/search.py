@@ -49,17 +49,19 @@ class InputError(Exception):
         self.errors = errors
 
 
-_FIELD_NAMES = {"site_codes": "site", "categories": "category"}
+_FIELD_NAMES = {"site_codes": "site", "categories": "category", "file_kinds": "file"}
 _DATE_HELP = f"YYYY-MM-DD, inclusive, {SEARCH_DATE_MIN} to {SEARCH_DATE_MAX} (else 422)"
 
 
 def build_query(*, q: str, sites: list[str] | None = None, categories: list[str] | None = None,
                 column: str | None = None, date_from: Any = None, date_to: Any = None,
-                order: str = "relevance", page: Any = 1, size: Any = 10) -> SearchQuery:
+                order: str = "relevance", page: Any = 1, size: Any = 10,
+                files: list[str] | None = None) -> SearchQuery:
     """The :class:`SearchQuery` of request parameters, or :class:`InputError`."""
     try:
         return SearchQuery(q=q, site_codes=list(sites or []), categories=[c for c in categories or [] if c],
                            column=column or None, date_from=date_from or None, date_to=date_to or None,
+                           file_kinds=list(dict.fromkeys(f for f in files or [] if f)),
                            order=order, page=page, size=size)
     except ValidationError as exc:
         errors = []
@@ -120,12 +122,15 @@ def api_search(
     column: Annotated[str | None, Query(max_length=200, description="A column name at any level")] = None,
     date_from: Annotated[dt.date | None, Query(description=_DATE_HELP)] = None,
     date_to: Annotated[dt.date | None, Query(description=_DATE_HELP)] = None,
+    file: Annotated[list[Literal["pdf", "word", "excel", "ofd", "archive"]] | None,
+                    Query(description="Items with an attachment of this type (repeatable)")] = None,
     order: Literal["relevance", "date"] = "relevance",
     page: Annotated[int, Query(ge=1, le=100)] = 1,
     size: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SearchOut:
     query = build_query(q=q, sites=site, categories=[c.value for c in category or []], column=column,
-                        date_from=date_from, date_to=date_to, order=order, page=page, size=size)
+                        date_from=date_from, date_to=date_to, order=order, page=page, size=size,
+                        files=list(file or []))
     return run_search(index, resources.site_names(), query, resources.results)
 
 
