@@ -437,7 +437,9 @@ def test_openapi_documents_every_endpoint(api):
                  "/api/documents/{doc_id}", "/api/feed", "/health"):
         assert path in spec["paths"], path
     names = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
-    assert names == {"q", "site", "category", "column", "date_from", "date_to", "order", "page", "size"}
+    assert names == {"q", "site", "category", "column", "date_from", "date_to", "file", "order", "page", "size"}
+    for path in ("/cached/{doc_id}/attachments/{att_id}", "/api/attachments/{att_id}/text"):
+        assert path in spec["paths"], path
 
 
 # --- the portal pages ----------------------------------------------------------------------
