@@ -34,19 +34,21 @@ from __future__ import annotations
 import argparse
 import hashlib
 import html
+import json
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from fixture_sites.attachment_files import FixtureFile, attachment_set
 from fixture_sites.servers import serve_in_foreground, threaded_http_server
 
-__all__ = ["SFJ_CODE", "SFJ_ORIGIN", "AttachmentSite", "attachment_server", "build_site"]
+__all__ = ["SFJ_CODE", "SFJ_ORIGIN", "AttachmentSite", "attachment_server", "build_site", "generate", "site_server"]
 
 SFJ_CODE = "sfj"
 SFJ_NAME = "北仑区司法局"
@@ -272,6 +274,25 @@ def attachment_server(seed: int = 0, host: str = "127.0.0.1", port: int | None =
     handler = type("AttachmentHandler", (_Handler,), {"site": site})
     with threaded_http_server(handler, host, port, "attachments") as url:
         yield url, site
+
+
+def generate(out_dir: Path, seed: int = 0, n_articles: int = 0, *, hostile: bool = False) -> Path:
+    """Write ``site.json`` into *out_dir*: the seed the site is built from when served (its files
+    are generated again from it, the same bytes), without the hostile files unless ``hostile``
+    (``blgw demo`` shows the main job). ``n_articles`` is ignored: the site has one article per
+    file of the attachment set."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "site.json").write_text(json.dumps({"seed": seed, "hostile": hostile}), encoding="utf-8")
+    return out_dir
+
+
+@contextmanager
+def site_server(data_dir: Path, host: str = "127.0.0.1", port: int | None = None) -> Iterator[str]:
+    """Serve the site *data_dir* describes (:func:`generate`); yield its base URL."""
+    conf = json.loads((Path(data_dir) / "site.json").read_text(encoding="utf-8"))
+    with attachment_server(host=host, port=port, site=build_site(conf["seed"], hostile=conf["hostile"])) as (url, _):
+        yield url
 
 
 def main(argv: list[str] | None = None) -> int:

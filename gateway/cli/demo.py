@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from fixture_sites import aspnet_generator, generator, legacy_sites, modern_sites
+from fixture_sites import aspnet_generator, attachment_site, generator, legacy_sites, modern_sites
 from fixture_sites.aspnet_server import aspnet_server, mono_available
 from fixture_sites.servers import php_bureau_server
 from gateway.cli.common import registry, settings
@@ -22,7 +22,7 @@ from gateway.ops.exits import EXIT_FAILED
 
 __all__ = ["DEMO_SITES", "demo"]
 
-DEMO_SITES = ("rsj", "jtj", "dqjd", "fgj", "jyj", "wlj")
+DEMO_SITES = ("rsj", "jtj", "dqjd", "fgj", "jyj", "wlj", "sfj")
 """The codes of the fixture subsites ``blgw demo`` starts (``--site`` takes these)."""
 
 
@@ -40,6 +40,8 @@ def _demo_fixtures(root: Path, seed: int, articles: int, only: tuple[str, ...]
         ("jyj", "Hanweb (dataproxy.jsp XML)", modern_sites.generate_hanweb, modern_sites.hanweb_server, True),
         ("wlj", "JavaScript app (Chromium)", modern_sites.generate_jsapp, modern_sites.jsapp_server,
          bool(shutil.which("chromium") or Path("/usr/bin/chromium").exists())),
+        ("sfj", "JSP, documents as attachments (PDF, DOCX, RTF, XLSX, OFD, ZIP)", attachment_site.generate,
+         attachment_site.site_server, True),
     ]
     out = []
     for code, label, generate_fn, server, available in plan:
@@ -60,7 +62,7 @@ def _demo_fixtures(root: Path, seed: int, articles: int, only: tuple[str, ...]
 @click.option("--articles", default=60, show_default=True, help="Articles each fixture generator writes.")
 @click.option("--seed", default=2024, show_default=True)
 @click.option("--site", "only", multiple=True, type=click.Choice(DEMO_SITES),
-              help="Only these fixture subsites (default: all six).")
+              help="Only these fixture subsites (default: all seven).")
 @click.option("--serve/--no-serve", "serve_after", default=True, show_default=True,
               help="Serve the portal search page and API after the crawl (Ctrl-C stops).")
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -68,13 +70,13 @@ def _demo_fixtures(root: Path, seed: int, articles: int, only: tuple[str, ...]
 def demo(queries: tuple[str, ...], articles: int, seed: int, only: tuple[str, ...], serve_after: bool,
          host: str, port: int) -> None:
     """The main job on the embedded defaults: start the fixture subsites (PHP, ASP.NET, classic
-    ASP, TRS, Hanweb, a JavaScript app), crawl them all into the store in one run, build the
+    ASP, TRS, Hanweb, a JavaScript app, a JSP site of attachments), crawl them all into the store in one run, build the
     index, answer searches, and serve the portal search page and the API."""
     with contextlib.ExitStack() as stack:
         origins = {}
         for code, label, server in _demo_fixtures(settings().data_dir, seed, articles, only):
             origins[code] = stack.enter_context(server)
-            click.echo(f"fixture subsite {code:5} {label:38} at {origins[code]}")
+            click.echo(f"fixture subsite {code:5} {label:40} at {origins[code]}")
         if not origins:
             raise click.ClickException("no fixture subsite could be started")
         scrapy_settings, config = crawl_config({"BLGW_PROGRESS_ENABLED": True, "LOG_LEVEL": "WARNING"}, origins)
