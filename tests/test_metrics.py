@@ -192,3 +192,22 @@ def test_a_store_outage_is_a_series_not_an_error(tmp_path):
         m = scrape(c)
     assert value(m, "blgw_store_up") == 0
     assert not any(name.startswith("blgw_site_") for name, _ in m)
+
+
+def test_attachments_by_status_bytes_and_text(client, store):
+    from gateway.store.attachments import KnownText, link_attachments, record_failed, record_stored
+    from normalizers.models import document_id
+
+    doc = make_article("http://rsj.bl.gov.cn/show.php?id=1").id
+    pdf, doc_file, big = (f"http://rsj.bl.gov.cn/f/{n}" for n in ("a.pdf", "b.doc", "c.zip"))
+    with store.session() as s:
+        link_attachments(s, "rsj", {doc: [pdf, doc_file, big]})
+        record_stored(s, document_id(pdf), sha256="a" * 64, size=1200, content_type="application/pdf", family="pdf",
+                      name="a.pdf", etag=None, last_modified=None, text=KnownText("ok", "正文", False, 1, None))
+        record_failed(s, document_id(big), error="larger than the cap", too_large=True)
+    m = scrape(client)
+    assert value(m, "blgw_attachments", site="rsj", status="stored") == 1
+    assert value(m, "blgw_attachments", site="rsj", status="pending") == 1
+    assert value(m, "blgw_attachments", site="rsj", status="too-large") == 1
+    assert value(m, "blgw_attachment_bytes", site="rsj") == 1200
+    assert value(m, "blgw_attachment_text", site="rsj", status="ok") == 1

@@ -17,6 +17,10 @@ nothing is counted in memory, so every API worker and every restart tells the sa
 ``blgw_site_last_success_timestamp_seconds``        end of the site's last finished run
 ``blgw_site_next_due_timestamp_seconds``            when its schedule makes it due (not 'manual')
 ``blgw_documents{site,status}``                     stored documents, active and gone
+``blgw_attachments{site,status}``                   attachment files pending, stored, failed, too-large
+``blgw_attachment_bytes{site}``                     bytes of the site's kept files
+``blgw_attachment_text{site,status}``               kept files by text status (ok, empty,
+                                                    unsupported, error)
 ``blgw_site_links{site}``, ``blgw_site_dead_links``  links on the site's pages and the broken ones
                                                     (only once links have been recorded)
 ``blgw_index_outbox_length``                        changes waiting for the search index
@@ -58,7 +62,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api.deps import Resources
 from gateway.ops.scheduling import decide, store_state
-from gateway.store.models import CrawlError, CrawlRun, Document, IndexOutbox, LinkSource, LinkTarget
+from gateway.store.models import AttachmentFile, CrawlError, CrawlRun, Document, IndexOutbox, LinkSource, LinkTarget
 from gateway.store.session import Store
 
 __all__ = ["TIMED_PATHS", "StoreCollector", "instrument", "router"]
@@ -166,6 +170,25 @@ class StoreCollector(Collector):
                          select(Document.site_code, Document.status, func.count())
                          .group_by(Document.site_code, Document.status)
                          .order_by(Document.site_code, Document.status))])
+
+        yield _gauge("blgw_attachments", "Attachment files by site and status (pending, stored, failed, too-large)",
+                     ["site", "status"],
+                     [([site, state], n) for site, state, n in session.execute(
+                         select(AttachmentFile.site_code, AttachmentFile.status, func.count())
+                         .group_by(AttachmentFile.site_code, AttachmentFile.status)
+                         .order_by(AttachmentFile.site_code, AttachmentFile.status))])
+        yield _gauge("blgw_attachment_bytes", "Bytes of the site's kept attachment files", ["site"],
+                     [([site], int(n or 0)) for site, n in session.execute(
+                         select(AttachmentFile.site_code, func.sum(AttachmentFile.size))
+                         .where(AttachmentFile.status == "stored")
+                         .group_by(AttachmentFile.site_code).order_by(AttachmentFile.site_code))])
+        yield _gauge("blgw_attachment_text", "Kept attachment files by site and text status (ok, empty, "
+                     "unsupported, error)", ["site", "status"],
+                     [([site, state or "unknown"], n) for site, state, n in session.execute(
+                         select(AttachmentFile.site_code, AttachmentFile.text_status, func.count())
+                         .where(AttachmentFile.status == "stored")
+                         .group_by(AttachmentFile.site_code, AttachmentFile.text_status)
+                         .order_by(AttachmentFile.site_code, AttachmentFile.text_status))])
 
         if session.scalar(select(LinkTarget.id).limit(1)) is not None:
             links = session.execute(
