@@ -40,6 +40,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadCancelledError, ResponseDataLossError, StopDownload
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from sqlalchemy import select
 from twisted.python.failure import Failure
 
 from gateway.store.attachments import (
@@ -188,6 +189,7 @@ class AttachmentFetcher:
         etag = response.headers.get(b"ETag")
         modified = response.headers.get(b"Last-Modified")
         with self.state.session() as session:
+            previous = session.scalar(select(AttachmentFile.sha256).where(AttachmentFile.id == att_id))
             changed = record_stored(
                 session, att_id, sha256=ref.sha256, size=len(data), content_type=filetype.mime,
                 family=filetype.family, name=name, etag=etag.decode("latin-1") if etag else None,
@@ -198,8 +200,8 @@ class AttachmentFetcher:
         stats.inc_value("blgw/attachments/stored")
         stats.inc_value("blgw/attachments/bytes", len(data))
         stats.inc_value(f"blgw/attachments/text_{text.status}")
-        if changed:
-            stats.inc_value("blgw/attachments/changed")
+        if changed:  # a first copy is new; another SHA-256 than the kept one, a changed file
+            stats.inc_value("blgw/attachments/changed" if previous else "blgw/attachments/new")
         if documents:
             stats.inc_value("blgw/attachments/documents_updated", len(documents))
 

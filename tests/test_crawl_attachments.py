@@ -88,6 +88,9 @@ def test_every_page_is_stored_and_each_hostile_file_is_one_named_error(crawled):
     messages = {e["url"]: e["message"] for e in report["errors"]["first"]}
     assert "CPU-time limit" in messages[bomb]
     assert "cap" in messages[endless] and "truncated" in messages[truncated]
+    kept = {f["sha256"] for f in files.values() if not (f["endless"] or f["truncated"])}
+    assert report["attachments"]["stored"] == len(kept) and report["attachments"]["new"] == len(kept)
+    assert report["attachments"]["too_large"] == 1 and report["attachments"]["failed"] == 1
     states = dict(_rows(data, "SELECT url, status FROM attachments"))
     assert states[endless] == "too-large" and states[truncated] == "failed" and states[bomb] == "stored"
 

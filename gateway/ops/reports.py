@@ -99,6 +99,7 @@ def run_summary(run: CrawlRun, max_errors: int = 20) -> dict[str, Any]:
         "pages_fetched": run.pages_fetched,
         "items": {"new": run.items_new, "changed": run.items_changed, "unchanged": run.items_unchanged,
                   "gone": getattr(run, "items_gone", 0) or 0},
+        "attachments": _attachments(run.stats or {}),
         "errors": {
             "total": run.error_count,
             "by_kind": dict(sorted(by_kind.items())),
@@ -108,6 +109,13 @@ def run_summary(run: CrawlRun, max_errors: int = 20) -> dict[str, Any]:
             ],
         },
     }
+
+
+def _attachments(stats: dict[str, Any]) -> dict[str, int]:
+    """What the run did with attachment files (from its crawl statistics)."""
+    prefix = "blgw/attachments/"
+    return {key[len(prefix):]: int(value) for key, value in sorted(stats.items())
+            if key.startswith(prefix) and isinstance(value, int | float)}
 
 
 def format_run(run: CrawlRun, max_errors: int = 20) -> str:
@@ -122,6 +130,10 @@ def format_run(run: CrawlRun, max_errors: int = 20) -> str:
         f"  pages     {s['pages_fetched']} fetched",
         f"  items     {s['items']['new']} new, {s['items']['changed']} changed, "
         f"{s['items']['unchanged']} unchanged" + (f", {s['items']['gone']} gone" if s["items"]["gone"] else ""),
+        *([f"  files     {a.get('stored', 0)} kept ({a.get('bytes', 0):,} bytes; {a.get('new', 0)} new, "
+             f"{a.get('changed', 0)} changed), "
+             f"{a.get('not_modified', 0)} unchanged, {a.get('failed', 0)} failed, {a.get('too_large', 0)} too large"]
+          if (a := s["attachments"]) else []),
         f"  errors    {s['errors']['total']}"
         + (" (" + ", ".join(f"{k}: {v}" for k, v in s["errors"]["by_kind"].items()) + ")"
            if s["errors"]["by_kind"] else ""),
