@@ -15,6 +15,12 @@ the files a crawl of a 政府网站 meets under 附件 links:
 * **XLSX**: a 人事任免 list and a 预算 sheet (shared strings, numbers as numbers);
 * **OFD** (GB/T 33190, the national fixed-layout format: what 电子公文 systems export);
 * **a ZIP** of a DOCX and a PDF (a 申报材料 bundle: 附件.zip);
+* **the OLE binary formats**, written here (:func:`cfb`, a compound file writer; :func:`word97`,
+  Word 97-2003 on top of it) or by xlwt: a ``.doc`` (a 通知 with its 联系表 table, a web address
+  in a HYPERLINK field, phone numbers and addresses in compressed 8-bit pieces, the rest UTF-16),
+  a ``.wps`` (Kingsoft's name for the same format: a 工作要点 in many small UTF-16 pieces, as WPS
+  writes them), a ``.xls`` (人事任免 with a date column, and 预算) and an ``.et`` (Kingsoft's
+  BIFF8: a 项目资金安排表 with amounts in 万元 and dates, and its 汇总);
 * **a scanned PDF** (one image per page, no text layer: a 红头文件 scanned after signing), only
   when a CJK TrueType font is installed (``fc-list :lang=zh``) to render its text with Pillow;
 * **wrong extensions**: a ``.doc`` that is an RTF and a ``.doc`` that is an HTML page (Word's
@@ -31,6 +37,7 @@ nothing of the gateway, so the value is written here, not computed). The whole s
 
 from __future__ import annotations
 
+import datetime
 import functools
 import io
 import random
@@ -38,16 +45,18 @@ import re
 import subprocess
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import xlwt
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-__all__ = ["FixtureFile", "attachment_set", "cjk_font", "docx", "ofd", "rtf", "rtf_escaped", "xlsx"]
+__all__ = ["FixtureFile", "attachment_set", "cfb", "cjk_font", "docx", "hyperlink", "ofd", "rtf", "rtf_escaped",
+           "sheets_truth", "summary_information", "word97", "xls", "xlsx"]
 
 FONT = "STSong-Light"
 A4 = (595.0, 842.0)
@@ -469,8 +478,11 @@ def docx(paragraphs: list[str], *, title: str | None = None, table: list[list[st
     return _zip(members)
 
 
-def xlsx(sheets: dict[str, list[list[str | int]]]) -> bytes:
-    """An XLSX: its sheets in order, strings shared, integers as numbers."""
+SheetValue = str | int | float | datetime.date  # a cell of the workbooks written here
+
+
+def xlsx(sheets: Mapping[str, Sequence[Sequence[SheetValue]]]) -> bytes:
+    """An XLSX: its sheets in order, strings shared, integers as numbers (anything else as its text)."""
     s = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     r = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
     strings: list[str] = []
@@ -486,7 +498,7 @@ def xlsx(sheets: dict[str, list[list[str | int]]]) -> bytes:
                 if isinstance(value, int):
                     cells.append(f"<c><v>{value}</v></c>")
                 else:
-                    strings.append(value)
+                    strings.append(_cell_text(value))
                     cells.append(f'<c t="s"><v>{len(strings) - 1}</v></c>')
             xml_rows.append(f'<row r="{i}">{"".join(cells)}</row>')
         members.append((f"xl/worksheets/sheet{n}.xml",
@@ -557,6 +569,239 @@ def word_html(doc: _Doc) -> bytes:
     return page.encode("gbk")
 
 
+# ------------------------------------------------------------- OLE: Word 97 and Excel BIFF8
+
+SECTOR = 512
+_FREE, _END_OF_CHAIN, _FAT_SECTOR, _NO_STREAM = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
+_MIN_STREAM = 4096  # the mini stream cutoff: a stream at least this long lives in regular sectors
+
+
+def _cfb_key(name: str) -> tuple[int, str]:
+    """MS-CFB's order of sibling names: the shorter first, then by upper-cased characters."""
+    return len(name), name.upper()
+
+
+def cfb(streams: dict[str, bytes]) -> bytes:
+    """An OLE compound file (MS-CFB version 3: 512-byte sectors) holding ``streams`` under its root.
+
+    Each stream is padded with NULs to the 4096-byte mini stream cutoff, so every one lives in
+    regular sectors and no mini stream or mini FAT is needed; the FAT fits the header's 109 DIFAT
+    slots (files up to about 7 MB); the siblings are a balanced binary tree in MS-CFB's name
+    order, all black."""
+    names = sorted(streams, key=_cfb_key)
+    if any(len(name) > 31 for name in names):
+        raise ValueError("a stream name is longer than 31 characters")
+    padded = {name: streams[name].ljust(_MIN_STREAM, b"\x00") for name in names}
+    entries = 1 + len(names)
+    dir_sectors = -(-entries * 128 // SECTOR)
+    data_sectors = sum(-(-len(data) // SECTOR) for data in padded.values())
+    fat_sectors = 1
+    while fat_sectors * (SECTOR // 4) < fat_sectors + dir_sectors + data_sectors:
+        fat_sectors += 1
+    if fat_sectors > 109:
+        raise ValueError("too large for a compound file without DIFAT sectors")
+    fat = [_FAT_SECTOR] * fat_sectors
+
+    def chain(count: int) -> int:
+        start = len(fat)
+        fat.extend(range(start + 1, start + count))
+        fat.append(_END_OF_CHAIN)
+        return start
+
+    dir_start = chain(dir_sectors)
+    starts = {name: chain(-(-len(data) // SECTOR)) for name, data in padded.items()}
+    fat += [_FREE] * (fat_sectors * SECTOR // 4 - len(fat))
+
+    ids = {name: i for i, name in enumerate(names, start=1)}
+    left, right = dict.fromkeys(names, _NO_STREAM), dict.fromkeys(names, _NO_STREAM)
+
+    def tree(part: list[str]) -> int:
+        if not part:
+            return _NO_STREAM
+        middle = len(part) // 2
+        name = part[middle]
+        left[name], right[name] = tree(part[:middle]), tree(part[middle + 1:])
+        return ids[name]
+
+    root_child = tree(names)
+
+    def entry(name: str, kind: int, left_id: int, right_id: int, child: int, start: int, size: int) -> bytes:
+        encoded = (name + "\x00").encode("utf-16-le")
+        return (encoded.ljust(64, b"\x00") + len(encoded).to_bytes(2, "little") + bytes([kind, 1])
+                + b"".join(v.to_bytes(4, "little") for v in (left_id, right_id, child)) + bytes(16 + 4 + 16)
+                + start.to_bytes(4, "little") + size.to_bytes(8, "little"))
+
+    directory = entry("Root Entry", 5, _NO_STREAM, _NO_STREAM, root_child, _END_OF_CHAIN, 0)
+    for name in names:
+        directory += entry(name, 2, left[name], right[name], _NO_STREAM, starts[name], len(padded[name]))
+    empty = bytes(64) + bytes(4) + b"".join(_NO_STREAM.to_bytes(4, "little") for _ in range(3)) + bytes(16 + 4 + 16 + 12)
+    directory += empty * (dir_sectors * SECTOR // 128 - entries)
+
+    difat = list(range(fat_sectors)) + [_FREE] * (109 - fat_sectors)
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16)
+              + (0x003E).to_bytes(2, "little") + (3).to_bytes(2, "little") + (0xFFFE).to_bytes(2, "little")
+              + (9).to_bytes(2, "little") + (6).to_bytes(2, "little") + bytes(6)
+              + b"".join(v.to_bytes(4, "little") for v in (
+                  0, fat_sectors, dir_start, 0, _MIN_STREAM, _END_OF_CHAIN, 0, _END_OF_CHAIN, 0, *difat)))
+    body = b"".join(v.to_bytes(4, "little") for v in fat) + directory
+    body += b"".join(data.ljust(-(-len(data) // SECTOR) * SECTOR, b"\x00") for data in padded.values())
+    return header + body
+
+
+def _u16(value: int) -> bytes:
+    return value.to_bytes(2, "little")
+
+
+def _u32(value: int) -> bytes:
+    return value.to_bytes(4, "little")
+
+
+def summary_information(title: str, codepage: int = 936) -> bytes:
+    """A ``\\x05SummaryInformation`` property set (MS-OLEPS) with the code page and the title
+    (a ``VT_LPSTR`` in that code page: GBK for 936, what Chinese Word and WPS write)."""
+    raw = title.encode({936: "gbk", 65001: "utf-8"}.get(codepage, f"cp{codepage}"))
+    codepage_value = _u32(0x0002) + _u16(codepage) + bytes(2)  # VT_I2
+    title_value = _u32(0x001E) + _u32(len(raw) + 1) + (raw + b"\x00").ljust(-(-(len(raw) + 1) // 4) * 4, b"\x00")
+    first = 8 + 2 * 8
+    section = (_u32(first + len(codepage_value) + len(title_value)) + _u32(2) + _u32(1) + _u32(first) + _u32(2)
+               + _u32(first + len(codepage_value)) + codepage_value + title_value)
+    fmtid = bytes.fromhex("e0859ff2f94f6810ab9108002b27b3d9")  # {F29F85E0-4FF9-1068-AB91-08002B27B3D9}
+    return _u16(0xFFFE) + _u16(0) + _u32(0x00020006) + bytes(16) + _u32(1) + fmtid + _u32(48) + section
+
+
+# the characters of a compressed (8-bit) piece: Latin-1 but for 0x80-0x9F, where MS-DOC 2.9.73
+# (FcCompressed) maps these bytes to these characters (cp1252's, without the euro, Ž and ž)
+COMPRESSED_80_9F = {0x82: "\u201a", 0x83: "\u0192", 0x84: "\u201e", 0x85: "\u2026", 0x86: "\u2020",
+                    0x87: "\u2021", 0x88: "\u02c6", 0x89: "\u2030", 0x8A: "\u0160", 0x8B: "\u2039",
+                    0x8C: "\u0152", 0x91: "\u2018", 0x92: "\u2019", 0x93: "\u201c", 0x94: "\u201d",
+                    0x95: "\u2022", 0x96: "\u2013", 0x97: "\u2014", 0x98: "\u02dc", 0x99: "\u2122",
+                    0x9A: "\u0161", 0x9B: "\u203a", 0x9C: "\u0153", 0x9F: "\u0178"}
+_TO_COMPRESSED = {ord(ch): byte for byte, ch in COMPRESSED_80_9F.items()}
+_COMPRESSED_RUN = re.compile("[\x00-\x7f\xa0-\xff" + "".join(COMPRESSED_80_9F.values()) + "]{8,}")
+FIELD_BEGIN, FIELD_SEPARATOR, FIELD_END = "\x13", "\x14", "\x15"
+
+
+def hyperlink(url: str, shown: str | None = None) -> str:
+    """A HYPERLINK field as Word stores it in the text: the code, then its result (what is
+    shown), between the field marks."""
+    return f'{FIELD_BEGIN} HYPERLINK "{url}" {FIELD_SEPARATOR}{shown or url}{FIELD_END}'
+
+
+def word97(blocks: Sequence[str | list[list[str]]], *, title: str | None = None, compress: bool = True,
+           piece_chars: int | None = None, encrypted: bool = False) -> bytes:
+    """A Word 97-2003 binary document (MS-DOC, what ``.doc`` and Kingsoft ``.wps`` are): ``blocks``
+    are paragraphs (a string may hold field marks, see :func:`hyperlink`) and tables (rows of
+    cells: each cell ends with a cell mark, each row with a row mark).
+
+    The text is in the ``WordDocument`` stream after its FIB (``wIdent`` 0xA5EC, ``nFib`` 0x00C1,
+    ``fWhichTblStm`` 1, ``ccpText``, ``fcClx``/``lcbClx``), in pieces listed by the Clx of the
+    ``1Table`` stream (a Prc, then the piece table): with ``compress``, every run of at least
+    eight characters of the 8-bit set (ASCII: a phone number, a web address) is a compressed
+    piece, the rest UTF-16LE pieces, each cut at ``piece_chars`` if given (WPS writes many
+    pieces). No formatting (a style sheet of empty slots, no property bins, so no table layout
+    either): what a text reader needs and no more. The title, if given, goes in ``\\x05SummaryInformation``; ``encrypted`` sets
+    ``fEncrypted`` (the text stays plain: a reader must refuse it by the flag)."""
+    text = ""
+    for block in blocks:
+        if isinstance(block, str):
+            text += block + "\r"
+        else:
+            text += "".join("".join(cell + "\x07" for cell in row) + "\x07" for row in block)
+    if not text.endswith("\r"):
+        text += "\r"  # the main document ends with a paragraph mark
+    runs: list[tuple[str, bool]] = []
+    at = 0
+    for m in (_COMPRESSED_RUN.finditer(text) if compress else ()):
+        runs += [(text[at:m.start()], False), (m.group(), True)]
+        at = m.end()
+    runs.append((text[at:], False))
+    pieces: list[tuple[str, bool]] = []
+    for run, compressed in runs:
+        step = piece_chars or len(run) or 1
+        pieces += [(run[k:k + step], compressed) for k in range(0, len(run), step)]
+
+    fib_size, text_start = 154 + 93 * 8 + 2, 1024
+    stream = bytearray(text_start)
+    cps, pcds = [0], bytearray()
+    for n, (piece, compressed) in enumerate(pieces):
+        if n and compressed != pieces[n - 1][1]:
+            # a run of the other kind starts a sector, as Word writes them (antiword reads each
+            # run to the end of its last sector)
+            stream += bytes(-len(stream) % SECTOR)
+        if compressed:
+            fc = (len(stream) * 2) | 0x40000000
+            stream += bytes(_TO_COMPRESSED.get(ord(ch), ord(ch)) for ch in piece)
+        else:
+            stream += bytes(len(stream) % 2)
+            fc = len(stream)
+            stream += piece.encode("utf-16-le")
+        cps.append(cps[-1] + len(piece))
+        pcds += bytes(2) + fc.to_bytes(4, "little") + bytes(2)
+    text_end = len(stream)
+    plc = b"".join(cp.to_bytes(4, "little") for cp in cps) + bytes(pcds)
+    clx = b"\x01" + (3).to_bytes(2, "little") + b"\x35\x08\x00" + b"\x02" + len(plc).to_bytes(4, "little") + plc
+    # a style sheet of the 15 fixed styles, all empty slots (Word's minimum; antiword reads one)
+    stshi = b"".join(v.to_bytes(2, "little") for v in (15, 0x000A, 1, 0, 0, 0, 0, 0, 0))
+    stsh = len(stshi).to_bytes(2, "little") + stshi + bytes(2 * 15)
+    table = stsh + clx
+
+    fib = bytearray(fib_size)
+    fib[0:2] = (0xA5EC).to_bytes(2, "little")  # wIdent
+    fib[2:4] = (0x00C1).to_bytes(2, "little")  # nFib: Word 97 and later
+    fib[6:8] = (0x0804).to_bytes(2, "little")  # lid: Chinese (PRC)
+    flags = 0x0200 | 0x1000 | (0x0100 if encrypted else 0)  # fWhichTblStm, fExtChar, fEncrypted
+    fib[10:12] = flags.to_bytes(2, "little")
+    fib[12:14] = (0x00BF).to_bytes(2, "little")  # nFibBack
+    # reserved5 and reserved6 in MS-DOC, fcMin and fcMac of the text to older readers
+    fib[24:28], fib[28:32] = text_start.to_bytes(4, "little"), text_end.to_bytes(4, "little")
+    fib[32:34] = (14).to_bytes(2, "little")  # csw: FibRgW97
+    fib[60:62] = (0x0804).to_bytes(2, "little")  # lidFE
+    fib[62:64] = (22).to_bytes(2, "little")  # cslw: FibRgLw97
+    fib[64:68] = max(text_end, _MIN_STREAM).to_bytes(4, "little")  # cbMac
+    fib[76:80] = cps[-1].to_bytes(4, "little")  # ccpText
+    fib[152:154] = (93).to_bytes(2, "little")  # cbRgFcLcb: FibRgFcLcb97
+    fib[154 + 8:154 + 16] = (0).to_bytes(4, "little") + len(stsh).to_bytes(4, "little")  # fcStshf, lcbStshf
+    fib[154 + 33 * 8:154 + 34 * 8] = len(stsh).to_bytes(4, "little") + len(clx).to_bytes(4, "little")  # fcClx, lcbClx
+    stream[:fib_size] = fib
+    streams = {"WordDocument": bytes(stream), "1Table": table}
+    if title:
+        streams["\x05SummaryInformation"] = summary_information(title)
+    return cfb(streams)
+
+
+def xls(sheets: Mapping[str, Sequence[Sequence[SheetValue]]]) -> bytes:
+    """An Excel 97-2003 workbook (BIFF8, what ``.xls`` and Kingsoft ``.et`` are), written by xlwt:
+    its sheets in order; strings, numbers and dates (formatted ``YYYY-MM-DD``) as such."""
+    book = xlwt.Workbook(encoding="utf-8")
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for name, rows in sheets.items():
+        sheet = book.add_sheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, datetime.date):
+                    sheet.write(r, c, value, date_style)
+                else:
+                    sheet.write(r, c, value)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _cell_text(value: SheetValue) -> str:
+    """A cell as a reader writes it: an integral number without ``.0``, a date in ISO."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def sheets_truth(sheets: Mapping[str, Sequence[Sequence[SheetValue]]]) -> str:
+    """The text of a workbook: each sheet's name, then its rows, cells by tab."""
+    return "\n".join(name + "\n" + "\n".join("\t".join(_cell_text(c) for c in row) for row in rows)
+                     for name, rows in sheets.items())
+
+
 # --------------------------------------------------------------------------------- the set
 
 
@@ -593,17 +838,8 @@ def attachment_set(seed: int = 0) -> list[FixtureFile]:
     reading = _reading(rng, year)
     add(f"{reading.title}.rtf", rtf(reading.lines(), title=reading.title), "rtf", reading.truth())
 
-    roster: list[list[str | int]] = [["姓名", "性别", "出生年月", "拟任职务", "任免类别"]]
-    for _ in range(rng.randint(6, 12)):
-        roster.append([_name(rng), rng.choice(("男", "女")), f"{rng.randint(1970, 1995)}.{rng.randint(1, 12):02d}",
-                       rng.choice(POSTS), rng.choice(("任命", "免去", "试用期满转正"))])
-    budget_rows: list[list[str | int]] = [["科目编码", "科目名称", "预算数（元）"]]
-    for code, item in enumerate(("工资福利支出", "商品和服务支出", "对个人和家庭的补助", "资本性支出"), start=301):
-        budget_rows.append([str(code), item, rng.randint(100_000, 9_000_000)])
-    sheets: dict[str, list[list[str | int]]] = {"人事任免": roster, f"{year}年预算": budget_rows}
-    add(f"{year}年第{rng.randint(1, 4)}批干部任前公示名单.xlsx", xlsx(sheets), "ooxml-excel",
-        "\n".join(name + "\n" + "\n".join("\t".join(str(c) for c in row) for row in rows)
-                  for name, rows in sheets.items()))
+    sheets = _personnel_sheets(rng, year)
+    add(f"{year}年第{rng.randint(1, 4)}批干部任前公示名单.xlsx", xlsx(sheets), "ooxml-excel", sheets_truth(sheets))
 
     notice = _notice(rng, year)
     add(f"{notice.number}.ofd", ofd(_ofd_pages(notice), notice.title), "ofd", notice.truth())
@@ -624,6 +860,26 @@ def attachment_set(seed: int = 0) -> list[FixtureFile]:
     add(f"附件3：{docs[0][1].title}（截断）.pdf", pdfs[0][: len(pdfs[0]) // 2], "pdf", None, "hostile", "error")
     add(f"{year}年政府信息公开工作年度报告.pdf", b"", "pdf", None, "hostile", "error", endless=True)
 
+    # the OLE binary formats: Word 97-2003 (.doc, and Kingsoft's .wps) and BIFF8 (.xls, Kingsoft's .et)
+    word_notice = _notice(rng, year)
+    contacts = [["单位", "联系人", "联系电话"]] + [
+        [rng.choice(AGENCIES)[0], _name(rng), f"0574-{rng.randint(86700000, 86999999)}"] for _ in range(2)]
+    site = "www.bl.gov.cn"
+    shown = f"详见北仑区人民政府门户网站：{site}。"
+    word_notice = _Doc(word_notice.title, word_notice.number, [*word_notice.paragraphs, shown], word_notice.signature,
+                       contacts)
+    add(f"{word_notice.title}.doc",
+        _word97(word_notice, fields={shown: f"详见北仑区人民政府门户网站：{hyperlink(f'http://{site}/', site)}。"}),
+        "word-binary", word_notice.truth())
+    wps_plan = _plan(rng, year)
+    add(f"{wps_plan.title}.wps", _word97(wps_plan, compress=False, piece_chars=rng.randint(120, 300)), "word-binary",
+        wps_plan.truth())
+    binary_sheets = _personnel_sheets(rng, year, announced=True)
+    add(f"{year}年第{rng.randint(5, 8)}批干部任前公示名单.xls", xls(binary_sheets), "excel-binary",
+        sheets_truth(binary_sheets))
+    funds = _funds_sheets(rng, year)
+    add(f"{year}年{rng.choice(TOPICS)[0]}项目资金安排表.et", xls(funds), "excel-binary", sheets_truth(funds))
+
     font = cjk_font()
     if font:  # last, from a generator of its own: the other files do not depend on the font
         scan_rng = random.Random(f"scan-{seed}")
@@ -643,6 +899,47 @@ def _paged_pdf(doc: _Doc, rng: random.Random, year: int, pages: int) -> tuple[_D
         topic = rng.choice(TOPICS)[0]
         more = [_fill(t, rng, year, topic, doc.signature[0]) for t in rng.sample(_ARTICLES, 4)]
         doc = _Doc(doc.title, doc.number, doc.paragraphs[:-2] + more + doc.paragraphs[-2:], doc.signature, doc.table)
+
+
+def _personnel_sheets(rng: random.Random, year: int, *, announced: bool = False) -> dict[str, list[list[SheetValue]]]:
+    """A 人事任免 list (with the day it is announced, a date cell, if ``announced``) and a 预算 sheet."""
+    header: list[SheetValue] = ["姓名", "性别", "出生年月", "拟任职务", "任免类别"]
+    roster: list[list[SheetValue]] = [header + (["公示日期"] if announced else [])]
+    for _ in range(rng.randint(6, 12)):
+        roster.append([_name(rng), rng.choice(("男", "女")), f"{rng.randint(1970, 1995)}.{rng.randint(1, 12):02d}",
+                       rng.choice(POSTS), rng.choice(("任命", "免去", "试用期满转正"))])
+        if announced:
+            roster[-1].append(datetime.date(year, *_date(rng, year)))
+    budget_rows: list[list[SheetValue]] = [["科目编码", "科目名称", "预算数（元）"]]
+    for code, item in enumerate(("工资福利支出", "商品和服务支出", "对个人和家庭的补助", "资本性支出"), start=301):
+        budget_rows.append([str(code), item, rng.randint(100_000, 9_000_000)])
+    return {"人事任免": roster, f"{year}年预算": budget_rows}
+
+
+def _funds_sheets(rng: random.Random, year: int) -> dict[str, list[list[SheetValue]]]:
+    """A 项目资金安排表 (amounts in 万元 with cents, start dates) and its 汇总 by street."""
+    rows: list[list[SheetValue]] = [["序号", "项目名称", "实施单位", "安排资金（万元）", "开工日期"]]
+    totals: dict[str, float] = {}
+    for n in range(1, rng.randint(5, 9)):
+        street = rng.choice(STREETS)
+        amount = round(rng.randint(5, 900) + rng.randint(1, 99) / 100, 2)
+        totals[street] = round(totals.get(street, 0.0) + amount, 2)
+        rows.append([n, f"{street}{rng.choice(TOPICS)[0]}项目", f"{street}办事处", amount,
+                     datetime.date(year, *_date(rng, year))])
+    summary: list[list[SheetValue]] = [["街道", "合计（万元）"]]
+    summary.extend([street, total] for street, total in totals.items())
+    return {"项目资金": rows, "汇总": summary}
+
+
+def _word97(doc: _Doc, *, fields: dict[str, str] | None = None, compress: bool = True,
+            piece_chars: int | None = None) -> bytes:
+    """``doc`` as Word 97-2003 writes it: title, 文号, paragraphs (those in ``fields`` in their
+    field-marked form), the table, the signature; the title also in its SummaryInformation."""
+    head = [doc.title] + ([doc.number] if doc.number else [])
+    blocks: list[str | list[list[str]]] = [*head, *((fields or {}).get(p, p) for p in doc.paragraphs)]
+    if doc.table:
+        blocks.append(doc.table)
+    return word97([*blocks, *doc.signature], title=doc.title, compress=compress, piece_chars=piece_chars)
 
 
 def _docx(doc: _Doc) -> bytes:
