@@ -22,19 +22,44 @@ wrong with the file.
   strippers do — makes mojibake of every Chinese character); ``\\uN`` escapes with their ``\\ucN``
   fallbacks skipped; destinations that are not text (font and colour tables, pictures, objects,
   ``\\*`` groups) skipped; the title from ``{\\info{\\title …}}``.
+* **DOC** (Word 97-2003, MS-DOC) and Kingsoft **WPS** (the same format): the OLE compound file
+  opened with olefile; the FIB of the ``WordDocument`` stream (``wIdent`` 0xA5EC; Word 6/95 and
+  encrypted files refused by name) names the table stream (``1Table`` or ``0Table``) and the Clx
+  in it; the Clx's piece table maps the text's characters to runs of the ``WordDocument`` stream,
+  UTF-16LE (Chinese text) or compressed 8-bit (cp1252-like, MS-DOC's own table for 0x80-0x9F).
+  The main text, footnotes, endnotes and text boxes are read, not headers, footers or comments.
+  Word's marks become text: paragraph, line, page and column breaks newlines; in tables a cell
+  mark a tab and the row's mark (a second one in a row) a newline (the paragraph properties that
+  tell an empty cell from a row's end are not read, so an empty cell may end its row early); a
+  field's code (``HYPERLINK "…"``, ``PAGE``) dropped and its result kept; pictures' and notes'
+  anchors dropped. A piece table of more than a million pieces, or pieces outside the stream,
+  are refused. The title from ``\\x05SummaryInformation``, read with bounds of its own.
+* **XLS** (Excel 97-2003, BIFF8; BIFF2-5 too) and Kingsoft **ET** (the same format), with xlrd:
+  every sheet in order, the sheet's name, then a line per row, cells by tab; numbers as the XLSX
+  reader writes them (integers without ``.0``), cells xlrd knows as dates in ISO 8601, booleans
+  ``TRUE``/``FALSE``, errors as Excel shows them (``#N/A``); a line break inside a cell a space.
 """
 
 from __future__ import annotations
 
 import codecs
+import datetime
 import io
 import re
+import struct
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
+import olefile
+import xlrd
 from lxml import etree
+from xlrd.biffh import XLRDError
+from xlrd.compdoc import CompDocError
+from xlrd.formula import FormulaError
 
-__all__ = ["DocumentError", "DocumentText", "docx_text", "ofd_text", "rtf_text", "xlsx_text"]
+__all__ = ["DocumentError", "DocumentText", "doc_text", "docx_text", "ofd_text", "rtf_text", "xls_text", "xlsx_text"]
 
 MAX_MEMBER_BYTES = 256 * 1024 * 1024  # a DOCX's document.xml, uncompressed
 MAX_RATIO = 200  # uncompressed / compressed: beyond it a member is a zip bomb, not a document
@@ -402,3 +427,324 @@ def ofd_text(data: bytes, *, max_chars: int = 2_000_000) -> DocumentText:
                     break
             out.add("\n\n")
         return DocumentText(text=out.value(), title=title, pages=len(pages), truncated=out.truncated)
+
+
+# ------------------------------------------------------------- OLE: Word and Excel 97-2003
+
+# what olefile raises on a damaged compound file (bad sector chains, short reads, odd sizes)
+_OLE_ERRORS = (OSError, ValueError, IndexError, KeyError, TypeError, struct.error)
+
+
+def _open_ole(data: bytes, kind: str) -> olefile.OleFileIO[str]:
+    if data[:8] != olefile.MAGIC:
+        raise DocumentError(f"not an OLE compound file ({kind} is one)")
+    try:
+        return olefile.OleFileIO(io.BytesIO(data))
+    except _OLE_ERRORS as exc:
+        raise DocumentError(f"the compound file is damaged: {exc}") from exc
+
+
+def _ole_title(ole: olefile.OleFileIO[str]) -> str | None:
+    """The title (PIDSI_TITLE) in ``\\x05SummaryInformation``, or None.
+
+    Read here rather than with olefile's ``get_metadata``: that loops over as many properties as
+    the set declares (a damaged count is four billion), each failure caught, so a bad property set
+    would cost the whole file its CPU budget instead of its title."""
+    try:
+        if not ole.exists("\x05SummaryInformation"):
+            return None
+        s = ole.openstream("\x05SummaryInformation").read(1024 * 1024)
+    except _OLE_ERRORS:
+        return None
+    return _summary_title(s)
+
+
+def _summary_title(s: bytes) -> str | None:
+    """The title of a SummaryInformation property set (MS-OLEPS): a ``VT_LPSTR`` in the set's code
+    page (GB18030 when it names none or one that cannot decode it) or a ``VT_LPWSTR``."""
+    if len(s) < 48 or _u16(s, 0) != 0xFFFE:
+        return None
+    section = _u32(s, 44)
+    offsets: dict[int, int] = {}
+    for i in range(min(_u32(s, section + 4) if section + 8 <= len(s) else 0, 1000)):
+        entry = section + 8 + 8 * i
+        if entry + 8 > len(s):
+            break
+        offsets.setdefault(_u32(s, entry), section + _u32(s, entry + 4))  # a damaged count reads values as pairs
+    cp_at, at = offsets.get(1), offsets.get(2)
+    codepage = _u16(s, cp_at + 4) if cp_at is not None and cp_at + 6 <= len(s) and _u16(s, cp_at) == 0x0002 else None
+    if at is None or at + 8 > len(s):
+        return None
+    kind, size = _u16(s, at), _u32(s, at + 4)
+    if kind == 0x001F or (kind == 0x001E and codepage == 1200):  # UTF-16: a VT_LPWSTR counts characters
+        title = s[at + 8:at + 8 + (2 * size if kind == 0x001F else size)].decode("utf-16-le", errors="replace")
+    elif kind == 0x001E:
+        raw = s[at + 8:at + 8 + size].split(b"\x00", 1)[0]
+        try:
+            title = raw.decode(_codec(codepage) if codepage else "gb18030")
+        except UnicodeDecodeError:
+            title = raw.decode("gb18030", errors="replace")
+    else:
+        return None
+    return title.split("\x00", 1)[0].strip() or None
+
+
+MAX_PIECES = 1_000_000  # a piece table longer than this is not a document's
+_FIB_CLX = 33  # fcClx/lcbClx: the 34th pair of FibRgFcLcb97
+# the stories of the text, in CP order (FibRgLw97 from ccpText): read (True) or skipped
+_STORIES = (("main", True), ("footnotes", True), ("headers", False), ("macros", False), ("comments", False),
+            ("endnotes", True), ("text boxes", True), ("header text boxes", False))
+# 8-bit text of a compressed piece: Latin-1 but for these (MS-DOC 2.9.73, FcCompressed)
+_COMPRESSED = {0x82: "\u201a", 0x83: "\u0192", 0x84: "\u201e", 0x85: "\u2026", 0x86: "\u2020", 0x87: "\u2021",
+               0x88: "\u02c6", 0x89: "\u2030", 0x8A: "\u0160", 0x8B: "\u2039", 0x8C: "\u0152", 0x91: "\u2018",
+               0x92: "\u2019", 0x93: "\u201c", 0x94: "\u201d", 0x95: "\u2022", 0x96: "\u2013", 0x97: "\u2014",
+               0x98: "\u02dc", 0x99: "\u2122", 0x9A: "\u0161", 0x9B: "\u203a", 0x9C: "\u0153", 0x9F: "\u0178"}
+_WORD_CONTROL = re.compile(r"[\x00-\x1f]")
+_WORD_BREAKS = {0x09: "\t", 0x0A: "\n", 0x0B: "\n", 0x0C: "\n", 0x0D: "\n", 0x0E: "\n", 0x1E: "-"}
+_MAX_FIELD_DEPTH = 1000
+_CHUNK = 1 << 16  # characters decoded at a time: the character limit stops a huge piece early
+
+
+class _WordText:
+    """Word's characters as text: paragraph, line, page and column breaks as newlines; a cell
+    mark as a tab and a second one in a row (the row's end) as a newline; a field's code (from
+    its begin to its separator mark) dropped and its result kept; other control characters
+    (anchors of pictures, footnotes, comments; optional hyphens) dropped."""
+
+    def __init__(self, out: _Text) -> None:
+        self.out = out
+        self.fields: list[bool] = []  # per open field: past its separator
+        self.in_code = 0  # open fields still in their code
+        self.after_cell = False
+
+    def feed(self, s: str) -> bool:
+        """Add ``s``; False once the limit is reached."""
+        at = 0
+        for m in _WORD_CONTROL.finditer(s):
+            if m.start() > at and not self._text(s[at:m.start()]):
+                return False
+            at = m.end()
+            code = ord(m.group())
+            if code == 0x13:
+                if len(self.fields) < _MAX_FIELD_DEPTH:  # deeper is no document's: not tracked
+                    self.fields.append(False)
+                    self.in_code += 1
+            elif code == 0x14:
+                if self.fields and not self.fields[-1]:
+                    self.fields[-1] = True
+                    self.in_code -= 1
+            elif code == 0x15:
+                if self.fields and not self.fields.pop():
+                    self.in_code -= 1
+            elif code == 0x07:
+                if not self.in_code:
+                    self.out.add("\n" if self.after_cell else "\t")
+                self.after_cell = not self.after_cell
+                continue
+            elif (text := _WORD_BREAKS.get(code)) and not self.in_code and not self.out.add(text):
+                return False
+            self.after_cell = False
+        return at >= len(s) or self._text(s[at:])
+
+    def _text(self, s: str) -> bool:
+        self.after_cell = False
+        return True if self.in_code else self.out.add(s)
+
+
+def _u16(data: bytes, at: int) -> int:
+    return int.from_bytes(data[at:at + 2], "little")
+
+
+def _u32(data: bytes, at: int) -> int:
+    return int.from_bytes(data[at:at + 4], "little")
+
+
+def _fib(word: bytes) -> tuple[str, int, int, list[int]]:
+    """The table stream's name, fcClx, lcbClx and the CP counts of the stories, from the FIB."""
+    if len(word) < 64:
+        raise DocumentError(f"the WordDocument stream ({len(word)} bytes) is too short for a FIB")
+    if (ident := _u16(word, 0)) != 0xA5EC:
+        raise DocumentError(f"no Word FIB in the WordDocument stream (wIdent 0x{ident:04X}, not 0xA5EC)")
+    if (nfib := _u16(word, 2)) < 0x00C0:
+        raise DocumentError(f"a Word 6.0/95 document (nFib 0x{nfib:04X}): only Word 97 and later are read")
+    flags = _u16(word, 10)
+    if flags & 0x0100:  # fEncrypted (with fObfuscated: XOR obfuscation, else RC4 or CryptoAPI)
+        raise DocumentError("the document is encrypted (password-protected): not read")
+    csw = _u16(word, 32)
+    lw = 32 + 2 + 2 * csw + 2
+    cslw = _u16(word, lw - 2)
+    blob = lw + 4 * cslw + 2
+    pairs = _u16(word, blob - 2) if blob <= len(word) else 0
+    if cslw < 11 or pairs <= _FIB_CLX or blob + 8 * (_FIB_CLX + 1) > len(word):
+        raise DocumentError(f"the FIB is damaged (csw {csw}, cslw {cslw}, cbRgFcLcb {pairs})")
+    stories = [_u32(word, lw + 12 + 4 * i) for i in range(len(_STORIES))]
+    fc_clx, lcb_clx = _u32(word, blob + 8 * _FIB_CLX), _u32(word, blob + 8 * _FIB_CLX + 4)
+    return ("1Table" if flags & 0x0200 else "0Table"), fc_clx, lcb_clx, stories
+
+
+def _pieces(table: bytes, name: str, fc: int, lcb: int, word_size: int) -> list[tuple[int, int, int, bool]]:
+    """The pieces of the text (first CP, last CP + 1, byte offset in WordDocument, compressed),
+    from the Clx at ``fc`` in the table stream: its Prcs skipped, then the Pcdt's PlcPcd."""
+    if not lcb:
+        raise DocumentError("the FIB gives no piece table (lcbClx 0)")
+    end = fc + lcb
+    if end > len(table):
+        raise DocumentError(f"the Clx ({lcb:,} bytes at {fc:,}) lies beyond the {name} stream ({len(table):,} bytes)")
+    at = fc
+    while at < end and table[at] == 0x01:  # a Prc: property modifiers of pieces, not text
+        size = int.from_bytes(table[at + 1:at + 3], "little", signed=True)
+        if size < 0:
+            raise DocumentError(f"a Prc of the Clx has a negative size ({size})")
+        at += 3 + size
+    if at >= end or table[at] != 0x02:
+        raise DocumentError("the Clx holds no piece table (no Pcdt, type 0x02)")
+    size = _u32(table, at + 1)
+    plc = at + 5
+    if plc + size > end:
+        raise DocumentError(f"the piece table ({size:,} bytes) runs past the end of the Clx")
+    if size < 16 or (size - 4) % 12:
+        raise DocumentError(f"the piece table's size ({size:,} bytes) is not 4 + 12 per piece")
+    count = (size - 4) // 12
+    if count > MAX_PIECES:
+        raise DocumentError(f"the piece table lists {count:,} pieces (more than {MAX_PIECES:,}): not read")
+    cps = struct.unpack_from(f"<{count + 1}I", table, plc)
+    pieces = []
+    for i, (_, fc_compressed, _) in enumerate(struct.iter_unpack("<HIH", table[plc + 4 * (count + 1):plc + size])):
+        first, last = cps[i], cps[i + 1]
+        if last < first:
+            raise DocumentError(f"the piece table's character positions go backwards at piece {i}")
+        compressed = bool(fc_compressed & 0x40000000)
+        offset = (fc_compressed & 0x3FFFFFFF) // 2 if compressed else fc_compressed & 0x3FFFFFFF
+        if offset + (last - first) * (1 if compressed else 2) > word_size:
+            raise DocumentError(f"piece {i} ({last - first:,} characters at byte {offset:,}) lies beyond the "
+                                f"WordDocument stream ({word_size:,} bytes)")
+        pieces.append((first, last, offset, compressed))
+    return pieces
+
+
+def _piece_text(word: bytes, offset: int, compressed: bool, start: int, stop: int) -> Iterator[str]:
+    """The characters ``start``-``stop`` (from the piece's first) of a piece at ``offset``, a chunk
+    at a time."""
+    if compressed:
+        for k in range(start, stop, _CHUNK):
+            yield word[offset + k:offset + min(k + _CHUNK, stop)].decode("latin-1").translate(_COMPRESSED)
+        return
+    if stop - start <= _CHUNK:  # most pieces: one chunk
+        yield word[offset + 2 * start:offset + 2 * stop].decode("utf-16-le", errors="replace")
+        return
+    decoder = codecs.getincrementaldecoder("utf-16-le")(errors="replace")  # a surrogate pair split by a chunk
+    for k in range(start, stop, _CHUNK):
+        yield decoder.decode(word[offset + 2 * k:offset + 2 * min(k + _CHUNK, stop)])
+    yield decoder.decode(b"", final=True)
+
+
+def doc_text(data: bytes, *, max_chars: int = 2_000_000) -> DocumentText:
+    """The text of a Word 97-2003 binary document, ``.doc`` or Kingsoft ``.wps`` (see the module
+    documentation)."""
+    with _open_ole(data, "a Word 97-2003 document") as ole:
+        if not ole.exists("WordDocument"):
+            raise DocumentError("no WordDocument stream: not a Word document")
+        try:
+            word = ole.openstream("WordDocument").read()
+            name, fc_clx, lcb_clx, stories = _fib(word)
+            if not ole.exists(name):
+                raise DocumentError(f"the FIB names the {name} stream, which is missing")
+            table = ole.openstream(name).read()
+        except _OLE_ERRORS as exc:
+            raise DocumentError(f"the compound file is damaged: {exc}") from exc
+        title = _ole_title(ole)
+    pieces = _pieces(table, name, fc_clx, lcb_clx, len(word))
+    ranges, cp = [], 0
+    for n, (_, read) in zip(stories, _STORIES, strict=True):
+        if read and n:
+            ranges.append((cp, cp + n))
+        cp += n
+    if not cp:  # no story counts written: the whole piece table is the document
+        ranges = [(0, pieces[-1][1])] if pieces else []
+    out = _Text(max_chars)
+    text = _WordText(out)
+    for first_cp, last_cp in ranges:
+        for first, last, offset, compressed in pieces:
+            start, stop = max(first, first_cp), min(last, last_cp)
+            if start >= stop:
+                continue
+            for chunk in _piece_text(word, offset, compressed, start - first, stop - first):
+                if not text.feed(chunk):
+                    break
+            if out.truncated:
+                break
+        if out.truncated or not out.add("\n"):
+            break
+    clean = re.sub(r"[ \t]+\n", "\n", out.value())
+    return DocumentText(text=clean, title=title, truncated=out.truncated)
+
+
+# what xlrd lets out of a damaged workbook besides its own errors (LookupError: an index out of
+# range, a missing key, an unknown code page)
+_XLS_ERRORS = (XLRDError, CompDocError, FormulaError, struct.error, LookupError, ValueError, TypeError, AssertionError,
+               EOFError, ArithmeticError)
+
+
+def _xls_number(value: float) -> str:
+    return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+
+
+def _xls_cell(cell: xlrd.sheet.Cell, datemode: Literal[0, 1]) -> str:
+    """A cell as text: strings on one line, integral numbers without ``.0``, dates in ISO 8601
+    (a time alone when there is no day), booleans ``TRUE``/``FALSE``, errors as Excel shows them."""
+    kind, value = cell.ctype, cell.value
+    if kind == xlrd.XL_CELL_TEXT:
+        return re.sub(r"[\t\r\n]+", " ", str(value))
+    if kind == xlrd.XL_CELL_NUMBER:
+        return _xls_number(float(value))
+    if kind == xlrd.XL_CELL_DATE:
+        try:
+            when = xlrd.xldate_as_datetime(float(value), datemode)
+        except (ValueError, OverflowError):  # XLDateError is a ValueError
+            return _xls_number(float(value))
+        if float(value) < 1:
+            return when.time().isoformat()
+        return when.date().isoformat() if when.time() == datetime.time() else when.isoformat(sep=" ")
+    if kind == xlrd.XL_CELL_BOOLEAN:
+        return "TRUE" if value else "FALSE"
+    if kind == xlrd.XL_CELL_ERROR:
+        return xlrd.error_text_from_code.get(int(value), "#ERROR")
+    return ""
+
+
+def xls_text(data: bytes, *, max_chars: int = 2_000_000) -> DocumentText:
+    """The text of an Excel 97-2003 workbook, ``.xls`` or Kingsoft ``.et`` (see the module
+    documentation)."""
+    try:
+        # ragged rows: a row as long as its last cell, not padded to the sheet's widest; xlrd's
+        # warnings into a buffer, not the reader process's stdout
+        book = xlrd.open_workbook(file_contents=data, on_demand=True, formatting_info=False, ragged_rows=True,
+                                  logfile=io.StringIO())
+    except _XLS_ERRORS as exc:
+        if "encrypted" in str(exc).lower():
+            raise DocumentError("the workbook is encrypted (password-protected): not read") from exc
+        raise DocumentError(f"not a readable Excel 97-2003 workbook: {exc}") from exc
+    out = _Text(max_chars)
+    try:
+        for index in range(book.nsheets):
+            sheet = book.sheet_by_index(index)
+            out.add(f"{sheet.name}\n")
+            for r in range(sheet.nrows):
+                line = "\t".join(_xls_cell(cell, book.datemode) for cell in sheet.row(r)).rstrip("\t")
+                if line and not out.add(line + "\n"):
+                    break
+            book.unload_sheet(index)
+            if not out.add("\n"):
+                break
+    except _XLS_ERRORS as exc:
+        raise DocumentError(f"the workbook is damaged: {exc}") from exc
+    finally:
+        book.release_resources()
+    title = None
+    if data[:8] == olefile.MAGIC:
+        try:
+            with olefile.OleFileIO(io.BytesIO(data)) as ole:
+                title = _ole_title(ole)
+        except _OLE_ERRORS:
+            title = None
+    return DocumentText(text=out.value(), title=title, truncated=out.truncated)
