@@ -16,10 +16,12 @@ zygote serves one caller at a time (a crawl reading two files at once has two).
 Readers by family (``normalizers.filetypes.sniff``): ``pdf`` — poppler's ``pdftotext`` (the
 reference PDF text extractor on Debian: C++, GPL tool run as a program, good with CID-keyed
 Chinese fonts through ``poppler-data``'s CMaps; the bytes given on its standard input), one run
-of ``-htmlmeta`` for the text, title and page count, and OCR for a scan when the site asks; ``ooxml-word``, ``ooxml-excel``, ``ofd`` and
-``rtf`` — :mod:`normalizers.documents`; ``html`` (a web page saved as ``.doc`` or ``.xls``) —
-lxml over the page decoded by :func:`normalizers.encoding.decode_html`; ``zip`` — each member
-sniffed and read by its own reader (names in GBK as Chinese Windows writes them; at most
+of ``-htmlmeta`` for the text, title and page count, and OCR for a scan when the site asks;
+``ooxml-word``, ``ooxml-excel``, ``word-binary`` (Word 97-2003 and Kingsoft WPS),
+``excel-binary`` (Excel 97-2003 and Kingsoft ET), ``ofd`` and ``rtf`` —
+:mod:`normalizers.documents`; ``html`` (a web page saved as ``.doc`` or ``.xls``) — lxml over
+the page decoded by :func:`normalizers.encoding.decode_html`; ``zip`` — each member sniffed and
+read by its own reader (names in GBK as Chinese Windows writes them; at most
 :data:`ZIP_MAX_MEMBERS` members, :data:`ZIP_MAX_BYTES` inflated, nested :data:`ZIP_MAX_DEPTH`
 deep, bomb ratios refused; the members not read are named in ``error``). Other families are
 ``unsupported`` (named in the result, never silently empty).
@@ -46,11 +48,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from normalizers.documents import DocumentError, docx_text, ofd_text, rtf_text, xlsx_text
+from normalizers.documents import DocumentError, doc_text, docx_text, ofd_text, rtf_text, xls_text, xlsx_text
 
 __all__ = ["Limits", "TextResult", "read_text"]
 
-READABLE = ("pdf", "ooxml-word", "ooxml-excel", "ofd", "rtf", "html", "zip")
+READABLE = ("pdf", "ooxml-word", "ooxml-excel", "word-binary", "excel-binary", "ofd", "rtf", "html", "zip")
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +318,7 @@ def _html(data: bytes, max_chars: int) -> dict[str, object]:
     from lxml import etree
     from lxml import html as lxml_html
 
+    # imported here: as the two above
     from normalizers.encoding import decode_html
 
     text = decode_html(data).text
@@ -414,7 +417,8 @@ def _zip(data: bytes, max_chars: int, depth: int = 0) -> dict[str, object]:
 
 
 def _document(family: str, data: bytes, max_chars: int) -> dict[str, object]:
-    reader = {"ooxml-word": docx_text, "ooxml-excel": xlsx_text, "ofd": ofd_text, "rtf": rtf_text}[family]
+    reader = {"ooxml-word": docx_text, "ooxml-excel": xlsx_text, "word-binary": doc_text, "excel-binary": xls_text,
+              "ofd": ofd_text, "rtf": rtf_text}[family]
     try:
         doc = reader(data, max_chars=max_chars)
     except DocumentError as exc:

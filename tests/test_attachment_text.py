@@ -73,8 +73,8 @@ def test_docx_rtf_ofd_and_xlsx_are_read_by_the_same_worker(tmp_path):
 
 
 def test_a_family_without_a_reader_is_named(tmp_path):
-    result = read_text(tmp_path / "名单.xls", "excel-binary")
-    assert result.status == "unsupported" and "excel-binary" in result.error
+    result = read_text(tmp_path / "名单.dps", "powerpoint-binary")
+    assert result.status == "unsupported" and "powerpoint-binary" in result.error
 
 
 def test_the_cpu_limit_stops_a_file_that_costs_too_much(tmp_path):
