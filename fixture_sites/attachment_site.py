@@ -36,6 +36,7 @@ import hashlib
 import html
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -95,6 +96,7 @@ class AttachmentSite:
     files: dict[str, Served]  # by path (and query)
     requests: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    file_delay: float = 0.0  # seconds each file takes to start (a slow file server)
 
     def truth(self, origin: str = SFJ_ORIGIN) -> dict[str, Any]:
         return {"site": {"code": SFJ_CODE, "name": SFJ_NAME, "origin": SFJ_ORIGIN},
@@ -218,6 +220,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _file(self, served: Served) -> None:
         f = served.file
+        if self.site.file_delay:
+            time.sleep(self.site.file_delay)
         headers: list[tuple[str, str | bytes]] = [("ETag", served.etag), ("Last-Modified", LAST_MODIFIED)]
         if served.style == "static":
             ctype = TYPES_BY_EXT.get(served.ext, "application/octet-stream")

@@ -245,3 +245,48 @@ def test_the_portal_names_the_attachment_and_filters_by_file_type(crawled):
         assert client.get("/api/search", params={"q": name, "file": "exe"}).status_code == 422
         page = client.get("/", params={"q": name, "file": "excel"})
         assert page.status_code == 200 and "附件《" in page.text and 'value="excel" selected' in page.text
+
+
+def test_a_crawl_killed_while_it_fetches_files_leaves_them_pending_and_the_next_run_gets_them(tmp_path):
+    """kill -9 in the middle of the files: the kept ones stay kept (each fetched once), the rest
+    are pending rows of the store, which the next ordinary run fetches."""
+    import signal
+    import time
+
+    from fixture_sites.attachment_site import build_site
+
+    data = tmp_path / "data"
+    site = build_site(seed=5, hostile=False)
+    site.file_delay = 0.4
+    with attachment_server(site=site) as (url, site):
+        env = {**os.environ, "BLGW_DATA_DIR": str(data)}
+        proc = subprocess.Popen([*BLGW, "crawl", "sfj", "--origin", f"sfj={url}", *FAST], cwd=WORKDIR, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        db = data / "gateway.sqlite"
+        deadline = time.monotonic() + 120
+        stored = 0
+        while time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+            if db.exists():
+                try:
+                    stored = _rows(data, "SELECT count(*) FROM attachments WHERE status = 'stored'")[0][0]
+                except sqlite3.OperationalError:  # not created yet, or locked
+                    continue
+                if stored >= 3:
+                    break
+        assert proc.poll() is None and stored >= 3, "the crawl ended before it could be killed mid-files"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kept_before = {u for (u,) in _rows(data, "SELECT url FROM attachments WHERE status = 'stored'")}
+        pending = _rows(data, "SELECT count(*) FROM attachments WHERE status = 'pending'")[0][0]
+        assert pending > 0
+        before = Counter(site.requests)
+        again = _blgw(env, "crawl", "sfj", "--origin", f"sfj={url}", *FAST)
+        assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+        truth = site.truth()
+    files = _files(truth)
+    rows = dict(_rows(data, "SELECT url, status FROM attachments"))
+    assert set(rows) == set(files) and set(rows.values()) == {"stored"}
+    second = Counter(site.requests) - before
+    for url in kept_before:  # a file kept before the kill is not fetched again
+        assert second[url.split("bl.gov.cn", 1)[1]] == 0, url
