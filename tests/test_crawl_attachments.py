@@ -29,7 +29,7 @@ from urllib.parse import unquote
 import pytest
 from conftest import BLGW, WORKDIR
 
-from fixture_sites.attachment_site import attachment_server
+from fixture_sites.attachment_site import SFJ_ORIGIN, attachment_server
 from normalizers.fidelity import token_f1
 from spiders.attachment_text import READABLE
 
@@ -290,3 +290,32 @@ def test_a_crawl_killed_while_it_fetches_files_leaves_them_pending_and_the_next_
     second = Counter(site.requests) - before
     for url in kept_before:  # a file kept before the kill is not fetched again
         assert second[url.split("bl.gov.cn", 1)[1]] == 0, url
+
+
+def test_a_site_that_asks_for_ocr_gets_the_text_of_its_scans(tmp_path):
+    """``ocr = true``: the scanned PDF (an image per page, no text layer) is read by Tesseract
+    chi_sim through the crawl; its token F1 is printed (``pytest -s``)."""
+    import shutil
+
+    from fixture_sites.attachment_site import build_site
+
+    site = build_site(seed=3, hostile=False)
+    scans = {p: s for p, s in site.files.items() if s.file.kind == "scanned"}
+    if not scans or shutil.which("tesseract") is None:
+        assert not os.environ.get("BLGW_REQUIRE_FIXTURES"), "a CJK font and tesseract-ocr-chi-sim are required"
+        pytest.skip("no CJK font for the scanned fixture, or no tesseract (./bootstrap.sh installs both)")
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    spec = (Path(__file__).resolve().parent.parent / "plugins" / "sites" / "sfj.toml").read_text(encoding="utf-8")
+    (plugins / "sfjocr.toml").write_text(spec.replace('code = "sfj"', 'code = "sfjocr"').replace(
+        'schedule = "every 12h"', 'schedule = "every 12h"\nocr = true\nocr_pages = 3'), encoding="utf-8")
+    data = tmp_path / "data"
+    with attachment_server(site=site) as (url, _):
+        env = {**os.environ, "BLGW_DATA_DIR": str(data), "BLGW_PLUGIN_DIRS": str(plugins)}
+        run = _blgw(env, "crawl", "sfjocr", "--origin", f"sfjocr={url}", *FAST)
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    for path, scan in scans.items():
+        status, text = _rows(data, f"SELECT text_status, text FROM attachments WHERE url = '{SFJ_ORIGIN}{path}'")[0]
+        f1 = token_f1(text or "", scan.file.truth or "")
+        print(f"\nOCR through the crawl: {scan.file.name}: token F1 {f1:.4f}")
+        assert status == "ok" and f1 >= 0.9
