@@ -12,7 +12,7 @@ from normalizers.items import normalize_item
 from normalizers.models import SITE_CODE_MAX, Article, Letter, Organisation, ServiceGuide
 from normalizers.page import ExtractionHints, PageContext, RawPage
 from normalizers.taxonomy import classify
-from normalizers.urls import canonicalize_url
+from normalizers.urls import served_url
 
 
 def normalize(body: bytes, url: str, hints: ExtractionHints | None = None, *, content_type: str | None = None,
@@ -42,7 +42,7 @@ def normalize(body: bytes, url: str, hints: ExtractionHints | None = None, *, co
         path = [taxonomy.category.value, *path]
     page = RawPage(url=url, body=body, content_type=content_type, fetched_at=fetched_at)
     context = PageContext(site_code=code, column_path=tuple(path), category=taxonomy.category,
-                          public_url=canonicalize_url(public_url or url))
+                          public_url=served_url(public_url or url))
     item = normalize_item(page, context, hints or ExtractionHints(), item_type=item_type or taxonomy.item_type)
     if isinstance(item, Article) and taxonomy.kind is not None and item.kind != taxonomy.kind:
         item = Article.model_validate({**item.model_dump(), "kind": taxonomy.kind})

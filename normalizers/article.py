@@ -61,7 +61,7 @@ from normalizers.models import (
 from normalizers.page import ExtractionHints, PageContext, RawPage
 from normalizers.sanitize import drop_document_end_tags, sanitize_html, unnest_void_content
 from normalizers.text import DROPPED_TAGS, clean_text, html_to_text, tag_name
-from normalizers.urls import origin, rebase
+from normalizers.urls import canonicalize_url, origin, rebase
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -543,7 +543,7 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
         images = _images(cleaned, page.url, to_public, errors)
 
     return Article(
-        id=document_id(public_url),
+        id=document_id(canonicalize_url(public_url)),  # identity: the canonical key; stored: as served
         site_code=context.site_code,
         column_path=list(context.column_path),
         category=context.category,

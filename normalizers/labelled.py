@@ -50,7 +50,7 @@ from normalizers.text import (
     paragraphs,
     tag_name,
 )
-from normalizers.urls import origin, rebase
+from normalizers.urls import canonicalize_url, origin, rebase
 
 # ------------------------------------------------------------------------------------ the page
 
@@ -818,7 +818,7 @@ class ItemHeader(TypedDict):
 def item_header(page: RawPage, context: PageContext) -> ItemHeader:
     """The fields every exchange-standard item takes from its page and context."""
     return {
-        "id": document_id(context.public_url), "site_code": context.site_code,
+        "id": document_id(canonicalize_url(context.public_url)), "site_code": context.site_code,
         "column_path": list(context.column_path), "category": context.category,
         "source_url": cast(HttpUrl, context.public_url), "fetched_at": page.fetched_at or dt.datetime.now(SHANGHAI),
     }

@@ -47,6 +47,9 @@ an odd one. Pass ``strict=True`` to get a ``ValueError`` for a non-http(s) schem
 Relative references (no scheme) are normalised as far as they can be without a base.
 
 ``session_free`` removes only the session ids and keeps everything else as given, for fetching.
+``served_url`` is the URL as the server serves it, for storing, showing and linking: the cleaning
+above without the rewriting only identity needs (the query's order and bare keys, default
+documents); its canonical form is the original's.
 """
 
 from __future__ import annotations
@@ -103,8 +106,19 @@ def canonicalize_url(url: str, base: str | None = None, *, strict: bool = False)
     return _canonical(url, base, strict)
 
 
+def served_url(url: str, base: str | None = None) -> str:
+    """``url`` as its server serves it (resolved against ``base`` when relative): what is stored,
+    shown and linked. The same cleaning as :func:`canonicalize_url` (white space, scheme and host
+    case, default port, user information, percent-encoding, backslashes, duplicate slashes, dot
+    segments, session ids, tracking parameters, the fragment) but none of the rewriting that only
+    identity needs: the query keeps its order and its bare keys (``/?tzgg/23.html`` stays as it
+    is), a default document stays (``/col/col1229101/index.html``; a server may not serve the
+    directory). ``canonicalize_url(served_url(u)) == canonicalize_url(u)``: the id is unchanged."""
+    return _canonical(url, base, False, True)
+
+
 @functools.lru_cache(maxsize=4096)  # a URL is asked for again within its page's processing
-def _canonical(url: str, base: str | None, strict: bool) -> str:
+def _canonical(url: str, base: str | None, strict: bool, served: bool = False) -> str:
     cleaned = _clean(url)
     if base:
         try:
@@ -130,8 +144,8 @@ def _canonical(url: str, base: str | None, strict: bool) -> str:
     if netloc or scheme:
         path = path or "/"
 
-    query = _canonical_query(parts.query)
-    if not query and path:
+    query = _canonical_query(parts.query, served=served)
+    if not query and path and not served:
         path = _DEFAULT_DOCUMENT.sub("/", path)
 
     fragment = ""
@@ -318,12 +332,13 @@ def _param_name(pair: str) -> str:
     return re.sub(r"%([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), name)
 
 
-def _canonical_query(query: str) -> str:
+def _canonical_query(query: str, *, served: bool = False) -> str:
     pairs: list[tuple[str, str]] = []
+    bare: set[int] = set()  # served: the parameters written without "=", kept so
     for pair in query.split("&"):
         if not pair:
             continue
-        name, _, value = pair.partition("=")
+        name, equals, value = pair.partition("=")
         name = _normalize_escapes(name, _QUERY_SAFE)
         value = _normalize_escapes(value, _QUERY_SAFE)
         plain = _param_name(name)
@@ -331,6 +346,10 @@ def _canonical_query(query: str) -> str:
             continue
         if _CACHE_BUSTER_PARAM.fullmatch(plain) and _TIMESTAMP.fullmatch(value):
             continue
+        if not equals:
+            bare.add(len(pairs))
         pairs.append((name, value))
+    if served:  # the order and form the site wrote
+        return "&".join(name if n in bare else f"{name}={value}" for n, (name, value) in enumerate(pairs))
     pairs.sort(key=lambda pair: pair[0])  # stable: repeated names keep their order
     return "&".join(f"{name}={value}" for name, value in pairs)

@@ -14,7 +14,7 @@ class FetchedPage:
     site_code: str
     column: str
     fetch_url: str
-    public_url: str
+    public_url: str  # on the site's public origin, as served (SiteSpider.served_url); the id is its canonical key
     body: bytes = field(repr=False)  # logged items (a dropped one) do not print the page
     content_type: str | None
     status: int

@@ -35,7 +35,7 @@ from gateway.settings import from_scrapy
 from normalizers.encoding import decode_html
 from normalizers.links import url_from_script
 from normalizers.models import SHANGHAI
-from normalizers.urls import canonicalize_url, rebase
+from normalizers.urls import canonicalize_url, rebase, served_url
 from plugins.manager import HookFailed, SiteRegistry
 from plugins.spec import XPATH_PREFIXES, Column, ListEntry, PostbackPaging, SiteSpec
 from spiders import meta
@@ -182,9 +182,17 @@ class SiteSpider(scrapy.Spider):
         return rebase(absolute, self.site.site.base_url, self.fetch_origin) if self.fetch_origin else absolute
 
     def public_url(self, url: str) -> str:
+        """The canonical key of a URL on the site's public origin (identity, de-duplication)."""
         if self.fetch_origin:
             url = rebase(url, self.fetch_origin, self.site.site.base_url)
         return canonicalize_url(url)
+
+    def served_url(self, url: str) -> str:
+        """A URL on the site's public origin as the server serves it (what is stored and shown;
+        :func:`normalizers.urls.served_url`): its canonical key is :meth:`public_url`'s."""
+        if self.fetch_origin:
+            url = rebase(url, self.fetch_origin, self.site.site.base_url)
+        return served_url(url)
 
     # --- Crawl -------------------------------------------------------------------------------
 
@@ -466,7 +474,7 @@ class SiteSpider(scrapy.Spider):
             site_code=self.site.code,
             column=column.name,
             fetch_url=response.url,
-            public_url=self.public_url(response.url),
+            public_url=self.served_url(response.url),  # stored as served; the id is its canonical key
             body=response.body,
             content_type=content_type.decode("latin-1") if content_type else None,
             status=response.status,

@@ -36,7 +36,7 @@ import pytest
 from normalizers.encoding import decode_html
 from normalizers.models import SHANGHAI, Article, Letter, Organisation, ServiceGuide
 from normalizers.page import RawPage
-from normalizers.urls import canonicalize_url
+from normalizers.urls import served_url
 from plugins.manager import SiteRegistry, registry_from_settings
 from plugins.runtime import normalize_for_site
 from plugins.spec import ListEntry
@@ -57,7 +57,7 @@ def normalize_saved_page(registry: SiteRegistry, site_code: str, column_name: st
     column = site.column(column_name)
     page = RawPage(url=url, body=_read(source), content_type=content_type,
                    fetched_at=dt.datetime(2024, 1, 1, tzinfo=SHANGHAI))
-    return normalize_for_site(registry, site, column, page, canonicalize_url(url)).item
+    return normalize_for_site(registry, site, column, page, served_url(url)).item
 
 
 @dataclass

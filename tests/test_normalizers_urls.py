@@ -301,3 +301,32 @@ def test_origin_ignores_case_trailing_dot_and_default_port():
     assert rebase("http://rsj.bl.gov.cn:80/a?b=1", "http://rsj.bl.gov.cn/", "http://127.0.0.1:9/") \
         == "http://127.0.0.1:9/a?b=1"
     assert rebase("http://other.gov.cn/a", "http://rsj.bl.gov.cn/", "http://127.0.0.1:9/") == "http://other.gov.cn/a"
+
+
+# --- the URL as served (normalizers.urls.served_url) ------------------------------------------
+
+from normalizers.urls import served_url  # noqa: E402
+
+
+@pytest.mark.parametrize(("url", "served"), [
+    # a default document stays: the server may not serve the directory (Hanweb's /col/colN/)
+    ("http://BL.gov.cn:80/col/col1229101/index.html", "http://bl.gov.cn/col/col1229101/index.html"),
+    # a bare query key stays bare (PbootCMS routes), the order stays the site's
+    ("http://bl.gov.cn/?tzgg/23.html", "http://bl.gov.cn/?tzgg/23.html"),
+    ("http://bl.gov.cn/list.php?page=2&catid=1", "http://bl.gov.cn/list.php?page=2&catid=1"),
+    ("http://bl.gov.cn/index.php?m=content&c=index&a=show&id=5", "http://bl.gov.cn/index.php?m=content&c=index&a=show&id=5"),
+    # what changes nothing on the server is still cleaned: sessions, tracking, fragments, dots
+    ("http://bl.gov.cn/a/../b//c.html;jsessionid=AB?utm_source=x&id=1#top", "http://bl.gov.cn/b/c.html?id=1"),
+    ("http://bl.gov.cn/专题/index.html?b&a=1", "http://bl.gov.cn/%E4%B8%93%E9%A2%98/index.html?b&a=1"),
+])
+def test_the_served_form_keeps_what_the_server_needs(url: str, served: str):
+    assert served_url(url) == served
+    assert canonicalize_url(served) == canonicalize_url(url)
+
+
+@settings(max_examples=500)
+@given(st.one_of(st.text(max_size=60), URLISH, URLISH.map(lambda s: "http://rsj.bl.gov.cn/" + s)))
+def test_the_served_form_has_the_same_id_and_is_stable(url: str):
+    served = served_url(url)
+    assert served_url(served) == served
+    assert canonicalize_url(served) == canonicalize_url(url)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from gateway.store.models import Document
 from normalizers.models import SHANGHAI, Category, ColumnNode, Navigation, document_id
-from normalizers.urls import canonicalize_url
+from normalizers.urls import canonicalize_url, served_url
 from plugins.spec import SiteSpec
 
 
@@ -54,7 +54,7 @@ def build_navigation(site: SiteSpec, counts: dict[tuple[str, ...], int] | None =
             nodes = child(nodes, path[depth], path[: depth + 1]).children
         taxonomy = column.classification
         leaf = child(nodes, path[-1], path)
-        leaf.url = HttpUrl(canonicalize_url(urljoin(base, column.url)))  # validated, as the field says
+        leaf.url = HttpUrl(served_url(urljoin(base, column.url)))  # as served (validated, as the field says)
         leaf.category = taxonomy.category
         leaf.item_type = taxonomy.item_type
         leaf.document_count = counts.get(tuple(path), 0)
@@ -63,8 +63,8 @@ def build_navigation(site: SiteSpec, counts: dict[tuple[str, ...], int] | None =
     _sum_counts(roots)
     return Navigation(
         id=document_id(canonicalize_url(base) + "#navigation"), site_code=site.code, column_path=[],
-        category=Category.GOVERNMENT_INFORMATION, source_url=canonicalize_url(base), fetched_at=dt.datetime.now(SHANGHAI),
-        site_name=site.name, base_url=canonicalize_url(base), columns=roots,
+        category=Category.GOVERNMENT_INFORMATION, source_url=served_url(base), fetched_at=dt.datetime.now(SHANGHAI),
+        site_name=site.name, base_url=served_url(base), columns=roots,
     )
 
 
