@@ -85,7 +85,7 @@ def test_crawl_yields_exactly_the_ground_truth(site):
     public = _public(site["code"])
     with site["store"].session() as s:
         docs = s.query(Document).filter_by(site_code=site["code"]).all()
-        stored = {d.url: Article.model_validate(d.item) for d in docs}
+        stored = {canonicalize_url(d.url): Article.model_validate(d.item) for d in docs}
     want = {canonicalize_url(public + a["path"]): a for a in site["truth"]["articles"]}
     missing = sorted(set(want) - set(stored))
     extra = sorted(set(stored) - set(want))
@@ -120,6 +120,41 @@ def test_crawl_yields_exactly_the_ground_truth(site):
             if " ".join(paragraph.split())[:30] not in " ".join(a.body_text.split()):
                 mismatches.append(f"{t['path']} body lacks {paragraph[:30]!r}")
     assert not mismatches, "\n".join(mismatches[:25]) + f"\n({len(mismatches)} mismatches)"
+
+
+def test_every_stored_and_navigation_url_answers_on_its_server(site):
+    """What users follow is the URL as the site serves it: every stored ``source_url`` and every
+    column URL of the navigation map, fetched from the fixture server, answers 200 (a cookieless
+    ASP.NET site first redirects a URL without a session to one with a new session: stored URLs
+    never carry a session, which expires)."""
+    import httpx
+
+    from gateway.ops.navigation import build_navigation
+
+    public = _public(site["code"])
+    with site["store"].session() as s:
+        docs = s.query(Document).filter_by(site_code=site["code"]).all()
+        urls = [d.url for d in docs]
+        assert urls and all(str(Article.model_validate(d.item).source_url) == d.url for d in docs)
+    navigation = build_navigation(load_site_file(REPO / "plugins" / "sites" / f"{site['code']}.toml"))
+
+    def leaves(nodes):
+        for node in nodes:
+            if node.url is not None:
+                yield str(node.url)
+            yield from leaves(node.children)
+
+    urls += list(leaves(navigation.columns))
+    failed = []
+    with httpx.Client(timeout=30, follow_redirects=True, trust_env=False) as client:
+        for url in urls:
+            assert url.startswith(public), url
+            answer = client.get(site["base_url"] + url[len(public):])
+            if answer.status_code != 200 or not str(answer.url).startswith(site["base_url"]):
+                failed.append(f"{url}: {answer.status_code} at {answer.url}")
+            elif answer.history and "(S(" not in str(answer.url):  # only a session may be added
+                failed.append(f"{url}: redirected to {answer.url}")
+    assert not failed, failed[:10]
 
 
 def test_plugin_check_prints_the_right_items(site):

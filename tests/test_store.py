@@ -186,3 +186,56 @@ def test_column_counts_group_active_items_by_path(store, article_factory):
     with store.session() as s:
         assert column_counts(s, "rsj") == {("政务公开", "通知公告"): 2, ("政务公开", "政策法规"): 1}
         assert column_counts(s, "jyj") == {}
+
+
+def test_stored_urls_move_to_the_served_form_and_ids_stay(store_url, article_factory):
+    """Revision 0007: a document stored under its canonical key (``/col/col1/`` for the page
+    fetched as ``/col/col1/index.html``, ``?tzgg/23.html=`` for ``?tzgg/23.html``) gets the URL
+    its server serves, from its fetch URL (rebased from a mirror origin), with the same id and an
+    item whose content hash matches it; a downgrade writes the keys back."""
+    import json
+
+    import sqlalchemy as sa
+    from alembic import command
+
+    from gateway.store.session import alembic_config
+    from normalizers.models import document_id, parse_item
+    from normalizers.urls import canonicalize_url
+
+    s = Store(store_url)
+    command.upgrade(alembic_config(s.url), "0006")
+    cases = {  # canonical key stored before → fetched from (a mirror) → expected after
+        "http://jyj.bl.gov.cn/col/col1229101/": ("http://127.0.0.1:8001/col/col1229101/index.html",
+                                                 "http://jyj.bl.gov.cn/col/col1229101/index.html"),
+        "http://jyj.bl.gov.cn/?tzgg/23.html=": ("http://jyj.bl.gov.cn/?tzgg/23.html", "http://jyj.bl.gov.cn/?tzgg/23.html"),
+        "http://jyj.bl.gov.cn/list.php?catid=1&page=2": ("http://jyj.bl.gov.cn/list.php?page=2&catid=1",
+                                                         "http://jyj.bl.gov.cn/list.php?page=2&catid=1"),
+        "http://jyj.bl.gov.cn/show.php?id=9": ("http://other.example/elsewhere", "http://jyj.bl.gov.cn/show.php?id=9"),
+    }
+    with s.engine.begin() as c:
+        c.execute(sa.text("INSERT INTO sites (code, name, base_url, platform, plugin_source, created_at, updated_at)"
+                          " VALUES ('jyj', 'x', 'http://jyj.bl.gov.cn/', 'generic', '', '2024-01-01', '2024-01-01')"))
+        for key, (fetched, _) in cases.items():
+            item = article_factory(key, site_code="jyj").model_dump(mode="json")
+            c.execute(sa.text(
+                "INSERT INTO documents (id, site_code, url, fetch_url, title, content_hash, item, status,"
+                " first_seen_at, last_seen_at, last_changed_at, http_status, raw_page)"
+                " VALUES (:id, 'jyj', :url, :fetch, 't', :ch, :item, 'active', '2024-01-01', '2024-01-01',"
+                " '2024-01-01', 200, :raw)"),
+                {"id": document_id(key), "url": key, "fetch": fetched, "ch": item["content_hash"],
+                 "item": json.dumps(item, ensure_ascii=False), "raw": b"\x00"})
+    s.migrate()
+
+    def stored() -> dict[str, tuple[str, dict, str]]:
+        with s.engine.connect() as c:
+            rows = c.execute(sa.text("SELECT id, url, item, content_hash FROM documents")).all()
+        return {i: (u, it if isinstance(it, dict) else json.loads(it), h) for i, u, it, h in rows}
+
+    after = stored()
+    for key, (_, want) in cases.items():
+        url, item, content_hash = after[document_id(key)]
+        assert url == want and item["source_url"] == want and canonicalize_url(url) == canonicalize_url(key)
+        assert parse_item(item).content_hash == content_hash == item["content_hash"]
+    command.downgrade(alembic_config(s.url), "0006")
+    assert {i: u for i, (u, _, _) in stored().items()} == {document_id(k): k for k in cases}
+    s.dispose()
