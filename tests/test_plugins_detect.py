@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.message
+import re
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,31 @@ def test_frames_include_iframes_on_the_same_host_only():
     html = ("<html><body><iframe src='list.asp?classid=2'></iframe><iframe src='http://tianqi.example.com/w.html'>"
             "</iframe><iframe src='about:blank'></iframe></body></html>")
     assert frames("http://dqjd.bl.gov.cn/main.asp", html) == ["http://dqjd.bl.gov.cn/list.asp?classid=2"]
+
+
+# --- the site code `blgw plugin new` proposes (gateway.ops.scaffold.site_code_for) ---------------
+
+
+@pytest.mark.parametrize(("host", "port", "code"), [
+    ("rsj.bl.gov.cn", None, "rsj"),
+    ("www.beilun.gov.cn", None, "beilun"),  # most county portals are www.xxx.gov.cn
+    ("WWW2.nbbl.gov.cn.", None, "nbbl"),
+    ("bl-xx.gov.cn", None, "blxx"),
+    ("12345.gov.cn", None, "s12345"),
+    ("10.1.2.3", 8080, "ip10x1x2x3p8080"),  # an intranet subsite on an address; the port tells two apart
+    ("127.0.0.1", None, "ip127x0x0x1"),
+    ("[::1]", 80, "ipxx1p80"),
+])
+def test_a_site_code_from_www_and_ip_hosts(host, port, code):
+    from gateway.ops.scaffold import site_code_for
+    from normalizers.models import SITE_CODE_PATTERN
+
+    assert site_code_for(host, port) == code
+    assert re.match(SITE_CODE_PATTERN, code)
+
+
+def test_a_host_with_nothing_to_name_a_site_after_asks_for_a_code():
+    from gateway.ops.scaffold import site_code_for
+
+    with pytest.raises(ValueError, match="pass --code"):
+        site_code_for("www.gov.cn")

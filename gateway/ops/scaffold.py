@@ -7,6 +7,7 @@ and writes a plugin that validates, with the platform's preset doing the rest.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import urllib.request
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from plugins.declarative import parse_site_toml
 from plugins.detect import PlatformGuess, detect_platform, frames, suggest_columns
 from plugins.spec import load_preset
 
-__all__ = ["Scaffold", "fetch", "scaffold"]
+__all__ = ["Scaffold", "fetch", "scaffold", "site_code_for"]
 
 USER_AGENT = "blgw-plugin-new/1.0 (+Beilun site-group gateway)"
 
@@ -54,6 +55,39 @@ def _relative(url: str, fetch_origin: str) -> str:
     return url
 
 
+_HOST_PREFIXES = re.compile(r"^(?:www\d*|web|portal|m|wap)$")
+_GENERIC_LABELS = frozenset({"gov", "com", "net", "org", "edu", "cn", "zj", "nb"})
+
+
+def site_code_for(host: str, port: int | None = None) -> str:
+    """A site code from a host: its first label (``rsj.bl.gov.cn`` → ``rsj``), the next one when
+    the first is ``www`` and the like (``www.beilun.gov.cn`` → ``beilun``: most county portals),
+    letters and digits only; an IP address gives ``ip`` and its digits (``10.1.2.3`` →
+    ``ip10x1x2x3``), with ``p`` and the port when there is one (several sites on one address)."""
+    host = host.strip("[]").lower().rstrip(".")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        labels = [re.sub(r"[^a-z0-9]", "", label) for label in host.split(".")]
+        labels = [label for label in labels if label]
+        while len(labels) > 1 and _HOST_PREFIXES.match(labels[0]):
+            labels = labels[1:]
+        if not labels or labels[0] in _GENERIC_LABELS:
+            raise ValueError(f"cannot make a site code from the host {host!r}: pass --code (e.g. rsj)") from None
+        code = labels[0]
+    else:
+        code = "ip" + ("x".join(str(p) for p in address.packed) if address.version == 4
+                       else address.compressed.replace(":", "x"))
+        if port is not None:
+            code += f"p{port}"
+    if not code[0].isalpha():
+        code = "s" + code
+    code = code[:31]
+    if not re.match(SITE_CODE_PATTERN, code):  # pragma: no cover - the rules above make a valid one
+        raise ValueError(f"cannot make a site code from the host {host!r}: pass --code (e.g. rsj)")
+    return code
+
+
 def scaffold(url: str, *, code: str | None = None, name: str | None = None, base_url: str | None = None,
              out_dir: Path = Path("."), platform: str | None = None, force: bool = False) -> Scaffold:
     """Fetch ``url`` (a home page), guess the platform and columns, write ``<code>.toml``."""
@@ -77,10 +111,8 @@ def scaffold(url: str, *, code: str | None = None, name: str | None = None, base
     chosen = platform or (guesses[0].platform if guesses else "generic")
 
     if not code:
-        host = (urlsplit(base_url).hostname if base_url else parts.hostname) or ""
-        code = host.split(".")[0].lower()
-        if not re.match(SITE_CODE_PATTERN, code) or code == "www":
-            raise ValueError(f"cannot make a site code from the host {host!r}: pass --code (e.g. rsj)")
+        target = urlsplit(base_url) if base_url else parts
+        code = site_code_for(target.hostname or "", target.port)
     if not name:
         title = re.search(r"<title[^>]*>(.*?)</title>", html, re.S | re.I)
         name = " ".join(title.group(1).split()) if title else code
