@@ -41,6 +41,8 @@ import hashlib
 import itertools
 import logging
 import os
+import re
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -72,17 +74,19 @@ from spiders.budget import Budget
 from spiders.config import crawl_config
 from spiders.items import CrawlProblem
 
-__all__ = ["ColumnProgress", "CrawlSpider", "CrawlState", "Known", "StoreFailed", "UsesCrawlState", "running_spider", "titles_agree"]
+__all__ = ["ColumnProgress", "CrawlSpider", "CrawlState", "Known", "StoreFailed", "UsesCrawlState", "list_titles_agree", "running_spider", "titles_agree"]
 
 log = logging.getLogger(__name__)
 
 
+_CUT_MARK = re.compile(r"(?:[.．。·・•∙⋯…]{2,}|[…⋯])$")
+"""How lists mark a cut title: ``...``, ``…``, ``……``, PbootCMS's ``···``, ``。。。``."""
+
+
 def _norm_title(text: str | None) -> str:
-    text = "".join((text or "").split())
-    for tail in ("...", "…", "..", "．．．"):
-        if text.endswith(tail):
-            text = text[: -len(tail)]
-    return text
+    """A title compared: NFKC, no white space, no cut mark at its end."""
+    text = "".join(unicodedata.normalize("NFKC", text or "").split())
+    return _CUT_MARK.sub("", text)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -95,11 +99,19 @@ def _one_line(exc: BaseException) -> str:
 
 
 def titles_agree(listed: str | None, stored: str | None) -> bool:
-    """A list shows the stored title (lists often cut titles: a prefix is enough)."""
+    """A list shows the stored page title: the same, or cut (a prefix of it, with or without a
+    cut mark). A list title longer than the page's is not the same: a title extended at the end is
+    an edit."""
     a, b = _norm_title(listed), _norm_title(stored)
     if not a or not b:
         return True
-    return b.startswith(a) or a.startswith(b)
+    return b.startswith(a)
+
+
+def list_titles_agree(listed: str | None, before: str | None) -> bool:
+    """A list shows the title it showed when the document was stored (cut alike, decorated
+    alike): the same after white space and cut marks."""
+    return _norm_title(listed) == _norm_title(before)
 
 
 class StoreFailed(Exception):
@@ -145,6 +157,7 @@ class Known:
     title: str
     status: str
     last_seen_at: dt.datetime
+    list_title: str | None = None  # what the list showed when it was stored
 
 
 @dataclass
@@ -582,9 +595,10 @@ class CrawlState:
         if not ids:
             return {}
         with self.session() as session:
-            rows = session.execute(select(Document.id, Document.title, Document.status, Document.last_seen_at)
+            rows = session.execute(select(Document.id, Document.title, Document.status, Document.last_seen_at,
+                                          Document.list_title)
                                    .where(Document.id.in_(list(ids))))
-            return {ids[r.id]: Known(r.id, r.title, r.status, r.last_seen_at) for r in rows}
+            return {ids[r.id]: Known(r.id, r.title, r.status, r.last_seen_at, r.list_title) for r in rows}
 
     def unchanged(self, entry_title: str | None, known: Known | None, now: dt.datetime | None = None) -> bool:
         """Whether a list entry's document need not be fetched again."""
@@ -592,6 +606,8 @@ class CrawlState:
             return False
         if (now or utcnow()) - known.last_seen_at > self.refetch_after:
             return False
+        if known.list_title is not None and entry_title:  # list title against list title
+            return list_titles_agree(entry_title, known.list_title)
         return titles_agree(entry_title, known.title)
 
     def listed(self, column: str, ids: list[str], session: Session | None = None) -> int:

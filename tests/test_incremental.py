@@ -91,3 +91,41 @@ def test_recrawls_ask_only_for_what_changed(trs, tmp_path):
         assert fifth.stats.get("blgw/items_not_modified", 0) == total - 1
     finally:
         store.dispose()
+
+
+# --- the "unchanged" check of a list entry (spiders.crawlstate) ----------------------------------
+
+
+@pytest.mark.parametrize(("listed", "page", "agree"), [
+    ("关于开展2024年度高校毕业生就业见习申报工作的通知", "关于开展2024年度高校毕业生就业见习申报工作的通知", True),
+    ("关于开展2024年度高校毕业生就业···", "关于开展2024年度高校毕业生就业见习申报工作的通知", True),  # PbootCMS
+    ("关于开展2024年度高校毕业生就业...", "关于开展2024年度高校毕业生就业见习申报工作的通知", True),
+    ("关于开展2024年度高校毕业生就业……", "关于开展2024年度高校毕业生就业见习申报工作的通知", True),
+    ("关于开展2024年度高校毕业生就业见习", "关于开展2024年度高校毕业生就业见习申报工作的通知", True),  # a fixed-length cut
+    ("关于开展2024年度高校毕业生就业见习申报工作的通知（第二批）", "关于开展2024年度高校毕业生就业见习申报工作的通知", False),  # extended
+    ("关于调整社保缴费基数的通知", "关于开展2024年度高校毕业生就业见习申报工作的通知", False),
+])
+def test_a_list_title_agrees_with_the_page_title_it_is_cut_from(listed, page, agree):
+    from spiders.crawlstate import titles_agree
+
+    assert titles_agree(listed, page) is agree
+
+
+def test_list_titles_are_compared_with_the_list_title_stored_when_there_is_one(tmp_path):
+    """A list that decorates its titles (DedeCMS's [栏目]) or cuts them its own way shows the same
+    title run after run: unchanged; a list title that changed is a change."""
+    import datetime as dt
+
+    from gateway.settings import load
+    from spiders.crawlstate import CrawlState, Known
+
+    state = CrawlState(Store(f"sqlite:///{tmp_path / 's.sqlite'}"), "rsj", load(data_dir=tmp_path))
+    seen = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    decorated = Known("a" * 32, "北仑区召开2024年安全生产工作会议", "active", seen, "[工作动态]北仑区召开2024年安全生产工作会···")
+    assert state.unchanged("[工作动态]北仑区召开2024年安全生产工作会···", decorated)
+    assert not state.unchanged("[工作动态]北仑区召开2024年安全生产工作会议（补充）", decorated)
+    # without a stored list title (stored before they were kept): the page's title, cut
+    legacy = Known("a" * 32, "北仑区召开2024年安全生产工作会议", "active", seen)
+    assert state.unchanged("北仑区召开2024年安全生产工作会···", legacy)
+    assert not state.unchanged("北仑区召开2024年安全生产工作会议（补充）", legacy)
+    state.store.dispose()

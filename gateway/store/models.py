@@ -171,6 +171,9 @@ class Document(Base):
     # full list traversals of its column in a row that did not list it (stale-document purge)
     missed_runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     gone_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # the title the column's list showed for it when it was last stored: the next run's "unchanged"
+    # check compares list titles with list titles (cut or decorated alike), not with the page's
+    list_title: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (
         Index("ix_documents_site_status", "site_code", "status"),

@@ -134,6 +134,7 @@ def upsert_article(
     listed_in: tuple[str | None, int | None] | None = None,
     preloaded: bool = False,
     exported: dict[str, Any] | None = None,
+    list_title: str | None = None,
 ) -> Outcome:
     """Insert or update the document of ``article`` by id; say whether it was new, changed or
     unchanged (by content hash). The raw page is kept either way: it is the emergency copy.
@@ -159,6 +160,8 @@ def upsert_article(
         document = session.get(Document, article.id)
     if listed_in is not None and document is not None:
         document.column, document.last_listed_run_id, document.missed_runs = *listed_in, 0
+    if list_title is not None and document is not None:  # what the list showed, whatever the outcome
+        document.list_title = list_title
     new_hash = exported["content_hash"] if exported is not None else article.content_hash
     if document is not None and document.content_hash != new_hash:
         why = degradation(document.item, article, http_status)
@@ -175,6 +178,7 @@ def upsert_article(
         )
         if listed_in is not None:
             document.column, document.last_listed_run_id, document.missed_runs = *listed_in, 0
+        document.list_title = list_title
         session.add(document)
     elif document.content_hash != new_hash or document.status != "active":
         outcome = Outcome.CHANGED

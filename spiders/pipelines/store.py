@@ -237,7 +237,7 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
             session, article, exported=pending.exported, fetch_url=item.fetch_url, raw_body=item.body,
             content_type=item.content_type, http_status=item.status, run_id=state.run_id, count=False,
             # listed in this run (the purge counts on it), in the transaction that stores it
-            listed_in=(item.column, state.run_id), preloaded=True,
+            listed_in=(item.column, state.run_id), preloaded=True, list_title=item.list_title,
         )
         for error in article.field_errors:
             message = f"{error.message}: {error.raw!r}" if error.raw else error.message
