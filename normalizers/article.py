@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urljoin
@@ -277,6 +277,18 @@ def _info_line_date(text: str) -> ParsedDate | None:
     return None
 
 
+def _strip_patterns(patterns: Sequence[str], errors: list[FieldError]) -> list[re.Pattern[str]]:
+    """The plugin's ``strip_text`` patterns, compiled (one that does not compile is an error of
+    the item, never a crash)."""
+    out = []
+    for text in patterns:
+        try:
+            out.append(re.compile(text))
+        except re.error as exc:
+            errors.append(FieldError(field="body_text", message=f"strip_text pattern does not compile: {exc}", raw=text))
+    return out
+
+
 def _title_line(body_el: etree._Element, title: str, skip: list[etree._Element | None]) -> etree._Element | None:
     """The body's first line when it only repeats the title (documents pasted with their
     heading, e.g. the centred title atop a gov.cn #UCAP-CONTENT); ``skip``: elements already
@@ -537,7 +549,8 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
         if attachments_hint:
             exclude += [el for el in select(root, attachments_hint) if isinstance(el, etree._Element)]
         exclude += attachment_blocks(body_el, page.url)
-        cleaned = clean_body(body_el, remove=remove, exclude=[el for el in exclude if el is not None])
+        cleaned = clean_body(body_el, remove=remove, exclude=[el for el in exclude if el is not None],
+                             strip_text=_strip_patterns(hints.strip_text, errors))
         body_text = html_to_text(cleaned)
         body_html = sanitize_html(_inner_html(cleaned), page.url, url_map=to_public if moved else None)
         images = _images(cleaned, page.url, to_public, errors)

@@ -613,10 +613,12 @@ def strip_boilerplate(body: etree._Element) -> None:
 
 
 def clean_body(body: etree._Element, *, remove: Sequence[str] = (),
-               exclude: Sequence[etree._Element] = ()) -> etree._Element:
+               exclude: Sequence[etree._Element] = (), strip_text: Sequence[re.Pattern[str]] = ()) -> etree._Element:
     """A cleaned copy of a body element: the ``remove`` selectors' matches, the ``exclude``
     elements (those inside ``body``; e.g. the disclosure table, title and date line), scripts
-    and boilerplate (see ``strip_boilerplate``) dropped. The page tree is not changed."""
+    and boilerplate (see ``strip_boilerplate``) dropped, and every match of the ``strip_text``
+    patterns cut from its text nodes (an element left empty by them dropped). The page tree is
+    not changed."""
     paths = [p for p in (_index_path(body, el) for el in exclude if el is not None and el is not body) if p]
     cleaned = copy.deepcopy(body)
     cleaned.tail = None
@@ -632,7 +634,31 @@ def clean_body(body: etree._Element, *, remove: Sequence[str] = (),
         if el is not cleaned:
             _drop(el)
     strip_boilerplate(cleaned)
+    if strip_text:
+        _strip_patterns(cleaned, strip_text)
     return cleaned
+
+
+def _strip_patterns(root: etree._Element, patterns: Sequence[re.Pattern[str]]) -> None:
+    """Cut every match of ``patterns`` from the text and tails under ``root``; drop the
+    elements (not ``root``) that are left without text, children or media."""
+    emptied = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for attr in ("text", "tail"):
+            value = getattr(el, attr)
+            if value:
+                new = value
+                for pattern in patterns:
+                    new = pattern.sub("", new)
+                if new != value:
+                    setattr(el, attr, new)
+                    if attr == "text" and el is not root and not new.strip() and len(el) == 0:
+                        emptied.append(el)
+    for el in emptied:
+        if str(el.tag).lower() not in ("img", "br", "hr", "td", "th") and not (el.tail or "").strip():
+            _drop(el)
 
 
 def extract_body(root: etree._Element, hint: str | None = None, *, remove: Sequence[str] = (),

@@ -53,3 +53,6 @@ class ExtractionHints:
     disclosure_labels: dict[str, str] = field(default_factory=dict)
     # CSS selectors of boilerplate inside the body to drop (toolbars, share widgets…).
     remove: tuple[str, ...] = ()
+    # Regular expressions of boilerplate text inside the body that no selector reaches (a bare
+    # text node such as DedeCMS's "(责任编辑：admin)"): each match is removed from the body's text.
+    strip_text: tuple[str, ...] = ()

@@ -175,10 +175,23 @@ class DetailRules(_Strict):
     disclosure_table: Sel | None = None
     attachments: Sel | None = None
     remove: list[Sel] = Field(default_factory=list, description="Boilerplate inside the body")
+    strip_text: list[str] = Field(default_factory=list, description="Regular expressions of boilerplate text "
+                                                                    "inside the body that no selector reaches, "
+                                                                    "e.g. '[（(]责任编辑[：:][^）)]*[）)]'")
     wait_for: Sel | None = Field(None, description="Browser pages: the selector to wait for (default: title)")
     disclosure_labels: dict[str, str] = Field(
         default_factory=dict, description="Site-specific label → DisclosureMetadata field"
     )
+
+    @field_validator("strip_text")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        for text in value:
+            try:
+                re.compile(text)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression ({exc}): {text!r}") from None
+        return value
 
     def hints(self) -> ExtractionHints:
         return ExtractionHints(
@@ -189,6 +202,7 @@ class DetailRules(_Strict):
             attachments=self.attachments,
             disclosure_labels=dict(self.disclosure_labels),
             remove=tuple(self.remove),
+            strip_text=tuple(self.strip_text),
         )
 
 

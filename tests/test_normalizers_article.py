@@ -253,6 +253,29 @@ def test_remove_selectors_from_the_plugin_apply_to_the_body():
     assert "序号" not in art.body_text and "各街道（镇）" in art.body_text
 
 
+DEDE_BODY = ("<html><head><meta charset='utf-8'><title>北仑区召开安全生产工作会议</title></head><body>"
+             "<h1>北仑区召开安全生产工作会议</h1><div class='content'><p>会议强调，要压实安全生产责任。</p>"
+             "<p>会议要求各部门认真落实。</p>(责任编辑：admin)</div></body></html>").encode()
+DEDE_STRIP = r"[（(]责任编辑[：:][^）)]*[）)]"  # DedeCMS's bare text node at the end of every body
+
+
+def test_strip_text_patterns_cut_boilerplate_no_selector_reaches():
+    plain = normalize("", f"{PUBLIC}/show.php?id=9", body=DEDE_BODY, hints=ExtractionHints(body="div.content"))
+    assert "责任编辑" in plain.body_text  # a bare text node: no remove selector can reach it
+    art = normalize("", f"{PUBLIC}/show.php?id=9", body=DEDE_BODY,
+                    hints=ExtractionHints(body="div.content", strip_text=(DEDE_STRIP,)))
+    assert "责任编辑" not in art.body_text and "责任编辑" not in art.body_html
+    assert art.body_text == "会议强调，要压实安全生产责任。\n\n会议要求各部门认真落实。"
+    assert not art.field_errors
+
+
+def test_a_strip_text_pattern_that_does_not_compile_is_a_field_error():
+    art = normalize("", f"{PUBLIC}/show.php?id=9", body=DEDE_BODY,
+                    hints=ExtractionHints(body="div.content", strip_text=("(责任编辑",)))
+    assert "责任编辑" in art.body_text
+    assert [(e.field, e.raw) for e in art.field_errors] == [("body_text", "(责任编辑")]
+
+
 def test_fetched_at_defaults_to_now_in_shanghai():
     page = RawPage(url=f"{PUBLIC}/show.php?id=9", body=page_html())
     ctx = PageContext(site_code="rsj", column_path=("政务公开",), category=Category.GOVERNMENT_INFORMATION,

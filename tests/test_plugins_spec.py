@@ -138,3 +138,13 @@ def test_invalid_xpath_and_regex_are_reported():
     fields = {p.field: p.message for p in _problems(bad)}
     assert "not a valid XPath selector" in fields["columns[1].list.paging.next"]
     assert "not a valid regex" in fields["list.paging.last_page"]
+
+
+def test_a_strip_text_pattern_that_does_not_compile_is_refused_naming_it():
+    from pydantic import ValidationError
+
+    from plugins.spec import DetailRules
+
+    assert DetailRules(strip_text=["[（(]责任编辑[：:][^）)]*[）)]"]).hints().strip_text == ("[（(]责任编辑[：:][^）)]*[）)]",)
+    with pytest.raises(ValidationError, match="not a regular expression"):
+        DetailRules(strip_text=["(责任编辑"])
