@@ -44,6 +44,7 @@ from normalizers.labelled import (
     item_header,
     normalize_label,
     parse_cn_int,
+    phone_numbers,
     read_page,
     row_items,
     strip_numbering,
@@ -68,7 +69,7 @@ _LABELS: dict[str, list[str]] = {
     "office_name": ["办理机构", "实施主体", "受理机构", "办事机构", "实施机构", "受理单位", "办理部门", "受理部门",
                     "承办机构", "办理单位"],
     "office_address": ["办理地点", "受理地点", "办理地址", "办公地址", "受理地址", "地址"],
-    "office_phone": ["联系电话", "办理电话", "窗口电话", "电话"],
+    "office_phone": ["联系电话", "办理电话", "窗口电话", "电话", "联系方式"],
     "office_hours": ["办理时间", "受理时间", "办公时间", "工作时间"],
     "conditions": ["受理条件", "申请条件", "办理条件", "受理标准", "申请人条件", "准予批准的条件"],
     "legal_basis": ["办理依据", "设定依据", "法律依据", "实施依据", "政策依据", "法定依据"],
@@ -362,11 +363,23 @@ def _fee(reading: Reading) -> Fee:
 _SUB = re.compile(r"(?:(?<=^)|(?<=[\s；;，,（(]))(名称|地址|地点|电话|时间)\s*[:：]")
 
 
+_WORDS = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def _phone(value: str | None) -> str | None:
+    """A phone field: the numbers the value prints (``联系方式：区民政局社会救助科，0574-86788520``
+    → ``0574-86788520``; several joined by ``、``), else the value as printed (``12345热线``)."""
+    if not value or not _WORDS.search(value):  # only numbers and their punctuation: as printed
+        return value
+    numbers = list(dict.fromkeys(phone_numbers(value)))
+    return "、".join(numbers) if numbers else value
+
+
 def _office(reading: Reading) -> Office | None:
     name = reading.text("office_name", " ")
     fields: dict[str, str | None] = {
         "address": reading.text("office_address", " "),
-        "phone": reading.text("office_phone", " "),
+        "phone": _phone(reading.text("office_phone", " ")),
         "hours": reading.text("office_hours", " "),
     }
     if name and (subs := list(_SUB.finditer(name))):
@@ -460,7 +473,7 @@ def normalize_service_guide(page: RawPage, context: PageContext, hints: Extracti
         forms=_forms(item, reading),
         online_url=cast("HttpUrl | None", links["online_url"]),
         status_query_url=cast("HttpUrl | None", links["status_query_url"]),
-        consult_phone=reading.text("consult", " "),
-        complaint_phone=reading.text("complaint", " "),
+        consult_phone=_phone(reading.text("consult", " ")),
+        complaint_phone=_phone(reading.text("complaint", " ")),
         field_errors=errors,
     )

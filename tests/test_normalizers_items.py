@@ -285,6 +285,20 @@ def test_guide_with_a_rowspan_label_and_a_section_header_row():
     assert (guide.fee.charged, guide.fee.standard) == (True, "工本费10元/本")
 
 
+@pytest.mark.parametrize(("printed", "phone"), [
+    ("区民政局社会救助科，0574-86788520", "0574-86788520"),  # a 联系方式 line: the number, not the office
+    ("0574-86781234、0574-86781235（传真）", "0574-86781234、0574-86781235"),
+    ("0574-12345", "0574-12345"),  # numbers only: as printed
+    ("12345政务服务热线", "12345"),
+])
+def test_a_guide_contact_line_gives_its_phone_number(printed, phone):
+    guide = guide_from(f"<html><body><h1>某事项</h1><table><tr><td>受理条件</td><td>无</td></tr>"
+                       f"<tr><td>联系方式</td><td>{printed}</td></tr><tr><td>咨询电话</td><td>{printed}</td></tr>"
+                       "</table></body></html>")
+    assert guide.office is not None and guide.office.phone == phone
+    assert guide.consult_phone == phone
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("即办件", ("即办件", None, 0)),
     ("承诺件：法定期限30个工作日，承诺期限5个工作日", ("承诺件", 30, 5)),
