@@ -134,11 +134,25 @@ def _compiled(selector: str) -> etree.XPath:
     return etree.XPath(selector if selector.startswith(("/", "(", "./")) else css2xpath(selector))
 
 
+def join_lines(lines: Iterable[str]) -> str:
+    """Lines of one value (a title broken by ``<br>``) joined as Chinese is written: a space only
+    between two Latin letters or digits (``Annual`` / ``Report``), nothing elsewhere
+    (``关于印发《北仑区`` / ``管理办法》``, ``北仑区`` / ``2024年``)."""
+    out = ""
+    for line in (line.strip() for line in lines):
+        if not line:
+            continue
+        if out and out[-1].isascii() and out[-1].isalnum() and line[0].isascii() and line[0].isalnum():
+            out += " "
+        out += line
+    return out
+
+
 def select_text(root: etree._Element, selector: str) -> tuple[str | None, etree._Element | None]:
     """(cleaned text, element) of the first non-empty match of ``selector``."""
     for found in select(root, selector):
         if isinstance(found, etree._Element):
-            text = clean_text(" ".join(paragraphs(found)))
+            text = clean_text(join_lines(paragraphs(found)))
             if text:
                 return text, found
         elif text := clean_text(str(found)):

@@ -269,6 +269,14 @@ def test_strip_text_patterns_cut_boilerplate_no_selector_reaches():
     assert not art.field_errors
 
 
+def test_a_br_in_a_title_joins_chinese_without_a_space():
+    body = ("<html><head><meta charset='utf-8'></head><body><h1 class='t'>关于印发《北仑区见习补贴<br>管理办法》的通知"
+            "<br/>(2024 Annual<br>Report)</h1><div class='content'><p>现将办法印发给你们，请认真贯彻执行。</p></div>"
+            "</body></html>").encode()
+    art = normalize("", f"{PUBLIC}/show.php?id=9", body=body, hints=ExtractionHints(title="h1.t", body="div.content"))
+    assert art.title == "关于印发《北仑区见习补贴管理办法》的通知(2024 Annual Report)"
+
+
 def test_a_strip_text_pattern_that_does_not_compile_is_a_field_error():
     art = normalize("", f"{PUBLIC}/show.php?id=9", body=DEDE_BODY,
                     hints=ExtractionHints(body="div.content", strip_text=("(责任编辑",)))
