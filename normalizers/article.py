@@ -512,9 +512,15 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
     if title_hint and title.source != "hint":
         errors.append(FieldError(field="title", message="title selector matched nothing; heuristics used",
                                  raw=title_hint))
-    if body_hint and not any(isinstance(el, etree._Element) for el in select(root, body_hint)):
-        errors.append(FieldError(field="body_text", message="body selector matched nothing; heuristics used",
-                                 raw=body_hint))
+    if body_hint:
+        matched = [el for el in select(root, body_hint) if isinstance(el, etree._Element)]
+        if not matched:
+            errors.append(FieldError(field="body_text", message="body selector matched nothing; heuristics used",
+                                     raw=body_hint))
+        elif len(matched) > 1 and not any(b in a.iterancestors() for a in matched for b in matched):
+            errors.append(FieldError(field="body_text", severity="warning", raw=body_hint,
+                                     message=f"body selector matched {len(matched)} separate elements; "
+                                             "the first is the body (make the selector match one)"))
 
     errors.extend(disclosure_errors)
 

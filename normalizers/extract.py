@@ -628,7 +628,8 @@ def strip_boilerplate(body: etree._Element) -> None:
 
 def clean_body(body: etree._Element, *, remove: Sequence[str] = (),
                exclude: Sequence[etree._Element] = (), strip_text: Sequence[re.Pattern[str]] = ()) -> etree._Element:
-    """A cleaned copy of a body element: the ``remove`` selectors' matches, the ``exclude``
+    """A cleaned copy of a body element: the ``remove`` selectors' matches (elements, or text
+    nodes an XPath ``text()`` selects), the ``exclude``
     elements (those inside ``body``; e.g. the disclosure table, title and date line), scripts
     and boilerplate (see ``strip_boilerplate``) dropped, and every match of the ``strip_text``
     patterns cut from its text nodes (an element left empty by them dropped). The page tree is
@@ -643,7 +644,14 @@ def clean_body(body: etree._Element, *, remove: Sequence[str] = (),
             el = el[i]
         targets.append(el)
     for selector in remove:
-        targets.extend(el for el in select(cleaned, selector) if isinstance(el, etree._Element))
+        for found in select(cleaned, selector):
+            if isinstance(found, etree._Element):
+                targets.append(found)
+            elif (parent := getattr(found, "getparent", lambda: None)()) is not None:  # a text node: cut it
+                if getattr(found, "is_tail", False):
+                    parent.tail = (parent.tail or "").replace(str(found), "", 1)
+                elif getattr(found, "is_text", False):
+                    parent.text = (parent.text or "").replace(str(found), "", 1)
     for el in targets:
         if el is not cleaned:
             _drop(el)

@@ -269,6 +269,22 @@ def test_strip_text_patterns_cut_boilerplate_no_selector_reaches():
     assert not art.field_errors
 
 
+def test_a_remove_selector_that_selects_a_text_node_cuts_it():
+    art = normalize("", f"{PUBLIC}/show.php?id=9", body=DEDE_BODY, hints=ExtractionHints(
+        body="div.content", remove=("//div[@class='content']/text()[contains(., '责任编辑')]",)))
+    assert "责任编辑" not in art.body_text and art.body_text.endswith("会议要求各部门认真落实。")
+
+
+def test_a_body_selector_that_matches_several_elements_is_a_warning():
+    body = ("<html><head><meta charset='utf-8'></head><body><h1>北仑区召开安全生产工作会议</h1>"
+            "<div class='content'><p>会议强调，要压实安全生产责任，确保全区安全形势稳定。</p></div>"
+            "<div class='content'><p>相关链接：区应急管理局</p></div></body></html>").encode()
+    art = normalize("", f"{PUBLIC}/show.php?id=9", body=body, hints=ExtractionHints(body="div.content"))
+    assert art.body_text.startswith("会议强调")
+    assert [(e.field, e.severity, e.raw) for e in art.field_errors] == [("body_text", "warning", "div.content")]
+    assert "2 separate elements" in art.field_errors[0].message
+
+
 def test_a_br_in_a_title_joins_chinese_without_a_space():
     body = ("<html><head><meta charset='utf-8'></head><body><h1 class='t'>关于印发《北仑区见习补贴<br>管理办法》的通知"
             "<br/>(2024 Annual<br>Report)</h1><div class='content'><p>现将办法印发给你们，请认真贯彻执行。</p></div>"
