@@ -362,7 +362,8 @@ def _published_at(root: etree._Element, selector: str | None, context: PageConte
                   fetched_at: dt.datetime) -> tuple[dt.datetime | None, Precision | None]:
     """(publication time, precision printed: day / minute / second), from the first source
     with a plausible date: the hint selector, the date line, ``<meta name=PubDate>``, the
-    disclosure block's 发布日期, the list page.
+    disclosure block's 发布日期, the list page; when a later source prints the same day more
+    precisely (a date line to the day, Hanweb's ``<meta name="PubDate">`` to the minute), its time.
 
     A source that printed a date that cannot be right (no such day, a year out of range, a
     date out of :func:`normalizers.dates.implausible`'s sane range) is a field error even when
@@ -405,7 +406,17 @@ def _published_at(root: etree._Element, selector: str | None, context: PageConte
                                  message=f"unreadable publication date in {source.name}: {source.problem}{instead}"))
     if used is None or used.parsed is None:
         return None, None
+    finer = _PRECISION_RANK.get(used.parsed.precision or "", 0)
+    for source in sources:  # another source printing the same day to the minute (Hanweb's <meta name=PubDate>)
+        other = source.parsed
+        if other is None or source is used or _PRECISION_RANK.get(other.precision or "", 0) <= finer:
+            continue
+        if other.value.astimezone(SHANGHAI).date() == used.parsed.value.astimezone(SHANGHAI).date():
+            return other.value, other.precision
     return used.parsed.value, used.parsed.precision
+
+
+_PRECISION_RANK = {"day": 1, "minute": 2, "second": 3}
 
 
 def _lowest_common_ancestor(a: etree._Element | None, b: etree._Element | None) -> etree._Element | None:

@@ -269,6 +269,18 @@ def test_strip_text_patterns_cut_boilerplate_no_selector_reaches():
     assert not art.field_errors
 
 
+def test_a_pubdate_meta_gives_the_time_of_a_date_line_printed_to_the_day():
+    """Hanweb prints 发布日期：2024-03-05 in the page and the minute in <meta name="PubDate">."""
+    body = ("<html><head><meta charset='utf-8'><meta name='PubDate' content='2024-03-05 10:21'></head><body>"
+            "<h1>北仑区召开安全生产工作会议</h1><div>发布日期：2024-03-05　来源：区应急管理局</div>"
+            "<div class='content'><p>会议强调，要压实安全生产责任，确保全区安全形势稳定。</p></div></body></html>").encode()
+    art = normalize("", f"{PUBLIC}/show.php?id=9", body=body, hints=ExtractionHints(body="div.content"))
+    assert (art.published_at, art.published_precision) == (dt.datetime(2024, 3, 5, 10, 21, tzinfo=SHANGHAI), "minute")
+    other_day = body.replace(b"2024-03-05 10:21", b"2024-03-04 10:21")  # another day: the page's date stands
+    art = normalize("", f"{PUBLIC}/show.php?id=9", body=other_day, hints=ExtractionHints(body="div.content"))
+    assert (art.published_at, art.published_precision) == (dt.datetime(2024, 3, 5, tzinfo=SHANGHAI), "day")
+
+
 def test_a_remove_selector_that_selects_a_text_node_cuts_it():
     art = normalize("", f"{PUBLIC}/show.php?id=9", body=DEDE_BODY, hints=ExtractionHints(
         body="div.content", remove=("//div[@class='content']/text()[contains(., '责任编辑')]",)))
