@@ -39,6 +39,15 @@ KNOWN_LABELS: dict[str, str] = {
     "有效性": "validity",
     "主题词": "keywords",
     "公开方式": "disclosure_mode",
+    # the older Hanweb and county templates' labels (文　　号 matches 文号: spaces may sit inside)
+    "发布单位": "publisher",
+    "发文单位": "publisher",
+    "发布部门": "publisher",
+    "信息分类": "topic",
+    "公开日期": "published_date",
+    "发文文号": "document_number",
+    "文件字号": "document_number",
+    "公开形式": "disclosure_mode",
 }
 DATE_FIELDS = frozenset({"written_date", "published_date"})
 EMPTY_VALUES = frozenset({"", "无", "-", "--", "—", "——", "/", "暂无", "null", "none"})

@@ -117,3 +117,13 @@ def test_prose_mentioning_labels_does_not_pull_the_body_in():
     root = doc("<table class='t'><tr><td>索引号</td><td>A</td><td>发布机构</td><td>区人社局</td></tr></table>"
                "<div class='text'>" + "<p>本办法所称主题词：就业。各单位应当认真执行，确保各项工作落到实处。</p>" * 10 + "</div>")
     assert find_disclosure_block(root).get("class") == "t"
+
+
+def test_the_older_hanweb_labels_need_no_plugin_lines():
+    """发布单位 and 文　　号 (ideographic spaces inside the label), 公开日期: the older template."""
+    meta, _ = parse_disclosure(doc(
+        "<table class='xxgk'><tr><td>索 引 号：</td><td>11330206002948120T/2024-00031</td>"
+        "<td>发布单位：</td><td>北仑区教育局</td></tr>"
+        "<tr><td>文　　号：</td><td>仑教〔2024〕12号</td><td>公开日期：</td><td>2024-03-05</td></tr></table>"))
+    assert (meta.index_number, meta.publisher, meta.document_number, meta.published_date) == (
+        "11330206002948120T/2024-00031", "北仑区教育局", "仑教〔2024〕12号", dt.date(2024, 3, 5))
