@@ -97,6 +97,7 @@ class AttachmentSite:
     requests: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
     file_delay: float = 0.0  # seconds each file takes to start (a slow file server)
+    offsite_entry: str | None = None  # a list entry linking off the site (a compromised or careless CMS)
 
     def truth(self, origin: str = SFJ_ORIGIN) -> dict[str, Any]:
         return {"site": {"code": SFJ_CODE, "name": SFJ_NAME, "origin": SFJ_ORIGIN},
@@ -202,6 +203,9 @@ class _Handler(BaseHTTPRequestHandler):
         rows = "".join(f'<li><a href="/art/{a["id"]}.jsp" title="{html.escape(a["title"])}">'
                        f'{html.escape(a["title"])}</a><span class="date">{a["date"]}</span></li>'
                        for a in arts[(page - 1) * PER_PAGE: page * PER_PAGE])
+        if self.site.offsite_entry and page == 1:
+            rows += (f'<li><a href="{html.escape(self.site.offsite_entry)}" title="转载：外部链接">转载：外部链接</a>'
+                     '<span class="date">2024-01-01</span></li>')
         pager = f'<a href="/col/zcwj.jsp?page={page + 1}">下一页</a>' if page < pages else ""
         body = f'<h2>政策文件</h2><ul class="list">{rows}</ul><div class="pager">第{page}/{pages}页 {pager}</div>'
         self._send(200, _page("政策文件", body), "text/html; charset=utf-8")

@@ -319,3 +319,22 @@ def test_a_site_that_asks_for_ocr_gets_the_text_of_its_scans(tmp_path):
         f1 = token_f1(text or "", scan.file.truth or "")
         print(f"\nOCR through the crawl: {scan.file.name}: token F1 {f1:.4f}")
         assert status == "ok" and f1 >= 0.9
+
+
+def test_an_off_site_list_entry_does_not_keep_its_list_page_from_counting_as_known(tmp_path):
+    """A list entry linking off the site is refused and named in each run, and an incremental run
+    still stops paging at the list page whose other entries are all known (issue 18)."""
+    from fixture_sites.attachment_site import build_site
+
+    site = build_site(seed=4, hostile=False)
+    site.offsite_entry = "http://www.example.com/news/1.html"
+    data = tmp_path / "data"
+    with attachment_server(site=site) as (url, site):
+        env = {**os.environ, "BLGW_DATA_DIR": str(data)}
+        first = _blgw(env, "crawl", "sfj", "--origin", f"sfj={url}", *FAST)
+        assert first.returncode == 1 and "offsite" in first.stdout  # named
+        before = Counter(site.requests)
+        second = _blgw(env, "crawl", "sfj", "--origin", f"sfj={url}", *FAST)
+        assert second.returncode == 1 and "offsite" in second.stdout  # named again, never fetched
+        again = Counter(site.requests) - before
+    assert again["/col/zcwj.jsp"] == 1 and again["/col/zcwj.jsp?page=2"] == 0, again
