@@ -98,6 +98,7 @@ class AttachmentSite:
     lock: threading.Lock = field(default_factory=threading.Lock)
     file_delay: float = 0.0  # seconds each file takes to start (a slow file server)
     offsite_entry: str | None = None  # a list entry linking off the site (a compromised or careless CMS)
+    list_titles: dict[int, str] = field(default_factory=dict)  # article id → another title its list shows
 
     def truth(self, origin: str = SFJ_ORIGIN) -> dict[str, Any]:
         return {"site": {"code": SFJ_CODE, "name": SFJ_NAME, "origin": SFJ_ORIGIN},
@@ -200,8 +201,9 @@ class _Handler(BaseHTTPRequestHandler):
         arts = self.site.articles
         pages = max(1, -(-len(arts) // PER_PAGE))
         page = min(max(page, 1), pages)
-        rows = "".join(f'<li><a href="/art/{a["id"]}.jsp" title="{html.escape(a["title"])}">'
-                       f'{html.escape(a["title"])}</a><span class="date">{a["date"]}</span></li>'
+        listed = self.site.list_titles
+        rows = "".join(f'<li><a href="/art/{a["id"]}.jsp" title="{html.escape(listed.get(a["id"], a["title"]))}">'
+                       f'{html.escape(listed.get(a["id"], a["title"]))}</a><span class="date">{a["date"]}</span></li>'
                        for a in arts[(page - 1) * PER_PAGE: page * PER_PAGE])
         if self.site.offsite_entry and page == 1:
             rows += (f'<li><a href="{html.escape(self.site.offsite_entry)}" title="转载：外部链接">转载：外部链接</a>'

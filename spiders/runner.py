@@ -87,6 +87,7 @@ class CheckResult:
     decisions: list[Decision] = field(default_factory=list)
     items: list[tuple[str, Any]] = field(default_factory=list)
     problems: list[CrawlProblem] = field(default_factory=list)
+    list_titles: dict[str, str] = field(default_factory=dict)  # item id → its list entry's title
 
 
 def run_check_crawl(registry: SiteRegistry, code: str, *, origins: Mapping[str, str] | None = None,
@@ -103,4 +104,4 @@ def run_check_crawl(registry: SiteRegistry, code: str, *, origins: Mapping[str, 
     (crawler,) = run_crawl(registry, [code], settings, **args)
     pipeline = crawler.get_item_pipeline(CheckPipeline)
     assert pipeline is not None and isinstance(crawler.spider, SiteSpider)
-    return CheckResult(list(crawler.spider.decisions), pipeline.items, pipeline.problems)
+    return CheckResult(list(crawler.spider.decisions), pipeline.items, pipeline.problems, pipeline.list_titles)

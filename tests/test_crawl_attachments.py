@@ -338,3 +338,24 @@ def test_an_off_site_list_entry_does_not_keep_its_list_page_from_counting_as_kno
         assert second.returncode == 1 and "offsite" in second.stdout  # named again, never fetched
         again = Counter(site.requests) - before
     assert again["/col/zcwj.jsp"] == 1 and again["/col/zcwj.jsp?page=2"] == 0, again
+
+
+def test_plugin_check_shows_list_titles_and_warns_when_they_disagree(tmp_path):
+    """``plugin check`` prints an entry's list title beside its page title when they differ, and a
+    warning when the list's is not the page's cut (a wrong title selector, issue 18)."""
+    from fixture_sites.attachment_site import build_site
+
+    site = build_site(seed=4, hostile=False)
+    newest = site.articles[:3]
+    site.list_titles = {newest[0]["id"]: newest[0]["title"][:8] + "···",  # cut: fine
+                        newest[1]["id"]: "【转载】" + newest[1]["title"]}  # not the page's: a warning
+    with attachment_server(site=site) as (url, _):
+        env = {**os.environ, "BLGW_DATA_DIR": str(tmp_path / "data")}
+        out = _blgw(env, "plugin", "check", "sfj", "--origin", f"sfj={url}", "--pages", "1", "--items", "3", "--json")
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    report = json.loads(out.stdout)
+    warned = report["title_warnings"]
+    ids = {item["source_url"].rsplit("/", 1)[1]: item["id"] for item in report["items"]}
+    cut, decorated = (ids[f"{a['id']}.jsp"] for a in newest[:2])
+    assert decorated in warned and "【转载】" in warned[decorated] and cut not in warned
+    assert report["list_titles"][cut].endswith("···")

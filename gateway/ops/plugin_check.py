@@ -12,6 +12,7 @@ from typing import Any
 
 from normalizers.models import Article
 from plugins.manager import SiteRegistry
+from spiders.crawlstate import titles_agree
 from spiders.items import CrawlProblem
 from spiders.runner import run_check_crawl
 
@@ -24,6 +25,18 @@ class CheckReport:
     problems: list[CrawlProblem] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
     taxonomy: dict[str, str] = field(default_factory=dict)  # column → classification, with its reason
+    list_titles: dict[str, str] = field(default_factory=dict)  # item id → the title its list entry showed
+
+    def title_warnings(self) -> dict[str, str]:
+        """Item id → why its list title and its page title disagree (a wrong title selector, or a
+        list that decorates titles: incremental runs compare list titles, so both work, but a
+        wrong title selector is worth a look)."""
+        out = {}
+        for _, item in self.items:
+            listed = self.list_titles.get(item.id)
+            if listed and not titles_agree(listed, item.display_title):
+                out[item.id] = f"the list shows {listed!r}"
+        return out
 
     def empty_columns(self) -> list[str]:
         found = {column for column, _ in self.items}
@@ -44,10 +57,13 @@ class CheckReport:
                          for p in self.problems],
             "empty_columns": self.empty_columns(),
             "taxonomy": self.taxonomy,
+            "list_titles": self.list_titles,
+            "title_warnings": self.title_warnings(),
         }
 
     def format(self) -> str:
         lines = []
+        warnings = self.title_warnings()
         for column in self.columns:
             lines.append(f"column {column}")
             if column in self.taxonomy:
@@ -62,6 +78,11 @@ class CheckReport:
                 when = getattr(a, "published_at", None) or getattr(a, "asked_at", None)
                 date = when.strftime("%Y-%m-%d %H:%M") if when else "NO DATE"
                 lines.append(f"    [{date}] {a.display_title}")
+                listed = self.list_titles.get(a.id)
+                if a.id in warnings:
+                    lines.append(f"      WARNING: title differs from its list entry: {warnings[a.id]}")
+                elif listed and listed != a.display_title:
+                    lines.append(f"      list title: {listed}")
                 lines.append(f"      {a.source_url}")
                 if isinstance(a, Article):
                     meta = [f"{label} {value}" for label, value in (
@@ -97,4 +118,4 @@ def run_check(registry: SiteRegistry, code: str, *, origins: dict[str, str] | No
         t = column.classification
         taxonomy[column.name] = (f"{t.category.value} / {t.item_type}" + (f" / {t.kind.value}" if t.kind else "")
                                  + f" ({t.reason})")
-    return CheckReport(code, result.decisions, result.items, result.problems, chosen, taxonomy)
+    return CheckReport(code, result.decisions, result.items, result.problems, chosen, taxonomy, result.list_titles)

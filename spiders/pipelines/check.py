@@ -13,13 +13,15 @@ __all__ = ["CheckPipeline"]
 
 
 class CheckPipeline(NormalizingPipeline):
-    """Keeps the items (``items``: (column, item)) and problems (``problems``) of a dry run
-    for its report (``crawler.get_item_pipeline(CheckPipeline)``)."""
+    """Keeps the items (``items``: (column, item)), the titles their list entries showed
+    (``list_titles``: by item id) and the problems (``problems``) of a dry run for its report
+    (``crawler.get_item_pipeline(CheckPipeline)``)."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.items: list[tuple[str, Any]] = []
         self.problems: list[CrawlProblem] = []
+        self.list_titles: dict[str, str] = {}  # item id → the title its list entry showed
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CheckPipeline:
@@ -39,6 +41,8 @@ class CheckPipeline(NormalizingPipeline):
     def _keep(self, item: FetchedPage, article: Any, problems: list[CrawlProblem]) -> Any:
         self.problems.extend(problems)
         self.items.append((item.column, article))
+        if item.list_title:
+            self.list_titles[article.id] = item.list_title
         return self.exported(article)
 
     def problem(self, problem: CrawlProblem) -> None:
