@@ -122,6 +122,23 @@ def _block_of(anchor: Unit, others: list[Unit], stop: etree._Element) -> etree._
     return block
 
 
+_POST_WORDS = re.compile(r"(?:书记|区长|县长|市长|镇长|乡长|主任|局长|部长|主席|委员|秘书长|调研员|处长|科长|队长|所长|"
+                         r"站长|院长|校长|社长|党组|主持工作|巡视员|总经济师|总工程师)")
+
+
+def _unlabelled_post(units: list[Unit], name: str) -> str | None:
+    """A leader's post printed without a label, in its own element near the name
+    (``<div class="ld_zw">区委副书记、区长</div>``): the first short line of the block, not the
+    name and not a labelled line, made of post words."""
+    for unit in units:
+        text = clean_text(unit.text)
+        if not text or _person(text) == name or LABELS.match(unit) or LEADER_LABELS.match(unit):
+            continue
+        if len(text) <= 40 and _POST_WORDS.search(text) and not re.search(r"[。；;]", text):
+            return text
+    return None
+
+
 def _person(name: str) -> str:
     """A name as printed, without the spaces that pad two-character names (李　红)."""
     name = re.sub(r"\s*同志$", "", clean_text(name))
@@ -181,7 +198,8 @@ def _leader_blocks(item: ItemPage) -> tuple[list[Leader], list[etree._Element]]:
             return next((t for e in entries if e.key == key and (t := e.text()) is not None), None)
 
         photo = next((img for img in block.iter("img")), None)
-        leaders.append(Leader(name=name, post=text("leader_post"), duties=text("leader_duties"),
+        post = text("leader_post") or _unlabelled_post(block_units, name)
+        leaders.append(Leader(name=name, post=post, duties=text("leader_duties"),
                               photo_url=cast("HttpUrl | None",  # pydantic parses the str
                                              item.absolute(photo.get("src")) if photo is not None else None)))
         used.append(block)

@@ -552,3 +552,22 @@ def test_hints_body_selector_confines_the_reading_and_a_bad_selector_is_a_field_
     bad = item_of("letter_table.html", ExtractionHints(body="table[", title="h1"))
     assert [e.field for e in bad.field_errors] == ["body_text"]
     assert bad.title == "小区物业违规收取停车费的投诉"
+
+
+def test_a_leader_post_printed_without_a_label_is_read():
+    """领导介绍 blocks where the post is a bare element (``<div class="ld_zw">``) and only the
+    分工 is labelled (issue 18: the posts were null)."""
+    from normalizers.organisation import normalize_organisation
+
+    html = """<html><head><meta charset="utf-8"><title>领导介绍_北仑区人民政府</title></head><body><h1>北仑区人民政府领导</h1>
+      <div class="ld"><img src="/img/1.jpg"><div class="ld_xm">王建国</div><div class="ld_zw">区委副书记、区长</div>
+        <p>分工：主持区政府全面工作。</p></div>
+      <div class="ld"><img src="/img/2.jpg"><div class="ld_xm">李红</div><div class="ld_zw">区委常委、常务副区长</div>
+        <p>分工：负责区政府常务工作，分管发展改革、财政。</p></div></body></html>"""
+    page = RawPage(url="http://bl.gov.cn/ldjs.html", body=html.encode("utf-8"), fetched_at=FETCHED)
+    context = PageContext("bl", ("政务公开", "机构概况", "领导介绍"), Category.GOVERNMENT_INFORMATION,
+                          "http://bl.gov.cn/ldjs.html")
+    org = normalize_organisation(page, context, ExtractionHints())
+    assert [(leader.name, leader.post) for leader in org.leaders] == [
+        ("王建国", "区委副书记、区长"), ("李红", "区委常委、常务副区长")]
+    assert org.leaders[1].duties.startswith("负责区政府常务工作")
