@@ -8,7 +8,7 @@ plugin (see docs/plugins.md), registered by the built-in ``plugins.declarative``
 through :func:`register_sites`, the same hook third-party plugins use.
 
 Hooks that act on one site's pages (list_entries, next_list_pages, extraction_hints,
-process_article) receive its :class:`~plugins.spec.SiteSpec` and are called only for the sites
+process_article, process_item) receive its :class:`~plugins.spec.SiteSpec` and are called only for the sites
 their plugin serves (``GLOBAL = True``, ``SITES = [...]``, the sites it registers, or the site
 its file is named after: :class:`plugins.manager.PluginScope`), and should still return
 ``None`` for sites they do not handle. Hooks marked *first result* stop at the first plugin
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from normalizers.models import Article
+    from normalizers.models import Article, Letter, Organisation, ServiceGuide
     from normalizers.page import ExtractionHints, RawPage
     from plugins.spec import Column, ListEntry, SiteSpec
 
@@ -104,6 +104,24 @@ def extraction_hints(site: SiteSpec, column: Column, url: str) -> ExtractionHint
     :param column: the column the page was linked from.
     :param url: the URL of the detail page.
     :returns: hints, or ``None``.
+    """
+
+
+@hookspec(firstresult=True)
+def process_item(site: SiteSpec, item: Article | ServiceGuide | Letter | Organisation,
+                 page: RawPage) -> Article | ServiceGuide | Letter | Organisation | None:
+    """Adjust any normalized item (an article, a service guide, a letter, an organisation page)
+    before it is stored.
+
+    Called once per detail page after normalization (after :func:`process_article` for an
+    article). Return a changed copy (``item.model_copy(update={...})``) to replace it, or
+    ``None`` to keep it. The result is validated again as the same item type, so a hook cannot
+    store an item that breaks the exchange standard or turn a letter into an article.
+
+    :param site: the site being crawled.
+    :param item: the item the normalizer produced.
+    :param page: the raw page it came from (URL, bytes, content type).
+    :returns: the replacement item, or ``None``.
     """
 
 

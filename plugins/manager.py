@@ -25,7 +25,7 @@ BUILTIN_SITES_DIR = Path(__file__).with_name("sites")
 logger = logging.getLogger(__name__)
 
 
-SITE_HOOKS = ("list_entries", "next_list_pages", "extraction_hints", "process_article")  # act on one site's pages
+SITE_HOOKS = ("list_entries", "next_list_pages", "extraction_hints", "process_article", "process_item")  # act on one site's pages
 
 
 class HookFailed(Exception):

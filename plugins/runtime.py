@@ -60,7 +60,7 @@ def normalizer_call(registry: SiteRegistry, site: SiteSpec, column: Column, page
 def finish_for_site(registry: SiteRegistry, site: SiteSpec, column: Column, page: RawPage,
                     item: Article | ServiceGuide | Letter | Organisation) -> Normalized:
     """The normalizer's item, given the column's kind and passed through the plugin's
-    ``process_article`` hook."""
+    ``process_article`` hook (articles) and ``process_item`` hook (every item type)."""
     taxonomy = column.classification
     problems: list[tuple[str, str]] = []
     if isinstance(item, Article):
@@ -69,4 +69,7 @@ def finish_for_site(registry: SiteRegistry, site: SiteSpec, column: Column, page
         replaced = registry.call("process_article", site, page.url, article=item, page=page)
         if replaced is not None:
             item = Article.model_validate(replaced.model_dump())
+    changed = registry.call("process_item", site, page.url, item=item, page=page)
+    if changed is not None:  # validated again as the same item type
+        item = type(item).model_validate(changed.model_dump())
     return Normalized(item, problems)

@@ -138,3 +138,47 @@ def test_entry_point_filter_restricts_loading(installed_plugin):
 def test_missing_plugin_folder_is_reported(tmp_path):
     registry = build_registry([tmp_path / "nope"], include_builtin=False)
     assert "does not exist" in str(registry.errors[0])
+
+
+def test_process_item_adjusts_every_item_type_and_is_validated_again(tmp_path):
+    """``process_item`` is called for a service guide (not only articles) of the sites its plugin
+    serves; what it returns is validated as the same item type."""
+    import datetime as dt
+
+    from normalizers.models import SHANGHAI, ServiceGuide
+    from normalizers.page import RawPage
+    from plugins.runtime import normalize_for_site
+
+    write(tmp_path, "mzj.toml", textwrap.dedent('''
+        [site]
+        code = "mzj"
+        name = "北仑区民政局"
+        base_url = "http://mzj.bl.gov.cn/"
+
+        [list]
+        item = "li"
+
+        [[columns]]
+        name = "办事指南"
+        url = "/bszn/"
+        path = ["网上服务", "办事指南"]
+    '''))
+    write(tmp_path, "mzj.py", textwrap.dedent('''
+        from plugins import hookimpl
+
+        @hookimpl
+        def process_item(site, item, page):
+            if item.item_type == "service_guide" and item.office and not item.office.phone:
+                return item.model_copy(update={"office": item.office.model_copy(update={"phone": "0574-86788520"})})
+            return None
+    '''))
+    registry = build_registry([tmp_path], include_builtin=False)
+    assert not registry.errors, registry.errors
+    site = registry.get("mzj")
+    html = ("<html><head><meta charset='utf-8'><title>最低生活保障审批</title></head><body><h1>最低生活保障审批</h1>"
+            "<table><tr><td>事项名称</td><td>最低生活保障审批</td></tr><tr><td>办理机构</td><td>区民政局</td></tr>"
+            "<tr><td>受理条件</td><td>户籍在本区</td></tr><tr><td>办理时限</td><td>二十个工作日</td></tr>"
+            "</table></body></html>").encode("utf-8")
+    page = RawPage(url="http://mzj.bl.gov.cn/bszn/1.html", body=html, fetched_at=dt.datetime(2024, 1, 1, tzinfo=SHANGHAI))
+    item = normalize_for_site(registry, site, site.column("办事指南"), page, "http://mzj.bl.gov.cn/bszn/1.html").item
+    assert isinstance(item, ServiceGuide) and item.office.phone == "0574-86788520"
