@@ -178,7 +178,7 @@ def test_process_item_adjusts_every_item_type_and_is_validated_again(tmp_path):
     html = ("<html><head><meta charset='utf-8'><title>最低生活保障审批</title></head><body><h1>最低生活保障审批</h1>"
             "<table><tr><td>事项名称</td><td>最低生活保障审批</td></tr><tr><td>办理机构</td><td>区民政局</td></tr>"
             "<tr><td>受理条件</td><td>户籍在本区</td></tr><tr><td>办理时限</td><td>二十个工作日</td></tr>"
-            "</table></body></html>").encode("utf-8")
+            "</table></body></html>").encode()
     page = RawPage(url="http://mzj.bl.gov.cn/bszn/1.html", body=html, fetched_at=dt.datetime(2024, 1, 1, tzinfo=SHANGHAI))
     item = normalize_for_site(registry, site, site.column("办事指南"), page, "http://mzj.bl.gov.cn/bszn/1.html").item
     assert isinstance(item, ServiceGuide) and item.office.phone == "0574-86788520"
