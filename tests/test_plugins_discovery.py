@@ -182,3 +182,36 @@ def test_process_item_adjusts_every_item_type_and_is_validated_again(tmp_path):
     page = RawPage(url="http://mzj.bl.gov.cn/bszn/1.html", body=html, fetched_at=dt.datetime(2024, 1, 1, tzinfo=SHANGHAI))
     item = normalize_for_site(registry, site, site.column("办事指南"), page, "http://mzj.bl.gov.cn/bszn/1.html").item
     assert isinstance(item, ServiceGuide) and item.office.phone == "0574-86788520"
+
+
+def test_the_dedecms_preset_reads_the_default_list_template(tmp_path):
+    """DedeCMS's default list_article.htm starts each entry with its column's link
+    ([<b><a href='[field:typeurl/]'>栏目</a></b>]): the entry is the article's a.title (issue 18:
+    the column's link was taken, and its name as the title)."""
+    from spiders.testing import read_saved_list
+
+    write(tmp_path, "kx.toml", textwrap.dedent('''
+        [site]
+        code = "kx"
+        name = "北仑区科协"
+        base_url = "http://kx.bl.gov.cn/"
+        platform = "dedecms"
+
+        [[columns]]
+        name = "通知公告"
+        url = "/a/tzgg/"
+    '''))
+    registry = build_registry([tmp_path], include_builtin=False)
+    assert not registry.errors, registry.errors
+    page = ("<html><head><meta charset='utf-8'></head><body><div class='listbox'><ul class='e2'>"
+            "<li>[<b><a href='/a/tzgg/'>通知公告</a></b>] <a href='/a/tzgg/2024/0305/73.html' class='title'>"
+            "关于开展2024年科普日活动的通知</a><span class='info'><small>日期：</small>2024-03-05</span></li>"
+            "<li>[<b><a href='/a/tzgg/'>通知公告</a></b>] <a href='/a/tzgg/2024/0301/72.html' class='title'>"
+            "北仑区科协2024年工作要点</a><span class='info'><small>日期：</small>2024-03-01</span></li>"
+            "</ul></div><div class='dede_pages'><ul><li><a href='list_1_2.html'>下一页</a></li></ul></div>"
+            "</body></html>").encode()
+    result = read_saved_list(registry, "kx", "通知公告", page, "http://kx.bl.gov.cn/a/tzgg/")
+    assert [(e.url, e.title) for e in result.entries] == [
+        ("http://kx.bl.gov.cn/a/tzgg/2024/0305/73.html", "关于开展2024年科普日活动的通知"),
+        ("http://kx.bl.gov.cn/a/tzgg/2024/0301/72.html", "北仑区科协2024年工作要点")]
+    assert result.next_pages == ["http://kx.bl.gov.cn/a/tzgg/list_1_2.html"]
