@@ -162,14 +162,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body) if length is None else length))
-        for key, value in headers or []:
+        self._send_headers(headers or [])
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _send_headers(self, headers: list[tuple[str, str | bytes]]) -> None:
+        for key, value in headers:
             if isinstance(value, bytes):  # raw bytes in a header, as old servlets write them
                 self._headers_buffer.append(key.encode("latin-1") + b": " + value + b"\r\n")  # type: ignore[attr-defined]
             else:
                 self.send_header(key, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
@@ -257,11 +260,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", ctype)
         self.send_header("Connection", "close")
-        for key, value in headers:
-            if isinstance(value, bytes):
-                self._headers_buffer.append(key.encode("latin-1") + b": " + value + b"\r\n")  # type: ignore[attr-defined]
-            else:
-                self.send_header(key, value)
+        self._send_headers(headers)
         self.end_headers()
         chunk = b"%PDF-1.4\n" + b"0" * (64 * 1024 - 9)
         sent = 0

@@ -277,7 +277,7 @@ def _info_line_date(text: str) -> ParsedDate | None:
     return None
 
 
-def _strip_patterns(patterns: Sequence[str], errors: list[FieldError]) -> list[re.Pattern[str]]:
+def _compiled_strip_text(patterns: Sequence[str], errors: list[FieldError]) -> list[re.Pattern[str]]:
     """The plugin's ``strip_text`` patterns, compiled (one that does not compile is an error of
     the item, never a crash)."""
     out = []
@@ -567,7 +567,7 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
             exclude += [el for el in select(root, attachments_hint) if isinstance(el, etree._Element)]
         exclude += attachment_blocks(body_el, page.url)
         cleaned = clean_body(body_el, remove=remove, exclude=[el for el in exclude if el is not None],
-                             strip_text=_strip_patterns(hints.strip_text, errors))
+                             strip_text=_compiled_strip_text(hints.strip_text, errors))
         body_text = html_to_text(cleaned)
         body_html = sanitize_html(_inner_html(cleaned), page.url, url_map=to_public if moved else None)
         images = _images(cleaned, page.url, to_public, errors)

@@ -99,8 +99,9 @@ class AttachmentFetcher:
         self._reading: asyncio.Semaphore | None = None
         self.requested: set[str] = set()  # attachment ids sent by this run (each once)
         self._received: dict[int, int] = {}  # id(request) → bytes so far
-        crawler.signals.connect(self._headers, signal=signals.headers_received)
-        crawler.signals.connect(self._bytes, signal=signals.bytes_received)
+        if self.enabled:  # the cap is counted on every chunk of every response: only when files are fetched
+            crawler.signals.connect(self._headers, signal=signals.headers_received)
+            crawler.signals.connect(self._bytes, signal=signals.bytes_received)
 
     # -- what is due ----------------------------------------------------------------------------
 
@@ -133,7 +134,7 @@ class AttachmentFetcher:
         return Request(
             spider.fetch_url(row.url), headers=headers, callback=self.fetched, errback=self.failed,
             dont_filter=True, priority=-10,
-            meta={meta.ATTACHMENT: row.id, "blgw_attachment_url": row.url,
+            meta={meta.ATTACHMENT: row.id, meta.ATTACHMENT_URL: row.url,
                   "download_maxsize": self.cap * 2 + 1,  # a backstop: the cap is enforced as the bytes arrive
                   "download_warnsize": 0, "handle_httpstatus_list": [304]},
         )
@@ -160,7 +161,7 @@ class AttachmentFetcher:
         """A response for an attachment: kept, read, recorded; its documents re-exported."""
         self._received.pop(id(response.request), None)
         att_id: str = response.meta[meta.ATTACHMENT]
-        url: str = response.meta["blgw_attachment_url"]
+        url: str = response.meta[meta.ATTACHMENT_URL]
         stats = self.crawler.stats
         if response.status == 304:
             with self.state.session() as session:
@@ -221,7 +222,7 @@ class AttachmentFetcher:
         request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on an errback's failure
         self._received.pop(id(request), None)
         att_id: str = request.meta[meta.ATTACHMENT]
-        url: str = request.meta["blgw_attachment_url"]
+        url: str = request.meta[meta.ATTACHMENT_URL]
         exc = failure.value
         if isinstance(exc, TooLarge):
             self._fail(att_id, url, "too-large", str(exc), too_large=True)

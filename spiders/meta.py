@@ -9,7 +9,7 @@ their documented names.)
 
 from __future__ import annotations
 
-__all__ = ["ATTACHMENT", "BACKOFF", "COLUMN", "DOC", "ENTRY", "ERRBACK_RECORDED", "KEY", "KEYS", "KIND", "LIST",
+__all__ = ["ATTACHMENT", "ATTACHMENT_URL", "BACKOFF", "COLUMN", "DOC", "ENTRY", "ERRBACK_RECORDED", "KEY", "KEYS", "KIND", "LIST",
            "MISSED", "RESTARTS", "RETRY"]
 
 KIND = "blgw_kind"
@@ -43,8 +43,13 @@ BACKOFF = "blgw_backoff"
 (``spiders.downloadermiddlewares.retry``), honoured by it on the retry."""
 
 ATTACHMENT = "blgw_attachment"
-"""True for a request of an attachment: the page size limit (``BLGW_MAX_PAGE_BYTES``) does not
-apply to it, Scrapy's ``DOWNLOAD_MAXSIZE`` does."""
+"""The attachment id (a row of the store's ``attachments``) a request fetches; set by
+:class:`spiders.attachments.AttachmentFetcher`. The page size limit (``BLGW_MAX_PAGE_BYTES``)
+does not apply to such a request: the attachment cap does."""
+
+ATTACHMENT_URL = "blgw_attachment_url"
+"""The attachment's URL on the site's public origin (the request's own URL may be a mirror's),
+as its run errors name it. Set with :data:`ATTACHMENT`."""
 
 ERRBACK_RECORDED = "blgw_errback_recorded"
 """True once the frontier middleware has recorded what a request's errback produced. Scrapy

@@ -182,10 +182,9 @@ class SiteSpider(scrapy.Spider):
         return rebase(absolute, self.site.site.base_url, self.fetch_origin) if self.fetch_origin else absolute
 
     def public_url(self, url: str) -> str:
-        """The canonical key of a URL on the site's public origin (identity, de-duplication)."""
-        if self.fetch_origin:
-            url = rebase(url, self.fetch_origin, self.site.site.base_url)
-        return canonicalize_url(url)
+        """The canonical key of a URL on the site's public origin (identity, de-duplication):
+        the canonical form of :meth:`served_url`'s."""
+        return canonicalize_url(self.served_url(url))
 
     def served_url(self, url: str) -> str:
         """A URL on the site's public origin as the server serves it (what is stored and shown;

@@ -32,7 +32,7 @@ from markupsafe import Markup
 
 from gateway.api.deps import DOCUMENT_ID, Resources, ResourcesDep, StoreDep, TemplatesDep
 from gateway.scope import Scope, ScopeRefused
-from gateway.store.attachments import content_disposition, file_url, linked_files
+from gateway.store.attachments import content_disposition, file_url, linked_by_active, linked_files
 from gateway.store.blobs import FolderBlobStore
 from gateway.store.models import AttachmentFile, Document, DocumentAttachment, Site
 from gateway.store.session import Store
@@ -283,9 +283,8 @@ def attachment_text(store: StoreDep, att_id: AttachmentId) -> Response:
     """The text read from a kept attachment of an active document (UTF-8 plain text)."""
     with store.session() as session:
         row = session.get(AttachmentFile, att_id) if DOCUMENT_ID.fullmatch(att_id) else None
-        active = row is not None and session.query(DocumentAttachment).join(
-            Document, Document.id == DocumentAttachment.document_id).filter(
-            DocumentAttachment.attachment_id == att_id, Document.status == "active").first() is not None
+        active = row is not None and session.scalar(
+            linked_by_active().where(DocumentAttachment.attachment_id == att_id).limit(1)) is not None
         text = row.text if row is not None and active and row.status == "stored" else None
     if text is None:
         return PlainTextResponse("no text", status_code=404, headers={"X-Content-Type-Options": "nosniff"})

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
 from gateway.store.blobs import BlobStore
@@ -35,6 +35,7 @@ __all__ = [
     "file_url",
     "known_text",
     "link_attachments",
+    "linked_by_active",
     "linked_files",
     "recheck_attachments",
     "record_failed",
@@ -77,6 +78,13 @@ def link_attachments(session: Session, site_code: str, links: Mapping[str, Itera
     return [a for a in wanted if known[a] in RETRY_STATES]
 
 
+def linked_by_active() -> Select[str]:
+    """The ids of the attachments an active document links (a subquery)."""
+    return (select(DocumentAttachment.attachment_id)
+            .join(Document, Document.id == DocumentAttachment.document_id)
+            .where(Document.status == "active"))
+
+
 def due_attachments(session: Session, site_code: str, limit: int = 10_000, *,
                     stale_before: dt.datetime | None = None, max_attempts: int | None = None) -> list[AttachmentFile]:
     """The attachments of the site the next crawl fetches, linked by an active document: the
@@ -84,9 +92,7 @@ def due_attachments(session: Session, site_code: str, limit: int = 10_000, *,
     attempt is older than ``stale_before``); and, given ``stale_before``, the kept and too-large
     ones whose last check is older than it or was cleared (:func:`recheck_attachments`: their
     document changed). Never checked first, then oldest check first."""
-    linked = (select(DocumentAttachment.attachment_id)
-              .join(Document, Document.id == DocumentAttachment.document_id)
-              .where(Document.status == "active"))
+    linked = linked_by_active()
     failed = AttachmentFile.status == "failed"
     if max_attempts is not None:
         failed = failed & (AttachmentFile.attempts < max_attempts)
@@ -242,25 +248,20 @@ def rows_for(session: Session, urls: Iterable[str]) -> dict[str, AttachmentFile]
 
 
 def _entry(link: Attachment, row: AttachmentFile | None) -> Attachment:
-    """``link`` (as the page shows it) with what the store knows of its file."""
+    """``link`` as the page shows it (name, URL, type), with what the store knows of its file."""
+    page = Attachment(name=link.name, url=link.url, file_type=link.file_type)  # every other field: pending
     if row is None:
-        return link.model_copy(update={
-            "status": "pending", "error": None, "file_name": None, "sha256": None, "size": None,
-            "content_type": None, "file_format": None, "text_status": None, "text": None,
-            "text_truncated": False, "text_url": None, "pages": None, "title": None})
-    text, cut = row.text, False
-    if text is not None and len(text) > ATTACHMENT_TEXT_INLINE:
-        text, cut = text[:ATTACHMENT_TEXT_INLINE], True
-    stored = row.status == "stored"
-    return link.model_copy(update={
-        "status": row.status, "error": row.error, "file_name": row.name,
-        "sha256": row.sha256 if stored else None, "size": row.size if stored else None,
-        "content_type": row.content_type if stored else None, "file_format": row.family if stored else None,
-        "text_status": row.text_status if stored else None, "text": text if stored else None,
-        "text_truncated": stored and (cut or row.text_truncated),
-        "text_url": text_url(row.id) if stored and (cut or row.text_truncated) else None,
-        "pages": row.pages if stored else None, "title": row.title if stored else None,
-    })
+        return page
+    fields: dict[str, object] = {"status": row.status, "error": row.error, "file_name": row.name}
+    if row.status == "stored":
+        text, cut = row.text, False
+        if text is not None and len(text) > ATTACHMENT_TEXT_INLINE:
+            text, cut = text[:ATTACHMENT_TEXT_INLINE], True
+        truncated = cut or row.text_truncated
+        fields.update(sha256=row.sha256, size=row.size, content_type=row.content_type, file_format=row.family,
+                      text_status=row.text_status, text=text, text_truncated=truncated,
+                      text_url=text_url(row.id) if truncated else None, pages=row.pages, title=row.title)
+    return page.model_copy(update=fields)
 
 
 FILE_FIELDS = ("attachments", "forms")
