@@ -6,9 +6,15 @@ shapes, scripts, generator metas, form fields, cookies, server headers) and retu
 the navigation links that look like column (list) pages, and ``frames`` the frame and iframe
 pages of framesets, where old sites keep their navigation. Pure functions: no network.
 
-Platforms (the names of ``plugins/presets/*.toml``): ``hanweb`` (大汉 JCMS), ``trs`` (TRS WCM),
-``aspnet`` (ASP.NET WebForms), ``asp`` (classic ASP: 动易 and home-made), ``dedecms``,
-``phpcms``, ``php`` (home-made PHP), ``js`` (lists rendered by JavaScript), ``generic``.
+Platforms (the names of ``plugins/presets/*.toml`` where there is one): ``hanweb`` (大汉 JCMS),
+``trs`` (TRS WCM), ``dedecms`` (织梦 DedeCMS/DedeBIZ), ``phpcms`` (PHPCMS v9), ``pbootcms``,
+``empirecms`` (帝国 EmpireCMS), ``metinfo`` (米拓 MetInfo; no preset), ``zblog`` (Z-Blog/Z-BlogPHP; no
+preset), ``wordpress`` (no preset), ``aspnet`` (ASP.NET WebForms), ``asp`` (classic ASP: 动易 PowerEasy
+and home-made), ``php`` (home-made PHP), ``js`` (lists rendered by JavaScript), ``generic``. PowerEasy
+(动易) has no platform of its own: its classic ASP sites are ``asp`` (the asp preset reads them) and its
+ASP.NET ones ``aspnet``, with "PowerEasy (动易)" in the evidence. A platform without a preset still makes
+a valid plugin: :func:`plugins.spec.load_preset` gives it nothing, and ``blgw plugin new`` writes a
+``[list]`` table to fill in.
 
 How evidence is weighed: every mark adds points to its platform, and a platform's score is
 ``1 - exp(-points / 4)``. Link shapes count only for links on the page's own host and saturate
@@ -36,7 +42,12 @@ from normalizers.urls import canonicalize_url, session_free
 
 GENERIC_SCORE = 0.15
 # Most specific first: the order of guesses with equal scores.
-PLATFORMS = ("hanweb", "trs", "dedecms", "phpcms", "aspnet", "asp", "php", "js", "generic")
+PLATFORMS = ("hanweb", "trs", "dedecms", "phpcms", "pbootcms", "empirecms", "metinfo", "zblog", "wordpress",
+             "aspnet", "asp", "php", "js", "generic")
+# CMSes written in PHP: their marks make the home-made PHP guess less likely
+PHP_CMSES = ("dedecms", "phpcms", "pbootcms", "empirecms", "metinfo", "zblog", "wordpress")
+# CMSes whose pages are rendered on the server: their marks make a script-rendered guess less likely
+SERVER_CMSES = ("hanweb", "trs", *PHP_CMSES)
 
 
 @dataclass(frozen=True)
@@ -58,14 +69,21 @@ def detect_platform(url: str, html: str | bytes,
         if points > 0:
             found[platform].append((points, reason))
 
-    # DedeCMS and PHPCMS are PHP too: their marks make the home-made guess less likely.
-    if max(_total(found["dedecms"]), _total(found["phpcms"])) >= 3 and found["php"]:
-        found["php"] = [(p * 0.5, r) for p, r in found["php"]] + [(0.0, "but DedeCMS/PHPCMS marks are stronger")]
+    # The PHP CMSes are PHP too: their marks make the home-made guess less likely.
+    strongest = max(PHP_CMSES, key=lambda name: _total(found[name]))
+    if _total(found[strongest]) >= 3 and found["php"]:
+        found["php"] = [(p * 0.5, r) for p, r in found["php"]] + [(0.0, f"but {strongest} marks are stronger")]
     # A shell whose lists scripts fill in needs the js preset, whatever the server runs.
     if any(r == _JS_SHELL for _, r in found["js"]):
         for name in ("aspnet", "asp", "php"):
             if found[name]:
                 found[name] = [(p * 0.6, r) for p, r in found[name]] + [(0.0, "but scripts render the lists")]
+    # A CMS that renders its lists on the server is less likely a script shell, and only strong CMS
+    # marks outweigh a plain shell: PbootCMS's thin default home posts its footer form with $.ajax.
+    server_cms = max(SERVER_CMSES, key=lambda name: _total(found[name]))
+    shell = any(r == _JS_SHELL for _, r in found["js"])
+    if found["js"] and _total(found[server_cms]) >= (6 if shell else 3):
+        found["js"] = [(p * 0.5, r) for p, r in found["js"]] + [(0.0, f"but {server_cms} renders its lists on the server")]
     # A page full of text and links is not a script-rendered shell, whatever its scripts do.
     if found["js"] and not page.is_thin:
         found["js"] = [(p * 0.3, r) for p, r in found["js"]] + [
@@ -326,7 +344,7 @@ _ASP_LINK = re.compile(r"\.asp(?:$|[?#])", _I)
 _ASP_SHOW = re.compile(r"/(?:Show(?:Article|News|Info)|Article_?Show|News_?Show)\.asp\b", _I)
 _ASP_CLASS_LIST = re.compile(r"\.asp\?(?:.*&)?(?:classid|bigclassid|smallclassid|typeid|lmid)=", _I)
 _ASP_SESSION = re.compile(r"ASPSESSIONID[A-Z]*", _I)
-_ASP_POWEREASY = re.compile(r"动易|PowerEasy", _I)
+_ASP_POWEREASY = re.compile(r"动易|PowerEasy|SiteWeaver", _I)
 # DedeCMS
 _DEDE_LIST = re.compile(r"/plus/list\.php\?(?:.*&)?tid=", _I)
 _DEDE_VIEW = re.compile(r"/plus/view\.php\?(?:.*&)?aid=", _I)
@@ -342,6 +360,36 @@ _PHPCMS_STATICS = re.compile(r"""["'(]/?statics/(?:js|css|images)/""", _I)
 _PHPCMS_API = re.compile(r"api\.php\?op=", _I)
 _PHPCMS_STATIC_SHOW = re.compile(r"/html/\d{4}/\w+_\d{4}/\d+\.html$", _I)
 _PHPCMS_UPLOADS = re.compile(r"""["'(]/?uploadfile/\d{4}/\d{4}/""", _I)
+# PbootCMS: 兼容模式 routes in the query (/?gzdt/, /?gzdt_2/, /?gzdt/23.html), its upload and template
+# folders, the footer's QR code script and the member pages
+_PBOOT_ROUTE = re.compile(r"^/(?:index\.php)?\?[A-Za-z][\w-]*(?:_\d+)?/(?:\d+\.html)?(?:&|$)")
+_PBOOT_CONTENT = re.compile(r"^/(?:index\.php)?\?[A-Za-z][\w-]*/\d+\.html(?:&|$)")
+_PBOOT_UPLOAD = re.compile(r"""["'(]/?static/upload/(?:image|file|other)/\d{8}/""", _I)
+_PBOOT_TEMPLATE = re.compile(r"""["'(]/?template/\w+/(?:css|js|images|bootstrap|font-awesome|html)/""", _I)
+_PBOOT_QRCODE = re.compile(r"/core/qrcode\.php\?", _I)
+_PBOOT_MEMBER = re.compile(r"\?member/(?:login|register|ucenter)/")
+_PBOOT_NAME = re.compile(r"PbootCMS", _I)
+# EmpireCMS: the /e/ system scripts, skins, uploads and date-folder articles
+_EMPIRE_E = re.compile(r"/e/(?:action|public|search|member|data|class|enews|DoInfo|tags|extend|pl)/", _I)
+_EMPIRE_LISTINFO = re.compile(r"/e/action/ListInfo/", _I)
+_EMPIRE_VIEWCLICK = re.compile(r"/e/public/ViewClick/", _I)
+_EMPIRE_POWERED = re.compile(r"Powered\s*by\W*(?:<[^>]*>\W*)*Empire\W*(?:<[^>]*>\W*)*CMS|帝国(?:网站管理系统|CMS)", _I)
+_EMPIRE_SKIN = re.compile(r"""["'(]/?skin/\w+/(?:css|images|js)/""", _I)
+_EMPIRE_UPLOAD = re.compile(r"""["'(]/?d/file/""", _I)
+_EMPIRE_DATE_ART = re.compile(r"/\d{4}-\d{2}-\d{2}/\d+(?:_\d+)?\.html$")
+# MetInfo 米拓
+_METINFO_NAME = re.compile(r"MetInfo|米拓", _I)
+_METINFO_TEMPLATE = re.compile(r"""["'(]/?templates/met\w*/|/public/ui/v\d/|/app/system/""", _I)
+_METINFO_LINK = re.compile(r"/(?:news|product|img|download|job|about|case)/(?:show\w*|news|product|img|download|job)\.php"
+                           r"\?(?:.*&)?(?:id|class[123]|lang)=", _I)
+_METINFO_CLASS = re.compile(r"[?&]class[123]=\d", _I)
+# Z-Blog / Z-BlogPHP
+_ZBLOG_PATH = re.compile(r"/zb_(?:users|system)/", _I)
+_ZBLOG_NAME = re.compile(r"Z-Blog", _I)
+# WordPress
+_WP_PATH = re.compile(r"/wp-(?:content|includes)/", _I)
+_WP_API = re.compile(r"/wp-json/|api\.w\.org|/xmlrpc\.php|/wp-login\.php", _I)
+_WP_POST = re.compile(r"/\?p=\d+$")
 # home-made PHP
 _PHP_LINK = re.compile(r"\.php(?:$|[?#/])", _I)
 _PHP_TYPICAL = re.compile(r"/(?:list|show|view|article|content|news|detail)\.php\?(?:.*&)?(?:catid|cid|id|classid)=", _I)
@@ -445,8 +493,11 @@ def _evidence(page: _Page) -> Iterable[tuple[str, float, str]]:
         yield "asp", 2, "ASPSESSIONID... in links"
     if re.search(r"\.asp$", url_path, _I):
         yield "asp", 1.5, "the page itself is .asp"
-    if page.search(_ASP_POWEREASY):
-        yield "asp", 2, "mentions 动易/PowerEasy"
+    if page.search(_ASP_POWEREASY):  # PowerEasy makes classic ASP sites and (SiteFactory) ASP.NET ones
+        if aspx_points >= 1 or viewstate or aspnet_page:
+            yield "aspnet", 1.5, "PowerEasy/动易 marks, beside .aspx marks"
+        else:
+            yield "asp", 2, "PowerEasy/动易 marks"
     if asp_points >= 1 and "microsoft-iis" in server.lower():
         yield "asp", 0.5, f"Server: {server}, beside .asp links"
 
@@ -474,8 +525,66 @@ def _evidence(page: _Page) -> Iterable[tuple[str, float, str]]:
     if page.search(_PHPCMS_UPLOADS):
         yield "phpcms", 1, "uploadfile/YYYY/MMDD/ files"
 
-    # home-made PHP: .php links that are not DedeCMS's or PHPCMS's
-    cms = (_DEDE_LIST, _DEDE_VIEW, _DEDE_PLUS, _PHPCMS_LISTS, _PHPCMS_SHOW, _PHPCMS_API)
+    # PbootCMS
+    yield ("pbootcms", *_links(page, _PBOOT_ROUTE, 3, "?column/ route"))
+    yield ("pbootcms", *_links(page, _PBOOT_CONTENT, 1, "?column/N.html article"))
+    if page.search(_PBOOT_UPLOAD):
+        yield "pbootcms", 1.5, "static/upload/YYYYMMDD/ files"
+    if page.search(_PBOOT_TEMPLATE):
+        yield "pbootcms", 1, "template/<name>/ resources"
+    if page.links_matching(_PBOOT_QRCODE):
+        yield "pbootcms", 2, "the core/qrcode.php QR code"
+    if page.links_matching(_PBOOT_MEMBER):
+        yield "pbootcms", 1.5, "?member/login/ pages"
+    if re.search(r"pboot", generator, _I):
+        yield "pbootcms", 3, f"generator meta {generator!r}"
+    elif page.search(_PBOOT_NAME):
+        yield "pbootcms", 2.5, "mentions PbootCMS"
+
+    # EmpireCMS
+    yield ("empirecms", *_links(page, _EMPIRE_E, 3, "/e/ system"))
+    if page.links_matching(_EMPIRE_LISTINFO):
+        yield "empirecms", 1.5, "/e/action/ListInfo/ dynamic lists"
+    if page.links_matching(_EMPIRE_VIEWCLICK):
+        yield "empirecms", 2, "the /e/public/ViewClick/ counter"
+    if page.search(_EMPIRE_POWERED):
+        yield "empirecms", 3, "a 'Powered by EmpireCMS' footer"
+    if page.search(_EMPIRE_SKIN):
+        yield "empirecms", 1, "skin/<name>/ resources"
+    if page.search(_EMPIRE_UPLOAD):
+        yield "empirecms", 1, "d/file/ uploads"
+    yield ("empirecms", *_links(page, _EMPIRE_DATE_ART, 1.5, "date-folder article"))
+
+    # MetInfo
+    if re.search(r"metinfo", generator, _I):
+        yield "metinfo", 4, f"generator meta {generator!r}"
+    elif page.search(_METINFO_NAME):
+        yield "metinfo", 2.5, "mentions MetInfo/米拓"
+    if page.search(_METINFO_TEMPLATE):
+        yield "metinfo", 1.5, "MetInfo templates/met…, public/ui or app/system resources"
+    yield ("metinfo", *_links(page, _METINFO_LINK, 2.5, "MetInfo module"))
+    yield ("metinfo", *_links(page, _METINFO_CLASS, 1, "class1=/class2= list"))
+
+    # Z-Blog
+    if re.search(r"z-?blog", generator, _I):
+        yield "zblog", 4, f"generator meta {generator!r}"
+    elif page.search(_ZBLOG_NAME):
+        yield "zblog", 2, "mentions Z-Blog"
+    if page.search(_ZBLOG_PATH):
+        yield "zblog", 3, "zb_users/ or zb_system/ resources"
+
+    # WordPress
+    if re.search(r"wordpress", generator, _I):
+        yield "wordpress", 4, f"generator meta {generator!r}"
+    if page.search(_WP_PATH):
+        yield "wordpress", 3, "wp-content/ or wp-includes/ resources"
+    if page.search(_WP_API):
+        yield "wordpress", 1.5, "the wp-json REST API, xmlrpc.php or wp-login.php"
+    yield ("wordpress", *_links(page, _WP_POST, 1, "?p=N post"))
+
+    # home-made PHP: .php links that are not those of a PHP CMS
+    cms = (_DEDE_LIST, _DEDE_VIEW, _DEDE_PLUS, _PHPCMS_LISTS, _PHPCMS_SHOW, _PHPCMS_API, _METINFO_LINK, _EMPIRE_E,
+           _PBOOT_QRCODE, _ZBLOG_PATH, _WP_PATH, _WP_API)
     yield ("php", *_links(page, _PHP_LINK, 3, ".php", share=True, exclude=cms))
     typical_points, typical_reason = _links(page, _PHP_TYPICAL, 1.5, "list/show.php-style", exclude=cms)
     yield "php", 1.5 if typical_points else 0, typical_reason
@@ -539,6 +648,7 @@ _DETAIL_FILE = re.compile(r"/(?:show|view|detail|content|article|info)\w*\.(?:as
 _LIST = re.compile(
     r"/col/|list|/lm\d|column|class|categor|channel|/node_|a=lists"
     r"|[?&](?:catid|cid|tid|typeid|cat|lmid|colid|columnid|channelid|nodeid|sortid|type|category)=", _I)
+_QUERY_ROUTE = re.compile(r"[A-Za-z][\w-]*/")
 _DIRECTORY = re.compile(r"/(?:index(?:_\d+)?\.(?:s?html?|asp|aspx|php|jsp))?$", _I)
 
 
@@ -562,6 +672,8 @@ def _is_list_like(url: str) -> bool:
         return False
     if _LIST.search(tail):
         return True
+    if _QUERY_ROUTE.fullmatch(parts.query) and parts.path in ("", "/", "/index.php"):
+        return not _NOT_A_COLUMN.search("/" + parts.query)  # PbootCMS: /?gzdt/ is the column gzdt
     if _DETAIL_FILE.search(parts.path):
         return False
     # a directory or its default document, below the root: a column of a static site
