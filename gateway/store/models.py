@@ -317,6 +317,11 @@ class LinkTarget(Base):
     method: Mapped[str | None] = mapped_column(String(8), nullable=True)  # HEAD | GET
     checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)  # consecutive failed checks
+    # not requested on purpose (the status columns are then empty): robots | robots-unavailable |
+    # script | counter, with the reason the report shows and when it was decided
+    skip_kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    skip_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    skipped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class LinkSource(Base):
@@ -329,6 +334,7 @@ class LinkSource(Base):
     site_code: Mapped[str] = mapped_column(String(32), index=True)
     source_url: Mapped[str] = mapped_column(Text)
     anchor: Mapped[str | None] = mapped_column(Text, nullable=True)  # the link text
+    tag: Mapped[str | None] = mapped_column(String(16), nullable=True)  # the element (a, img, script…); None: unknown
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
