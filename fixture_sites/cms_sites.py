@@ -97,8 +97,9 @@ Site 4 - EmpireCMS 7 GBK (``cxjd``, 北仑区春晓街道, ``http://cxjd.bl.gov.
 * Detail ``/news/<col>/YYYY-MM-DD/<id>.html``, multi-page ``<id>_2.html``, ``<id>_3.html``: ``h1`` title,
   ``div.info`` with ``发布时间：2024-01-05 14:29:32`` (second) and ``<script
   src=/e/public/ViewClick/?classid=2&id=123&addclick=1>`` (the click counter: counts every request, HEAD
-  too), the body ``div#text`` (``[!--newstext--]``, attachments in ``/d/file/p/YYYY-MM-DD/….pdf``), parts'
-  pager ``div.pagelink`` (``<b>`` current, numbered links, 下一页).  ``/robots.txt`` disallows the system
+  too), the body ``div#text`` (``[!--newstext--]``, attachments in ``/d/file/p/YYYY-MM-DD/….pdf``) ending,
+  as the default template does, with the parts' pager ``<p align="center" class="pageLink">[!--page.url--]</p>``
+  inside it (``<b>`` current, numbered links, 下一页; empty on a one-page article).  ``/robots.txt`` disallows the system
   folders under ``/e/`` and ``/e/public/`` (the counter), not ``/e/action/`` (the dynamic lists).
 
 truth.json (every site)
@@ -110,7 +111,9 @@ file_type}]}], "single_pages": [{column, path, title, body_paragraphs}]}``; arti
 article also has ``parts``: the paths of all its pages (``[path]`` for a one-page article).  ``title`` is
 the full title (the detail page's); ``body_paragraphs`` are the whitespace-normalised texts of every
 non-empty ``<p>`` of ALL parts, in order, without the boilerplate (``(责任编辑：admin)``) and without the
-paragraphs that only hold attachment links.  ``columns`` lists the list columns only, in the order a plugin
+paragraphs that only hold attachment links; ``body_blocks`` is the same with the rows of the body's
+data tables among them (each row's cells joined by ``" | "``), in order: the body's whole text, one
+block a paragraph.  ``columns`` lists the list columns only, in the order a plugin
 names them, with ``url`` the column's link as the site prints it.  No disclosure fields on these sites
 (``null``).
 """
@@ -260,6 +263,36 @@ def _items(ident: SiteIdentity, seed: int, catmap: dict[int, str], upload: Calla
     return items
 
 
+_BLOCK = re.compile(r"<p\b[^>]*>(.*?)</p>|<table\b[^>]*>(.*?)</table>", re.S)
+_ROW = re.compile(r"<tr\b[^>]*>(.*?)</tr>", re.S)
+_CELL = re.compile(r"<t[dh]\b[^>]*>(.*?)</t[dh]>", re.S)
+
+
+def _html_text(fragment: str) -> str:
+    return norm_text(html.unescape(re.sub(r"<[^>]+>", "", fragment)))
+
+
+def _body_blocks(it: Item) -> list[str]:
+    """What a reader sees of the article's body, all parts in order: the text of every non-empty
+    ``<p>`` and every data-table row (its cells joined by ``" | "``), without the attachment-link
+    paragraphs; the same as ``it.paragraphs`` with the table rows among them."""
+    attachment_paths = {a["path"] for a in it.attachments}
+    blocks = []
+    for part in it.parts:
+        for found in _BLOCK.finditer(part):
+            para, table = found.groups()
+            if table is not None:
+                blocks += [" | ".join(_html_text(c) for c in _CELL.findall(row)) for row in _ROW.findall(table)]
+                continue
+            text = _html_text(para)
+            if text and not any(f'href="{path}"' in para for path in attachment_paths):
+                blocks.append(text)
+    rows = {b for b in blocks if " | " in b}
+    if [b for b in blocks if b not in rows] != it.paragraphs:
+        raise AssertionError(f"article {it.id}: the body's blocks are not its paragraphs")
+    return blocks
+
+
 def _truth(ident: SiteIdentity, seed: int, items: list[Item], paths: Callable[[Item], list[str]],
            precision: str, columns: list[dict[str, Any]], single_pages: list[dict[str, Any]]) -> dict[str, Any]:
     articles = []
@@ -269,7 +302,8 @@ def _truth(ident: SiteIdentity, seed: int, items: list[Item], paths: Callable[[I
             "id": it.id, "column": next(c["name"] for c in columns if c["key"] == it.column), "path": parts[0],
             "parts": parts, "title": it.title, "published_at": _iso(it.published, precision),
             "published_at_precision": precision, "index_number": None, "publisher": None, "written_date": None,
-            "document_number": None, "body_paragraphs": it.paragraphs, "attachments": it.attachments})
+            "document_number": None, "body_paragraphs": it.paragraphs, "body_blocks": _body_blocks(it),
+            "attachments": it.attachments})
     return {"seed": seed, "site": {"code": ident.code, "name": ident.name, "platform": ident.cms,
                                    "origin": ident.origin},
             "columns": [{k: v for k, v in c.items() if k != "key"} for c in columns],
@@ -824,8 +858,8 @@ def _empire_detail(it: Item, part: int, prev: Item | None, nxt: Item | None) -> 
       <div class="info">发布时间：{it.published:%Y-%m-%d %H:%M:%S}&nbsp;&nbsp;来源：{_esc(it.source)}&nbsp;&nbsp;点击：<script src=/e/public/ViewClick/?classid={classid}&id={it.id}&addclick=1></script>次</div>
       <div id="text">
 {it.parts[part - 1]}
+<p align="center" class="pageLink">{pager}</p>
       </div>
-      <div class="pagelink">{pager}</div>
       <div class="info_pre_next">上一篇：{pre}<br />下一篇：{nex}</div>
     </td></tr></table>
   </td></tr>
