@@ -13,6 +13,10 @@ which is how the classic ASP subsites link every article: the URL it opens
 (:func:`meta_refresh`, tag ``meta``). :func:`links_from_body` decodes page bytes first
 (:func:`normalizers.encoding.decode_html`).
 
+Each link keeps the element that linked it (``Link.tag``): the checker never requests a URL the
+pages only load as a script. A URL linked by several elements keeps the most navigational one
+(:func:`most_navigational`: ``a`` > ``iframe`` > ``img`` > ``link`` > ``script``).
+
 :func:`meta_refresh` also tells the crawl whether a refresh replaces the page: only a page with
 no content of its own (:data:`REFRESH_ONLY_TEXT_MAX`) is a redirect; on any other the target
 is just a link.
@@ -36,8 +40,9 @@ from normalizers.encoding import decode_html
 from normalizers.sanitize import drop_document_end_tags
 from normalizers.urls import canonicalize_url, rebase
 
-__all__ = ["ANCHOR_MAX", "REFRESH_ONLY_TEXT_MAX", "URL_MAX", "Link", "MetaRefresh", "canonical_link",
-           "collapse_anchor", "extract_links", "links_from_body", "meta_refresh", "url_from_script"]
+__all__ = ["ANCHOR_MAX", "REFRESH_ONLY_TEXT_MAX", "TAG_RANK", "URL_MAX", "Link", "MetaRefresh", "canonical_link",
+           "collapse_anchor", "extract_links", "links_from_body", "meta_refresh", "most_navigational",
+           "url_from_script"]
 
 ANCHOR_MAX = 200  # characters of link text kept
 URL_MAX = 4096  # longer "URLs" are not links worth checking (inline data, broken markup)
@@ -46,6 +51,15 @@ URL_MAX = 4096  # longer "URLs" are not links worth checking (inline data, broke
 _URL_ATTRIBUTES = {
     "a": "href", "area": "href", "iframe": "src", "frame": "src", "img": "src", "script": "src",
     "link": "href", "embed": "src", "object": "data", "source": "src", "video": "src", "audio": "src",
+}
+# how navigational an element's link is (lower: more): what a user follows, then what a page
+# shows inside itself, then what it only loads; an element not listed ranks with ``img``
+TAG_RANK = {
+    "a": 0, "area": 0, "meta": 0,
+    "iframe": 1, "frame": 1,
+    "img": 2, "embed": 2, "object": 2, "source": 2, "video": 2, "audio": 2,
+    "link": 3,
+    "script": 4,
 }
 _SKIPPED_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "sms:", "callto:", "file:")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -67,6 +81,15 @@ class Link:
     url: str
     anchor: str = ""
     tag: str = "a"
+
+
+def most_navigational(first: str | None, second: str | None) -> str | None:
+    """Of two elements linking one URL, the more navigational (:data:`TAG_RANK`); an unknown
+    element (None) is a link, as navigational as ``a``."""
+    def rank(tag: str | None) -> int:
+        return 0 if tag is None else TAG_RANK.get(tag, TAG_RANK["img"])
+
+    return second if rank(second) < rank(first) else first
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -229,7 +252,8 @@ def extract_links(html: str, page_url: str, *, encoding: str | None = None,
 
     Relative URLs are resolved against ``<base href>`` when the page has one, else against
     ``page_url``; fragments are dropped and URLs canonicalized; only http(s) URLs are kept, and
-    a link to the page itself is left out. ``encoding`` (the page's codec, as
+    a link to the page itself is left out. A URL linked twice keeps its first non-empty text
+    and its most navigational element (:func:`most_navigational`). ``encoding`` (the page's codec, as
     :func:`links_from_body` passes it) encodes non-ASCII query text the way browsers do.
     ``fetch_origin``: the page was fetched from this origin (a mirror, a test server) while
     ``page_url`` is its public URL; absolute links to the fetch origin are moved back to the
@@ -273,8 +297,8 @@ def extract_links(html: str, page_url: str, *, encoding: str | None = None,
         known = found.get(url)
         if known is None:
             found[url] = Link(url, anchor, tag)
-        elif not known.anchor and anchor:
-            found[url] = Link(url, anchor, known.tag)
+        else:
+            found[url] = Link(url, known.anchor or anchor, most_navigational(known.tag, tag) or tag)
     return list(found.values())
 
 
