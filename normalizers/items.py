@@ -23,8 +23,9 @@ from normalizers import guides, letters, organisation
 from normalizers.article import normalize_article, parse_html
 from normalizers.encoding import decode_html
 from normalizers.labelled import Labels, Unit, is_chrome, label_hits, units_of
-from normalizers.models import Article, Letter, Organisation, ServiceGuide
+from normalizers.models import Article, FieldError, Letter, Organisation, ServiceGuide
 from normalizers.page import ExtractionHints, PageContext, RawPage
+from normalizers.parts import with_parts
 
 ITEM_TYPES = ("article", "service_guide", "letter", "organisation")
 
@@ -77,12 +78,20 @@ def normalize_item(page: RawPage, context: PageContext, hints: ExtractionHints |
     "organisation"), or as the type ``detect_item_type`` finds when it is None."""
     if item_type is None:
         item_type = detect_item_type(decode_html(page.body, page.content_type).text)
-    if item_type == "service_guide":
-        return guides.normalize_service_guide(page, context, hints)
-    if item_type == "letter":
-        return letters.normalize_letter(page, context, hints)
-    if item_type == "organisation":
-        return organisation.normalize_organisation(page, context, hints)
+    item: Article | ServiceGuide | Letter | Organisation
     if item_type == "article":
-        return normalize_article(page, context, hints)
-    raise ValueError(f"unknown item type {item_type!r} (expected one of {', '.join(ITEM_TYPES)})")
+        # a multi-page article's other pages are appended (normalizers.parts)
+        return with_parts(normalize_article(page, context, hints), page, context, hints, normalize_article)
+    if item_type == "service_guide":
+        item = guides.normalize_service_guide(page, context, hints)
+    elif item_type == "letter":
+        item = letters.normalize_letter(page, context, hints)
+    elif item_type == "organisation":
+        item = organisation.normalize_organisation(page, context, hints)
+    else:
+        raise ValueError(f"unknown item type {item_type!r} (expected one of {', '.join(ITEM_TYPES)})")
+    if page.parts:  # only articles are read across pages: say what was left out
+        left = FieldError(field="body_text", severity="warning",
+                          message=f"{len(page.parts)} more page(s) not read: only articles are read across pages")
+        item = item.model_copy(update={"field_errors": [*item.field_errors, left]})
+    return item

@@ -13,14 +13,26 @@ from normalizers.models import Category
 
 
 @dataclass(frozen=True)
+class PagePart:
+    """One more page of a multi-page article (its page 2, 3…), as fetched."""
+
+    url: str  # fetched from (a mirror's URL when the gateway fetches from one)
+    public_url: str  # on the site's public origin, as served
+    body: bytes
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
 class RawPage:
-    """A page as fetched: raw bytes, the URL it was fetched from, and its HTTP Content-Type."""
+    """A page as fetched: raw bytes, the URL it was fetched from, and its HTTP Content-Type;
+    ``parts``: the article's other pages, in reading order, when it is split over several."""
 
     url: str
     body: bytes
     content_type: str | None = None  # the HTTP header value, e.g. "text/html; charset=gbk"
     status: int = 200
     fetched_at: dt.datetime | None = None
+    parts: tuple[PagePart, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,10 @@ class DetailRules(_Strict):
     strip_text: list[str] = Field(default_factory=list, description="Regular expressions of boilerplate text "
                                                                     "inside the body that no selector reaches, "
                                                                     "e.g. '[（(]责任编辑[：:][^）)]*[）)]'")
+    pages: Sel | None = Field(None, description="Multi-page articles: selector of the links (or their hrefs) to "
+                                                "the article's other pages, e.g. the pager under the body; "
+                                                "they are fetched like any page and their bodies appended")
+    max_pages: int = Field(100, ge=2, le=1000, description="The most pages of one multi-page article")
     wait_for: Sel | None = Field(None, description="Browser pages: the selector to wait for (default: title)")
     disclosure_labels: dict[str, str] = Field(
         default_factory=dict, description="Site-specific label → DisclosureMetadata field"
@@ -237,6 +241,9 @@ class Column(_Strict):
     list: ListRules | None = Field(None, description="Overrides the site's list rules")
     detail: DetailRules | None = Field(None, description="Overrides the site's detail rules")
     render: Render | None = Field(None, description="'browser' renders this column's pages in Chromium")
+    layout: Literal["list", "page"] = Field(
+        "list", description="'list': the column page lists the items (read with the list rules); 'page': the "
+                            "column page is itself the content (领导介绍, 机构职能, 联系我们), one item")
 
     @property
     def classification(self) -> Classification:
@@ -361,7 +368,7 @@ class SiteSpec(_Strict):
     @model_validator(mode="after")
     def _every_column_has_list_rules(self) -> SiteSpec:
         for index, column in enumerate(self.columns):
-            if column.list is None and self.list is None:
+            if column.layout == "list" and column.list is None and self.list is None:
                 raise ValueError(
                     f"columns[{index}] ({column.name}) has no list rules: "
                     "add a [list] table for the site or a [columns.list] table"
@@ -381,8 +388,9 @@ class SiteSpec(_Strict):
         return self.site.name
 
     def list_rules(self, column: Column) -> ListRules:
+        """The list rules of a ``layout = "list"`` column (a single-page column has no list)."""
         rules = column.list or self.list
-        assert rules is not None  # guaranteed by the validator
+        assert rules is not None  # guaranteed by the validator for list columns
         return rules
 
     def detail_rules(self, column: Column) -> DetailRules:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from normalizers.page import PagePart
+
 
 @dataclass
 class FetchedPage:
@@ -22,6 +24,7 @@ class FetchedPage:
     list_title: str | None = None
     list_date: str | None = None
     frontier_key: str | None = None  # its entry in the run's frontier, marked done when it is stored
+    parts: tuple[PagePart, ...] = field(default=(), repr=False)  # a multi-page article's other pages, in reading order ([detail] pages)
 
 
 @dataclass

@@ -9,13 +9,14 @@ their documented names.)
 
 from __future__ import annotations
 
-__all__ = ["ATTACHMENT", "ATTACHMENT_URL", "BACKOFF", "COLUMN", "DOC", "ENTRY", "ERRBACK_RECORDED", "KEY", "KEYS", "KIND", "LIST",
-           "MISSED", "RESTARTS", "RETRY"]
+__all__ = ["ATTACHMENT", "ATTACHMENT_URL", "BACKOFF", "COLUMN", "DOC", "ENTRY", "ERRBACK_RECORDED", "KEY", "KEYS",
+           "KIND", "LIST", "MISSED", "PARTS", "RESTARTS", "RETRY"]
 
 KIND = "blgw_kind"
 """What the request fetches: ``"list"`` (a list page of a column), ``"detail"`` (an item's
-page) or ``"recheck"`` (a document no longer listed, fetched again by the stale-document
-purge). Set by the spider (list, detail) and the purge; requests without it (robots.txt, a
+page), ``"part"`` (another page of a multi-page article, :data:`PARTS`) or ``"recheck"`` (a
+document no longer listed, fetched again by the stale-document purge). Set by the spider
+(list, detail, part) and the purge; requests without it (robots.txt, a
 site's entry pages) are not part of the frontier."""
 
 KEY = "blgw_key"
@@ -68,6 +69,12 @@ DOC = "blgw_doc"
 MISSED = "blgw_missed"
 """How many full runs in a row the re-checked document was missing from its column's lists.
 Set by the stale-document purge."""
+
+PARTS = "blgw_parts"
+"""A multi-page article being read (``[detail] pages``): its first page, the other pages fetched
+so far and those still to fetch (:class:`spiders.site_spider.ArticleParts`). Set by the spider on
+the requests of the other pages (``KIND`` ``"part"``); they are not frontier entries: the first
+page's entry stays pending until the whole article is stored, or fails with it."""
 
 KEYS = {name: value for name, value in globals().items() if name.isupper() and isinstance(value, str)}
 """{constant name: meta key} of every key above."""

@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 from normalizers.items import normalize_item
 from normalizers.links import Link, links_from_body
 from normalizers.models import Article, Letter, Organisation, ServiceGuide
-from normalizers.page import ExtractionHints, PageContext, RawPage
+from normalizers.page import ExtractionHints, PageContext, PagePart, RawPage
 
 __all__ = ["NormalizePool", "default_workers", "normalize_with_links", "shared_pool"]
 
@@ -64,7 +64,17 @@ def normalize_with_links(fetch_origin: str | None, page: RawPage, context: PageC
     (``links_from_body``, read at its public URL): what the crawl asks a worker for each page,
     in one call so the page's bytes cross to the worker once."""
     item = normalize_item(page, context, hints, item_type)
-    return item, links_from_body(page.body, page.content_type, context.public_url, fetch_origin=fetch_origin)
+    return item, page_links(page.body, page.content_type, context.public_url, page.parts, fetch_origin)
+
+
+def page_links(body: bytes, content_type: str | None, public_url: str, parts: tuple[PagePart, ...],
+               fetch_origin: str | None) -> list[Link]:
+    """The links of a detail page read at its public URL, and of a multi-page article's other
+    pages (``parts``) at theirs."""
+    links = links_from_body(body, content_type, public_url, fetch_origin=fetch_origin)
+    for part in parts:
+        links += links_from_body(part.body, part.content_type, part.public_url, fetch_origin=fetch_origin)
+    return links
 
 
 class NormalizePool:

@@ -15,10 +15,12 @@ store at all.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
@@ -35,6 +37,7 @@ from gateway.settings import from_scrapy
 from normalizers.encoding import decode_html
 from normalizers.links import url_from_script
 from normalizers.models import SHANGHAI
+from normalizers.page import PagePart
 from normalizers.urls import canonicalize_url, rebase, served_url
 from plugins.manager import HookFailed, SiteRegistry
 from plugins.spec import XPATH_PREFIXES, Column, ListEntry, PostbackPaging, SiteSpec
@@ -44,7 +47,7 @@ from spiders.config import crawl_config
 from spiders.downloadermiddlewares.browser import BrowserRecycleMiddleware
 from spiders.downloadermiddlewares.scope import BrowserGuard
 from spiders.errors import classify
-from spiders.items import CrawlProblem, FetchedPage
+from spiders.items import FINAL_KINDS, CrawlProblem, FetchedPage
 from spiders.listing import (
     VIEWSTATE_ERROR,
     ListPage,
@@ -53,6 +56,7 @@ from spiders.listing import (
     list_rules_use_regex,
     rule_entries,
     rule_next_pages,
+    select_all,
 )
 
 __all__ = ["PLAYWRIGHT_HANDLER", "SiteSpider"]
@@ -83,6 +87,26 @@ class RecentKeys:
 
     def __len__(self) -> int:
         return len(self._keys)
+
+@dataclass
+class ArticleParts:
+    """A multi-page article being read (``[detail] pages``): its first page, the other pages
+    fetched so far (in reading order) and those still to fetch, fetched one at a time so the
+    article's pages never add to the site's concurrency."""
+
+    first: FetchedPage
+    column: Column
+    max_pages: int
+    frontier_key: str | None  # the first page's frontier entry: done when the article is stored
+    fetched: list[PagePart] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)  # fetch URLs, in the order found
+    seen: set[str] = field(default_factory=set)  # canonical keys of every page found
+    capped: bool = False
+
+    def article(self) -> FetchedPage:
+        """The first page carrying the other pages, to hand to the pipeline."""
+        return dataclasses.replace(self.first, parts=tuple(self.fetched), frontier_key=self.frontier_key)
+
 
 class SiteSpider(scrapy.Spider):
     """Crawls one site as its plugin describes. Subclasses set ``name``, ``site`` and ``registry``."""
@@ -208,7 +232,12 @@ class SiteSpider(scrapy.Spider):
         for url in self.site.site.start_urls:
             yield Request(self.fetch_url(url), callback=self.parse_start, errback=self.on_error, priority=10)
         for column in self.columns():
-            yield self.list_request(self.fetch_url(column.url), column, 1)
+            if column.layout == "page":  # the column page is the item: read every run (conditional GET)
+                url = self.fetch_url(column.url)
+                request = self.detail_request(ListEntry(url, column.name, None), column)
+                yield request.replace(dont_filter=True)
+            else:
+                yield self.list_request(self.fetch_url(column.url), column, 1)
 
     def list_request(self, url: str, column: Column, page_number: int,
                      list_request: ListRequest | None = None, restarts: int = 0) -> Request:
@@ -469,7 +498,7 @@ class SiteSpider(scrapy.Spider):
             self.crawler.stats.inc_value("blgw/items_not_modified")
             return
         content_type = response.headers.get("Content-Type")
-        yield FetchedPage(
+        page = FetchedPage(
             site_code=self.site.code,
             column=column.name,
             fetch_url=response.url,
@@ -481,6 +510,88 @@ class SiteSpider(scrapy.Spider):
             list_title=entry.title,
             list_date=entry.date,
         )
+        rules = self.site.detail_rules(column)
+        if rules.pages is None:
+            yield page
+            return
+        parts = ArticleParts(page, column, rules.max_pages, response.meta.get(meta.KEY),
+                             seen={self.public_url(response.url)})
+        yield from self._found_parts(parts, response)
+        yield from self._next_part(parts)
+
+    # --- Multi-page articles ([detail] pages) -----------------------------------------------
+
+    def _found_parts(self, parts: ArticleParts, response: Response) -> Iterator[CrawlProblem]:
+        """Note the article's pages that ``response`` (one of its pages) links to."""
+        selector = self.site.detail_rules(parts.column).pages
+        assert selector is not None
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        root = Selector(text=decode_html(response.body, content_type).text)
+        for node in select_all(root, selector):
+            href = node.attrib.get("href") if not isinstance(node.root, str) else node.get()
+            href = (href or "").strip()
+            if not href or href.startswith("#") or href.lower().startswith(("javascript:", "mailto:")):
+                continue
+            url = urljoin(response.url, href)
+            key = self.public_url(url)
+            if key in parts.seen:
+                continue
+            parts.seen.add(key)
+            if (refusal := self.scope.check(url)) is not None:  # a planted pager link: named, never fetched
+                yield self._refused(refusal, parts.column)
+                continue
+            if 1 + len(parts.fetched) + len(parts.pending) >= parts.max_pages:
+                if not parts.capped:
+                    parts.capped = True
+                    yield CrawlProblem(url=parts.first.public_url, kind="paging-cap", column=parts.column.name,
+                                       message=f"article {parts.first.public_url}: stopped at the cap of "
+                                               f"{parts.max_pages} pages ([detail] max_pages); later pages not read")
+                continue
+            parts.pending.append(url)
+
+    def _next_part(self, parts: ArticleParts) -> Iterator[Any]:
+        """The request of the article's next page, or the whole article when none is left."""
+        if not parts.pending:
+            if parts.fetched:
+                self.crawler.stats.inc_value("blgw/multipage_articles")
+            yield parts.article()
+            return
+        url = parts.pending.pop(0)
+        request_meta: dict[str, Any] = {meta.COLUMN: parts.column.name, meta.KIND: "part", meta.PARTS: parts}
+        if self.render_in_browser(parts.column):
+            rules = self.site.detail_rules(parts.column)
+            self._browserize(request_meta, rules.wait_for or rules.title)
+        yield Request(url, callback=self.parse_part, errback=self.on_part_error, priority=20, dont_filter=True,
+                      meta=request_meta)
+
+    def parse_part(self, response: Response) -> Iterator[Any]:
+        parts: ArticleParts = response.meta[meta.PARTS]
+        content_type = response.headers.get("Content-Type")
+        parts.fetched.append(PagePart(url=response.url, public_url=self.served_url(response.url), body=response.body,
+                                      content_type=content_type.decode("latin-1") if content_type else None))
+        self.crawler.stats.inc_value("blgw/article_parts")
+        yield from self._found_parts(parts, response)
+        yield from self._next_part(parts)
+
+    def on_part_error(self, failure: Failure) -> Iterator[Any]:
+        """One page of a multi-page article failed. A page that is gone (404, 410) or refused
+        is named and the article is stored without it; any other failure fails the whole
+        article (its frontier entry), so the next run reads it again."""
+        request = failure.request  # type: ignore[attr-defined]  # set by Scrapy, undeclared by Twisted
+        parts: ArticleParts = request.meta[meta.PARTS]
+        problem = classify(failure, request)
+        public = self.public_url(problem.url)
+        gone = isinstance(failure.value, HttpError) and failure.value.response.status in (404, 410)
+        if gone or problem.kind in FINAL_KINDS:
+            yield CrawlProblem(url=public, kind=problem.kind, column=parts.column.name,
+                               message=f"page of article {parts.first.public_url} not read, the article is "
+                                       f"stored without it: {problem.message}")
+            yield from self._next_part(parts)
+            return
+        yield CrawlProblem(url=parts.first.public_url, kind=problem.kind, column=parts.column.name,
+                           frontier_key=parts.frontier_key, outcome=True,
+                           message=f"article not stored: its page {public} failed ({problem.message}); "
+                                   "the next run reads it again")
 
     def on_list_error(self, failure: Failure) -> Iterator[Any]:
         """A list page failed: an HTTP error on a postback restarts the column's list (a new

@@ -29,7 +29,7 @@ from normalizers.models import (
     parse_item,
 )
 from normalizers.organisation import normalize_organisation
-from normalizers.page import ExtractionHints, PageContext, RawPage
+from normalizers.page import ExtractionHints, PageContext, PagePart, RawPage
 from normalizers.urls import canonicalize_url
 
 PAGES = Path(__file__).parent / "pages"
@@ -571,3 +571,51 @@ def test_a_leader_post_printed_without_a_label_is_read():
     assert [(leader.name, leader.post) for leader in org.leaders] == [
         ("王建国", "区委副书记、区长"), ("李红", "区委常委、常务副区长")]
     assert org.leaders[1].duties.startswith("负责区政府常务工作")
+
+
+# --- multi-page articles (normalizers.parts) ---------------------------------------------------
+
+def _part_page(n: int, body: str, image: str = "") -> bytes:
+    return ("<html><head><meta charset='utf-8'><title>关于开展安全检查的通知</title></head><body>"
+            "<h1>关于开展安全检查的通知</h1><div class='info'>发布时间：2024-05-02</div>"
+            f"<div class='content'><p>{body}</p>{image}</div>"
+            f"<div class='pages'>第{n}页</div></body></html>").encode()
+
+
+def _multipage(parts: tuple) -> tuple[RawPage, PageContext, ExtractionHints]:
+    url = "http://zjj.bl.gov.cn/a/tzgg/2024/0502/73.html"
+    page = RawPage(url=url, body=_part_page(1, "第一页正文：各街道、各有关单位，现将有关事项通知如下。",
+                                             "<img src='/uploads/1.jpg'>"),
+                   fetched_at=FETCHED, parts=parts)
+    context = PageContext(site_code="zjj", column_path=("通知公告",), category=Category.GOVERNMENT_INFORMATION,
+                          public_url=url)
+    return page, context, ExtractionHints(title="h1", body="div.content")
+
+
+def test_a_multi_page_article_is_its_pages_in_reading_order():
+    base = "http://zjj.bl.gov.cn/a/tzgg/2024/0502/"
+    parts = (PagePart(url=MIRROR + "/73_2.html", public_url=base + "73_2.html", content_type=None,
+                      body=_part_page(2, "第二页正文：请于五月底前完成自查。", "<img src='/uploads/2.jpg'><img src='/uploads/1.jpg'>")),
+             PagePart(url=MIRROR + "/73_3.html", public_url=base + "73_3.html", content_type=None,
+                      body=_part_page(3, "第三页正文：联系人张三。")))
+    page, context, hints = _multipage(parts)
+    article = normalize_item(page, context, hints, "article")
+    assert article.body_text == ("第一页正文：各街道、各有关单位，现将有关事项通知如下。\n\n第二页正文：请于五月底前完成自查。"
+                                 "\n\n第三页正文：联系人张三。")
+    assert str(article.source_url) == base + "73.html" and article.title == "关于开展安全检查的通知"
+    # images are absolute on the public origin, each once, whichever page shows them
+    assert [str(i.url) for i in article.images] == ["http://zjj.bl.gov.cn/uploads/1.jpg",
+                                                    "http://zjj.bl.gov.cn/uploads/2.jpg"]
+    alone = normalize_item(_multipage(())[0], context, hints, "article")
+    assert alone.id == article.id and alone.body_text.startswith("第一页正文") and "第二页" not in alone.body_text
+
+
+def test_a_part_without_a_body_is_a_field_error_naming_its_page():
+    empty = b"<html><head><meta charset='utf-8'></head><body><h1>x</h1><div class='content'></div></body></html>"
+    part = PagePart(url="http://zjj.bl.gov.cn/a/73_2.html", public_url="http://zjj.bl.gov.cn/a/73_2.html",
+                    body=empty, content_type="text/html")
+    page, context, hints = _multipage((part,))
+    article = normalize_item(page, context, hints, "article")
+    assert article.body_text.startswith("第一页正文")
+    messages = [e.message for e in article.field_errors if e.field == "body_text"]
+    assert any("page 2" in m and "73_2.html" in m for m in messages), article.field_errors

@@ -148,3 +148,38 @@ def test_a_strip_text_pattern_that_does_not_compile_is_refused_naming_it():
     assert DetailRules(strip_text=["[（(]责任编辑[：:][^）)]*[）)]"]).hints().strip_text == ("[（(]责任编辑[：:][^）)]*[）)]",)
     with pytest.raises(ValidationError, match="not a regular expression"):
         DetailRules(strip_text=["(责任编辑"])
+
+
+SINGLE_PAGES = """\
+[site]
+code = "yjj"
+name = "应急管理局"
+base_url = "http://yjj.bl.gov.cn/"
+
+[detail]
+title = "h1"
+body = "div.content"
+pages = "div.pages a"
+
+[[columns]]
+name = "联系我们"
+url = "/contact.html"
+layout = "page"
+"""
+
+
+def test_a_single_page_column_needs_no_list_rules_and_a_list_column_does():
+    spec = parse_site_toml(SINGLE_PAGES)
+    assert spec.columns[0].layout == "page" and spec.detail.pages == "div.pages a" and spec.detail.max_pages == 100
+    listed = SINGLE_PAGES + '\n[[columns]]\nname = "工作动态"\nurl = "/list.html"\n'
+    assert any("columns[1] (工作动态) has no list rules" in p.message for p in _problems(listed))
+
+
+@pytest.mark.parametrize("change, field", [
+    (('layout = "page"', 'layout = "single"'), "columns[0].layout"),
+    (('pages = "div.pages a"', 'pages = "div.pages a["'), "detail.pages"),
+    (('pages = "div.pages a"', 'pages = "div.pages a"\nmax_pages = 1'), "detail.max_pages"),
+])
+def test_bad_page_rules_are_named(change, field):
+    problems = _problems(SINGLE_PAGES.replace(*change))
+    assert [p.field for p in problems] == [field], problems

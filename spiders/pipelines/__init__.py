@@ -98,7 +98,7 @@ class NormalizingPipeline:
     @staticmethod
     def _page(item: FetchedPage) -> RawPage:
         return RawPage(url=item.fetch_url, body=item.body, content_type=item.content_type,
-                       status=item.status, fetched_at=item.fetched_at)
+                       status=item.status, fetched_at=item.fetched_at, parts=item.parts)
 
     def _normalized(self, item: FetchedPage, run: Any) -> Any:
         site = self.spider.site

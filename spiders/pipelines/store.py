@@ -30,12 +30,12 @@ from twisted.internet import task
 from gateway.store.attachments import enriched, link_attachments, linked_files, recheck_attachments, rows_for
 from gateway.store.models import Document
 from gateway.store.repository import Outcome, count_outcomes, record_error, upsert_article
-from normalizers.links import Link, links_from_body
+from normalizers.links import Link
 from spiders.attachments import AttachmentFetcher
 from spiders.config import crawl_config
 from spiders.crawlstate import StoreFailed, UsesCrawlState
 from spiders.items import CrawlProblem, FetchedPage
-from spiders.normalize_pool import NormalizePool, default_workers, shared_pool
+from spiders.normalize_pool import NormalizePool, default_workers, page_links, shared_pool
 from spiders.pipelines import NormalizingPipeline
 
 __all__ = ["BATCH_ITEMS", "BATCH_SECONDS", "StorePipeline"]
@@ -197,8 +197,8 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
                 outcomes.append(self._write(session, pending))
             fetch_origin = self.spider.fetch_origin
             state.record_links(session, [
-                (p.item.public_url, p.links if p.links is not None else links_from_body(
-                    p.item.body, p.item.content_type, p.item.public_url, fetch_origin=fetch_origin))
+                (p.item.public_url, p.links if p.links is not None else page_links(
+                    p.item.body, p.item.content_type, p.item.public_url, p.item.parts, fetch_origin))
                 for p in batch])
             if self.fetcher is not None:
                 self._link_files(session, batch, outcomes)

@@ -10,7 +10,9 @@ it records is what gets scheduled:
 * **a page's output**: the requests a list or detail page produced are written ``pending`` and
   the page itself ``done``, in one transaction; requests this run already has are dropped (a
   continued run never fetches a done page again). A detail page's item carries the page's
-  frontier key instead: the store pipeline marks it done in the transaction that stores it.
+  frontier key instead: the store pipeline marks it done in the transaction that stores it. A
+  multi-page article's other pages (kind ``part``) are not entries: the first page's key travels
+  with them (:class:`~spiders.site_spider.ArticleParts`) to the article's item or failure.
 * **errbacks**: Scrapy does not pass an errback's output through the spider middlewares when
   the download failed (only when a middleware raised, as for an HTTP error status), so the
   middleware wraps the errback of every request it records and records its output there, once
@@ -106,9 +108,11 @@ class FrontierMiddleware(PageOutputMiddleware):
         key = request.meta.get(meta.KEY)
         handed_over = False
         for out in outputs:
-            if isinstance(out, FetchedPage) and out.frontier_key is None:
+            if isinstance(out, FetchedPage) and out.frontier_key in (None, key):
                 out.frontier_key = key  # done when the item is stored
                 handed_over = True
+            elif isinstance(out, Request) and out.meta.get(meta.KIND) == "part":
+                handed_over = True  # a multi-page article: its item (or failure) carries the key
             elif isinstance(out, CrawlProblem) and out.outcome and out.frontier_key is None and not handed_over:
                 out.frontier_key = key  # closed (failed) when the problem is recorded
                 handed_over = True
