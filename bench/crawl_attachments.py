@@ -36,7 +36,7 @@ from fixture_sites.attachment_site import attachment_server, build_site  # noqa:
 
 BLGW = str(Path(sys.executable).with_name("blgw"))
 FAST = ["-q", "--no-index", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
-        "-s", "RANDOMIZE_DOWNLOAD_DELAY=False"]
+        "-s", "DOWNLOAD_DELAY_JITTER=0"]
 
 BARE = textwrap.dedent('''
     import json, sys

@@ -33,7 +33,7 @@ from fixture_sites.attachment_site import SFJ_ORIGIN, attachment_server
 from normalizers.fidelity import token_f1
 from spiders.attachment_text import READABLE
 
-FAST = ["-q", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False",
+FAST = ["-q", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY_JITTER=0",
         "-s", "RETRY_TIMES=1", "-s", "BLGW_RETRY_BACKOFF_BASE=0.1"]
 CAP = 4 * 1024 * 1024
 

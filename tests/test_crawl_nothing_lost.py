@@ -31,7 +31,7 @@ from conftest import BLGW, WORKDIR
 from plugins.manager import HookFailed, build_registry
 
 FAST = ["-q", "--no-index", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
-        "-s", "RANDOMIZE_DOWNLOAD_DELAY=False"]
+        "-s", "DOWNLOAD_DELAY_JITTER=0"]
 
 SITE = """\
 [site]

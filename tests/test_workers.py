@@ -87,7 +87,7 @@ def test_two_workers_split_the_due_sites_and_never_crawl_one_twice(sites, postgr
 def test_a_dead_workers_site_is_taken_over_after_the_stale_time(sites, postgres_database, tmp_path):
     origins, truth = sites
     rsj = {"rsj": origins["rsj"]}
-    slow = ["-s", "DOWNLOAD_DELAY=0.15", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False",
+    slow = ["-s", "DOWNLOAD_DELAY=0.15", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY_JITTER=0",
             "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
     stale = {"BLGW_LOCK_STALE_SECONDS": "4", "BLGW_LOCK_HEARTBEAT_SECONDS": "1"}
     store = Store(postgres_database)
