@@ -681,3 +681,282 @@ def test_list_pages_links_remembered_are_written_with_the_next_transaction(any_s
         state.flush(session)
     with any_store.session() as session:
         assert set(_sources(session, postback)) == {f"{SITE}/p1.html", f"{SITE}/p2.html", f"{SITE}/p3.html"}
+
+
+# --- politeness: robots.txt, counters, scripts, what the crawl fetched (issue 18) ---------------
+
+
+def test_links_keep_their_most_navigational_element(store):
+    from sqlalchemy import select
+
+    from gateway.store.models import LinkSource
+
+    html = """<html><head><script src="/shared.js"></script><link rel="stylesheet" href="/p.gif">
+      <script src="/app.js"></script></head><body><img src="/p.gif" alt="图"><a href="/shared.js">脚本下载</a>
+      <iframe src="/frame.html"></iframe><a href="/frame.html">框架页</a></body></html>"""
+    found = {link.url.removeprefix(SITE): link.tag for link in extract_links(html, PAGE)}
+    assert found == {"/shared.js": "a", "/p.gif": "img", "/app.js": "script", "/frame.html": "a"}
+    with store.session() as session:
+        record_links(session, "rsj", PAGE, [*extract_links(html, PAGE), f"{SITE}/plain.html"])
+    with store.session() as session:
+        stored = dict(session.execute(select(LinkSource.target_id, LinkSource.tag)).all())
+    assert stored == {document_id(f"{SITE}/shared.js"): "a", document_id(f"{SITE}/p.gif"): "img",
+                      document_id(f"{SITE}/app.js"): "script", document_id(f"{SITE}/frame.html"): "a",
+                      document_id(f"{SITE}/plain.html"): None}  # a bare URL: element unknown
+
+
+@pytest.mark.parametrize(("url", "tags", "kind"), [
+    (f"{SITE}/api.php?op=count&id=87&modelid=1", {"script"}, "counter"),  # PHPCMS 点击 counter
+    (f"{SITE}/api.php?op=count&id=87&modelid=1", {"a"}, "counter"),  # whatever element links it
+    (f"{SITE}/e/public/ViewClick/?classid=2&id=31&addclick=1", {"script"}, "counter"),  # EmpireCMS
+    (f"{SITE}/plus/count.php?view=yes&aid=73&mid=1", {"script"}, "counter"),  # DedeCMS
+    (f"{SITE}/count.asp?id=5", {"img"}, "counter"),
+    (f"{SITE}/inc/hits.php?id=5", {"a"}, "counter"),
+    (f"{SITE}/news/addclick.aspx?id=5", {"a"}, "counter"),
+    (f"{SITE}/show.php?action=hits&id=5", {"a"}, "counter"),
+    ("https://hm.baidu.com/hm.js?0123abcd", {"script"}, "counter"),
+    (f"{SITE}/tongji/pv.gif?page=1", {"img"}, "counter"),  # a beacon image
+    (f"{SITE}/js/jquery.min.js", {"script"}, "script"),
+    (f"{SITE}/js/jquery.min.js", {"script", "a"}, None),  # also a link users follow
+    (f"{SITE}/tongji/2024/report.html", {"a"}, None),  # the statistics bureau's column is a page
+    (f"{SITE}/account.php", {"a"}, None),
+    (f"{SITE}/static/logo.png", {"img"}, None),
+    (f"{SITE}/statistics.html", {None}, None),  # element unknown: a link
+])
+def test_counters_beacons_and_scripts_are_never_requested(url, tags, kind):
+    from gateway.ops.linkcheck import skip_without_request
+
+    skip = skip_without_request(url, tags)
+    assert (skip[0] if skip else None) == kind, skip
+
+
+def test_the_robots_line_and_agent_are_named():
+    from gateway.ops.linkcheck import agent_token, robots_reason
+
+    text = "User-agent: *\nDisallow: /admin/\n\nUser-agent: Blgw\nDisallow: /api.php\nDisallow: /api\n"
+    assert agent_token("blgw/0.1 (+https://www.bl.gov.cn; Beilun site-group gateway)") == "blgw"
+    assert robots_reason(text, "blgw", "http://x/api.php?op=count") == \
+        "robots.txt: Disallow: /api.php (User-agent: Blgw)"
+    assert robots_reason(text, "otherbot", "http://x/admin/a") == "robots.txt: Disallow: /admin/ (User-agent: *)"
+
+
+class PoliteSite:
+    """A loopback subsite whose robots.txt is set by the test; a PHP-style hit counter
+    (``/api.php?op=count``) that counts every request, HEAD included, as PHP does."""
+
+    def __init__(self, robots: tuple[int, str] | None):
+        self.robots = robots
+        self.log = ServerLog()
+        self.hits = 0
+
+    def handler(self) -> type:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_HEAD(self):
+                self.serve(head=True)
+
+            def do_GET(self):
+                self.serve(head=False)
+
+            def serve(self, head: bool) -> None:
+                site.log.enter(self.command, self.path, self.headers.get("User-Agent", ""))
+                try:
+                    if self.path == "/robots.txt" and site.robots is not None:
+                        status, body = site.robots[0], site.robots[1].encode()
+                    elif self.path.startswith("/api.php") and "op=count" in self.path:
+                        with site.log.lock:
+                            site.hits += 1
+                        status, body = 200, b"$('#hits').html('88');"
+                    elif self.path.startswith("/missing") or self.path == "/robots.txt":
+                        status, body = 404, b"not found"
+                    else:
+                        status, body = 200, b"<p>ok</p>"
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/plain" if "robots" in self.path else "text/html")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    if not head:
+                        self.wfile.write(body)
+                finally:
+                    site.log.leave()
+
+        return Handler
+
+
+@contextlib.contextmanager
+def polite_site(robots: tuple[int, str] | None):
+    site = PoliteSite(robots)
+    with threaded_http_server(site.handler(), label="linkcheck-polite") as url:
+        yield url, site
+
+
+def _targets(store) -> dict[str, object]:
+    from sqlalchemy import select
+
+    from gateway.store.models import LinkTarget
+
+    with store.session() as session:
+        return {t.url.removeprefix(SITE): t for t in session.scalars(select(LinkTarget))}
+
+
+ROBOTS = "User-agent: *\nDisallow: /admin/\n\nUser-agent: blgw\nDisallow: /private/\nDisallow: /api.php\n"
+
+
+def test_robots_txt_disallowed_paths_are_never_requested(store):
+    with polite_site((200, ROBOTS)) as (origin, site), store.session() as session:
+        record_links(session, "rsj", PAGE, [Link(f"{SITE}/ok1", "正常"), Link(f"{SITE}/private/a.html", "内部"),
+                                            Link(f"{SITE}/private/b.html", "内部2"), Link(f"{SITE}/admin/x", "后台"),
+                                            Link(f"{SITE}/missing", "失效")])
+        session.commit()
+        summary = run(check_links(store, ["rsj"], origins={"rsj": origin}, base_urls=BASES, delay=0, timeout=2,
+                                  user_agent="blgw/0.1 (+https://www.bl.gov.cn)"))
+        paths = site.log.paths()
+    assert sorted(paths) == ["/admin/x", "/missing", "/ok1", "/robots.txt"]  # the blgw group has no /admin/ rule
+    assert paths.count("/robots.txt") == 1 and paths[0] == "/robots.txt"
+    assert summary.robots_requests == 1
+    assert (summary.checked, summary.ok, summary.broken, dict(summary.skipped)) == (3, 2, 1, {"robots": 2})
+    targets = _targets(store)
+    private = targets["/private/a.html"]
+    assert (private.skip_kind, private.skip_reason, private.status, private.ok, private.checked_at) == \
+        ("robots", "robots.txt: Disallow: /private/ (User-agent: blgw)", None, None, None)
+    assert private.skipped_at is not None
+    with store.session() as session:
+        report = dead_link_report(session, "rsj")
+    assert [b["url"] for b in report["broken"]] == [f"{SITE}/missing"]  # skipped links are not broken
+    assert report["skipped_count"] == 2 and report["skipped_by_kind"] == {"robots": 2}
+    assert (report["total"], report["checked"], report["unchecked"]) == (5, 3, 0)
+    assert report["skipped"][0]["pages"] == [{"url": PAGE, "anchor": "内部"}]
+    text = format_report(report)
+    assert "not checked (robots: robots.txt: Disallow: /private/ (User-agent: blgw))" in text
+    assert "1 broken of 5 links" in text
+
+
+def test_a_404_robots_txt_allows_everything(store):
+    with polite_site((404, "")) as (origin, site), store.session() as session:
+        record_links(session, "rsj", PAGE, [f"{SITE}/ok1", f"{SITE}/private/a.html", f"{SITE}/missing"])
+        session.commit()
+        summary = run(check_links(store, ["rsj"], origins={"rsj": origin}, base_urls=BASES, delay=0, timeout=2))
+        paths = site.log.paths()
+    assert sorted(paths) == ["/missing", "/ok1", "/private/a.html", "/robots.txt"]
+    assert (summary.checked, summary.ok, summary.broken, sum(summary.skipped.values())) == (3, 2, 1, 0)
+
+
+def test_a_failing_robots_txt_keeps_the_checker_off_the_host(store):
+    with polite_site((500, "oops")) as (origin, site), store.session() as session:
+        record_links(session, "rsj", PAGE, [f"{SITE}/ok1", f"{SITE}/ok2", f"{SITE}/missing"])
+        session.commit()
+        summary = run(check_links(store, ["rsj"], origins={"rsj": origin}, base_urls=BASES, delay=0, timeout=2))
+        paths = site.log.paths()
+    assert paths == ["/robots.txt"]  # one request, and nothing else on that host
+    assert (summary.checked, summary.broken, dict(summary.skipped)) == (0, 0, {"robots-unavailable": 3})
+    assert {t.skip_reason for t in _targets(store).values()} == {"robots.txt answered HTTP 500"}
+    with store.session() as session:
+        report = dead_link_report(session, "rsj")
+    assert report["broken"] == [] and report["skipped_by_kind"] == {"robots-unavailable": 3}
+    assert "not checked (robots-unavailable: robots.txt answered HTTP 500)" in format_report(report)
+    # the next run asks again (the decision is per run) once the links are due again
+    with polite_site((404, "")) as (origin, site):
+        again = run(check_links(store, ["rsj"], origins={"rsj": origin}, base_urls=BASES, delay=0, timeout=2,
+                                recheck_after=dt.timedelta(0)))
+    assert (again.checked, again.broken) == (3, 1)
+    assert all(t.skip_kind is None and t.checked_at is not None for t in _targets(store).values())
+
+
+def test_crawl_delay_is_honoured(store):
+    with polite_site((200, "User-agent: *\nCrawl-delay: 0.4\n")) as (origin, site), store.session() as session:
+        record_links(session, "rsj", PAGE, [f"{SITE}/ok{i}" for i in range(4)])
+        session.commit()
+        summary = run(check_links(store, ["rsj"], origins={"rsj": origin}, base_urls=BASES, delay=0.0, timeout=2))
+        requests = list(site.log.requests)
+    assert summary.ok == 4
+    starts = [t for t, _m, path, _a in requests if path != "/robots.txt"]
+    gaps = [b - a for a, b in itertools.pairwise(sorted(starts))]
+    assert len(starts) == 4 and min(gaps) >= 0.35, gaps  # 0.4 s apart, configured delay 0
+
+
+def test_a_script_only_counter_is_never_requested(store):
+    """The PHPCMS case: every article loads ``api.php?op=count`` as a script; checking it would
+    add a view to the article (PHP counts HEAD requests too)."""
+    pages = {f"{SITE}/index.php?m=content&c=index&a=show&catid=9&id={i}": (
+        f'<html><body><p>正文</p><script src="/api.php?op=count&id={i}&modelid=1"></script>'
+        '<script src="/statics/js/jquery.min.js"></script><img src="/e/public/ViewClick/?classid=2&id=3">'
+        '<a href="/ok-list.html">返回列表</a></body></html>') for i in range(3)}
+    with polite_site(None) as (origin, site), store.session() as session:
+        for url, html in pages.items():
+            record_links(session, "rsj", url, extract_links(html, url))
+        session.commit()
+        summary = run(check_links(store, ["rsj"], origins={"rsj": origin}, base_urls=BASES, delay=0, timeout=2))
+        paths = site.log.paths()
+        hits = site.hits
+    assert hits == 0
+    assert sorted(paths) == ["/ok-list.html", "/robots.txt"]
+    assert dict(summary.skipped) == {"counter": 4, "script": 1} and summary.ok == 1
+    targets = _targets(store)
+    assert targets["/api.php?id=0&modelid=1&op=count"].skip_reason == "PHPCMS hit counter (api.php?op=count)"
+    assert targets["/statics/js/jquery.min.js"].skip_kind == "script"
+
+
+def test_what_the_crawl_fetched_is_not_requested_again(store):
+    from gateway.store.models import AttachmentFile, UrlState
+
+    now = dt.datetime.now(dt.UTC)
+    fresh, old, attachment = f"{SITE}/show.php?id=1", f"{SITE}/show.php?id=2", f"{SITE}/uploadfile/附件.pdf"
+    with polite_site(None) as (origin, site), store.session() as session:
+        record_links(session, "rsj", PAGE, [fresh, old, attachment, f"{SITE}/ok-never-fetched"])
+        session.add(UrlState(id=document_id(fresh), site_code="rsj", url=fresh, kind="detail", last_status=200,
+                             last_fetched_at=now - dt.timedelta(hours=2), fetches=1, changes=0, not_modified=0))
+        session.add(UrlState(id=document_id(old), site_code="rsj", url=old, kind="detail", last_status=200,
+                             last_fetched_at=now - dt.timedelta(days=3), fetches=1, changes=0, not_modified=0))
+        # stored under the URL as linked (not canonical): matched by its canonical key
+        session.add(AttachmentFile(id=document_id(attachment), site_code="rsj", url=attachment, status="stored",
+                                   fetched_at=now - dt.timedelta(hours=1), checked_at=now - dt.timedelta(hours=1)))
+        session.commit()
+        summary = run(check_links(store, ["rsj"], origins={"rsj": origin}, base_urls=BASES, delay=0, timeout=2))
+        paths = site.log.paths()
+    assert sorted(paths) == ["/ok-never-fetched", "/robots.txt", "/show.php?id=2"]
+    assert (summary.reused, summary.checked, summary.ok) == (2, 2, 4)
+    reused = _targets(store)["/show.php?id=1"]
+    assert (reused.ok, reused.status, reused.method) == (True, 200, "crawl")
+    assert _targets(store)["/uploadfile/%E9%99%84%E4%BB%B6.pdf"].method == "crawl"
+
+
+def test_a_recrawled_pages_dropped_link_leaves_the_report(store):
+    with polite_site(None) as (origin, _site), store.session() as session:
+        record_links(session, "rsj", PAGE, [Link(f"{SITE}/missing-old", "旧链接"), Link(f"{SITE}/ok1", "好")])
+        record_links(session, "rsj", f"{SITE}/show.php?id=1", [Link(f"{SITE}/missing-kept", "另一页")])
+        session.commit()
+        run(check_links(store, ["rsj"], origins={"rsj": origin}, base_urls=BASES, delay=0, timeout=2))
+    with store.session() as session:
+        assert {b["url"] for b in dead_link_report(session, "rsj")["broken"]} == \
+            {f"{SITE}/missing-old", f"{SITE}/missing-kept"}
+        # the page is crawled again and no longer has the broken link
+        record_links(session, "rsj", PAGE, [Link(f"{SITE}/ok1", "好")])
+    with store.session() as session:
+        report = dead_link_report(session, "rsj")
+    assert [(b["url"], [p["url"] for p in b["pages"]]) for b in report["broken"]] == \
+        [(f"{SITE}/missing-kept", [f"{SITE}/show.php?id=1"])]
+    assert report["total"] == 2
+
+
+def test_the_links_of_a_gone_page_leave_the_report(store):
+    from gateway.store.models import Document, Site
+
+    now = dt.datetime.now(dt.UTC)
+    gone = f"{SITE}/show.php?id=9"
+    with store.session() as session:
+        if session.get(Site, "rsj") is None:
+            session.add(Site(code="rsj", name="北仑区人力资源和社会保障局", base_url=f"{SITE}/"))
+            session.flush()
+        record_links(session, "rsj", gone, [Link(f"{SITE}/missing", "旧")])
+        record_links(session, "rsj", PAGE, [Link(f"{SITE}/ok1", "好")])
+        _set_result(session, f"{SITE}/missing", status=404, ok=False, method="HEAD")
+        session.add(Document(id=document_id(gone), site_code="rsj", url=gone, fetch_url=gone, title="已删除",
+                             content_hash="0" * 64, item={}, status="gone", first_seen_at=now, last_seen_at=now,
+                             last_changed_at=now, raw_page=b""))
+    with store.session() as session:
+        report = dead_link_report(session, "rsj")
+    assert report["broken"] == [] and report["total"] == 1

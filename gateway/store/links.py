@@ -262,10 +262,11 @@ def fetched_recently(session: Session, target_ids: Iterable[str], *,
             offer(document_id(canonicalize_url(row.url)), row.http_status, row.last_seen_at, "document")
     # an attachment's id is the key of the URL it was linked by, which may not be canonical: the
     # recent ones are matched by their URL's canonical key
-    for row in session.execute(select(AttachmentFile.url, AttachmentFile.checked_at, AttachmentFile.fetched_at)
-                               .where(AttachmentFile.status == "stored",
-                                      func.coalesce(AttachmentFile.checked_at, AttachmentFile.fetched_at) >= since)):
-        offer(document_id(canonicalize_url(row.url)), 200, row.checked_at or row.fetched_at, "attachment")
+    for url, checked_at, fetched_at in session.execute(
+            select(AttachmentFile.url, AttachmentFile.checked_at, AttachmentFile.fetched_at)
+            .where(AttachmentFile.status == "stored",
+                   func.coalesce(AttachmentFile.checked_at, AttachmentFile.fetched_at) >= since)):
+        offer(document_id(canonicalize_url(url)), 200, checked_at or fetched_at, "attachment")
     return found
 
 
