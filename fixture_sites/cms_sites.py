@@ -66,7 +66,9 @@ Site 2 - DedeCMS 5.7 GBK (``kx``, 北仑区科学技术协会, ``http://kx.bl.go
 
 Site 3 - PHPCMS v9 GBK (``fl``, 北仑区妇女联合会, ``http://fl.bl.gov.cn``), dynamic
 ---------------------------------------------------------------------------------
-* Every link is absolute (``APP_PATH``, here the host the request came to): home ``index.php``; lists
+* Every link is absolute (``APP_PATH``: the host the request came to, or with ``generate_phpcms(…, app_path=
+  "http://fl.bl.gov.cn/")`` the configured address, as an install sets it, so that a mirror's pages link to
+  the public host): home ``index.php``; lists
   ``index.php?m=content&c=index&a=lists&catid=6`` 工作动态, ``catid=7`` 通知公告, ``catid=8`` 政策法规,
   ``catid=9`` 妇联简介 (a 单网页: the column page is the content); page N ``…&catid=6&page=N`` (8 a page,
   newest first; a page past the end is an empty list).  List ``ul.list li``: ``<span class="rt">2024-01-05
@@ -705,9 +707,10 @@ def _phpcms_show(catid: str, aid: int, part: int = 1) -> str:
     return f"/index.php?m=content&c=index&a=show&catid={catid}&id={aid}{tail}"
 
 
-def generate_phpcms(out_dir: Path, seed: int = 2024) -> Path:
+def generate_phpcms(out_dir: Path, seed: int = 2024, app_path: str | None = None) -> Path:
     """Write ``site.json`` (what ``cms_php/phpcms/router.php`` renders, in GBK), ``uploadfile/`` and
-    ``truth.json`` into *out_dir*."""
+    ``truth.json`` into *out_dir*; ``app_path`` (e.g. ``"http://fl.bl.gov.cn/"``) is the address
+    every link starts with (default: the host each request came to)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(out_dir / "uploadfile", ignore_errors=True)
@@ -725,7 +728,7 @@ def generate_phpcms(out_dir: Path, seed: int = 2024) -> Path:
         columns.append({"key": str(catid), "name": name, "url": f"/index.php?m=content&c=index&a=lists&catid={catid}",
                         "count": count, "pages": _pages(count, PHPCMS_PER_PAGE)})
     _write_json(out_dir / "site.json", {
-        "name": PHPCMS.name, "per_page": PHPCMS_PER_PAGE,
+        "name": PHPCMS.name, "per_page": PHPCMS_PER_PAGE, **({"app_path": app_path} if app_path else {}),
         "categories": {str(c): n for c, n in PHPCMS_CATS},
         "page": {"catid": str(PHPCMS_PAGE_CAT[0]), "title": PHPCMS_PAGE_CAT[1], "content": body},
         "articles": [{"id": it.id, "catid": it.column, "title": it.title, "inputtime": f"{it.published:%Y-%m-%d %H:%M:%S}",

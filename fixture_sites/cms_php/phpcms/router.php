@@ -4,7 +4,9 @@
  *   /index.php?m=content&c=index&a=lists&catid=N[&page=M]   lists (list.html), catid 9 a 单网页 (page.html)
  *   /index.php?m=content&c=index&a=show&catid=N&id=M[&page=K] articles (show.html), [page] parts
  *   /api.php?op=count&id=M&modelid=1                          the view counter (every request counts)
- * Every link is absolute with APP_PATH (here: the host the request came to). Pages are rendered
+ * Every link is absolute with APP_PATH: the site's configured address (caches/configs/system.php
+ * 'app_path', set at install: the public host, also on a mirror), or the host the request came to
+ * when site.json names none. Pages are rendered
  * from $CMS_DATA_DIR/site.json and sent as GBK; /uploadfile/ from $CMS_DATA_DIR.
  *
  *   CMS_DATA_DIR=/path/to/data php -S 127.0.0.1:8080 -t fixture_sites/cms_php/phpcms fixture_sites/cms_php/phpcms/router.php
@@ -12,7 +14,7 @@
 require __DIR__ . '/../common.php';
 
 $path = cms_path();
-define('APP_PATH', 'http://' . ($_SERVER['HTTP_HOST'] ?? '127.0.0.1') . '/');
+define('APP_PATH', cms_site()['app_path'] ?? ('http://' . ($_SERVER['HTTP_HOST'] ?? '127.0.0.1') . '/'));
 
 function pc_send(string $html): void
 {
