@@ -4,8 +4,10 @@
 ``<iframe src>``/``<frame src>``, ``<img src>``, ``<link rel=stylesheet href>``, ``<script src>``,
 embedded files (``<embed src>``, ``<object data>``, ``<source src>``, ``<video src>``,
 ``<audio src>``) and attachments (which are ``<a href>`` links), resolved against the page URL
-or its ``<base href>``, fragments stripped, canonicalized with
-:func:`normalizers.urls.canonicalize_url`, de-duplicated, each with its anchor text.
+or its ``<base href>``, fragments stripped, cleaned as the server serves them
+(:func:`normalizers.urls.served_url`: what the checker requests and the report shows; a default
+document such as ``index.html`` and the query's order stay), de-duplicated by their canonical
+key (:func:`normalizers.urls.canonicalize_url`), each with its anchor text.
 ``javascript:``, ``mailto:``, ``tel:``, ``data:`` and pure ``#fragment`` links are skipped —
 except a ``javascript:window.open('…')`` href or an ``onclick="location.href='…'"`` handler,
 which is how the classic ASP subsites link every article: the URL it opens
@@ -38,11 +40,11 @@ from lxml import etree
 
 from normalizers.encoding import decode_html
 from normalizers.sanitize import drop_document_end_tags
-from normalizers.urls import canonicalize_url, rebase
+from normalizers.urls import canonicalize_url, rebase, served_url
 
 __all__ = ["ANCHOR_MAX", "REFRESH_ONLY_TEXT_MAX", "TAG_RANK", "URL_MAX", "Link", "MetaRefresh", "canonical_link",
            "collapse_anchor", "extract_links", "links_from_body", "meta_refresh", "most_navigational",
-           "url_from_script"]
+           "served_link", "url_from_script"]
 
 ANCHOR_MAX = 200  # characters of link text kept
 URL_MAX = 4096  # longer "URLs" are not links worth checking (inline data, broken markup)
@@ -76,7 +78,7 @@ _CONTENT_TEXT = etree.XPath(".//text()[not(" + " or ".join(f"ancestor::{t}" for 
 
 @dataclass(frozen=True)
 class Link:
-    """One link of a page: its canonical absolute URL (no fragment), its text, and the tag."""
+    """One link of a page: its absolute URL as served (no fragment), its text, and the tag."""
 
     url: str
     anchor: str = ""
@@ -251,8 +253,9 @@ def extract_links(html: str, page_url: str, *, encoding: str | None = None,
     """The links of one page (decoded text), in document order, each URL once.
 
     Relative URLs are resolved against ``<base href>`` when the page has one, else against
-    ``page_url``; fragments are dropped and URLs canonicalized; only http(s) URLs are kept, and
-    a link to the page itself is left out. A URL linked twice keeps its first non-empty text
+    ``page_url``; fragments are dropped and URLs cleaned as served (:func:`served_link`); only
+    http(s) URLs are kept, a URL once (by canonical key, in the form first seen), and a link to
+    the page itself is left out. A URL linked twice keeps its first non-empty text
     and its most navigational element (:func:`most_navigational`). ``encoding`` (the page's codec, as
     :func:`links_from_body` passes it) encodes non-ASCII query text the way browsers do.
     ``fetch_origin``: the page was fetched from this origin (a mirror, a test server) while
@@ -290,33 +293,44 @@ def extract_links(html: str, page_url: str, *, encoding: str | None = None,
                     or url_from_script(element.get("onclick")) or ""
         if not raw or raw.startswith("#") or raw.lower().startswith(_SKIPPED_SCHEMES):
             continue
-        url = canonical_link(raw, base, encoding, public)
-        if url is None or url == page:
+        url = served_link(raw, base, encoding, public)
+        if url is None:
+            continue
+        key = urldefrag(canonicalize_url(url))[0]
+        if key == page:
             continue
         anchor = _anchor(element, tag)
-        known = found.get(url)
+        known = found.get(key)
         if known is None:
-            found[url] = Link(url, anchor, tag)
+            found[key] = Link(url, anchor, tag)
         else:
-            found[url] = Link(url, known.anchor or anchor, most_navigational(known.tag, tag) or tag)
+            found[key] = Link(known.url, known.anchor or anchor, most_navigational(known.tag, tag) or tag)
     return list(found.values())
 
 
 def canonical_link(raw: str, base: str | None, encoding: str | None,
                rebase_origins: tuple[str, str] | None = None) -> str | None:
-    """The canonical http(s) URL of a link without its fragment, or None."""
+    """The canonical key of a link's http(s) URL without its fragment (identity), or None."""
+    url = served_link(raw, base, encoding, rebase_origins)
+    return urldefrag(canonicalize_url(url))[0] if url is not None else None
+
+
+def served_link(raw: str, base: str | None, encoding: str | None,
+                rebase_origins: tuple[str, str] | None = None) -> str | None:
+    """A link's http(s) URL as its server serves it (:func:`normalizers.urls.served_url`),
+    without its fragment, or None."""
     try:
         absolute = urljoin(base, raw) if base else raw
         if rebase_origins:
             absolute = rebase(absolute, *rebase_origins)
         absolute = urldefrag(_encode_query(absolute, encoding))[0]
-        url = canonicalize_url(absolute)
+        url = served_url(absolute)
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > URL_MAX:
             return None
     except ValueError:
         return None
-    return urldefrag(url)[0]  # canonicalize_url keeps a #! route; a link check cannot tell it apart
+    return urldefrag(url)[0]  # a #! route is kept by served_url; a link check cannot tell it apart
 
 
 def links_from_body(body: bytes, content_type: str | None, page_url: str, *,

@@ -57,7 +57,7 @@ def urls(links: list[Link]) -> list[str]:
 # --- extraction -----------------------------------------------------------------------------
 
 
-def test_relative_links_resolve_against_the_page_and_are_canonical():
+def test_relative_links_resolve_against_the_page_and_are_kept_as_served():
     html = """<html><body>
       <a href="show.php?id=3&amp;utm_source=x">通知</a>
       <a href="../about/index.html">关于</a>
@@ -68,7 +68,7 @@ def test_relative_links_resolve_against_the_page_and_are_canonical():
     found = extract_links(html, "http://rsj.bl.gov.cn/news/list.php?catid=1")
     assert urls(found) == [
         "http://rsj.bl.gov.cn/news/show.php?id=3",
-        "http://rsj.bl.gov.cn/about/",
+        "http://rsj.bl.gov.cn/about/index.html",  # as served: the directory may be a 404 there
         "http://rsj.bl.gov.cn/uploadfile/2024/%E9%99%84%E4%BB%B61.doc",
         "http://jyj.bl.gov.cn/col/col1/",
         "http://www.bl.gov.cn/a/c.html",
@@ -82,6 +82,33 @@ def test_base_href_is_respected():
     found = extract_links(html, "http://127.0.0.1:8080/elsewhere/page.html")
     assert urls(found) == ["http://rsj.bl.gov.cn/zwgk/t1.html", "http://rsj.bl.gov.cn/t2.html",
                            "http://rsj.bl.gov.cn/zwgk/img/p.png"]
+
+
+def test_one_link_by_canonical_key_in_the_form_first_seen():
+    html = """<body><a href="/?tzgg/23.html">通知</a><a href="/col/col1/index.html">栏目</a>
+      <a href="/col/col1/">栏目（目录）</a><a href="show.php?b=2&amp;a=1">乙甲</a><a href="show.php?a=1&amp;b=2">甲乙</a></body>"""
+    found = extract_links(html, PAGE)
+    assert [(link.url, link.anchor) for link in found] == [
+        (f"{SITE}/?tzgg/23.html", "通知"),  # a bare query key stays bare
+        (f"{SITE}/col/col1/index.html", "栏目"),
+        (f"{SITE}/show.php?b=2&a=1", "乙甲"),  # the query's order as written
+    ]
+
+
+def test_a_link_is_stored_as_served_under_its_canonical_key(store):
+    from sqlalchemy import select
+
+    from gateway.store.models import LinkSource, LinkTarget
+
+    with store.session() as session:
+        record_links(session, "rsj", f"{SITE}/col/col2/index.html", [Link(f"{SITE}/col/col1/index.html", "栏目")])
+        record_links(session, "rsj", PAGE, [f"{SITE}/col/col1/"])  # the same target, another form
+    with store.session() as session:
+        targets = session.execute(select(LinkTarget.id, LinkTarget.url)).all()
+        assert targets == [(document_id(f"{SITE}/col/col1/"), f"{SITE}/col/col1/index.html")]
+        assert set(_sources(session, f"{SITE}/col/col2/")) == {f"{SITE}/col/col1/index.html"}
+        sources = set(session.scalars(select(LinkSource.source_url)))
+    assert sources == {f"{SITE}/col/col2/index.html", PAGE}  # the pages as served too
 
 
 def test_every_kind_of_link_is_found():
@@ -152,7 +179,7 @@ def test_gbk_page_bytes_are_decoded_and_queries_encoded_like_a_browser():
     assert [(link.url, link.anchor) for link in found] == [
         (f"{SITE}/show.php?id=9", "北仑区人力社保局关于镕字的通知"),
         (f"{SITE}/search.php?kw=%C9%E7%B1%A3", "搜索社保"),  # GBK bytes, as the browser sends them
-        (f"{SITE}/%E4%B8%93%E9%A2%98/", "专题"),  # paths are UTF-8
+        (f"{SITE}/%E4%B8%93%E9%A2%98/index.html", "专题"),  # paths are UTF-8
     ]
     # the decoded text gives the same links (the query in UTF-8 when the codec is not known)
     text_links = extract_links(body.decode("gbk"), PAGE)
@@ -896,7 +923,7 @@ def test_a_script_only_counter_is_never_requested(store):
     assert sorted(paths) == ["/ok-list.html", "/robots.txt"]
     assert dict(summary.skipped) == {"counter": 4, "script": 1} and summary.ok == 1
     targets = _targets(store)
-    assert targets["/api.php?id=0&modelid=1&op=count"].skip_reason == "PHPCMS hit counter (api.php?op=count)"
+    assert targets["/api.php?op=count&id=0&modelid=1"].skip_reason == "PHPCMS hit counter (api.php?op=count)"
     assert targets["/statics/js/jquery.min.js"].skip_kind == "script"
 
 

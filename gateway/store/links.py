@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 
 from gateway.store.models import AttachmentFile, Document, LinkSource, LinkTarget, Site, UrlState, utcnow
 from gateway.store.session import dialect_insert
-from normalizers.links import Link, canonical_link, collapse_anchor, most_navigational
+from normalizers.links import Link, collapse_anchor, most_navigational, served_link
 from normalizers.models import document_id
-from normalizers.urls import canonicalize_url
+from normalizers.urls import canonicalize_url, served_url
 
 __all__ = ["DueLink", "FetchedByCrawl", "RecordResult", "dead_link_report", "due_link_targets", "fetched_recently",
            "record_links", "record_links_many", "save_link_checks", "site_has_links"]
@@ -95,23 +95,23 @@ _Wanted = dict[str, tuple[str, str | None, str | None]]
 
 
 def _wanted(links: Iterable[Link | str]) -> _Wanted:
-    """target id -> (canonical URL, anchor, element) of one page's links (the first non-empty
-    anchor, the most navigational element)."""
+    """target id (of the canonical key) -> (URL as served, anchor, element) of one page's links
+    (the first form and non-empty anchor, the most navigational element)."""
     wanted: _Wanted = {}
     for link in links:
         if isinstance(link, str):
             raw, anchor, tag = link, None, None
         else:
             raw, anchor, tag = link.url, collapse_anchor(link.anchor) or None, link.tag or None
-        url = canonical_link(raw, None, None)
+        url = served_link(raw, None, None)
         if url is None:
             continue
-        target_id = document_id(url)
+        target_id = document_id(canonicalize_url(url))
         known = wanted.get(target_id)
         if known is None:
             wanted[target_id] = (url, anchor, tag)
         else:
-            wanted[target_id] = (url, known[1] or anchor, most_navigational(known[2], tag))
+            wanted[target_id] = (known[0], known[1] or anchor, most_navigational(known[2], tag))
     return wanted
 
 
@@ -126,8 +126,8 @@ def record_links_many(session: Session, site_code: str, pages: Sequence[tuple[st
     by_source: dict[str, tuple[str, _Wanted]] = {}
     order: list[str] = []
     for source_url, links in pages:
-        source = canonicalize_url(source_url)
-        source_id = document_id(source)
+        source = served_url(source_url)
+        source_id = document_id(canonicalize_url(source))
         order.append(source_id)
         by_source[source_id] = (source, _wanted(links))
 
