@@ -987,3 +987,24 @@ def test_the_links_of_a_gone_page_leave_the_report(store):
     with store.session() as session:
         report = dead_link_report(session, "rsj")
     assert report["broken"] == [] and report["total"] == 1
+
+
+def test_api_shows_skipped_links_apart_from_broken_ones(api, store):
+    from sqlalchemy import update
+
+    from gateway.store.models import LinkTarget
+    from normalizers.urls import canonicalize_url
+
+    with store.session() as session:
+        record_links(session, "rsj", PAGE, [Link(f"{SITE}/gone.html", "旧通知"),
+                                            Link(f"{SITE}/api.php?op=count&id=1", "")])
+        counter_id = document_id(canonicalize_url(f"{SITE}/api.php?op=count&id=1"))  # ids are canonical keys
+        session.execute(update(LinkTarget).where(LinkTarget.id == counter_id)
+                        .values(skip_kind="counter", skip_reason="PHPCMS hit counter (api.php?op=count)",
+                                skipped_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC)))
+    body = api.get("/api/links/rsj").json()
+    assert f"{SITE}/api.php?op=count&id=1" not in {b["url"] for b in body["broken"]}
+    assert (body["skipped_count"], body["skipped_by_kind"]) == (1, {"counter": 1})
+    assert body["skipped"][0]["skip_reason"] == "PHPCMS hit counter (api.php?op=count)"
+    page = api.get("/links/rsj").text
+    assert "未检查的链接" in page and "计数器或统计接口" in page and "PHPCMS hit counter" in page

@@ -46,6 +46,15 @@ ERROR_LABELS = {
 }
 
 
+# why a link was not requested, for the Chinese page
+SKIP_LABELS = {
+    "robots": "robots.txt 不允许",
+    "robots-unavailable": "robots.txt 无法读取，本次未访问该站",
+    "script": "仅作为脚本加载",
+    "counter": "计数器或统计接口（访问会改变站点数据）",
+}
+
+
 class LinkPageOut(BaseModel):
     url: str = Field(description="A page of the site that contains the link")
     anchor: str = Field(description="The link text on that page ('' when none)")
@@ -62,6 +71,14 @@ class BrokenLinkOut(BaseModel):
     pages: list[LinkPageOut]
 
 
+class SkippedLinkOut(BaseModel):
+    url: str
+    skip_kind: str = Field(description="robots, robots-unavailable, script or counter")
+    skip_reason: str | None = Field(description="Why it was not requested (the robots.txt line, the counter pattern…)")
+    skipped_at: dt.datetime | None
+    pages: list[LinkPageOut]
+
+
 class LinkReportOut(BaseModel):
     site: str
     site_name: str | None
@@ -72,6 +89,10 @@ class LinkReportOut(BaseModel):
     broken_count: int
     last_checked_at: dt.datetime | None
     broken: list[BrokenLinkOut] = Field(description="Broken links, those on most pages first")
+    skipped_count: int = Field(0, description="Links not checked on purpose (never requested)")
+    skipped_by_kind: dict[str, int] = Field(default_factory=dict)
+    skipped: list[SkippedLinkOut] = Field(default_factory=list,
+                                          description="Links not checked on purpose: not broken, not requested")
 
 
 def _when(iso: str | None) -> str:
@@ -108,4 +129,4 @@ def links_page(request: Request, store: StoreDep, resources: ResourcesDep, templ
                site_code: SiteCode) -> HTMLResponse:
     report = _report(store, resources, site_code)
     return templates.TemplateResponse(request, "links.html", {"report": report, "error_labels": ERROR_LABELS,
-                                                            "when": _when})
+                                                            "skip_labels": SKIP_LABELS, "when": _when})
