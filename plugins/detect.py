@@ -3,8 +3,10 @@
 ``detect_platform(url, html, headers)`` weighs the marks each platform leaves in a page (link
 shapes, scripts, generator metas, form fields, cookies, server headers) and returns
 :class:`PlatformGuess` es, best first, always ending with ``generic``. ``suggest_columns`` picks
-the navigation links that look like column (list) pages, and ``frames`` the frame and iframe
-pages of framesets, where old sites keep their navigation. Pure functions: no network.
+the navigation links that look like column (list) pages, ``frames`` the frame and iframe
+pages of framesets, where old sites keep their navigation, ``classify_column`` tells what a
+column's page is (a list, a single page, a hub of sub-columns) and ``sitemap_links`` reads a
+``sitemap.xml``. Pure functions: no network.
 
 Platforms (the names of ``plugins/presets/*.toml`` where there is one): ``hanweb`` (大汉 JCMS),
 ``trs`` (TRS WCM), ``dedecms`` (织梦 DedeCMS/DedeBIZ), ``phpcms`` (PHPCMS v9), ``pbootcms``,
@@ -678,3 +680,182 @@ def _is_list_like(url: str) -> bool:
         return False
     # a directory or its default document, below the root: a column of a static site
     return not parts.query and _DIRECTORY.search(parts.path) is not None and _DIRECTORY.sub("", parts.path) != ""
+
+
+# --- what a column page is ---------------------------------------------------------------------------
+
+_DATE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}|(?<![\d-])\d{1,2}-\d{1,2}(?![\d-])")
+_PAGER_WORDS = re.compile(r"^(?:\d+|首页|上一页|下一页|尾页|末页|上页|下页|前页|后页|最后一页|第一页|[<>«»]+)$")
+_MORE = re.compile(r"^(?:更多|more|查看更多|>>)", _I)
+_CRUMB_CLASS = re.compile(r"crumb|place|position|location|weizhi|dqwz|path|daohang", _I)
+_CRUMB_TEXT = re.compile(r"当前位置|现在的位置|您的位置|所在位置|当前的位置")
+_ENTRY_TAGS = ("li", "tr", "dd", "dt", "p")
+_NAV_BOX = re.compile(r"nav|menu|header|footer|top|bottom|copyright|foot", _I)
+
+
+@dataclass(frozen=True)
+class ColumnPage:
+    """What a candidate column's page is: ``kind`` is ``list`` (a list of dated entries),
+    ``page`` (single-page content: the page is the item, e.g. 机构职能, 联系我们), ``hub`` (a cover
+    page that only links sub-columns: never a list itself; its ``children`` are the columns) or
+    ``unknown``; ``name`` is the page's own name for itself (its breadcrumb or heading) when it
+    prints one; ``entries`` is the size of its longest run of dated entries."""
+
+    kind: str
+    name: str = ""
+    children: tuple[tuple[str, str], ...] = ()
+    entries: int = 0
+
+
+def classify_column(url: str, html: str | bytes) -> ColumnPage:
+    """What the page at ``url`` is as a column (see :class:`ColumnPage`). A hub links two or more
+    sub-columns (list-like pages below its own path, or behind 更多 links) and has no pager; a
+    list has two or more sibling entries (``li``, ``tr``, ``dd``…) that each hold a link to an
+    on-site page and a date, so navigation ``<li>`` s (no dates) are never entries; a single page
+    has no such entries and a block of text (two paragraphs or more, 60 characters or more)."""
+    page = _Page(url, html, None)
+    if page.root is None:
+        return ColumnPage("unknown")
+    own = canonicalize_url(url)
+    home = {canonicalize_url(u) for u in (url, _absolute(url, "/")) if u}
+    own_path = _path_and_query(url)
+    children: list[tuple[str, str]] = []
+    more_targets: set[str] = set()
+    has_pager = False
+    name = ""
+    for anchor in page.root.iter("a"):
+        text = "".join("".join(anchor.itertext()).split())
+        targets = _anchor_targets(anchor)
+        absolute = _absolute(url, targets[0]) if targets else None
+        if _PAGER_WORDS.match(text) and text in ("下一页", "下页", "后页", "尾页", "末页", "最后一页"):
+            has_pager = True
+        if not absolute or not _same_site(absolute, url):
+            continue
+        key = canonicalize_url(absolute)
+        if key == own:
+            label = _link_name(anchor)
+            if label and not name and _in_breadcrumb(anchor):
+                name = label
+            continue
+        if key in home or not _is_list_like(absolute) or _PAGER_WORDS.match(text):
+            continue
+        if _MORE.match(text):
+            more_targets.add(key)
+            continue
+        label = _link_name(anchor)
+        path = _path_and_query(absolute)
+        below = path != own_path and path.startswith(own_path.rstrip("/") + "/") and not _DEDE_STATIC.search(path)
+        if label and below and all(u != absolute for _, u in children):
+            children.append((label, session_free(absolute)))
+    named = {canonicalize_url(u) for _, u in children}
+    for anchor in page.root.iter("a"):  # a 更多 link's column, named by its box's heading link
+        targets = _anchor_targets(anchor)
+        absolute = _absolute(url, targets[0]) if targets else None
+        if absolute and canonicalize_url(absolute) in more_targets - named and (label := _link_name(anchor)):
+            children.append((label, session_free(absolute)))
+            named.add(canonicalize_url(absolute))
+    entries = _dated_entries(page, home | {own})
+    if len(children) >= 2 and not has_pager:
+        return ColumnPage("hub", name, tuple(children), entries)
+    if entries >= 2:
+        return ColumnPage("list", name, (), entries)
+    if _has_text_block(page):
+        return ColumnPage("page", name or _heading(page), (), entries)
+    return ColumnPage("unknown", name, (), entries)
+
+
+def _in_breadcrumb(anchor: lxml.html.HtmlElement) -> bool:
+    node = anchor.getparent()
+    for _ in range(4):
+        if node is None:
+            return False
+        if _CRUMB_CLASS.search(f"{node.get('class', '')} {node.get('id', '')}") or _CRUMB_TEXT.search(
+                (node.text or "") + "".join(node.itertext())[:20]):
+            return True
+        node = node.getparent()
+    return False
+
+
+def _heading(page: _Page) -> str:
+    assert page.root is not None
+    for heading in page.root.iter("h1", "h2", "h3"):
+        text = "".join("".join(heading.itertext()).split()).strip(_NAME_TRIM)
+        if _CJK_NAME.fullmatch(text) and text not in _NAV_WORDS:
+            return text
+    return ""
+
+
+def _dated_entries(page: _Page, not_items: set[str]) -> int:
+    """The longest run of sibling entries each holding an on-site item link and a date."""
+    assert page.root is not None
+    groups: dict[Any, int] = {}
+    for element in page.root.iter(*_ENTRY_TAGS):
+        text = "".join(element.itertext())
+        if not _DATE.search(text):
+            continue
+        for anchor in element.iter("a"):
+            targets = _anchor_targets(anchor)
+            absolute = _absolute(page.url, targets[0]) if targets else None
+            if (absolute and _same_site(absolute, page.url) and canonicalize_url(absolute) not in not_items
+                    and not _is_list_like(absolute) and len("".join(anchor.itertext()).strip()) >= 4):
+                parent = element.getparent()
+                groups[parent] = groups.get(parent, 0) + 1
+                break
+    return max(groups.values(), default=0)
+
+
+def _has_text_block(page: _Page) -> bool:
+    """A container with two or more text paragraphs (60 characters or more), outside navigation
+    and footers."""
+    assert page.root is not None
+    for container in page.root.iter("div", "td", "article", "section"):
+        if any(_NAV_BOX.search(f"{a.get('class', '')} {a.get('id', '')}") for a in container.iterancestors()):
+            continue
+        paragraphs = ["".join("".join(p.itertext()).split()) for p in container if p.tag == "p"]
+        paragraphs = [p for p in paragraphs if len(p) >= 8]
+        if len(paragraphs) >= 2 and sum(map(len, paragraphs)) >= 60:
+            return True
+    return False
+
+
+_NAV_CLASS = re.compile(r"nav|menu", _I)
+_SINGLE_PAGE_WORDS = frozenset({"联系我们", "关于我们", "联系方式"})
+
+
+def nav_pages(url: str, html: str | bytes) -> list[tuple[str, str]]:
+    """``(name, absolute URL)`` of the navigation's links (inside a nav or menu element) to
+    on-site pages that are not articles, list-like or not (``/a/jgzn.html``, ``/about/jdgk.html``,
+    and 联系我们, which :func:`suggest_columns` leaves out as a navigation word): candidates for
+    single-page columns, to be classified."""
+    page = _Page(url, html, None)
+    if page.root is None:
+        return []
+    home = {canonicalize_url(u) for u in (url, _absolute(url, "/")) if u}
+    found: list[tuple[str, str]] = []
+    for anchor in page.root.iter("a"):
+        if not any(_NAV_CLASS.search(f"{a.get('class', '')} {a.get('id', '')}") for a in anchor.iterancestors()):
+            continue
+        text = "".join("".join(anchor.itertext()).split()).strip(_NAME_TRIM)
+        name = text if text in _SINGLE_PAGE_WORDS else _link_name(anchor)
+        targets = _anchor_targets(anchor)
+        absolute = _absolute(url, targets[0]) if targets else None
+        if (not name or not absolute or not _same_site(absolute, url) or canonicalize_url(absolute) in home
+                or _NOT_A_COLUMN.search(urlsplit(absolute).path)
+                or _DETAIL.search(_path_and_query(absolute))):
+            continue
+        if all(u != absolute for _, u in found):
+            found.append((name, session_free(absolute)))
+    return found
+
+
+def is_column_url(url: str) -> bool:
+    """Whether ``url`` looks like a column's page (a list or a single page), not an article or a
+    file: the test :func:`suggest_columns` applies to links."""
+    return _is_list_like(url)
+
+
+def sitemap_links(text: str | bytes) -> list[str]:
+    """The page URLs a ``sitemap.xml`` (``<loc>``) names, in order."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return [loc.strip() for loc in re.findall(r"<loc>\s*([^<\s]+)\s*</loc>", text, _I)]

@@ -1,8 +1,14 @@
 """``blgw plugin new``: scaffold a site plugin from its home page.
 
 It fetches the home page (and the frames of a frameset), guesses the platform
-(:func:`plugins.detect.detect_platform`) and the columns (:func:`plugins.detect.suggest_columns`),
-and writes a plugin that validates, with the platform's preset doing the rest.
+(:func:`plugins.detect.detect_platform`) and the columns: the home page's navigation
+(:func:`plugins.detect.suggest_columns`) and the site maps (DedeCMS ``/data/sitemap.html``,
+``/sitemap.xml``), each candidate fetched once and classified (:func:`plugins.detect.classify_column`):
+a list is written as a column, a single page as a ``layout = "page"`` column, a hub (a 频道封面 cover
+page that only links sub-columns) never: its sub-columns are followed instead. A column is named as
+its own page names itself (breadcrumb, heading) before the link's label. With ``--base-url`` (a
+mirror or test server), links to the public host are mapped back to the mirror. The plugin written
+validates, with the platform's preset doing the rest; when no column is found nothing is written.
 """
 
 from __future__ import annotations
@@ -16,13 +22,27 @@ from urllib.parse import urlsplit
 
 from normalizers.encoding import decode_html
 from normalizers.models import SITE_CODE_PATTERN
+from normalizers.urls import canonicalize_url
 from plugins.declarative import parse_site_toml
-from plugins.detect import PlatformGuess, detect_platform, frames, suggest_columns
+from plugins.detect import (
+    PlatformGuess,
+    classify_column,
+    detect_platform,
+    frames,
+    is_column_url,
+    nav_pages,
+    sitemap_links,
+    suggest_columns,
+)
 from plugins.spec import load_preset
 
 __all__ = ["Scaffold", "fetch", "scaffold", "site_code_for"]
 
 USER_AGENT = "blgw-plugin-new/1.0 (+Beilun site-group gateway)"
+MAX_COLUMN_PAGES = 60
+"""The most candidate column pages one scaffold fetches (a home page's navigation, the site
+maps' columns and the sub-columns of hubs)."""
+SITEMAPS = ("/data/sitemap.html", "/sitemap.xml")
 
 
 def fetch(url: str, timeout: float = 20.0) -> tuple[bytes, dict[str, str]]:
@@ -42,6 +62,8 @@ class Scaffold:
     platform: str
     guesses: list[PlatformGuess]
     columns: list[tuple[str, str]]
+    layouts: dict[str, str] | None = None  # column URL -> "list" | "page"
+    hubs: list[tuple[str, str]] | None = None  # followed, never written
 
 
 def _toml_str(value: str) -> str:
@@ -88,6 +110,68 @@ def site_code_for(host: str, port: int | None = None) -> str:
     return code
 
 
+def _rebase(html: str, public_origin: str | None, fetch_origin: str) -> str:
+    """The page with its links to the public host pointed at the mirror it was fetched from."""
+    if not public_origin or public_origin.lower() == fetch_origin.lower():
+        return html
+    host = urlsplit(public_origin).netloc
+    fetch_host = urlsplit(fetch_origin).netloc
+    pattern = re.compile(r"(?:https?:)?//" + re.escape(host) + r"(?=[/\"'?#\s>]|$)", re.I)
+    return pattern.sub(lambda m: (fetch_origin if m.group(0).lower().startswith("http") else "//" + fetch_host), html)
+
+
+def _get(url: str, public_origin: str | None, fetch_origin: str) -> str | None:
+    try:
+        body, headers = fetch(url)
+    except (OSError, ValueError):
+        return None
+    return _rebase(decode_html(body, headers.get("Content-Type")).text, public_origin, fetch_origin)
+
+
+def discover_columns(home_url: str, home_html: str, candidates: list[tuple[str, str]],
+                     public_origin: str | None = None, single_pages: list[tuple[str, str]] | None = None,
+                     ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """``([(name, URL, layout)], hubs)``: the columns found from the home page's candidates and
+    the site maps, each page fetched once and classified; a hub's sub-columns are followed (cover
+    pages), a hub is never a column, a page that is neither a list nor a single page is kept as a
+    list only when the home page's navigation named it."""
+    fetch_origin = "{0.scheme}://{0.netloc}".format(urlsplit(home_url))
+    queue: list[tuple[str, str, bool]] = [(n, u, True) for n, u in candidates]
+    queue += [(n, u, False) for n, u in single_pages or []]
+    for path in SITEMAPS:
+        text = _get(fetch_origin + path, public_origin, fetch_origin)
+        if not text:
+            continue
+        if path.endswith(".xml"):
+            queue += [("", u, False) for u in sitemap_links(_rebase(text, public_origin, fetch_origin))
+                      if urlsplit(u).netloc == urlsplit(fetch_origin).netloc]
+        else:
+            queue += [(n, u, False) for n, u in suggest_columns(fetch_origin + path, text)]
+    seen: set[str] = {canonicalize_url(home_url), canonicalize_url(fetch_origin + "/")}
+    columns: list[tuple[str, str, str]] = []
+    hubs: list[tuple[str, str]] = []
+    fetched = 0
+    while queue and fetched < MAX_COLUMN_PAGES:
+        label, url, from_nav = queue.pop(0)
+        key = canonicalize_url(url)
+        if key in seen or not (is_column_url(url) or (label, url) in (single_pages or [])):
+            continue
+        seen.add(key)
+        fetched += 1
+        html = _get(url, public_origin, fetch_origin)
+        if html is None:
+            continue
+        found = classify_column(url, html)
+        name = found.name or label
+        if found.kind == "hub":
+            hubs.append((name, url))
+            at = next((i for i, q in enumerate(queue) if not q[2]), len(queue))  # before the site maps' rest
+            queue[at:at] = [(n, u, True) for n, u in found.children]
+        elif name and (found.kind in ("list", "page") or (found.kind == "unknown" and from_nav)):
+            columns.append((name, url, "page" if found.kind == "page" else "list"))
+    return columns, hubs
+
+
 def scaffold(url: str, *, code: str | None = None, name: str | None = None, base_url: str | None = None,
              out_dir: Path = Path("."), platform: str | None = None, force: bool = False) -> Scaffold:
     """Fetch ``url`` (a home page), guess the platform and columns, write ``<code>.toml``."""
@@ -95,19 +179,24 @@ def scaffold(url: str, *, code: str | None = None, name: str | None = None, base
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"not an http(s) URL: {url!r}")
     fetch_origin = f"{parts.scheme}://{parts.netloc}"
+    public_origin = "{0.scheme}://{0.netloc}".format(urlsplit(base_url)) if base_url else None
     body, headers = fetch(url)
-    html = decode_html(body, headers.get("Content-Type")).text
+    html = _rebase(decode_html(body, headers.get("Content-Type")).text, public_origin, fetch_origin)
     guesses = detect_platform(url, html, headers)
-    columns = list(suggest_columns(url, html))
+    candidates = list(suggest_columns(url, html))
     for frame in frames(url, html)[:6]:  # framesets and iframes hold the navigation of old sites
         try:
             frame_body, frame_headers = fetch(frame)
         except OSError:
             continue
-        frame_html = decode_html(frame_body, frame_headers.get("Content-Type")).text
-        columns += [c for c in suggest_columns(frame, frame_html) if c not in columns]
+        frame_html = _rebase(decode_html(frame_body, frame_headers.get("Content-Type")).text, public_origin, fetch_origin)
+        candidates += [c for c in suggest_columns(frame, frame_html) if c not in candidates]
         if not platform and guesses and guesses[0].platform == "generic":
             guesses = detect_platform(frame, frame_html, frame_headers)
+    singles = [c for c in nav_pages(url, html) if c not in candidates]
+    found, hubs = discover_columns(url, html, candidates, public_origin, singles)
+    columns = [(n, u) for n, u, _ in found]
+    layouts = {u: layout for _, u, layout in found}
     chosen = platform or (guesses[0].platform if guesses else "generic")
 
     if not code:
@@ -142,16 +231,21 @@ def scaffold(url: str, *, code: str | None = None, name: str | None = None, base
             'paging = { type = "next_link", next = "//a[contains(normalize-space(), \'下一页\')]/@href" }',
             "",
         ]
-    written = 0
+    if not columns:
+        raise ValueError(f"no column found from {url} (its navigation, {', '.join(SITEMAPS)}): nothing written; "
+                         "pass the home page of the site (or its mirror with --base-url), or write the "
+                         "[[columns]] by hand (docs/plugins.md)")
+    if hubs:
+        lines += ["# hubs (pages that only link sub-columns; their sub-columns are below): "
+                  + ", ".join(f"{n} {_relative(u, fetch_origin)}" for n, u in hubs), ""]
     for column_name, column_url in columns:
         if column_name in seen:
             continue
         seen.add(column_name)
-        lines += ["[[columns]]", f"name = {_toml_str(column_name)}", f"url = {_toml_str(_relative(column_url, fetch_origin))}", ""]
-        written += 1
-    if not written:
-        lines += ["[[columns]]", '# no column links found on the home page: fill in one', 'name = "通知公告"',
-                  'url = "/"', ""]
+        lines += ["[[columns]]", f"name = {_toml_str(column_name)}", f"url = {_toml_str(_relative(column_url, fetch_origin))}"]
+        if layouts[column_url] == "page":
+            lines.append('layout = "page"')
+        lines.append("")
     text = "\n".join(lines)
     path = Path(out_dir) / f"{code}.toml"
     parse_site_toml(text, str(path))  # the scaffold must validate; raises PluginError if not
@@ -159,4 +253,4 @@ def scaffold(url: str, *, code: str | None = None, name: str | None = None, base
         raise FileExistsError(f"{path} exists; pass --force to overwrite it")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    return Scaffold(path, text, chosen, guesses, columns)
+    return Scaffold(path, text, chosen, guesses, columns, layouts, hubs)
