@@ -486,6 +486,9 @@ class SiteSpider(scrapy.Spider):
         fresh = []
         requested = self._list_pages_requested.setdefault(column.name, set())
         for request in nxt:
+            # a CMS that prints every link with its configured public host (PHPCMS's app_path)
+            # links the next page there: fetched from the origin the crawl reads the site from
+            request = dataclasses.replace(request, url=self.fetch_url(request.url))
             page_key = (request.method, request.url, request.formdata if request.kind != "postback" else page_number)
             if request.method == "GET" and page_key in requested:
                 continue
@@ -532,7 +535,7 @@ class SiteSpider(scrapy.Spider):
             href = (href or "").strip()
             if not href or href.startswith("#") or href.lower().startswith(("javascript:", "mailto:")):
                 continue
-            url = urljoin(response.url, href)
+            url = self.fetch_url(urljoin(response.url, href))  # linked at the public host: read from the origin
             key = self.public_url(url)
             if key in parts.seen:
                 continue

@@ -138,8 +138,6 @@ def test_the_crawl_never_hits_the_view_counters(crawled):
 
 
 
-@pytest.mark.xfail(strict=True, reason="the spider does not map a list's next page or an article's other pages "
-                                       "linked at the public host through --origin (detail links are mapped)")
 def test_a_phpcms_install_linking_its_public_host_crawls_whole(tmp_path):
     # PHPCMS prints every link with its configured app_path: the public host, also when served elsewhere
     if shutil.which("php") is None:
