@@ -769,8 +769,10 @@ def _in_breadcrumb(anchor: lxml.html.HtmlElement) -> bool:
     for _ in range(4):
         if node is None:
             return False
-        if _CRUMB_CLASS.search(f"{node.get('class', '')} {node.get('id', '')}") or _CRUMB_TEXT.search(
-                (node.text or "") + "".join(node.itertext())[:20]):
+        # its own words (当前位置：…), not the text of whatever else it holds
+        lead = (node.text or "") + "".join(c.text_content() for c in node
+                                       if isinstance(c.tag, str) and not c.xpath("descendant-or-self::a"))
+        if _CRUMB_CLASS.search(f"{node.get('class', '')} {node.get('id', '')}") or _CRUMB_TEXT.search(lead[:30]):
             return True
         node = node.getparent()
     return False

@@ -97,3 +97,13 @@ def test_navigation_items_are_not_list_entries():
            f'<p>{"内设办公室、业务科。" * 3}</p></div></body></html>'
     found = classify_column("http://x.bl.gov.cn/col/col9/index.html", html)
     assert (found.kind, found.entries) == ("page", 0)
+
+
+def test_a_column_is_named_as_its_page_names_itself():
+    rows = "".join(f'<li><a href="/art/2024/1/{n}/art_1229_{n}.html">区局召开第{n}次工作会议</a><span>2024-01-0{n}</span></li>'
+                   for n in range(1, 6))
+    html = ('<html><body><ul class="nav"><li><a href="/col/col1229/index.html">动态</a></li></ul>'
+            '<div class="bt-position">当前位置：<a href="/">首页</a> &gt; <a href="/col/col1229/index.html">工作动态</a></div>'
+            f'<ul class="list">{rows}</ul></body></html>')
+    found = classify_column("http://x.bl.gov.cn/col/col1229/index.html", html)
+    assert (found.kind, found.name, found.entries) == ("list", "工作动态", 5)
