@@ -1,5 +1,9 @@
 """Chinese government page dates: ``2024-01-05``, ``2024年1月5日 14时29分``, ``19-05-17``…
 
+Slashed ``a/b/yyyy`` dates come from ASP.NET/IIS server cultures (``7/5/2005 9:23:57 PM``, en-US,
+with its 12-hour clock): month first, unless the number cannot be a month or the caller says the
+page writes the day first (:func:`slashed_dates_day_first` reads that from the page's dates).
+
 All results are Asia/Shanghai. Impossible dates (2024-13-45, 2023-02-29) and years outside
 1949–2100 (two-digit years: 1990–2068) are not dates; :func:`date_problem` says what is wrong
 with such a date-shaped value, so that the normalizers report it instead of dropping it.
@@ -46,12 +50,15 @@ _TIME = (
     r"(?:\s*(?::\s*(?P<second>\d{1,2})(?:\.\d{1,6})?|(?P<second_cn>\d{1,2})\s*秒))?"
     r"(?:\s*(?P<tz>Z|[+-]\d{2}:?\d{2}))?"
 )
+# 12-hour clocks: the en-US culture of ASP.NET/IIS prints "7/5/2005 9:23:57 PM"
+_MERIDIEM = r"(?:\s*(?P<ampm>[AaPp]\.?[Mm]\.?|上午|下午|晚上))?"
 _DATE_RE = re.compile(
     _BEFORE + r"(?:"
     r"(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
     r"|(?P<cy>\d{4})\s*年\s*(?P<cm>\d{1,2})\s*月\s*(?P<cd>\d{1,2})\s*[日号]?"
     r"|(?P<yy>\d{2})-(?P<ym>\d{1,2})-(?P<yd>\d{1,2})"
-    r")(?:" + _TIME + r")?" + _AFTER
+    r"|(?P<sa>\d{1,2})/(?P<sb>\d{1,2})/(?P<sy>\d{4})"
+    r")(?:" + _TIME + r")?" + _MERIDIEM + _AFTER
 )
 _COMPACT_RE = re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})")
 _WEEKDAY = re.compile(r"(星期|礼拜|周)[一二三四五六日天]")
@@ -80,23 +87,50 @@ def _year(raw: str, two_digit: bool) -> int:
     return year
 
 
-def _ymd(match: re.Match[str]) -> tuple[int, int, int, bool]:
-    """(year, month, day, whether the year was written with two digits) of a date match."""
+def _ymd(match: re.Match[str], day_first: bool = False) -> tuple[int, int, int, bool]:
+    """(year, month, day, whether the year was written with two digits) of a date match; a
+    slashed ``a/b/yyyy`` is month first unless ``day_first`` (or unless ``a`` cannot be a month)."""
     g = match.groupdict()
     if g["y"]:
         return _year(g["y"], False), int(g["m"]), int(g["d"]), False
     if g["cy"]:
         return _year(g["cy"], False), int(g["cm"]), int(g["cd"]), False
+    if g["sy"]:
+        a, b = int(g["sa"]), int(g["sb"])
+        if a > 12 or (day_first and b <= 12):
+            a, b = b, a
+        return _year(g["sy"], False), a, b, False
     return _year(g["yy"], True), int(g["ym"]), int(g["yd"]), True
+
+
+_SLASHED = re.compile(_BEFORE + r"(\d{1,2})/(\d{1,2})/\d{4}(?:\s+\d{1,2}:\d{2}(?::\d{2})?\s*([AaPp]\.?[Mm]\.?)?)?"
+                      r"(?![0-9A-Za-z/])")
+
+
+def slashed_dates_day_first(text: str) -> bool:
+    """Whether the ``a/b/yyyy`` dates of a page put the day first (``25/01/2022``: the en-GB
+    style), decided by the page's own dates: each whose first number cannot be a month (> 12)
+    votes day-first, each whose second cannot be one, or that prints AM/PM (the en-US culture
+    of ASP.NET servers), votes month-first. Ties and pages without such evidence are month
+    first: on Chinese sites these dates come from en-US server cultures (``7/5/2005 9:23:57 PM``),
+    hardly ever from en-GB ones."""
+    day_first = month_first = 0
+    for m in _SLASHED.finditer(fullwidth_to_ascii(text)):
+        a, b = int(m[1]), int(m[2])
+        if a > 12 >= b:
+            day_first += 1
+        elif b > 12 >= a or m[3]:
+            month_first += 1
+    return day_first > month_first
 
 
 def _out_of_range(year: int, two_digit: bool) -> bool:
     return not (MIN_TWO_DIGIT_YEAR if two_digit else MIN_YEAR) <= year <= MAX_YEAR
 
 
-def _build(match: re.Match[str]) -> ParsedDate | None:
+def _build(match: re.Match[str], day_first: bool = False) -> ParsedDate | None:
     g = match.groupdict()
-    year, month, day, two_digit = _ymd(match)
+    year, month, day, two_digit = _ymd(match, day_first)
     if _out_of_range(year, two_digit):
         return None
     try:
@@ -106,8 +140,12 @@ def _build(match: re.Match[str]) -> ParsedDate | None:
     if g["hour"] is None:
         return ParsedDate(day_value.replace(tzinfo=SHANGHAI), "day")
     second = g["second"] or g["second_cn"]
+    hour = int(g["hour"])
+    if g["ampm"] and hour <= 12:
+        afternoon = g["ampm"][0] in "Pp下晚"
+        hour = hour % 12 + (12 if afternoon else 0)
     try:
-        value = day_value.replace(hour=int(g["hour"]), minute=int(g["minute"]), second=int(second or 0))
+        value = day_value.replace(hour=hour, minute=int(g["minute"]), second=int(second or 0))
     except ValueError:  # an impossible time: keep the date the page did print correctly
         return ParsedDate(day_value.replace(tzinfo=SHANGHAI), "day")
     precision: Precision = "second" if second is not None else "minute"
@@ -119,24 +157,26 @@ def _build(match: re.Match[str]) -> ParsedDate | None:
     return ParsedDate(value.replace(tzinfo=SHANGHAI), precision)
 
 
-def find_datetime(text: str | None) -> ParsedDate | None:
+def find_datetime(text: str | None, *, day_first: bool = False) -> ParsedDate | None:
     """The first plausible date-time in a longer line, e.g. the ``2024年1月5日 14:29`` of
     ``发布时间：2024年1月5日 14:29　来源：区人力社保局　浏览次数：``; None if there is none.
 
-    Index-number-like strings are skipped (see the module docstring for the rule).
+    Index-number-like strings are skipped (see the module docstring for the rule). A slashed
+    ``7/5/2005`` is month first unless ``day_first`` (see :func:`slashed_dates_day_first`).
     """
     if not text:
         return None
     for match in _DATE_RE.finditer(_prepare(text)):
-        parsed = _build(match)
+        parsed = _build(match, day_first)
         if parsed is not None:
             return parsed
     return None
 
 
-def parse_datetime(text: str | None) -> ParsedDate | None:
+def parse_datetime(text: str | None, *, day_first: bool = False) -> ParsedDate | None:
     """Parse a value that *is* a date, possibly with a label, brackets or a weekday
-    (``发布时间：2024-01-05 14:29``, ``[2024-01-05]``, ``(2024年01月05日)``).
+    (``发布时间：2024-01-05 14:29``, ``[2024-01-05]``, ``(2024年01月05日)``, ``7/5/2005 9:23:57 PM``;
+    ``day_first`` as for :func:`find_datetime`).
 
     Returns None when the text holds no date, an impossible one, or more digits than the date
     (so ``002948120/2024-00123`` and ``20191202-189769`` are not dates).
@@ -158,7 +198,7 @@ def parse_datetime(text: str | None) -> ParsedDate | None:
     residue = _WEEKDAY.sub("", prepared[:match.start()] + prepared[match.end():])
     if re.search(r"\d", residue):
         return None
-    return _build(match)
+    return _build(match, day_first)
 
 
 @dataclass(frozen=True)

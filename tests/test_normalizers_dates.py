@@ -6,7 +6,14 @@ import datetime as dt
 
 import pytest
 
-from normalizers.dates import date_problem, find_datetime, implausible, parse_date, parse_datetime
+from normalizers.dates import (
+    date_problem,
+    find_datetime,
+    implausible,
+    parse_date,
+    parse_datetime,
+    slashed_dates_day_first,
+)
 from normalizers.models import SHANGHAI
 
 
@@ -94,6 +101,39 @@ def test_find_datetime_skips_an_impossible_date_and_takes_the_next():
 def test_parse_date_returns_the_calendar_date():
     assert parse_date("2017年05月15日") == dt.date(2017, 5, 15)
     assert parse_date("not a date") is None
+
+
+# --- slashed a/b/yyyy dates (ASP.NET/IIS server cultures) ---------------------------------------
+
+@pytest.mark.parametrize("text, value, precision", [
+    ("7/5/2005 9:23:57 PM", at(2005, 7, 5, 21, 23, 57), "second"),
+    ("发布时间：2/24/2011 10:05:31 AM", at(2011, 2, 24, 10, 5, 31), "second"),
+    ("12/1/2012 12:05 AM", at(2012, 12, 1, 0, 5), "minute"),
+    ("12/1/2012 12:05 PM", at(2012, 12, 1, 12, 5), "minute"),
+    ("06/02/2022", at(2022, 6, 2), "day"),
+    ("25/01/2022", at(2022, 1, 25), "day"),  # 25 cannot be a month
+])
+def test_slashed_dates_are_month_first_by_default(text, value, precision):
+    parsed = parse_datetime(text)
+    assert parsed is not None and (parsed.value, parsed.precision) == (value, precision)
+
+
+def test_slashed_dates_are_day_first_when_asked():
+    assert parse_datetime("06/02/2022", day_first=True).value == at(2022, 2, 6)
+    assert find_datetime("发布时间：06/02/2022 来源：港航中心", day_first=True).value == at(2022, 2, 6)
+    assert parse_datetime("02/24/2022", day_first=True).value == at(2022, 2, 24)  # 24 cannot be a month
+
+
+def test_a_page_is_day_first_only_when_its_own_dates_say_so():
+    assert slashed_dates_day_first("发布时间：06/02/2022 … 18/02/2022 … 25/01/2022")
+    assert not slashed_dates_day_first("发布时间：06/02/2022 … 06/15/2022 … 05/27/2022")
+    assert not slashed_dates_day_first("发布时间：06/02/2022")  # no evidence: month first (en-US servers)
+    assert not slashed_dates_day_first("7/5/2005 9:23:57 PM 13/05/2005")  # AM/PM: en-US, a tie stays month first
+
+
+def test_a_path_of_numbers_is_no_slashed_date():
+    assert find_datetime("/upload/12/05/20245/a.jpg") is None
+    assert find_datetime("002948120/2024-00123") is None
 
 
 def test_four_digit_years_from_1949_are_dates():
