@@ -19,12 +19,16 @@ import warnings
 from http.server import BaseHTTPRequestHandler
 
 import pytest
+from sqlalchemy import select as sql_select
+from sqlalchemy import update as sql_update
 
 from fixture_sites.servers import free_port, threaded_http_server
-from gateway.ops.linkcheck import check_links, format_report
+from gateway.ops.linkcheck import agent_token, check_links, format_report, robots_reason, skip_without_request
 from gateway.store.links import dead_link_report, record_links
+from gateway.store.models import AttachmentFile, Document, LinkSource, LinkTarget, Site, UrlState
 from normalizers.links import Link, extract_links, links_from_body
 from normalizers.models import document_id
+from normalizers.urls import canonicalize_url
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's TestClient warns about httpx
@@ -96,18 +100,14 @@ def test_one_link_by_canonical_key_in_the_form_first_seen():
 
 
 def test_a_link_is_stored_as_served_under_its_canonical_key(store):
-    from sqlalchemy import select
-
-    from gateway.store.models import LinkSource, LinkTarget
-
     with store.session() as session:
         record_links(session, "rsj", f"{SITE}/col/col2/index.html", [Link(f"{SITE}/col/col1/index.html", "栏目")])
         record_links(session, "rsj", PAGE, [f"{SITE}/col/col1/"])  # the same target, another form
     with store.session() as session:
-        targets = session.execute(select(LinkTarget.id, LinkTarget.url)).all()
+        targets = session.execute(sql_select(LinkTarget.id, LinkTarget.url)).all()
         assert targets == [(document_id(f"{SITE}/col/col1/"), f"{SITE}/col/col1/index.html")]
         assert set(_sources(session, f"{SITE}/col/col2/")) == {f"{SITE}/col/col1/index.html"}
-        sources = set(session.scalars(select(LinkSource.source_url)))
+        sources = set(session.scalars(sql_select(LinkSource.source_url)))
     assert sources == {f"{SITE}/col/col2/index.html", PAGE}  # the pages as served too
 
 
@@ -714,10 +714,6 @@ def test_list_pages_links_remembered_are_written_with_the_next_transaction(any_s
 
 
 def test_links_keep_their_most_navigational_element(store):
-    from sqlalchemy import select
-
-    from gateway.store.models import LinkSource
-
     html = """<html><head><script src="/shared.js"></script><link rel="stylesheet" href="/p.gif">
       <script src="/app.js"></script></head><body><img src="/p.gif" alt="图"><a href="/shared.js">脚本下载</a>
       <iframe src="/frame.html"></iframe><a href="/frame.html">框架页</a></body></html>"""
@@ -726,7 +722,7 @@ def test_links_keep_their_most_navigational_element(store):
     with store.session() as session:
         record_links(session, "rsj", PAGE, [*extract_links(html, PAGE), f"{SITE}/plain.html"])
     with store.session() as session:
-        stored = dict(session.execute(select(LinkSource.target_id, LinkSource.tag)).all())
+        stored = dict(session.execute(sql_select(LinkSource.target_id, LinkSource.tag)).all())
     assert stored == {document_id(f"{SITE}/shared.js"): "a", document_id(f"{SITE}/p.gif"): "img",
                       document_id(f"{SITE}/app.js"): "script", document_id(f"{SITE}/frame.html"): "a",
                       document_id(f"{SITE}/plain.html"): None}  # a bare URL: element unknown
@@ -751,15 +747,11 @@ def test_links_keep_their_most_navigational_element(store):
     (f"{SITE}/statistics.html", {None}, None),  # element unknown: a link
 ])
 def test_counters_beacons_and_scripts_are_never_requested(url, tags, kind):
-    from gateway.ops.linkcheck import skip_without_request
-
     skip = skip_without_request(url, tags)
     assert (skip[0] if skip else None) == kind, skip
 
 
 def test_the_robots_line_and_agent_are_named():
-    from gateway.ops.linkcheck import agent_token, robots_reason
-
     text = "User-agent: *\nDisallow: /admin/\n\nUser-agent: Blgw\nDisallow: /api.php\nDisallow: /api\n"
     assert agent_token("blgw/0.1 (+https://www.bl.gov.cn; Beilun site-group gateway)") == "blgw"
     assert robots_reason(text, "blgw", "http://x/api.php?op=count") == \
@@ -828,12 +820,8 @@ def polite_site(robots: tuple[int, str] | None):
 
 
 def _targets(store) -> dict[str, object]:
-    from sqlalchemy import select
-
-    from gateway.store.models import LinkTarget
-
     with store.session() as session:
-        return {t.url.removeprefix(SITE): t for t in session.scalars(select(LinkTarget))}
+        return {t.url.removeprefix(SITE): t for t in session.scalars(sql_select(LinkTarget))}
 
 
 ROBOTS = "User-agent: *\nDisallow: /admin/\n\nUser-agent: blgw\nDisallow: /private/\nDisallow: /api.php\n"
@@ -935,8 +923,6 @@ def test_a_script_only_counter_is_never_requested(store):
 
 
 def test_what_the_crawl_fetched_is_not_requested_again(store):
-    from gateway.store.models import AttachmentFile, UrlState
-
     now = dt.datetime.now(dt.UTC)
     fresh, old, attachment = f"{SITE}/show.php?id=1", f"{SITE}/show.php?id=2", f"{SITE}/uploadfile/附件.pdf"
     with polite_site(None) as (origin, site), store.session() as session:
@@ -977,8 +963,6 @@ def test_a_recrawled_pages_dropped_link_leaves_the_report(store):
 
 
 def test_the_links_of_a_gone_page_leave_the_report(store):
-    from gateway.store.models import Document, Site
-
     now = dt.datetime.now(dt.UTC)
     gone = f"{SITE}/show.php?id=9"
     with store.session() as session:
@@ -997,16 +981,11 @@ def test_the_links_of_a_gone_page_leave_the_report(store):
 
 
 def test_api_shows_skipped_links_apart_from_broken_ones(api, store):
-    from sqlalchemy import update
-
-    from gateway.store.models import LinkTarget
-    from normalizers.urls import canonicalize_url
-
     with store.session() as session:
         record_links(session, "rsj", PAGE, [Link(f"{SITE}/gone.html", "旧通知"),
                                             Link(f"{SITE}/api.php?op=count&id=1", "")])
         counter_id = document_id(canonicalize_url(f"{SITE}/api.php?op=count&id=1"))  # ids are canonical keys
-        session.execute(update(LinkTarget).where(LinkTarget.id == counter_id)
+        session.execute(sql_update(LinkTarget).where(LinkTarget.id == counter_id)
                         .values(skip_kind="counter", skip_reason="PHPCMS hit counter (api.php?op=count)",
                                 skipped_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC)))
     body = api.get("/api/links/rsj").json()
