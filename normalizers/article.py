@@ -29,6 +29,7 @@ from normalizers.dates import (
     find_datetime,
     implausible,
     parse_datetime,
+    slashed_dates_day_first,
 )
 from normalizers.disclosure import find_disclosure_block, parse_disclosure_block
 from normalizers.encoding import DecodedText, decode_html
@@ -43,8 +44,10 @@ from normalizers.extract import (
     find_body,
     find_title,
     flatten_deep_markup,
+    heading_text,
     inline_text,
     meta_content,
+    post_heading,
     select,
     select_text,
     truncate_tree,
@@ -65,12 +68,17 @@ from normalizers.urls import canonicalize_url, origin, rebase
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_DATE_LABEL = re.compile(r"(发布时间|发布日期|发表时间|发文日期|更新时间|更新日期|日期|时间)\s*[:：]")
-_STRONG_DATE_LABELS = ("发布时间", "发布日期", "发表时间")
+# A label and its colon, or one of the longer labels followed by the date itself (发布时间 2024-01-02,
+# 发表于 2023-10-27 16:40:12): a bare 日期/时间 without a colon is too common in prose.
+_DATE_LABEL = re.compile(r"(发布时间|发布日期|发表时间|发文日期|更新时间|更新日期|日期|时间)\s*[:：]"
+                         r"|(发布时间|发布日期|发表时间|发文日期|更新时间|更新日期|发表于)\s*(?=\d)")
+_STRONG_DATE_LABELS = ("发布时间", "发布日期", "发表时间", "发表于")
 _LINE_MAX = 200
 _UNLABELLED_LOOKAHEAD = 15
 _INFO_LINE_MAX = 100
+_SHORT_INFO_LINE = 60
 _STARTS_WITH_DATE = re.compile(r"^[\[【（(［]?\s*(?:\d{4}\s*[-/.年]|\d{2}-\d{1,2}-\d{1,2})")
+_SENTENCE_PUNCT = re.compile(r"[，。；！？,;!?]")
 _INFO_LABELS = re.compile(r"(?:来源|作者|编辑|点击|浏览|阅读|访问|录入|发布者|发布人)\s*[:：]|字[号体]")
 # Disclosure-table labels that state the title (kept in DisclosureMetadata.extra).
 _DISCLOSURE_TITLE_LABELS = ("标题", "文件标题", "信息名称", "名称")
@@ -196,15 +204,23 @@ class _DateLine:
 
 def _find_date_line(root: etree._Element, title_el: etree._Element | None, body_el: etree._Element | None,
                     disclosure_el: etree._Element | None, title_text: str = "") -> _DateLine:
-    """The 发布时间/发布日期/日期 line near the title (the first after it; else the nearest
-    before it, with a 发布时间-like label only, as headers print today's date), or else an
-    unlabelled date between the title and the body (a line that is a date, or an info line
-    starting with one or carrying 来源/作者/点击 labels; also such a line inside the heading);
-    never inside the disclosure block or the body."""
+    """The 发布时间/发布日期/日期 line (also ``发布时间 2024-01-02`` and ``发表于 …`` without a
+    colon) between the title and the body; else an unlabelled date there (a line that is a date,
+    or an info line starting with one, carrying 来源/作者/点击 labels, or short and without
+    sentence punctuation; also such a line inside the heading); else a labelled line further
+    after the title (past the body: a date printed under the text); else the nearest labelled
+    one before the title, with a 发布时间-like label only, as headers print today's date. Never
+    inside the disclosure block or the body. Slashed ``a/b/yyyy`` dates are read month or day
+    first as the page's own dates say (:func:`normalizers.dates.slashed_dates_day_first`)."""
     found = _DateLine()
     order = {el: i for i, el in enumerate(root.iter())}
     title_pos = order.get(title_el, -1) if title_el is not None else -1
     body_has_title = _contains(body_el, title_el)
+    body_pos = order.get(body_el, -1) if body_el is not None and not body_has_title else -1
+    # the gap between the title and the body, where the page's own date line is printed
+    gap_end = body_pos if body_pos > title_pos else len(order)
+    day_first = slashed_dates_day_first(cast(HtmlElement, root).text_content())
+    gap: list[tuple[etree._Element, str, re.Match[str]]] = []
     after: list[tuple[etree._Element, str, re.Match[str]]] = []
     before: list[tuple[etree._Element, str, re.Match[str]]] = []
     for el in root.iter():
@@ -218,62 +234,102 @@ def _find_date_line(root: etree._Element, title_el: etree._Element | None, body_
         text = inline_text(el)
         if len(text) > _LINE_MAX or not (m := _DATE_LABEL.search(text)):
             continue
-        (after if order[el] > title_pos else before).append((el, text, m))
-    before = [(el, text, m) for el, text, m in before if m.group(1) in _STRONG_DATE_LABELS]
-    for el, text, m in after + before[::-1]:
-        parsed = find_datetime(text[m.end():m.end() + 40])
-        if parsed is not None:
-            found.parsed, found.element = parsed, _line_of(el, [title_el, body_el])
-            found.text = clean_text(text[m.end():m.end() + 40])
-            return found
-        if found.problem is None:
-            found.problem = date_problem(text[m.end():m.end() + 40])
-        if m.group(1) in _STRONG_DATE_LABELS and found.unparsed is None:
-            found.unparsed = clean_text(text[m.end():m.end() + 40])
-    if title_el is not None:
-        # An unlabelled date sits between the title and the body: never read one after the
-        # body starts (related-article lists print their dates there).
-        body_pos = order.get(body_el, -1) if body_el is not None and not body_has_title else -1
-        stop = body_pos if body_pos > title_pos else len(order)
-        title_bare = _bare(title_text)
-        seen = 0
-        for el in root.iter():
-            if order[el] <= title_pos or tag_name(el) is None:
-                continue
-            if order[el] >= stop:
-                break
-            if _contains(disclosure_el, el) or (not body_has_title and _contains(body_el, el)):
-                continue
-            text = clean_text(cast(HtmlElement, el).text_content())
-            if not text:
-                continue
-            # the title's own lines are not a date line; an info line inside the heading is
-            if _contains(title_el, el) and (el is title_el or _bare(text) in title_bare):
-                continue
-            seen += 1
-            if seen > _UNLABELLED_LOOKAHEAD:
-                break
-            parsed = parse_datetime(text) if len(text) <= 40 else None
-            if parsed is None and len(text) <= 40 and found.problem is None:
-                found.problem = date_problem(text, whole=True)
-            if parsed is None and len(text) <= _INFO_LINE_MAX:
-                parsed = _info_line_date(text)
+        if order[el] <= title_pos:
+            before.append((el, text, m))
+        else:
+            (gap if order[el] < gap_end else after).append((el, text, m))
+    before = [(el, text, m) for el, text, m in before if _label(m) in _STRONG_DATE_LABELS]
+
+    def labelled(lines: list[tuple[etree._Element, str, re.Match[str]]]) -> bool:
+        for el, text, m in lines:
+            parsed = find_datetime(text[m.end():m.end() + 40], day_first=day_first)
             if parsed is not None:
-                found.parsed, found.element, found.text = parsed, _line_of(el, [title_el, body_el]), text
-                return found
+                found.parsed, found.element = parsed, _line_of(el, [title_el, body_el])
+                found.text = clean_text(text[m.end():m.end() + 40])
+                return True
+            if found.problem is None:
+                found.problem = date_problem(text[m.end():m.end() + 40])
+            if _label(m) in _STRONG_DATE_LABELS and found.unparsed is None:
+                found.unparsed = clean_text(text[m.end():m.end() + 40])
+        return False
+
+    if labelled(gap):
+        return found
+    if title_el is not None and _unlabelled(root, found, order, title_el, body_el, disclosure_el, title_text,
+                                            title_pos, body_pos, body_has_title, day_first):
+        return found
+    labelled(after + before[::-1])
     return found
+
+
+def _unlabelled(root: etree._Element, found: _DateLine, order: dict[etree._Element, int],
+                title_el: etree._Element, body_el: etree._Element | None, disclosure_el: etree._Element | None,
+                title_text: str, title_pos: int, body_pos: int, body_has_title: bool, day_first: bool) -> bool:
+    """An unlabelled date between the title and the body into ``found`` (see _find_date_line):
+    never one after the body starts (related-article lists print their dates there)."""
+    stop = body_pos if body_pos > title_pos else len(order)
+    title_bare = _bare(title_text)
+    seen = 0
+    for el in root.iter():
+        if order[el] <= title_pos or tag_name(el) is None:
+            continue
+        if order[el] >= stop:
+            break
+        if _contains(disclosure_el, el) or (not body_has_title and _contains(body_el, el)):
+            continue
+        if tag_name(el) in ("script", "style"):
+            continue
+        text = clean_text(cast(HtmlElement, el).text_content())
+        if not text:
+            continue
+        # the title's own lines are not a date line; an info line inside the heading is
+        if _contains(title_el, el) and (el is title_el or _bare(text) in title_bare):
+            continue
+        seen += 1
+        if seen > _UNLABELLED_LOOKAHEAD:
+            break
+        parsed = parse_datetime(text, day_first=day_first) if len(text) <= 40 else None
+        if parsed is None and len(text) <= 40 and found.problem is None:
+            found.problem = date_problem(text, whole=True)
+        if parsed is None and len(text) <= _INFO_LINE_MAX:
+            parsed = _info_line_date(text, day_first)
+        if parsed is not None:
+            found.parsed, found.element, found.text = parsed, _line_of(el, [title_el, body_el]), text
+            return True
+    if body_el is None or body_has_title:
+        return False
+    # A meta line printed as the first line of the content block (版主 … 2024-05-15 atop a
+    # forum notice): a short line before the first sentence of the text.
+    for el in body_el.iter():
+        if el is body_el or tag_name(el) is None or tag_name(el) in DROPPED_TAGS:
+            continue
+        text = inline_text(el)
+        if not text:
+            continue
+        if len(text) > _SHORT_INFO_LINE or _SENTENCE_PUNCT.search(text):
+            return False
+        if (parsed := _info_line_date(text, day_first)) is not None:
+            found.parsed, found.element, found.text = parsed, el, text
+            return True
+    return False
 
 
 def _bare(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def _info_line_date(text: str) -> ParsedDate | None:
+def _label(m: re.Match[str]) -> str:
+    return m.group(1) or m.group(2)
+
+
+def _info_line_date(text: str, day_first: bool = False) -> ParsedDate | None:
     """The date of an unlabelled info line: one that starts with the date
-    (``2021-01-18 | 来源：… | 点击：1863``, ``[2023-11-02] 来源：…``) or that carries 来源/作者/
-    点击-style labels around it (``来源：宁波日报 2018-12-20 08:35 编辑：…``)."""
-    if _STARTS_WITH_DATE.match(text) or _INFO_LABELS.search(text):
-        return find_datetime(text)
+    (``2021-01-18 | 来源：… | 点击：1863``, ``[2023-11-02] 来源：…``), that carries 来源/作者/
+    点击-style labels around it (``来源：宁波日报 2018-12-20 08:35 编辑：…``), or a short line of
+    words without sentence punctuation (``宁波日报　2022年8月19日　记者 徐静``)."""
+    if (_STARTS_WITH_DATE.match(text) or _INFO_LABELS.search(text)
+            or (len(text) <= _SHORT_INFO_LINE and not _SENTENCE_PUNCT.search(text))):
+        return find_datetime(text, day_first=day_first)
     return None
 
 
@@ -536,6 +592,11 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
     errors.extend(disclosure_errors)
 
     body_el = find_body(root, body_hint, after=title.element)
+    # a page of several posts is its main post (normalizers.extract.main_post): its heading is
+    # the title when the title found is outside it (an archive's 月份：2024年4月)
+    if (body_el is not None and body_hint is None and title.source not in ("hint", "meta")
+            and (heading := post_heading(body_el, title.element)) is not None):
+        title = TitleMatch(heading_text(heading), heading, "heading")
     date_line = _find_date_line(root, title.element, body_el, disclosure_el, title.text)
     published_at, published_precision = _published_at(root, date_hint, context, disclosure, date_line, errors,
                                                       fetched_at)

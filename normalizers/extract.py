@@ -1,9 +1,13 @@
 """Main content of a detail page: title, body element and attachments.
 
 Plugin selectors (hints) win; without them, heuristics tuned on government CMS pages: known
-body containers (``#zoom``, ``.TRS_Editor``, ``#UCAP-CONTENT``…), else a readability-style
-score (text and Chinese punctuation of paragraphs, credited to their container, scaled down
-by link density and by navigation-like class names).
+body containers (``#zoom``, ``.TRS_Editor``, ``#UCAP-CONTENT``…; of two with one id, the one
+with text), else a readability-style score (text and Chinese punctuation of paragraphs,
+credited to their container, scaled down by link density and by navigation-like class names;
+text in a list of records - comments, replies, threads, recommended articles - counts little
+and only inside its list). Hidden elements and share widgets are never title candidates. A
+page of several posts in one repeated block (an archive or blog page of full posts, a forum
+thread and its replies) is its first post, or the post holding the title: :func:`main_post`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from lxml.html import HtmlElement  # what every etree._Element here is
 from parsel.csstranslator import css2xpath
 from pydantic import HttpUrl, ValidationError
 
-from normalizers.dates import parse_datetime
+from normalizers.dates import find_datetime, parse_datetime
 from normalizers.models import Attachment
 from normalizers.sanitize import VOID_ELEMENTS
 from normalizers.text import BLOCK_TAGS, DROPPED_TAGS, clean_text, paragraphs, tag_name
@@ -295,13 +299,31 @@ def _heading_nearest(root: etree._Element, content: etree._Element,
     return before[-1] if before else None
 
 
+def invisible(el: etree._Element) -> bool:
+    """Whether an element is not shown as a part of the page: it or an ancestor is hidden
+    (``style="display:none"``, ``visibility:hidden``, the ``hidden`` attribute,
+    ``aria-hidden="true"``) or is a share widget (bdshare, jiathis, 分享 popups), whose copy of
+    the title is no heading of the page."""
+    for a in [el, *el.iterancestors()]:
+        if not tag_name(a):
+            continue
+        if (_HIDDEN.search(a.get("style", "")) or a.get("hidden") is not None
+                or a.get("aria-hidden", "").lower() == "true" or _SHARE.search(_class_id(a))):
+            return True
+    return False
+
+
 def _title_candidates(root: etree._Element) -> Iterable[tuple[etree._Element, str]]:
     for el in root.iter():
         tag = tag_name(el)
         if tag in ("h1", "h2", "h3"):
-            yield el, tag
+            kind = tag
         elif tag not in (None, "html", "body", "meta", "title") and _TITLE_CLASS.search(_class_id(el)):
-            yield el, "title-like"
+            kind = "title-like"
+        else:
+            continue
+        if not invisible(el):
+            yield el, kind
 
 
 def find_title(root: etree._Element, hint: str | None = None, list_title: str | None = None,
@@ -360,7 +382,7 @@ def find_title(root: etree._Element, hint: str | None = None, list_title: str | 
             text = clean_text(cast(HtmlElement, el).text_content())
             if 4 <= len(text) <= 300 and text not in site_names:
                 sim = max(title_similarity(text, r) for r in refs[:2]) if refs[:2] else 0.0
-                if sim >= 0.8 and (best is None or sim > best[0]):
+                if sim >= 0.8 and (best is None or sim > best[0]) and not invisible(el):
                     best = (sim, el, text)
     if best is not None:
         return TitleMatch(prefer_complete(best[2], list_title), best[1], "heading")
@@ -425,6 +447,8 @@ _PREV_NEXT = re.compile(r"^[【\[（(]?\s*(?:上一篇|下一篇|上一条|下�
 # A pager of a paged article: 共 2 页 1 2 下一页 尾页 / 第1页 第2页 / [1] [2] 下一页
 _PAGER = re.compile(r"^(?:共\s*\d+\s*页|第\s*\d+\s*页|首页|上一页|下一页|尾页|末页|\d+|[\s\[\]【】|:：,，.·…<>«»])+$")
 _RELATED = re.compile(r"^[【\[（(]?\s*(?:相关链接|相关文章|相关阅读|相关信息|相关新闻|相关稿件|友情链接|推荐阅读)")
+# An editor line closing the text: （责任编辑：李娜）, 编辑：王晓 审核：陈刚
+_EDITOR_LINE = re.compile(r"^[（(【\[]?\s*(?:责任编辑|编辑|审核|校对|责编)\s*[:：][^。，,]*$")
 _SHARE = re.compile(r"share|bdshare|jiathis|bshare|fenxiang")
 # Related-article boxes by class/id (WordPress jp-relatedposts, gov.cn relevantList, 相关链接 xglj…)
 _RELATED_BOX = re.compile(r"related|relevant|(?:^|[\s_-])xg(?:lj|wz|wj|xx|yd)(?:$|[\s_-])")
@@ -466,6 +490,7 @@ def _containers_up(el: etree._Element) -> Iterable[etree._Element]:
 def _density_body(root: etree._Element, title: etree._Element | None = None,
                   order: dict[etree._Element, int] | None = None) -> etree._Element | None:
     scores: dict[etree._Element, float] = {}
+    lists: dict[etree._Element, bool] = {}
 
     def credit(el: etree._Element, score: float) -> None:
         scores[el] = scores.get(el, 0.0) + score
@@ -485,6 +510,11 @@ def _density_body(root: etree._Element, title: etree._Element | None = None,
         if len(text) < 10:
             continue
         score = _paragraph_score(text)
+        if (record_list := _record_list_of(el, lists)) is not None:
+            # a comment, a reply, a recommended article's summary: it counts little, and only
+            # for blocks inside its list (never for the page around the list)
+            score *= _RECORD_LIST_WEIGHT
+            targets = [t for t in targets if t is not record_list and _contains(record_list, t)]
         for i, target in enumerate(targets):
             credit(target, score if i == 0 else score / 2)
     final: dict[etree._Element, float] = {}
@@ -513,6 +543,53 @@ def _density_body(root: etree._Element, title: etree._Element | None = None,
     return max(closer, key=final.__getitem__) if closer else best
 
 
+# A list of records - comments, replies, threads, recommended articles with summaries - is no
+# article however much text it has: at least three sibling items of one kind (tag and class)
+# that hold most of their parent's text, and each names its own date or links elsewhere.
+_RECORD_ITEM_TAGS = frozenset({"li", "div", "dl", "dd", "tr", "tbody", "table", "article", "section"})
+_PLAIN_RECORD_TAGS = frozenset({"li", "dl", "dd", "article"})
+_RECORD_LIST_MIN = 3
+_RECORD_LIST_WEIGHT = 0.2
+
+
+def _is_record_list(parent: etree._Element) -> bool:
+    groups: dict[tuple[str | None, str, str], list[etree._Element]] = {}
+    for child in parent:
+        if tag_name(child) in _RECORD_ITEM_TAGS:
+            sig = _signature(child)
+            if sig[1] or sig[2] or sig[0] in _PLAIN_RECORD_TAGS:  # bare <tr>/<div>s: layout
+                groups.setdefault(sig, []).append(child)
+    items = max(groups.values(), key=len, default=[])
+    if len(items) < _RECORD_LIST_MIN:
+        return False
+    texts = [clean_text(cast(HtmlElement, item).text_content()) for item in items]
+    total = len(clean_text(cast(HtmlElement, parent).text_content()))
+    if not total or sum(map(len, texts)) < total / 2:
+        return False
+    # texts of the item's elements apart: <span>网友1000</span><span>2024-05-21</span> is no 10002024
+    marked = sum(1 for item in items
+                 if next(item.iter("a"), None) is not None or find_datetime(" ".join(item.itertext())) is not None)
+    return marked * 3 >= len(items) * 2
+
+
+def _record_list_of(el: etree._Element, cache: dict[etree._Element, bool]) -> etree._Element | None:
+    """The record list (see _is_record_list) ``el`` is or lies in, or None; ``cache`` per page."""
+    for anc in [el, *el.iterancestors()]:
+        if tag_name(anc) in ("body", "html"):
+            return None
+        if anc not in cache:
+            cache[anc] = _is_record_list(anc)
+        if cache[anc]:
+            return anc
+    return None
+
+
+def _has_text(el: etree._Element) -> bool:
+    """Whether an element holds text other than a toolbar (字体：大 中 小)."""
+    text = clean_text(cast(HtmlElement, el).text_content())
+    return bool(text) and not _is_toolbar(text)
+
+
 def _has_content(el: etree._Element) -> bool:
     return bool(clean_text(cast(HtmlElement, el).text_content())) or any(True for _ in el.iter("img", "table", "a"))
 
@@ -539,14 +616,90 @@ def find_body(root: etree._Element, hint: str | None = None, *,
     follows = _follows(order, after) if after is not None else (lambda el: True)
     first = None
     for selector in STRONG_CONTAINERS:
-        for el in select(root, selector):
-            if isinstance(el, etree._Element) and _has_content(el):
-                if follows(el):
-                    return el
-                first = first if first is not None else el
+        # Two elements of one known id (the font-size bar's span#zoom, an empty #zoom in a print
+        # template or a picture viewer, then the text's): the one with text wins.
+        matched = [el for el in select(root, selector) if isinstance(el, etree._Element) and _has_content(el)]
+        for el in sorted(matched, key=lambda el: not _has_text(el)):
+            if follows(el):
+                return main_post(el, after)
+            first = first if first is not None else el
     if first is not None:
-        return first
-    return _density_body(root, after, order)
+        return main_post(first, after)
+    dense = _density_body(root, after, order)
+    return None if dense is None else main_post(dense, after)
+
+
+# ------------------------------------------------------------------------------ multi-post pages
+# A page of several posts (a blog or archive page of full posts, a forum thread with its
+# replies) prints them in one repeated block. The rule: the article is the first post - or the
+# post holding the title, when the title was found inside one - its heading, date and text.
+_POST_TAGS = frozenset({"div", "article", "section", "table", "dl", "li"})
+_POST_MIN_TEXT = 40
+_DIGITS = re.compile(r"\d+")
+
+
+def _signature(el: etree._Element) -> tuple[str | None, str, str]:
+    """What repeated blocks share: the tag, the class words without numbers (post-900 differs
+    per post), an id with its numbers taken out (post_52001 → post_)."""
+    classes = " ".join(sorted(w for w in (el.get("class") or "").split() if not _DIGITS.search(w)))
+    ident = el.get("id") or ""
+    return tag_name(el), classes, _DIGITS.sub("", ident) if _DIGITS.search(ident) else ident
+
+
+def _is_post(el: etree._Element) -> bool:
+    text = clean_text(cast(HtmlElement, el).text_content())
+    return (len(text) >= _POST_MIN_TEXT and bool(_SENTENCE_END.search(text)) and _link_density(el) < 0.5
+            and find_datetime(" ".join(el.itertext())) is not None)
+
+
+def posts_around(el: etree._Element) -> tuple[list[etree._Element], etree._Element] | None:
+    """The posts of a multi-post page and the one ``el`` lies in (``el`` or an ancestor): at
+    least two sibling blocks of one signature (:func:`_signature`), each a post - a date,
+    40 characters or more with a sentence in them, mostly not links; None when ``el`` is in no
+    such block."""
+    for member in [el, *el.iterancestors()]:
+        parent = member.getparent()
+        if parent is None or tag_name(member) in ("body", "html"):
+            return None
+        if tag_name(member) not in _POST_TAGS:
+            continue
+        sig = _signature(member)
+        if not (sig[1] or sig[2] or sig[0] == "article"):
+            continue  # plain <div>s: layout columns, not posts
+        siblings = [c for c in parent if tag_name(c) and _signature(c) == sig]
+        if len(siblings) >= 2 and all(_is_post(c) for c in siblings):
+            return siblings, member
+    return None
+
+
+def main_post(body: etree._Element, title: etree._Element | None = None) -> etree._Element:
+    """``body``, or on a multi-post page (:func:`posts_around`) its counterpart in the main
+    post: the post that holds ``title``, else the first. The counterpart is the post's first
+    element of ``body``'s tag and class, else the post itself."""
+    found = posts_around(body)
+    if found is None:
+        return body
+    posts, current = found
+    target = next((p for p in posts if title is not None and _contains(p, title)), posts[0])
+    if target is current:
+        return body
+    if body is current:
+        return target
+    sig = _signature(body)[:2]
+    return next((el for el in target.iter() if tag_name(el) and _signature(el)[:2] == sig), target)
+
+
+def post_heading(body: etree._Element, title: etree._Element | None = None) -> etree._Element | None:
+    """The heading of the post ``body`` lies in on a multi-post page (its first visible h1-h3
+    or title-like element with text), or None: no such page, a post without a heading, or a
+    post that holds ``title`` already."""
+    found = posts_around(body)
+    if found is None or (title is not None and _contains(found[1], title)):
+        return None
+    for el, _ in _title_candidates(found[1]):
+        if len(heading_text(el)) >= 2:
+            return el
+    return None
 
 
 def _is_toolbar(text: str) -> bool:
@@ -582,6 +735,8 @@ def _boilerplate(el: etree._Element) -> bool:
     if len(text) < 200 and "页" in text and _PAGER.match(text):
         return True
     if _RELATED.match(text) and (len(text) <= 8 or _link_density(el) >= 0.5):
+        return True
+    if len(text) <= 40 and _EDITOR_LINE.match(text):
         return True
     # one rule an if, like those above, rather than the last one folded into the return
     if _RELATED_BOX.search(_class_id(el)) and len(text) < 400 and _link_density(el) >= 0.3:  # noqa: SIM103

@@ -8,7 +8,15 @@ import lxml.html
 import pytest
 
 from normalizers.encoding import decode_html
-from normalizers.extract import extract_attachments, extract_body, extract_title, select
+from normalizers.extract import (
+    extract_attachments,
+    extract_body,
+    extract_title,
+    find_body,
+    find_title,
+    post_heading,
+    select,
+)
 from normalizers.text import html_to_text
 
 PAGES = Path(__file__).parent / "pages"
@@ -116,12 +124,13 @@ def test_density_heuristic_finds_the_body_cell_of_an_old_layout_page():
 
 
 @pytest.mark.parametrize("boilerplate", ["打印本页", "关闭窗口", "字号", "上一篇", "下一篇", "相关链接", "分享到",
-                                         "主办单位", "网站标识码", "浙ICP备", "政策解读"])
+                                         "主办单位", "网站标识码", "浙ICP备", "政策解读", "责任编辑"])
 def test_boilerplate_is_dropped_from_a_density_found_body(boilerplate):
     root = doc("<html><body><div class='nav'><a href='/'>首页</a><a href='/a'>政务公开</a></div><div class='con'>"
                "<p>第一条 为规范管理，提高资金使用效益，根据有关规定，结合本区实际，制定本办法。</p>"
                "<p>第二条 本办法适用于本区行政区域内依法登记注册的各类用人单位。</p>"
                "<p>第三条 区人力社保部门负责组织实施，区财政部门负责资金保障。</p>"
+               "<p>（责任编辑：李娜）</p>"
                "<div class='tool'>【<a href='javascript:window.print()'>打印本页</a>】【<a href='#'>关闭窗口</a>】"
                "【字号：<a>大</a> <a>中</a> <a>小</a>】</div>"
                "<div class='bdsharebuttonbox'><a>分享到：</a><a>微信</a></div>"
@@ -142,6 +151,49 @@ def test_remove_selectors_and_exclude_elements_are_dropped_from_the_copy_only():
     text = html_to_text(body)
     assert "序号" not in text and "各街道（镇）" not in text
     assert "序号" in html_to_text(zoom) and first.getparent() is zoom  # the page tree is unchanged
+
+
+def test_of_two_zoom_elements_the_one_with_text_is_the_body():
+    root = doc("<html><body><h1>区统计局发布统计公报</h1><div class='info'>发布日期：2024-03-22 "
+               "<span id='zoom'>字体：<a href='javascript:setSize(18)'>大</a> <a href='#'>小</a></span></div>"
+               "<div id='zoom' class='pic'><a href='/big.jpg'><img src='/small.jpg'></a></div>"
+               "<div id='zoom'><p>2023年全区实现地区生产总值2856.3亿元，比上年增长6.8%。</p></div></body></html>")
+    assert html_to_text(extract_body(root)).startswith("2023年全区实现地区生产总值")
+
+
+def test_a_hidden_or_share_copy_of_the_title_is_not_the_title_element():
+    root = doc("<html><head><title>区市场监管局开展专项检查_部门动态</title></head><body>"
+               "<div class='bdsharebuttonbox'><h2 class='share-title'>区市场监管局开展专项检查</h2></div>"
+               "<div class='art-tit'>区市场监管局开展专项检查</div><div class='art-text'><p>4月下旬以来，"
+               "区市场监管局开展春季校园食品安全专项检查，共检查学校食堂86家。</p></div>"
+               "<div id='wxpop' style='display:none'><h1>区市场监管局开展专项检查</h1></div>"
+               "<div hidden><h1>区市场监管局开展专项检查</h1></div></body></html>")
+    title = find_title(root)
+    assert title is not None and title.element is not None and title.element.get("class") == "art-tit"
+
+
+def test_a_short_text_beats_a_longer_list_of_comments():
+    comments = "".join(f"<li class='cmt'><span>网友{i}</span><span>2024-05-21 09:{i:02d}</span><p>这次停水"
+                       f"时间太长了，希望以后能提前三天通知，并且把具体的小区名单都列出来，方便大家准备。</p></li>"
+                       for i in range(8))
+    root = doc(f"<html><body><h1>临时停水通知</h1><div class='ntext'><p>因管网改造，5月22日小港部分区域临时停水，"
+               f"请提前储水。</p></div><ul class='comments'>{comments}</ul></body></html>")
+    title = find_title(root)
+    assert html_to_text(find_body(root, after=title.element)).startswith("因管网改造")
+
+
+def test_a_page_of_several_posts_is_its_first_post():
+    posts = "".join(f"<div class='post'><h2 class='post-title'><a href='/p/{i}'>驻村日记{i}</a></h2>"
+                    f"<h6 class='post-date'>发表于 2023-08-{12 - i} 21:15</h6><div class='post-body'>"
+                    + f"<p>第{i}篇日记的正文，记录村里的变化和乡亲们的生活。</p>" * (1 + 3 * (i == 2)) + "</div></div>"
+                    for i in range(1, 4))
+    root = doc(f"<html><head><title>第一书记的驻村日记</title></head><body><h1>第一书记的驻村日记</h1>"
+               f"<div id='main'>{posts}</div></body></html>")
+    title = find_title(root)
+    body = find_body(root, after=title.element)
+    assert html_to_text(body).startswith("第1篇日记的正文") and "第2篇" not in html_to_text(body)
+    heading = post_heading(body, title.element)
+    assert heading is not None and heading.text_content() == "驻村日记1"
 
 
 def test_prose_mentioning_closing_is_kept():
