@@ -72,6 +72,12 @@ def test_nothing_else_and_never_a_hub(scaffolded):
         assert hub not in urls and hub in scaffolded["text"]  # named in a comment, as followed
 
 
+def test_a_cover_pages_sub_columns_sit_under_it(scaffolded):
+    paths = {c.name: c.path for c in scaffolded["spec"].columns if c.path}
+    assert paths == ({"政策文件": ["政务公开", "政策文件"], "人事任免": ["政务公开", "人事任免"]}
+                     if scaffolded["cms"] == "dedecms" else {}), scaffolded["text"]
+
+
 def test_no_column_found_writes_nothing(tmp_path):
     class Bare(BaseHTTPRequestHandler):
         def do_GET(self):

@@ -128,13 +128,15 @@ def _get(url: str, public_origin: str | None, fetch_origin: str) -> str | None:
     return _rebase(decode_html(body, headers.get("Content-Type")).text, public_origin, fetch_origin)
 
 
-def discover_columns(home_url: str, home_html: str, candidates: list[tuple[str, str]],
-                     public_origin: str | None = None, single_pages: list[tuple[str, str]] | None = None,
-                     ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
-    """``([(name, URL, layout)], hubs)``: the columns found from the home page's candidates and
-    the site maps, each page fetched once and classified; a hub's sub-columns are followed (cover
-    pages), a hub is never a column, a page that is neither a list nor a single page is kept as a
-    list only when the home page's navigation named it."""
+def discover_columns(home_url: str, candidates: list[tuple[str, str]], public_origin: str | None = None,
+                     single_pages: list[tuple[str, str]] | None = None,
+                     ) -> tuple[list[tuple[str, str, str, list[str]]], list[tuple[str, str]]]:
+    """``([(name, URL, layout, path)], hubs)``: the columns found from the home page's candidates
+    (``(name, URL)``) and the site maps, each page fetched once and classified; a hub's sub-columns
+    are followed (cover pages) with the path ``[hub, name]`` (``[]`` elsewhere: the default), a hub
+    is never a column, a page that is neither a list nor a single page is kept as a list only when
+    the home page's navigation named it as a column. ``single_pages`` are the navigation's other
+    links (:func:`plugins.detect.nav_pages`): kept only when they are a list or a single page."""
     fetch_origin = "{0.scheme}://{0.netloc}".format(urlsplit(home_url))
     queue: list[tuple[str, str, bool]] = [(n, u, True) for n, u in candidates]
     queue += [(n, u, False) for n, u in single_pages or []]
@@ -148,7 +150,8 @@ def discover_columns(home_url: str, home_html: str, candidates: list[tuple[str, 
         else:
             queue += [(n, u, False) for n, u in suggest_columns(fetch_origin + path, text)]
     seen: set[str] = {canonicalize_url(home_url), canonicalize_url(fetch_origin + "/")}
-    columns: list[tuple[str, str, str]] = []
+    columns: list[tuple[str, str, str, list[str]]] = []
+    parents: dict[str, list[str]] = {}  # a hub's sub-column -> the hubs above it
     hubs: list[tuple[str, str]] = []
     fetched = 0
     while queue and fetched < MAX_COLUMN_PAGES:
@@ -167,8 +170,11 @@ def discover_columns(home_url: str, home_html: str, candidates: list[tuple[str, 
             hubs.append((name, url))
             at = next((i for i, q in enumerate(queue) if not q[2]), len(queue))  # before the site maps' rest
             queue[at:at] = [(n, u, True) for n, u in found.children]
+            for _, child in found.children:
+                parents.setdefault(canonicalize_url(child), [*parents.get(key, []), name])
         elif name and (found.kind in ("list", "page") or (found.kind == "unknown" and from_nav)):
-            columns.append((name, url, "page" if found.kind == "page" else "list"))
+            path = [*parents[key], name] if key in parents else []
+            columns.append((name, url, "page" if found.kind == "page" else "list", path))
     return columns, hubs
 
 
@@ -194,9 +200,10 @@ def scaffold(url: str, *, code: str | None = None, name: str | None = None, base
         if not platform and guesses and guesses[0].platform == "generic":
             guesses = detect_platform(frame, frame_html, frame_headers)
     singles = [c for c in nav_pages(url, html) if c not in candidates]
-    found, hubs = discover_columns(url, html, candidates, public_origin, singles)
-    columns = [(n, u) for n, u, _ in found]
-    layouts = {u: layout for _, u, layout in found}
+    found, hubs = discover_columns(url, candidates, public_origin, singles)
+    columns = [(n, u) for n, u, _, _ in found]
+    layouts = {u: layout for _, u, layout, _ in found}
+    paths = {u: path for _, u, _, path in found}
     chosen = platform or (guesses[0].platform if guesses else "generic")
 
     if not code:
@@ -243,6 +250,8 @@ def scaffold(url: str, *, code: str | None = None, name: str | None = None, base
             continue
         seen.add(column_name)
         lines += ["[[columns]]", f"name = {_toml_str(column_name)}", f"url = {_toml_str(_relative(column_url, fetch_origin))}"]
+        if paths[column_url]:
+            lines.append("path = [" + ", ".join(_toml_str(part) for part in paths[column_url]) + "]")
         if layouts[column_url] == "page":
             lines.append('layout = "page"')
         lines.append("")
