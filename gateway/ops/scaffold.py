@@ -173,8 +173,8 @@ def discover_columns(home_url: str, candidates: list[tuple[str, str]], public_or
             for _, child in found.children:
                 parents.setdefault(canonicalize_url(child), [*parents.get(key, []), name])
         elif name and (found.kind in ("list", "page") or (found.kind == "unknown" and from_nav)):
-            path = [*parents[key], name] if key in parents else []
-            columns.append((name, url, "page" if found.kind == "page" else "list", path))
+            column_path = [*parents[key], name] if key in parents else []
+            columns.append((name, url, "page" if found.kind == "page" else "list", column_path))
     return columns, hubs
 
 
