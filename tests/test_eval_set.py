@@ -15,15 +15,22 @@ import statistics
 import lxml.html
 import pytest
 
-from bench.extraction import EVAL_DIR, body_prf, gold_date, load_cases, ours, same_title
+from bench.extraction import EVAL_DIR, body_prf, failure_class, gold_date, load_cases, ours, same_title
 from normalizers.encoding import decode_html
 
 FAMILIES = {"hanweb", "trs", "aspnet", "asp", "php", "dedecms", "phpcms", "jcms", "other"}
 KEYS = {"url", "family", "title", "published", "body", "source"}
 PUBLISHED = re.compile(r"^\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?$")
-# A little below what the normalizer reaches (1.000 / 1.000 / 1.000 on 86 pages): a regression on
+# A little below what the normalizer reaches (1.000 / 1.000 / 1.000 on 110 pages): a regression on
 # two or three pages fails.
 MIN_BODY_F1, MIN_TITLE_ACCURACY, MIN_DATE_ACCURACY = 0.99, 0.97, 0.97
+
+# The failure-class pages (cls_<class>_<n>) of heuristic extraction (issue 18): the normalizer
+# reaches 1.000 body F1 and 1.000 date accuracy on the 24 pages; the floor lets one page slip.
+FAILURE_CLASSES = {"hiddentitle", "doublezoom", "shortlist", "archive", "nocolon", "usdate", "infoline"}
+MIN_CLASS_BODY_F1, MIN_CLASS_DATE_ACCURACY = 0.98, 0.95
+# per class (3-5 pages): a class that breaks on more than one of its pages fails
+MIN_EACH_CLASS_BODY_F1, MIN_EACH_CLASS_DATE_ACCURACY = 0.9, 0.66
 
 LABELS = sorted(EVAL_DIR.glob("*.json"))
 
@@ -35,6 +42,9 @@ def test_the_set_is_large_and_mixed():
     assert sum(n.startswith("hw_") for n in names) >= 30
     families = {json.loads(p.read_text(encoding="utf-8"))["family"] for p in LABELS}
     assert families == FAMILIES
+    classes = [m[1] for n in names if (m := re.fullmatch(r"cls_([a-z]+)_\d+", n))]
+    assert set(classes) == FAILURE_CLASSES
+    assert all(classes.count(k) >= 3 for k in FAILURE_CLASSES)
 
 
 @pytest.mark.parametrize("path", LABELS, ids=lambda p: p.stem)
@@ -70,6 +80,24 @@ def test_normalizer_keeps_its_level_on_the_set():
     assert f1 >= MIN_BODY_F1, misses
     assert titles >= MIN_TITLE_ACCURACY, misses
     assert dates >= MIN_DATE_ACCURACY, misses
+
+
+def test_normalizer_handles_the_failure_classes_of_heuristic_extraction():
+    """Hidden title widgets, two #zoom, a short text beside a longer list, multi-post pages,
+    date labels without a colon, slashed US/day-first dates, an unlabelled info-line date."""
+    results = [(case, ours(case)) for case in load_cases("cls_*")]
+    by_class: dict[str, list[tuple[float, bool]]] = {}
+    for case, out in results:
+        by_class.setdefault(failure_class(case) or "", []).append((body_prf(out.body, case.body)[2],
+                                                                     out.date == gold_date(case)))
+    misses = [case.name for case, out in results
+              if body_prf(out.body, case.body)[2] < 0.9 or out.date != gold_date(case)]
+    rows = [row for rows in by_class.values() for row in rows]
+    assert statistics.fmean(f for f, _ in rows) >= MIN_CLASS_BODY_F1, misses
+    assert statistics.fmean(d for _, d in rows) >= MIN_CLASS_DATE_ACCURACY, misses
+    for name, class_rows in by_class.items():
+        assert statistics.fmean(f for f, _ in class_rows) >= MIN_EACH_CLASS_BODY_F1, (name, misses)
+        assert statistics.fmean(d for _, d in class_rows) >= MIN_EACH_CLASS_DATE_ACCURACY, (name, misses)
 
 
 def test_body_metric():
