@@ -302,12 +302,13 @@ def _heading_nearest(root: etree._Element, content: etree._Element,
 def invisible(el: etree._Element) -> bool:
     """Whether an element is not shown as a part of the page: it or an ancestor is hidden
     (``style="display:none"``, ``visibility:hidden``, the ``hidden`` attribute,
-    ``aria-hidden="true"``) or is a share widget (bdshare, jiathis, 分享 popups), whose copy of
-    the title is no heading of the page."""
+    ``aria-hidden="true"``, a hiding class such as Bootstrap's ``d-none``) or is a share widget
+    (bdshare, jiathis, 分享 popups), whose copy of the title is no heading of the page."""
     for a in [el, *el.iterancestors()]:
         if not tag_name(a):
             continue
         if (_HIDDEN.search(a.get("style", "")) or a.get("hidden") is not None
+                or not _HIDING_CLASSES.isdisjoint((a.get("class") or "").lower().split())
                 or a.get("aria-hidden", "").lower() == "true" or _SHARE.search(_class_id(a))):
             return True
     return False
@@ -456,6 +457,7 @@ _FOOTER_STRONG = re.compile(r"网站标识码|ICP备|ICP证|公网安备|版权�
 _FOOTER_WEAK = re.compile(r"主办单位|承办单位|技术支持|联系我们|网站地图|建议使用|分辨率|主办：|承办：")
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _REMOVED_TAGS = DROPPED_TAGS | {"form"}
+_HIDING_CLASSES = frozenset({"hide", "hidden", "d-none", "display-none", "invisible", "sr-only"})
 
 
 def inline_text(el: etree._Element) -> str:

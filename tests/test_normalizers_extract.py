@@ -167,7 +167,8 @@ def test_a_hidden_or_share_copy_of_the_title_is_not_the_title_element():
                "<div class='art-tit'>区市场监管局开展专项检查</div><div class='art-text'><p>4月下旬以来，"
                "区市场监管局开展春季校园食品安全专项检查，共检查学校食堂86家。</p></div>"
                "<div id='wxpop' style='display:none'><h1>区市场监管局开展专项检查</h1></div>"
-               "<div hidden><h1>区市场监管局开展专项检查</h1></div></body></html>")
+               "<div hidden><h1>区市场监管局开展专项检查</h1></div>"
+               "<div class='fixed-top d-none'><h1>区市场监管局开展专项检查</h1></div></body></html>")
     title = find_title(root)
     assert title is not None and title.element is not None and title.element.get("class") == "art-tit"
 
