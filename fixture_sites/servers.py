@@ -24,6 +24,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
@@ -179,6 +180,45 @@ def threaded_http_server(handler: type[BaseHTTPRequestHandler], host: str = "127
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+class PagesSite:
+    """A small site of in-memory pages (path → HTML, UTF-8) for tests of one crawl behaviour:
+    it counts the requests per path (``requests``), and paths in ``failing`` answer 503. Serve
+    it with ``threaded_http_server(site.handler())``."""
+
+    def __init__(self, pages: dict[str, str]) -> None:
+        self.pages = pages
+        self.requests: Counter[str] = Counter()
+        self.failing: set[str] = set()
+        self.lock = threading.Lock()
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?")[0]
+                with site.lock:
+                    site.requests[path] += 1
+                if path in site.failing:
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.send_header("Retry-After", "0")
+                    self.end_headers()
+                    return
+                page = site.pages.get(path)
+                body = (page or "<html><body>not found</body></html>").encode("utf-8")
+                self.send_response(200 if page else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
 
 
 def serve_in_foreground(server: contextlib.AbstractContextManager[str], code: str, data_dir: Path | None = None,

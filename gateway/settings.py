@@ -169,6 +169,11 @@ class GatewaySettings(BaseSettings):
     refetch_days: float = Field(30.0, ge=0, json_schema_extra=_group("crawl"),
                                 description="A listed, stored, unchanged item is fetched again after this many days "
                                             "(0: always)")
+    reverify_max_share: float = Field(0.05, ge=0, le=1, json_schema_extra=_group("crawl"),
+                                      description="Rolling re-verification: the most stored pages an incremental run "
+                                                  "fetches again, oldest-verified first, as a share of the site's "
+                                                  "documents (the share needed to re-check every page within "
+                                                  "BLGW_REFETCH_DAYS at the site's run interval, capped by this; 0: off)")
     incremental_stop: int = Field(1, ge=0, json_schema_extra=_group("crawl"),
                                   description="Stop paging a column after this many list pages in a row of known, "
                                               "unchanged items (0: never)")

@@ -11,10 +11,11 @@ import builtins
 import functools
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 from parsel import Selector
 from pydantic import (
@@ -27,6 +28,7 @@ from pydantic import (
 )
 
 from gateway.scope import Refusal, Scope, canonical_host, parse_origin
+from normalizers.fields import SETTABLE
 from normalizers.models import SITE_CODE_PATTERN, ArticleKind, Category
 from normalizers.page import ExtractionHints
 from normalizers.taxonomy import Classification, classify
@@ -69,6 +71,11 @@ SelOrRegex = Annotated[str, AfterValidator(check_selector_or_regex)]
 Render = Literal["html", "browser"]
 ItemType = Literal["article", "service_guide", "letter", "organisation"]
 
+
+# query keys that name a column in list and article URLs (PHPCMS catid, DedeCMS tid/typeid,
+# EmpireCMS classid, home-made CMSes' lmid/colid/cid…)
+_COLUMN_KEYS = frozenset({"catid", "tid", "typeid", "classid", "cid", "lmid", "colid", "columnid", "channelid",
+                          "nodeid", "sortid", "cat", "category", "class1", "class2", "class3"})
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -183,6 +190,9 @@ class DetailRules(_Strict):
                                                 "they are fetched like any page and their bodies appended")
     max_pages: int = Field(100, ge=2, le=1000, description="The most pages of one multi-page article")
     wait_for: Sel | None = Field(None, description="Browser pages: the selector to wait for (default: title)")
+    fields: dict[str, Sel] = Field(default_factory=dict, description=(
+        "Organisation, service-guide and letter pages: field → selector of the element that holds it, read "
+        "instead of the page's labels, e.g. { address = \"td.addr\", \"office.phone\" = \"#tel\" }"))
     disclosure_labels: dict[str, str] = Field(
         default_factory=dict, description="Site-specific label → DisclosureMetadata field"
     )
@@ -197,6 +207,15 @@ class DetailRules(_Strict):
                 raise ValueError(f"not a regular expression ({exc}): {text!r}") from None
         return value
 
+    @field_validator("fields")
+    @classmethod
+    def _settable(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - SETTABLE)
+        if unknown:
+            raise ValueError(f"no such field: {', '.join(unknown)} (fields a selector can set: "
+                             f"{', '.join(sorted(SETTABLE))})")
+        return value
+
     def hints(self) -> ExtractionHints:
         return ExtractionHints(
             title=self.title,
@@ -207,6 +226,7 @@ class DetailRules(_Strict):
             disclosure_labels=dict(self.disclosure_labels),
             remove=tuple(self.remove),
             strip_text=tuple(self.strip_text),
+            fields=dict(self.fields),
         )
 
 
@@ -401,6 +421,33 @@ class SiteSpec(_Strict):
             if column.name == name:
                 return column
         raise KeyError(f"site {self.code} has no column {name!r}")
+
+    def primary_column(self, url: str, listed_in: Iterable[str]) -> str | None:
+        """The column a document listed in several columns belongs to: the one its URL names
+        (a column page's folder the document's path is in, ``/xwzx/tzgg/`` for
+        ``/xwzx/tzgg/2024/0502/73.html``, or a column's query key and value, ``catid=9``, in the
+        document's query), the longest such name winning; else the most specific (the deepest
+        column path); else the first in the plugin. Columns the plugin no longer has are
+        ignored; None when none is left."""
+        names = set(listed_in)
+        candidates = [c for c in self.columns if c.name in names]
+        if not candidates:
+            return None
+        if len(candidates) == 1:
+            return candidates[0].name
+        doc = urlsplit(url)
+        doc_query = set(parse_qsl(doc.query, keep_blank_values=True))
+
+        def named(column: Column) -> int:
+            page = urlsplit(urljoin(self.site.base_url, column.url))
+            folder = page.path.rsplit("/", 1)[0] + "/"
+            by_path = len(folder) if folder != "/" and doc.path.startswith(folder) else 0
+            keys = {(k, v) for k, v in parse_qsl(page.query, keep_blank_values=True) if k.lower() in _COLUMN_KEYS}
+            by_query = sum(len(k) + len(v) + 1 for k, v in keys) if keys and keys <= doc_query else 0
+            return max(by_path, by_query)
+
+        order = {c.name: i for i, c in enumerate(self.columns)}
+        return max(candidates, key=lambda c: (named(c), len(c.column_path), -order[c.name])).name
 
     def allowed_domains(self) -> builtins.list[str]:
         host = urlsplit(self.site.base_url).hostname or ""

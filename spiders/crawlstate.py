@@ -22,6 +22,13 @@ link-recording spider middlewares (``spiders.spidermiddlewares``), conditional G
   same title, and fetched less than ``BLGW_REFETCH_DAYS`` ago are not fetched again; they are
   marked listed. After ``BLGW_INCREMENTAL_STOP`` list pages in a row holding only such
   entries, paging of the column stops (not in a full run).
+* **Rolling re-verification**: a body edited in place keeps its list entry, so the list says
+  nothing of it. Each run also fetches again the stored pages verified longest ago
+  (:meth:`CrawlState.reverify_batch`): as many as re-check every active document within
+  ``BLGW_REFETCH_DAYS`` at the site's run interval (the median gap between its recent runs, one
+  day at first), at most ``BLGW_REVERIFY_MAX_SHARE`` of them per run. A page fetched (or
+  answered 304) counts as verified then, so the batch moves on; the run's statistics say how
+  many requests it cost (``blgw/reverify/requests``).
 * **HTTP validators** (``url_state``): ETag / Last-Modified of every page, for conditional
   GET, and the body hash.
 * **Adaptive revisit** (``column_state``): a column's revisit interval halves when a visit
@@ -40,6 +47,7 @@ import datetime as dt
 import hashlib
 import itertools
 import logging
+import math
 import os
 import re
 import unicodedata
@@ -63,13 +71,13 @@ from gateway.scope import Scope
 from gateway.settings import GatewaySettings
 from gateway.store.links import record_links_many
 from gateway.store.locks import SiteBusy, acquire_lock, heartbeat_lock, release_lock
-from gateway.store.models import ColumnState, CrawlRun, Document, FrontierEntry, UrlState, utcnow
+from gateway.store.models import ColumnState, CrawlRun, Document, DocumentListing, FrontierEntry, UrlState, utcnow
 from gateway.store.repository import finish_run, mark_gone, record_error, start_run, upsert_site
 from gateway.store.session import Store, dialect_insert, open_store
 from normalizers.links import Link
 from normalizers.models import document_id
 from plugins.manager import SiteRegistry
-from plugins.spec import SiteSpec
+from plugins.spec import Column, SiteSpec
 from spiders.budget import Budget
 from spiders.config import crawl_config
 from spiders.items import CrawlProblem
@@ -133,6 +141,7 @@ class CrawlSpider(Protocol):
     def logger(self) -> logging.LoggerAdapter[logging.Logger]: ...
     def public_url(self, url: str) -> str: ...
     def fetch_url(self, url: str) -> str: ...
+    def columns(self) -> list[Column]: ...
     def decide(self, column: str, page_number: int, url: str, entries: int, why: str) -> None: ...
     def frontier_payload(self, request: Request) -> dict[str, Any]: ...
     def request_from_frontier(self, kind: str, payload: dict[str, Any]) -> Request: ...
@@ -158,6 +167,18 @@ class Known:
     status: str
     last_seen_at: dt.datetime
     list_title: str | None = None  # what the list showed when it was stored
+    column: str | None = None  # the column it belongs to
+
+
+@dataclass(frozen=True)
+class Reverify:
+    """A stored page due for re-verification (:meth:`CrawlState.reverify_batch`)."""
+
+    id: str
+    url: str  # as served, on the public origin
+    column: str | None
+    title: str | None  # what its list showed (or its title)
+    verified_at: dt.datetime
 
 
 @dataclass
@@ -180,6 +201,9 @@ class CrawlState:
         self.full = full
         self.incremental_stop = config.incremental_stop
         self.refetch_after = dt.timedelta(days=config.refetch_days)
+        self.reverify_max_share = config.reverify_max_share
+        self._warned_reverify = False
+        self._listings: dict[str, set[str]] | None = None
         self.full_every = dt.timedelta(days=config.full_every_days)
         self.purge_after = config.purge_after_runs
         # scheduled runs (crawl --due, the scheduler) skip columns whose revisit is not due
@@ -596,9 +620,9 @@ class CrawlState:
             return {}
         with self.session() as session:
             rows = session.execute(select(Document.id, Document.title, Document.status, Document.last_seen_at,
-                                          Document.list_title)
+                                          Document.list_title, Document.column)
                                    .where(Document.id.in_(list(ids))))
-            return {ids[r.id]: Known(r.id, r.title, r.status, r.last_seen_at, r.list_title) for r in rows}
+            return {ids[r.id]: Known(r.id, r.title, r.status, r.last_seen_at, r.list_title, r.column) for r in rows}
 
     def unchanged(self, entry_title: str | None, known: Known | None, now: dt.datetime | None = None) -> bool:
         """Whether a list entry's document need not be fetched again."""
@@ -610,18 +634,116 @@ class CrawlState:
             return list_titles_agree(entry_title, known.list_title)
         return titles_agree(entry_title, known.title)
 
-    def listed(self, column: str, ids: list[str], session: Session | None = None) -> int:
+    def reverify_batch(self, now: dt.datetime | None = None) -> list[Reverify]:
+        """The stored pages this run fetches again though their list entries are unchanged,
+        oldest-verified first: those that would pass the refetch window before the next run
+        (verified more than the window minus the site's run interval ago), and at least the
+        share that spreads re-verification evenly over the window (``total × interval /
+        window``); at most ``BLGW_REVERIFY_MAX_SHARE`` of the site's active documents. None
+        when the window is 0 (everything is fetched then)."""
+        window = self.refetch_after.total_seconds()
+        if window <= 0 or self.reverify_max_share <= 0 or self.run_id is None:
+            return []
+        now = now or utcnow()
+        with self.session() as session:
+            active = (Document.site_code == self.site_code) & (Document.status == "active")
+            total = session.scalar(select(func.count()).select_from(Document).where(active)) or 0
+            if not total:
+                return []
+            interval = min(self._run_interval(session), window)
+            due = session.scalar(select(func.count()).select_from(Document).where(
+                active, Document.last_seen_at < now - dt.timedelta(seconds=window - interval))) or 0
+            spread = math.floor(total * interval / window)
+            if interval / window > self.reverify_max_share and not self._warned_reverify:
+                self._warned_reverify = True
+                log.warning("site %s: runs every %.1f h cannot re-verify all %d stored pages within the refetch window "
+                            "(%.0f days) at %.0f%% of them per run (BLGW_REVERIFY_MAX_SHARE): edits in place may be "
+                            "found later; run more often or raise the share", self.site_code, interval / 3600, total,
+                            window / 86400, self.reverify_max_share * 100)
+            count = min(math.ceil(total * self.reverify_max_share), max(due, spread))
+            if count <= 0:
+                return []
+            rows = session.execute(select(Document.id, Document.url, Document.column, Document.list_title,
+                                          Document.title, Document.last_seen_at)
+                                   .where(active, Document.last_seen_at < now - dt.timedelta(seconds=interval / 2))
+                                   .order_by(Document.last_seen_at, Document.id).limit(count))
+            return [Reverify(r.id, r.url, r.column, r.list_title or r.title, r.last_seen_at) for r in rows]
+
+    def _run_interval(self, session: Session) -> float:
+        """Seconds between this site's runs: the median gap between its recent runs' starts
+        (this one included), a day when there is no earlier run."""
+        starts = list(session.scalars(select(CrawlRun.started_at).where(CrawlRun.site_code == self.site_code)
+                                      .order_by(CrawlRun.id.desc()).limit(8)))
+        gaps = sorted((a - b).total_seconds() for a, b in itertools.pairwise(starts) if a > b)
+        return gaps[len(gaps) // 2] if gaps else 86400.0
+
+    # -- listings: a document listed in several columns ---------------------------------------------
+
+    def listings(self) -> dict[str, set[str]]:
+        """{document id: the columns whose lists show it}, of the site (read once per run, then
+        kept up to date by :meth:`record_listings`)."""
+        if self._listings is None:
+            found: dict[str, set[str]] = {}
+            with self.session() as session:
+                for doc_id, column in session.execute(select(DocumentListing.document_id, DocumentListing.column)
+                                                      .where(DocumentListing.site_code == self.site_code)):
+                    found.setdefault(doc_id, set()).add(column)
+            self._listings = found
+        return self._listings
+
+    def record_listings(self, column: str, ids: Iterable[str]) -> None:
+        """A list page of ``column`` shows the documents ``ids`` (stored or not yet): each
+        listing recorded once, with the run that last saw it."""
+        known = self.listings()
+        ids = list(dict.fromkeys(ids))
+        new = [i for i in ids if column not in known.get(i, ())]
+        if not ids:
+            return
+        with self.session() as session:
+            now = utcnow()
+            for doc_id in new:
+                session.merge(DocumentListing(document_id=doc_id, column=column, site_code=self.site_code,
+                                              first_listed_at=now, last_listed_run_id=self.run_id))
+            session.execute(update(DocumentListing).where(DocumentListing.document_id.in_(ids),
+                                                          DocumentListing.column == column)
+                            .values(last_listed_run_id=self.run_id))
+        for doc_id in new:
+            known.setdefault(doc_id, set()).add(column)
+
+    def primary_column(self, site: SiteSpec, doc_id: str, url: str, column: str) -> str:
+        """The column a document belongs to, of those whose lists show it and ``column``
+        (:meth:`plugins.spec.SiteSpec.primary_column`)."""
+        listed_in = self.listings().get(doc_id)
+        if not listed_in or listed_in <= {column}:
+            return column
+        return site.primary_column(url, listed_in | {column}) or column
+
+    def verified(self, ids: list[str], when: dt.datetime | None = None) -> None:
+        """Documents the site confirmed unchanged (a detail page answered 304): verified now."""
+        if not ids:
+            return
+        with self.session() as session:
+            session.execute(update(Document).where(Document.id.in_(ids)).values(last_seen_at=when or utcnow()))
+
+    def listed(self, column: str, ids: list[str], session: Session | None = None,
+               primary: Iterable[str] | None = None) -> int:
         """Documents a list page of ``column`` shows: listed in this run, missed-run count reset;
         those not yet listed in this run count as unchanged items of the run (the condition is
-        in the ``UPDATE``: nothing per document is kept in memory). Returns how many."""
+        in the ``UPDATE``: nothing per document is kept in memory). ``column`` becomes the
+        column of those of ``primary`` (default: all of ``ids``; a document listed in several
+        columns belongs to its primary one). Returns how many."""
         if not ids:
             return 0
+        owned = list(ids if primary is None else primary)
 
         def write(s: Session) -> int:
+            if owned:
+                s.execute(update(Document).where(Document.id.in_(owned), Document.column.is_distinct_from(column))
+                          .values(column=column))
             result = s.execute(update(Document).where(
                 Document.id.in_(ids),
                 Document.last_listed_run_id.is_(None) | (Document.last_listed_run_id != self.run_id))
-                .values(last_listed_run_id=self.run_id, missed_runs=0, column=column))
+                .values(last_listed_run_id=self.run_id, missed_runs=0))
             count = cast(CursorResult[Any], result).rowcount or 0  # an UPDATE's result is a cursor's
             if count:
                 s.execute(update(CrawlRun).where(CrawlRun.id == self.run_id)

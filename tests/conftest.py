@@ -318,6 +318,20 @@ def php_site(tmp_path_factory):
         yield base_url, data_dir, truth
 
 
+@pytest.fixture()
+def trs(tmp_path):
+    """A TRS fixture subsite of the test's own (fgj, 40 articles; static pages with ETag and 304
+    answers, editable on disk): (base_url, data_dir, truth)."""
+    import json
+
+    from fixture_sites.legacy_sites import generate_trs, trs_server
+
+    data_dir = generate_trs(tmp_path / "fgj", seed=11, n_articles=40)
+    truth = json.loads((data_dir / "truth.json").read_text(encoding="utf-8"))
+    with trs_server(data_dir) as base_url:
+        yield base_url, data_dir, truth
+
+
 def pytest_terminal_summary(terminalreporter):
     """Group skips by reason, so a skipped Elasticsearch run is one loud line, not 96."""
     from collections import Counter

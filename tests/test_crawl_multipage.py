@@ -16,15 +16,12 @@ import json
 import os
 import sqlite3
 import subprocess
-import threading
-from collections import Counter
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from conftest import BLGW, WORKDIR
 
-from fixture_sites.servers import threaded_http_server
+from fixture_sites.servers import PagesSite, threaded_http_server
 
 FAST = ["-q", "--no-index", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
 
@@ -100,45 +97,9 @@ PAGES = {
 }
 
 
-class Site:
-    """The fixture subsite: counts requests per path; ``failing`` paths answer 503."""
-
-    def __init__(self) -> None:
-        self.requests: Counter[str] = Counter()
-        self.failing: set[str] = set()
-        self.lock = threading.Lock()
-
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                path = self.path.split("?")[0]
-                with site.lock:
-                    site.requests[path] += 1
-                if path in site.failing:
-                    self.send_response(503)
-                    self.send_header("Content-Length", "0")
-                    self.send_header("Retry-After", "0")
-                    self.end_headers()
-                    return
-                page = PAGES.get(path)
-                body = (page or "<html><body>not found</body></html>").encode("utf-8")
-                self.send_response(200 if page else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
-
-
 @pytest.fixture()
 def site(tmp_path):
-    served = Site()
+    served = PagesSite(PAGES)
     plugins = tmp_path / "plugins"
     plugins.mkdir()
     (plugins / "mpt.toml").write_text(PLUGIN, encoding="utf-8")

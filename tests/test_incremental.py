@@ -5,7 +5,6 @@ page gets 304 for all of them, and an edited page is found changed by its conten
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from pathlib import Path
@@ -25,16 +24,6 @@ def _crawl(env: dict, base_url: str, *extra: str) -> subprocess.CompletedProcess
                           *FAST, *extra], cwd=WORKDIR, env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     return out
-
-
-@pytest.fixture()
-def trs(tmp_path):
-    from fixture_sites.legacy_sites import generate_trs, trs_server
-
-    data_dir = generate_trs(tmp_path / "fgj", seed=11, n_articles=40)
-    truth = json.loads((data_dir / "truth.json").read_text(encoding="utf-8"))
-    with trs_server(data_dir) as base_url:
-        yield base_url, data_dir, truth
 
 
 def test_recrawls_ask_only_for_what_changed(trs, tmp_path):

@@ -51,6 +51,7 @@ OTHER: dict[str, tuple[str, Any]] = {
     "normalize_workers": ("2", 2),
     "store_enabled": ("false", False),
     "refetch_days": ("0", 0.0),
+    "reverify_max_share": ("0.2", 0.2),
     "incremental_stop": ("3", 3),
     "full_every_days": ("1.5", 1.5),
     "purge_after_runs": ("5", 5),
@@ -213,6 +214,7 @@ def _built(cls, crawler: Crawler):
 # setting → what in the crawl shows it (given the crawler), for every setting a crawl uses
 CRAWL_EFFECTS = {
     "refetch_days": lambda c: _state(c).refetch_after.total_seconds() / 86400,
+    "reverify_max_share": lambda c: _state(c).reverify_max_share,
     "incremental_stop": lambda c: _state(c).incremental_stop,
     "full_every_days": lambda c: _state(c).full_every.total_seconds() / 86400,
     "purge_after_runs": lambda c: _state(c).purge_after,

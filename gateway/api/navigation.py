@@ -32,7 +32,7 @@ def navigation_items(store: Store, sites: list[SiteSpec], code: str | None = Non
         if not sites:
             raise HTTPException(404, detail=f"no site {code!r}")
     with store.session() as session:
-        return [_navigation_json(build_navigation(s, column_counts(session, s.code))) for s in sites]
+        return [_navigation_json(build_navigation(s, column_counts(session, s.code, s))) for s in sites]
 
 
 @router.get("/api/navigation", summary="网站导航: every site's column tree")

@@ -77,5 +77,5 @@ def navigation(codes: tuple[str, ...], as_json: bool) -> None:
     sites = [loaded.get(c) for c in codes] if codes else list(loaded)
     with store().session() as session:
         for site in sites:
-            nav = build_navigation(site, column_counts(session, site.code))
+            nav = build_navigation(site, column_counts(session, site.code, site))
             click.echo(nav.model_dump_json() if as_json else format_tree(nav))

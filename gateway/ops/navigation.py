@@ -12,15 +12,30 @@ from pydantic import HttpUrl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gateway.store.models import Document
+from gateway.store.models import Document, DocumentListing
 from normalizers.models import SHANGHAI, Category, ColumnNode, Navigation, document_id
 from normalizers.urls import canonicalize_url, served_url
 from plugins.spec import SiteSpec
 
 
-def column_counts(session: Session, site_code: str) -> dict[tuple[str, ...], int]:
-    """Active items per column path of one site."""
+def column_counts(session: Session, site_code: str, site: SiteSpec | None = None) -> dict[tuple[str, ...], int]:
+    """Active items per column path of one site; with the site's plugin, a document listed in
+    several columns counts in each (``document_listings``), not only in its primary one, but
+    once in a column whose subtree holds its primary column (the tree sums children in)."""
     counts: dict[tuple[str, ...], int] = {}
+    if site is not None:
+        paths = {c.name: tuple(c.column_path) for c in site.columns}
+        others = session.execute(
+            select(DocumentListing.column, Document.column, func.count())
+            .join(Document, Document.id == DocumentListing.document_id)
+            .where(DocumentListing.site_code == site_code, Document.status == "active",
+                   Document.column.is_distinct_from(DocumentListing.column))
+            .group_by(DocumentListing.column, Document.column))
+        for listed, primary, n in others:
+            path = paths.get(listed)
+            if path is None or paths.get(primary or "", ())[:len(path)] == path:
+                continue
+            counts[path] = counts.get(path, 0) + n
     # grouped by the path's JSON text: PostgreSQL's json type has no equality to group by
     path_json = Document.item["column_path"].as_string()
     rows = session.execute(select(path_json, func.count()).where(

@@ -100,6 +100,9 @@ def run_summary(run: CrawlRun, max_errors: int = 20) -> dict[str, Any]:
         "items": {"new": run.items_new, "changed": run.items_changed, "unchanged": run.items_unchanged,
                   "gone": getattr(run, "items_gone", 0) or 0},
         "attachments": _attachments(run.stats or {}),
+        # the rolling re-verification's extra requests (stored pages fetched again, oldest-verified first)
+        "reverified": int((run.stats or {}).get("blgw/reverify/requests", 0) or 0),
+        "requests": getattr(run, "requests", 0) or 0,
         "errors": {
             "total": run.error_count,
             "by_kind": dict(sorted(by_kind.items())),
@@ -134,6 +137,9 @@ def format_run(run: CrawlRun, max_errors: int = 20) -> str:
              f"{a.get('changed', 0)} changed), "
              f"{a.get('not_modified', 0)} unchanged, {a.get('failed', 0)} failed, {a.get('too_large', 0)} too large"]
           if (a := s["attachments"]) else []),
+        *([f"  verify    {s['reverified']} stored page(s) fetched again to find edits "
+             f"({s['reverified'] / s['requests']:.1%} of {s['requests']} requests)"]
+          if s["reverified"] and s["requests"] else []),
         f"  errors    {s['errors']['total']}"
         + (" (" + ", ".join(f"{k}: {v}" for k, v in s["errors"]["by_kind"].items()) + ")"
            if s["errors"]["by_kind"] else ""),

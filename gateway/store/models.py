@@ -385,6 +385,20 @@ class AttachmentFile(Base):
     )
 
 
+class DocumentListing(Base):
+    """A column's list shows a document (a document can be listed in several columns: a parent
+    column and its child, 最新动态 beside 工作动态). ``documents.column`` is the primary one
+    (:meth:`plugins.spec.SiteSpec.primary_column`); every listing counts in the navigation map."""
+
+    __tablename__ = "document_listings"
+
+    document_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    column: Mapped[str] = mapped_column(String(200), primary_key=True)
+    site_code: Mapped[str] = mapped_column(String(32), index=True)
+    first_listed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_listed_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
 class DocumentAttachment(Base):
     """A stored document links an :class:`AttachmentFile` (replaced whenever the document is stored)."""
 

@@ -31,6 +31,7 @@ from gateway.store.attachments import enriched, link_attachments, linked_files, 
 from gateway.store.models import Document
 from gateway.store.repository import Outcome, count_outcomes, record_error, upsert_article
 from normalizers.links import Link
+from normalizers.models import document_id
 from spiders.attachments import AttachmentFetcher
 from spiders.config import crawl_config
 from spiders.crawlstate import StoreFailed, UsesCrawlState
@@ -121,6 +122,9 @@ class StorePipeline(UsesCrawlState, NormalizingPipeline):
             self.problem(CrawlProblem(url=item.public_url, kind=refusal.kind, column=item.column,
                                       message=f"refused: {refusal.reason}", frontier_key=item.frontier_key))
             raise DropItem(f"out of scope: {refusal}")
+        # listed in several columns: the document belongs to its primary one (plugins.spec.SiteSpec.primary_column)
+        key = self.spider.public_url(item.fetch_url)
+        item.column = self.state.primary_column(self.spider.site, document_id(key), key, item.column)
         if self.budgeted(item):
             return self._store_budgeted(item)
         if self.pool is not None:

@@ -11,7 +11,9 @@
   run: it reads every page, so that it can purge);
 * whatever makes a column's reading incomplete (a 304 list, the paging cap, an incremental stop)
   is noted, so the purge never takes an unread page for a withdrawn item;
-* a detail page answered 304 (conditional GET) marks its document listed.
+* a detail page answered 304 (conditional GET) marks its document listed and verified;
+* after the start requests, the rolling re-verification's detail requests: stored pages
+  verified longest ago, fetched again whatever their lists say (a body edited in place).
 """
 
 from __future__ import annotations
@@ -40,13 +42,37 @@ class IncrementalMiddleware(PageOutputMiddleware):
                 self.crawler.stats.inc_value("blgw/columns_not_due")
                 continue
             yield out
+        for request in self._reverify():
+            yield request
+
+    def _reverify(self) -> list[Request]:
+        """The detail requests of this run's rolling re-verification (see
+        :meth:`spiders.crawlstate.CrawlState.reverify_batch`): stored pages of list columns this
+        crawl reads, fetched again (a conditional GET when the server gave validators)."""
+        state = self.state
+        if state.busy or state.resumed:  # a continued run's batch is in its frontier already
+            return []
+        columns = {c.name for c in self.spider.columns() if c.layout == "list"}
+        requests = []
+        for page in state.reverify_batch():
+            if page.column not in columns:
+                continue
+            payload = {"column": page.column, "entry": {"url": self.spider.fetch_url(page.url), "title": page.title,
+                                                        "date": None}}
+            requests.append(self.spider.request_from_frontier("detail", payload))
+        if requests:
+            self.crawler.stats.inc_value("blgw/reverify/requests", len(requests))
+            self.spider.logger.info("re-verifying %d stored page(s), verified longest ago", len(requests))
+        return requests
 
     def page_output(self, response: Response, outputs: list[Any]) -> list[Any]:
         request = response.request
         assert request is not None
         kind = request.meta.get(meta.KIND)
-        if kind == "detail" and response.status == 304:  # unchanged: its stored item stands
-            self.state.listed(request.meta[meta.COLUMN], [document_id(self.spider.public_url(response.url))])
+        if kind == "detail" and response.status == 304:  # unchanged: its stored item stands, verified now
+            ids = [document_id(self.spider.public_url(response.url))]
+            self.state.listed(request.meta[meta.COLUMN], ids)
+            self.state.verified(ids)
             return outputs
         if kind != "list":
             return outputs
@@ -62,18 +88,24 @@ class IncrementalMiddleware(PageOutputMiddleware):
         details = [o for o in outputs if isinstance(o, Request) and o.meta.get(meta.KIND) == "detail"]
         publics = [self.spider.public_url(o.url) for o in details]
         known = state.known(publics)
+        state.record_listings(column, [document_id(p) for p in publics])  # every listing, stored or not
         drop: set[int] = set()
-        listed = []
+        listed, owned = [], []
         for request, public in zip(details, publics, strict=True):
             k = known.get(public)
-            if state.unchanged(request.meta[meta.ENTRY].title, k):
+            primary = state.primary_column(self.spider.site, document_id(public), public, column)
+            # a document stored under another column than its primary one is read again, under it
+            settled = k is None or k.column is None or k.column == primary or primary != column
+            if settled and state.unchanged(request.meta[meta.ENTRY].title, k):
                 assert k is not None
                 listed.append(k.id)
+                if primary == column:
+                    owned.append(k.id)
                 drop.add(id(request))
             elif k is None:
                 progress.new_items += 1
         if listed:
-            state.listed(column, listed)
+            state.listed(column, listed, primary=owned)
             stats.inc_value("blgw/items_listed_unchanged", len(listed))
         if details and len(drop) == len(details):
             progress.known_pages += 1
