@@ -22,6 +22,7 @@ from __future__ import annotations
 from normalizers import guides, letters, organisation
 from normalizers.article import normalize_article, parse_html
 from normalizers.encoding import decode_html
+from normalizers.fields import with_field_selectors
 from normalizers.labelled import Labels, Unit, is_chrome, label_hits, units_of
 from normalizers.models import Article, FieldError, Letter, Organisation, ServiceGuide
 from normalizers.page import ExtractionHints, PageContext, RawPage
@@ -90,6 +91,9 @@ def normalize_item(page: RawPage, context: PageContext, hints: ExtractionHints |
         item = organisation.normalize_organisation(page, context, hints)
     else:
         raise ValueError(f"unknown item type {item_type!r} (expected one of {', '.join(ITEM_TYPES)})")
+    if hints is not None and hints.fields:  # the plugin's field selectors ([detail] fields)
+        root = parse_html(decode_html(page.body, page.content_type).text)
+        item = with_field_selectors(item, root, hints.fields, context.public_url)
     if page.parts:  # only articles are read across pages: say what was left out
         left = FieldError(field="body_text", severity="warning",
                           message=f"{len(page.parts)} more page(s) not read: only articles are read across pages")

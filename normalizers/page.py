@@ -68,3 +68,6 @@ class ExtractionHints:
     # Regular expressions of boilerplate text inside the body that no selector reaches (a bare
     # text node such as DedeCMS's "(责任编辑：admin)"): each match is removed from the body's text.
     strip_text: tuple[str, ...] = ()
+    # Organisation, service-guide and letter pages: field → selector of the element holding it
+    # (normalizers.fields), read instead of the labels, e.g. {"address": "td.addr"}.
+    fields: dict[str, str] = field(default_factory=dict)

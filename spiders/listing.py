@@ -362,4 +362,5 @@ def list_rules_use_regex(rules: ListRules) -> bool:
 def detail_rules_use_regex(rules: DetailRules) -> bool:
     """Whether the detail selectors can run a regular expression (see :mod:`spiders.budget`)."""
     return bool(rules.strip_text) or uses_regex(rules.title, rules.body, rules.published_at,
-                                                rules.disclosure_table, rules.attachments, *rules.remove)
+                                                rules.disclosure_table, rules.attachments, *rules.remove,
+                                                *rules.fields.values())

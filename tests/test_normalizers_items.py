@@ -619,3 +619,54 @@ def test_a_part_without_a_body_is_a_field_error_naming_its_page():
     assert article.body_text.startswith("第一页正文")
     messages = [e.message for e in article.field_errors if e.field == "body_text"]
     assert any("page 2" in m and "73_2.html" in m for m in messages), article.field_errors
+
+
+# --- [detail] fields: selectors for the fields of organisation, guide and letter pages ----------
+
+ODD_ORGANISATION = ("<html><head><meta charset='utf-8'></head><body><h1>北仑区应急管理局</h1>"
+                    "<div class='zn'><p>负责全区应急管理工作。</p><p>指导各地区各部门应对突发事件。</p></div>"
+                    "<div class='dz'>北仑区新大路1号</div><ul class='dh'><li>0574-86781234</li><li>0574-86781235</li></ul>"
+                    "<p>主要职责：见上</p></body></html>").encode()
+
+
+def _odd(body: bytes, hints: ExtractionHints, kind: str, column: tuple[str, ...] = ("政务公开", "机构职能")):
+    url = "http://yjj.bl.gov.cn/jgzn.html"
+    page = RawPage(url=url, body=body, fetched_at=FETCHED)
+    context = PageContext(site_code="yjj", column_path=column, category=Category.GOVERNMENT_INFORMATION, public_url=url)
+    return normalize_item(page, context, hints, kind)
+
+
+def test_field_selectors_read_an_organisation_page_the_labels_cannot():
+    plain = _odd(ODD_ORGANISATION, ExtractionHints(), "organisation")
+    assert plain.address is None and plain.functions == "见上"  # what the labels give
+    hints = ExtractionHints(fields={"functions": "div.zn", "address": "div.dz", "phones": "ul.dh li",
+                                    "office_hours": "div.missing"})
+    item = _odd(ODD_ORGANISATION, hints, "organisation")
+    assert item.functions == "负责全区应急管理工作。\n指导各地区各部门应对突发事件。"
+    assert item.address == "北仑区新大路1号" and item.phones == ["0574-86781234", "0574-86781235"]
+    assert [(e.field, e.severity) for e in item.field_errors] == [("office_hours", "warning")]
+    assert item.id == plain.id and item.content_hash != plain.content_hash
+
+
+def test_field_selectors_of_a_letter_parse_dates_and_mask_like_the_reader():
+    body = ("<html><head><meta charset='utf-8'></head><body><h1>关于小区停车难的问题</h1>"
+            "<span class='t1'>2024年3月2日</span><span class='t2'>回复于 2024-03-09 10:20</span>"
+            "<p>来信人：王*</p><div class='q'>我是王小明，电话13812345678，小区停车位不足。</div>"
+            "<div class='a'>经核实，已协调增设停车位。</div><span class='bad'>昨天</span></body></html>").encode()
+    hints = ExtractionHints(fields={"asked_at": "span.t1", "replied_at": "span.t2", "question": "div.q",
+                                    "reply": "div.a", "status": "span.bad", "name": "h1"})  # name: not a letter's
+    item = _odd(body, hints, "letter", ("政民互动", "区长信箱"))
+    assert item.asked_at.date() == dt.date(2024, 3, 2) and item.replied_at.hour == 10
+    assert item.reply == "经核实，已协调增设停车位。"
+    assert "13812345678" not in item.question  # masked as the reader's value is
+    assert item.status == "昨天"  # text: as it is
+
+
+def test_a_field_selector_of_a_nested_field_and_a_bad_value():
+    body = ("<html><head><meta charset='utf-8'></head><body><h1>最低生活保障申请</h1><p>事项名称：最低生活保障申请</p>"
+            "<p>办理地点：区行政服务中心</p><div id='addr'>北仑区长江路1166号</div><i>无日期</i></body></html>").encode()
+    item = _odd(body, ExtractionHints(fields={"office.address": "#addr"}), "service_guide", ("网上服务", "办事指南"))
+    assert item.office is not None and item.office.address == "北仑区长江路1166号"
+    letter = _odd("<html><body><h1>咨询社保</h1><p>来信内容：咨询社保缴费</p><p>回复内容：已答复</p><i>no date</i></body></html>".encode(),
+                  ExtractionHints(fields={"asked_at": "i"}), "letter", ("政民互动", "区长信箱"))
+    assert any(e.field == "asked_at" and e.severity == "error" and "no date" in e.message for e in letter.field_errors)

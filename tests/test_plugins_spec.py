@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.ops.plugin_check import CheckReport, preset_values
 from plugins.declarative import PluginError, load_site_file, parse_site_toml
 from plugins.spec import NextLinkPaging, QueryParamPaging, validate_schedule
 
@@ -183,3 +184,25 @@ def test_a_single_page_column_needs_no_list_rules_and_a_list_column_does():
 def test_bad_page_rules_are_named(change, field):
     problems = _problems(SINGLE_PAGES.replace(*change))
     assert [p.field for p in problems] == [field], problems
+
+
+def test_plugin_check_says_which_preset_values_apply():
+    spec = parse_site_toml('[site]\ncode = "fgj"\nname = "发改局"\nbase_url = "http://fgj.bl.gov.cn/"\n'
+                           'platform = "trs"\n\n[detail]\nbody = "div.article"\n\n'
+                           '[[columns]]\nname = "通知公告"\nurl = "/col/tzgg/index.html"\n')
+    values = {v.key: v for v in preset_values(spec)}
+    assert values["list.paging"].applies and values["list.paging"].preset == '{ type = "trs" }'
+    body = values["detail.body"]
+    assert not body.applies and body.plugin == '"div.article"' and "TRS_Editor" in body.preset
+    text = CheckReport("fgj", platform="trs", preset=list(values.values())).format()
+    assert "preset trs (" in text and 'list.paging = { type = "trs" }' in text
+    assert "detail.body: the plugin's \"div.article\" replaces the preset's" in text
+    assert preset_values(parse_site_toml(SINGLE_PAGES)) == []  # no platform, no preset
+
+
+def test_field_selectors_name_real_fields():
+    spec = parse_site_toml(SINGLE_PAGES.replace('pages = "div.pages a"', 'fields = { address = "td.addr", '
+                                                '"office.phone" = "#tel" }'))
+    assert spec.detail.hints().fields == {"address": "td.addr", "office.phone": "#tel"}
+    (problem,) = _problems(SINGLE_PAGES.replace('pages = "div.pages a"', 'fields = { adress = "td.addr" }'))
+    assert problem.field == "detail.fields" and "no such field: adress" in problem.message

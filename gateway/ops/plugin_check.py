@@ -12,9 +12,50 @@ from typing import Any
 
 from normalizers.models import Article
 from plugins.manager import SiteRegistry
+from plugins.spec import PRESETS_DIR, SiteSpec, load_preset
 from spiders.crawlstate import titles_agree
 from spiders.items import CrawlProblem
 from spiders.runner import run_check_crawl
+
+
+@dataclass(frozen=True)
+class PresetValue:
+    """One value of the platform's preset: whether it applies or the plugin sets its own."""
+
+    key: str  # list.item, detail.body…
+    preset: str  # the preset's value, as TOML shows it
+    applies: bool
+    plugin: str | None = None  # the plugin's own value, when it replaces the preset's
+
+
+def preset_values(site: SiteSpec) -> list[PresetValue]:
+    """What the platform preset sets for ``site``'s ``[list]`` and ``[detail]`` tables (and
+    ``[site]``), and whether each value applies or the plugin's own replaces it."""
+    preset = load_preset(site.site.platform) if site.site.platform else {}
+    out = []
+    for table, model in (("site", site.site), ("list", site.list), ("detail", site.detail)):
+        if model is None:
+            continue
+        own = model.model_dump(mode="json")
+        for key, value in (preset.get(table) or {}).items():
+            mine = own.get(key)
+            if isinstance(value, dict) and isinstance(mine, dict):
+                applies = all(mine.get(k) == v for k, v in value.items())
+            else:
+                applies = mine == value
+            out.append(PresetValue(f"{table}.{key}", _toml(value), applies, None if applies else _toml(mine)))
+    return out
+
+
+def _toml(value: Any) -> str:
+    """A value as a plugin file writes it."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 @dataclass
@@ -26,6 +67,8 @@ class CheckReport:
     columns: list[str] = field(default_factory=list)
     taxonomy: dict[str, str] = field(default_factory=dict)  # column → classification, with its reason
     list_titles: dict[str, str] = field(default_factory=dict)  # item id → the title its list entry showed
+    platform: str | None = None
+    preset: list[PresetValue] = field(default_factory=list)  # what the platform's preset sets, and what applies
 
     def title_warnings(self) -> dict[str, str]:
         """Item id → why its list title and its page title disagree (a wrong title selector, or a
@@ -56,6 +99,9 @@ class CheckReport:
             "problems": [{"url": p.url, "kind": p.kind, "message": p.message, "field": p.field}
                          for p in self.problems],
             "empty_columns": self.empty_columns(),
+            "platform": self.platform,
+            "preset": [{"key": v.key, "preset": v.preset, "applies": v.applies, "plugin": v.plugin}
+                       for v in self.preset],
             "taxonomy": self.taxonomy,
             "list_titles": self.list_titles,
             "title_warnings": self.title_warnings(),
@@ -63,6 +109,11 @@ class CheckReport:
 
     def format(self) -> str:
         lines = []
+        if self.preset:
+            lines.append(f"preset {self.platform} ({PRESETS_DIR / f'{self.platform}.toml'}):")
+            for v in self.preset:
+                lines.append(f"  {v.key} = {v.preset}" if v.applies
+                             else f"  {v.key}: the plugin's {v.plugin} replaces the preset's {v.preset}")
         warnings = self.title_warnings()
         for column in self.columns:
             lines.append(f"column {column}")
@@ -118,4 +169,5 @@ def run_check(registry: SiteRegistry, code: str, *, origins: dict[str, str] | No
         t = column.classification
         taxonomy[column.name] = (f"{t.category.value} / {t.item_type}" + (f" / {t.kind.value}" if t.kind else "")
                                  + f" ({t.reason})")
-    return CheckReport(code, result.decisions, result.items, result.problems, chosen, taxonomy, result.list_titles)
+    return CheckReport(code, result.decisions, result.items, result.problems, chosen, taxonomy, result.list_titles,
+                       site.site.platform, preset_values(site))
