@@ -359,6 +359,35 @@ def _title_line(body_el: etree._Element, title: str, skip: list[etree._Element |
     return None
 
 
+# the 公文 layout's attachment lines (附件：1.关于….doc / 2.….xls) are the document's own text;
+# a download widget (附件下载：, 相关附件, a bare file list after the text) is not
+_DOCUMENT_ATTACHMENT_LINE = re.compile(r"^附\s*件\s*[：:]?\s*(?:\d+\s*[.、．]|[^下载]|$)")
+_NUMBERED = re.compile(r"^\d+\s*[.、．]")
+_BARE_LABEL = re.compile(r"^(?:相关)?附\s*件(?:下载)?\s*[：:]?$")
+
+
+def _attachment_chrome(blocks: list[etree._Element]) -> list[etree._Element]:
+    """Of the attachment lists in a body (:func:`normalizers.extract.attachment_blocks`), those
+    that are download chrome, to leave out of the body text, with the label left bare before
+    them (``<p>附件：</p>`` then the list): never a bare 附件： in the text. The 公文 layout's
+    lines (``附件：1.关于….doc``, the numbered lines after it) are the document's text and stay."""
+    chrome, kept = [], set()
+    for block in blocks:
+        text = clean_text(cast(HtmlElement, block).text_content())
+        previous = block.getprevious()
+        if _DOCUMENT_ATTACHMENT_LINE.match(text) and "下载" not in text[:6]:
+            kept.add(block)
+            continue
+        if _NUMBERED.match(text) and previous is not None and (
+                previous in kept or _DOCUMENT_ATTACHMENT_LINE.match(clean_text(cast(HtmlElement, previous).text_content()))):
+            kept.add(block)
+            continue
+        chrome.append(block)
+        if previous is not None and _BARE_LABEL.match(clean_text(cast(HtmlElement, previous).text_content())):
+            chrome.append(previous)
+    return chrome
+
+
 def _select_safely(root: etree._Element, selector: str | None, name: str, errors: list[FieldError],
                    ) -> str | None:
     """The selector if it is valid; else a FieldError and None (heuristics take over)."""
@@ -587,7 +616,7 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
         elif len(matched) > 1 and not any(b in a.iterancestors() for a in matched for b in matched):
             errors.append(FieldError(field="body_text", severity="warning", raw=body_hint,
                                      message=f"body selector matched {len(matched)} separate elements; "
-                                             "the first is the body (make the selector match one)"))
+                                             "the first with text is the body (make the selector match one)"))
 
     errors.extend(disclosure_errors)
 
@@ -626,7 +655,7 @@ def normalize_article(page: RawPage, context: PageContext, hints: ExtractionHint
         exclude.append(_title_line(body_el, title.text, exclude))
         if attachments_hint:
             exclude += [el for el in select(root, attachments_hint) if isinstance(el, etree._Element)]
-        exclude += attachment_blocks(body_el, page.url)
+        exclude += _attachment_chrome(attachment_blocks(body_el, page.url))
         cleaned = clean_body(body_el, remove=remove, exclude=[el for el in exclude if el is not None],
                              strip_text=_compiled_strip_text(hints.strip_text, errors))
         body_text = html_to_text(cleaned)

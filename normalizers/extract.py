@@ -587,8 +587,9 @@ def _record_list_of(el: etree._Element, cache: dict[etree._Element, bool]) -> et
 
 
 def _has_text(el: etree._Element) -> bool:
-    """Whether an element holds text other than a toolbar (字体：大 中 小)."""
-    text = clean_text(cast(HtmlElement, el).text_content())
+    """Whether an element holds text other than a toolbar (字体：大 中 小), a style sheet or a
+    script (TRS's editor prints its CSS in a <style> inside an otherwise empty .TRS_Editor)."""
+    text = clean_text("".join(cast(list[str], el.xpath(".//text()[not(ancestor::style) and not(ancestor::script)]"))))
     return bool(text) and not _is_toolbar(text)
 
 
@@ -613,7 +614,9 @@ def find_body(root: etree._Element, hint: str | None = None, *,
     if hint:
         found = [el for el in select(root, hint) if isinstance(el, etree._Element)]
         if found:
-            return found[0]
+            # several matches (an empty #zoom of a print template before the text's, a font-size
+            # bar's span#zoom): the first with text, as for the known containers below
+            return next((el for el in found if _has_text(el)), found[0])
     order = _document_order(root) if after is not None else {}
     follows = _follows(order, after) if after is not None else (lambda el: True)
     first = None

@@ -108,6 +108,10 @@ class _Paragraphs:
 
 
 def _is_data_row(row: etree._Element) -> bool:
+    # a row of one cell is layout (DedeCMS's one-cell table around the body): its paragraphs
+    # stay paragraphs instead of being joined into one line
+    if sum(1 for cell in row if tag_name(cell) in CELL_TAGS) < 2:
+        return False
     for cell in row:
         if tag_name(cell) not in CELL_TAGS:
             continue

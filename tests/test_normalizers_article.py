@@ -150,7 +150,9 @@ def test_hanweb_page_date_line_metadata_and_download_links():
     assert art.published_at == dt.datetime(2023, 11, 6, tzinfo=SHANGHAI)
     assert art.disclosure.index_number == "002948120/2023-00577"
     assert [a.file_type for a in art.attachments] == ["docx", "pdf"]
-    assert art.body_text.endswith("联系电话：0574-86782233")
+    # the 公文 layout's attachment lines are the document's text: kept, after the contact line
+    assert art.body_text.endswith("联系电话：0574-86782233\n\n附件：2023年度物业服务企业信用评价结果.docx"
+                                  "\n\n附件2：信用评价评分细则（PDF版）.pdf")
     assert "分享到" not in art.body_text and "打印本页" not in art.body_text and "网站标识码" not in art.body_text
 
 
@@ -338,3 +340,25 @@ def test_saved_fixture_page_without_any_charset_declaration_matches_its_ground_t
     assert [(a.name, str(a.url)) for a in art.attachments] == [
         ("附件1：任免人员名单.pdf", f"{PUBLIC}/uploadfile/2024/1014/20241014124904175.pdf")]
     assert art.field_errors == []
+
+
+ATTACHMENT_LAYOUTS = (
+    "<html><head><meta charset='utf-8'></head><body><h1>关于做好防汛工作的通知</h1><div id='zoom'>"
+    "<p>各街道：现将有关事项通知如下，请遵照执行。请各单位认真组织，按时报送材料。</p>{tail}</div></body></html>")
+
+
+@pytest.mark.parametrize("tail, ends", [
+    # the 公文 layout: the label and numbered lines are part of the text
+    ("<p>附件：1.<a href='/u/a.doc'>防汛责任人名单.doc</a></p><p>2.<a href='/u/b.xls'>物资清单.xls</a></p>",
+     "按时报送材料。\n\n附件：1.防汛责任人名单.doc\n\n2.物资清单.xls"),
+    # a download widget: left out, and never its bare label
+    ("<p>附件下载：</p><p><a href='/u/a.doc'>防汛责任人名单.doc</a></p>", "按时报送材料。"),
+    ("<p>附件：</p><ul><li><a href='/u/a.doc'>a.doc</a></li><li><a href='/u/b.doc'>b.doc</a></li></ul>", "按时报送材料。"),
+    ("<div class='fj'>相关附件：<a href='/u/a.doc'>防汛责任人名单.doc</a></div>", "按时报送材料。"),
+])
+def test_attachment_lines_of_the_document_stay_and_download_chrome_goes(tail, ends):
+    body = ATTACHMENT_LAYOUTS.format(tail=tail).encode()
+    art = normalize("", f"{PUBLIC}/show.php?id=77", body=body, hints=ExtractionHints(body="#zoom"))
+    assert art.body_text.endswith(ends), art.body_text
+    assert not art.body_text.rstrip().endswith(("附件：", "附件下载："))
+    assert [a.file_type for a in art.attachments][:1] in (["doc"],)

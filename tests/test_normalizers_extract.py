@@ -257,3 +257,15 @@ def test_footer_links_are_not_attachments():
 def test_attachment_hint_limits_the_scope():
     root = doc("<html><body><div class='fj'><a href='/a.pdf'>甲.pdf</a></div><a href='/b.pdf'>乙.pdf</a></body></html>")
     assert [a.name for a in extract_attachments(root, "http://x.gov.cn/", "div.fj")] == ["甲.pdf"]
+
+
+def test_a_body_selector_matching_an_empty_element_first_takes_the_one_with_text():
+    root = lxml.html.fromstring(
+        "<html><body><h1>关于加强道路挖掘管理的通知</h1>"
+        "<div class='TRS_Editor'><style>.TRS_Editor P{margin-top:0;line-height:1.8}</style></div>"
+        "<div class='TRS_Editor'><p>各街道：为加强城市道路挖掘管理，现就有关事项通知如下。</p></div>"
+        "<span id='zoom'>字体：大 中 小</span><div id='zoom'><p>正文在此，请各单位遵照执行。</p></div></body></html>")
+    assert "为加强城市道路挖掘管理" in find_body(root, ".TRS_Editor").text_content()
+    assert "正文在此" in find_body(root, "#zoom").text_content()
+    # one empty match and nothing else: it is still the body the selector names
+    assert find_body(root, "h1 + div").get("class") == "TRS_Editor"

@@ -58,6 +58,13 @@ def test_layout_table_cells_are_not_joined_into_one_line():
     assert html_to_text(fragment(html)) == "正文第一段\n\n正文第二段\n\nx"
 
 
+def test_a_one_cell_layout_table_keeps_a_short_bodys_paragraphs():
+    # DedeCMS's article template wraps the body in <table width='100%'><tr><td>
+    assert html_to_text(fragment("<table width='100%'><tr><td><p>第一段。</p><p>第二段。</p></td></tr></table>")) == \
+        "第一段。\n\n第二段。"
+    assert html_to_text(fragment("<table><tr><td>第一段。<br>第二段。</td></tr></table>")) == "第一段。\n\n第二段。"
+
+
 def test_script_style_and_comments_are_dropped():
     html = "<p>正文<script>var a='脚本';</script></p><style>p{}</style><!-- 注释 --><p>结束</p>"
     assert html_to_text(fragment(html)) == "正文\n\n结束"
