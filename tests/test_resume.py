@@ -26,7 +26,7 @@ from gateway.store.models import CrawlRun, Document, FrontierEntry, SiteLock
 from gateway.store.session import Store
 
 REPO = Path(__file__).resolve().parent.parent
-SLOW = ["-q", "--no-index", "-s", "DOWNLOAD_DELAY=0.03", "-s", "AUTOTHROTTLE_ENABLED=False",
+SLOW = ["-q", "--no-index", "-s", "DOWNLOAD_DELAY=0.06", "-s", "AUTOTHROTTLE_ENABLED=False",
         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "DOWNLOAD_DELAY_JITTER=0"]
 FAST = ["-q", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
 
