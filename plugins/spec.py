@@ -207,6 +207,15 @@ class DetailRules(_Strict):
                 raise ValueError(f"not a regular expression ({exc}): {text!r}") from None
         return value
 
+    @field_validator("pages")
+    @classmethod
+    def _pages_without_regex(cls, value: str | None) -> str | None:
+        # the spider reads an article's pager as it fetches (not in the budgeted worker): a
+        # regular expression there could stall the crawl on a hostile page
+        if value and "re:" in value:
+            raise ValueError("a pages selector cannot use regular expressions (re:); select the pager's links")
+        return value
+
     @field_validator("fields")
     @classmethod
     def _settable(cls, value: dict[str, str]) -> dict[str, str]:

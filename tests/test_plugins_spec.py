@@ -179,6 +179,7 @@ def test_a_single_page_column_needs_no_list_rules_and_a_list_column_does():
 @pytest.mark.parametrize("change, field", [
     (('layout = "page"', 'layout = "single"'), "columns[0].layout"),
     (('pages = "div.pages a"', 'pages = "div.pages a["'), "detail.pages"),
+    (('pages = "div.pages a"', "pages = \"//a[re:test(@href, '_[0-9]+')]\""), "detail.pages"),
     (('pages = "div.pages a"', 'pages = "div.pages a"\nmax_pages = 1'), "detail.max_pages"),
 ])
 def test_bad_page_rules_are_named(change, field):
