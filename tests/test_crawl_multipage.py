@@ -147,11 +147,19 @@ def test_a_multi_page_article_is_one_item_and_a_single_page_column_is_stored(sit
     assert [(e["kind"], e["url"]) for e in errors] == [("offsite", "http://evil.example.com/a1_9.html")]
 
     # the next ordinary run: the list is unchanged, so the article is not fetched again; the
-    # single page is (it has no list to say whether it changed)
+    # single pages, stored and verified within the refetch window, neither (the rolling
+    # re-verification comes to them)
     again = _crawl(env, base_url)
     assert again.returncode in (0, 1), again.stdout + again.stderr[-3000:]
-    assert served.requests["/a1_2.html"] == 1 and served.requests["/about.html"] == 2
+    assert served.requests["/a1_2.html"] == 1 and served.requests["/about.html"] == 1
+    assert served.requests["/contact.html"] == 1
     assert set(_items(db)) == {"/a1.html", "/a2.html", "/about.html", "/contact.html"}
+    with sqlite3.connect(db) as c:  # they are items of the run, unchanged
+        (unchanged,) = c.execute("SELECT items_unchanged FROM crawl_runs ORDER BY id DESC LIMIT 1").fetchone()
+    assert unchanged >= 2
+    # past the window, a single page is read again
+    refetch = _crawl(env, base_url, "-s", "BLGW_REFETCH_DAYS=0")
+    assert refetch.returncode in (0, 1) and served.requests["/contact.html"] == 2
 
 
 def test_a_failed_part_fails_the_article_by_name_and_the_next_run_stores_it_whole(site):

@@ -12,6 +12,8 @@
 * whatever makes a column's reading incomplete (a 304 list, the paging cap, an incremental stop)
   is noted, so the purge never takes an unread page for a withdrawn item;
 * a detail page answered 304 (conditional GET) marks its document listed and verified;
+* a single-page column's page, once stored, is not fetched again within the refetch window
+  (the re-verification comes to it);
 * after the start requests, the rolling re-verification's detail requests: stored pages
   verified longest ago, fetched again whatever their lists say (a body edited in place).
 """
@@ -23,6 +25,7 @@ from typing import Any
 
 from scrapy.http import Request, Response
 
+from gateway.store.models import utcnow
 from normalizers.models import document_id
 from spiders import meta
 from spiders.crawlstate import ColumnProgress
@@ -41,18 +44,35 @@ class IncrementalMiddleware(PageOutputMiddleware):
                 self.spider.decide(out.meta[meta.COLUMN], 0, out.url, 0, "not due (adaptive revisit)")
                 self.crawler.stats.inc_value("blgw/columns_not_due")
                 continue
+            if isinstance(out, Request) and out.meta.get(meta.KIND) == "detail" and self._single_page_known(out):
+                continue
             yield out
         for request in self._reverify():
             yield request
 
+    def _single_page_known(self, request: Request) -> bool:
+        """A single-page column (``layout = "page"``) has no list to say it changed: once stored,
+        it is not fetched again until the rolling re-verification or the refetch window comes
+        to it (it counts as an unchanged item of the run)."""
+        state = self.state
+        public = self.spider.public_url(request.url)
+        known = state.known([public]).get(public)
+        if known is None or known.status != "active" or state.refetch_after.total_seconds() <= 0:
+            return False
+        if utcnow() - known.last_seen_at > state.refetch_after:
+            return False
+        state.listed(request.meta[meta.COLUMN], [known.id])
+        self.crawler.stats.inc_value("blgw/single_pages_known")
+        return True
+
     def _reverify(self) -> list[Request]:
         """The detail requests of this run's rolling re-verification (see
-        :meth:`spiders.crawlstate.CrawlState.reverify_batch`): stored pages of list columns this
+        :meth:`spiders.crawlstate.CrawlState.reverify_batch`): stored pages of the columns this
         crawl reads, fetched again (a conditional GET when the server gave validators)."""
         state = self.state
         if state.busy or state.resumed:  # a continued run's batch is in its frontier already
             return []
-        columns = {c.name for c in self.spider.columns() if c.layout == "list"}
+        columns = {c.name for c in self.spider.columns()}
         requests = []
         for page in state.reverify_batch():
             if page.column not in columns:
