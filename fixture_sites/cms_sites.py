@@ -114,8 +114,9 @@ article also has ``parts``: the paths of all its pages (``[path]`` for a one-pag
 the full title (the detail page's); ``body_paragraphs`` are the whitespace-normalised texts of every
 non-empty ``<p>`` of ALL parts, in order, without the boilerplate (``(责任编辑：admin)``) and without the
 paragraphs that only hold attachment links; ``body_blocks`` is the same with the rows of the body's
-data tables among them (each row's cells joined by ``" | "``), in order: the body's whole text, one
-block a paragraph.  ``columns`` lists the list columns only, in the order a plugin
+data tables among them (each row's cells joined by ``" | "``) and the attachment lines at its end
+(``附件1：政策解读.xls``: the 公文 layout's attachment lines are the document's own text), in order: the
+body's whole text, one block a paragraph.  ``columns`` lists the list columns only, in the order a plugin
 names them, with ``url`` the column's link as the site prints it.  No disclosure fields on these sites
 (``null``).
 """
@@ -276,10 +277,11 @@ def _html_text(fragment: str) -> str:
 
 def _body_blocks(it: Item) -> list[str]:
     """What a reader sees of the article's body, all parts in order: the text of every non-empty
-    ``<p>`` and every data-table row (its cells joined by ``" | "``), without the attachment-link
-    paragraphs; the same as ``it.paragraphs`` with the table rows among them."""
+    ``<p>`` and every data-table row (its cells joined by ``" | "``), the attachment-link paragraphs
+    (``附件1：….xls``, the 公文 layout's attachment lines) included; the same as ``it.paragraphs`` with
+    the table rows and the attachment lines among them."""
     attachment_paths = {a["path"] for a in it.attachments}
-    blocks = []
+    blocks, attachment_lines = [], set()
     for part in it.parts:
         for found in _BLOCK.finditer(part):
             para, table = found.groups()
@@ -287,10 +289,15 @@ def _body_blocks(it: Item) -> list[str]:
                 blocks += [" | ".join(_html_text(c) for c in _CELL.findall(row)) for row in _ROW.findall(table)]
                 continue
             text = _html_text(para)
-            if text and not any(f'href="{path}"' in para for path in attachment_paths):
-                blocks.append(text)
+            if not text:
+                continue
+            if any(f'href="{path}"' in para for path in attachment_paths):
+                if not text.startswith("附件"):
+                    raise AssertionError(f"article {it.id}: attachment line {text!r} is no 附件 line")
+                attachment_lines.add(text)
+            blocks.append(text)
     rows = {b for b in blocks if " | " in b}
-    if [b for b in blocks if b not in rows] != it.paragraphs:
+    if [b for b in blocks if b not in rows and b not in attachment_lines] != it.paragraphs:
         raise AssertionError(f"article {it.id}: the body's blocks are not its paragraphs")
     return blocks
 
