@@ -273,6 +273,9 @@ class Column(_Strict):
     layout: Literal["list", "page"] = Field(
         "list", description="'list': the column page lists the items (read with the list rules); 'page': the "
                             "column page is itself the content (领导介绍, 机构职能, 联系我们), one item")
+    update_days: int | None = Field(
+        None, ge=1, le=3660, description="Site health (栏目不更新): the column's update window in days; default "
+                                         "from its kind (动态/要闻 14, 通知公告/政策文件 183, others 365)")
 
     @property
     def classification(self) -> Classification:

@@ -37,6 +37,7 @@ COMMANDS = {
     "restore": "gateway.cli.index:restore",
     "db": "gateway.cli.index:db",
     "links": "gateway.cli.links:links",
+    "health": "gateway.cli.health:health",
     "serve": "gateway.cli.serve:serve",
     "demo": "gateway.cli.demo:demo",
 }

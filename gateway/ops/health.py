@@ -1,0 +1,298 @@
+"""Site health (检查指标): the national inspection indicators computed from what the store holds.
+
+国办秘函〔2019〕19号 (政府网站与政务新媒体检查指标) makes some indicators veto items (单项否决):
+a site failing one is 不合格.  This module computes, per site, from the stored items and the
+plugin's columns (no request to the site):
+
+- 栏目不更新 / 首页不更新: each list column's newest publish date against its update window
+  (动态/要闻 14 days, 通知公告/政策文件 183 days, others a configurable default, a column's
+  ``update_days`` in the plugin overriding); an undated item counts as not updated;
+- 空白栏目: list columns with no item;
+- 互动回应: letters of the last year unanswered for more than 90 days (veto), the reply time in
+  working days on the PRC holiday calendar (:mod:`chinese_calendar`, which has the State
+  Council's yearly holiday and 调休 working-day notices), the reply rate, the median and 90th
+  percentile, and the letters past a local rule (default 5 working days);
+- 服务不实用: each 办事指南 checked for its key elements; a guide missing 4 or more is
+  incomplete, and more than 5 incomplete guides are a veto.
+
+Every indicator carries its value, threshold, status (pass / warn / veto) and evidence (the
+columns or URLs behind it).  The thresholds are :class:`Thresholds`; the evaluation time is a
+parameter, so tests run on a fixed clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.store.models import Document, DocumentListing
+from plugins.spec import SiteSpec
+
+__all__ = ["Indicator", "SiteHealth", "Thresholds", "column_window", "format_health", "guide_missing",
+           "site_health", "working_days_between"]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+Status = Literal["pass", "warn", "veto"]
+
+# the indicator's column kinds, read from the column's name (or its path's last names)
+_DYNAMIC = re.compile(r"动态|要闻|新闻|资讯|工作信息|图片报道|时政")
+_NOTICE_POLICY = re.compile(r"通知|公告|公示|政策|文件|法规|规章|规范性")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What the indicators are measured against (the 检查指标's values by default)."""
+
+    dynamic_days: int = 14  # 动态、要闻类栏目: 2 weeks
+    notice_policy_days: int = 183  # 通知公告、政策文件类栏目: 6 months
+    default_days: int = 365  # other list columns (configurable)
+    stale_key_columns: int = 5  # veto when this many 动态/通知/政策 columns are stale
+    stale_columns: int = 10  # veto when this many columns that should update are stale
+    blank_columns: int = 5  # veto when this many columns are blank
+    home_days: int = 14  # 首页: the newest item at most 2 weeks old
+    unanswered_days: int = 90  # a letter unanswered for over 3 months (within the last year) is a veto
+    letter_year_days: int = 365
+    reply_rule_working_days: int = 5  # the local rule (e.g. 5 working days); past it: warn
+    guide_missing_elements: int = 4  # a guide missing this many key elements is incomplete
+    incomplete_guides: int = 6  # veto when this many guides are incomplete (more than 5)
+
+
+@dataclass
+class Indicator:
+    key: str
+    name: str
+    value: float | int | None
+    threshold: float | int | None
+    status: Status
+    summary: str
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SiteHealth:
+    code: str
+    name: str
+    at: str
+    indicators: list[Indicator]
+
+    @property
+    def status(self) -> Status:
+        statuses = {i.status for i in self.indicators}
+        return "veto" if "veto" in statuses else "warn" if "warn" in statuses else "pass"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "name": self.name, "at": self.at, "status": self.status,
+                "indicators": [asdict(i) for i in self.indicators]}
+
+
+def column_window(name: str, path: Sequence[str], thresholds: Thresholds, override: int | None = None,
+                  ) -> tuple[str, int]:
+    """The column's kind for the update indicator (dynamic / notice_policy / other) and its
+    update window in days; ``override`` (the plugin's ``update_days``) wins."""
+    text = " ".join([*path[-2:], name])
+    if _NOTICE_POLICY.search(name) or (not _DYNAMIC.search(name) and _NOTICE_POLICY.search(text)):
+        kind, days = "notice_policy", thresholds.notice_policy_days
+    elif _DYNAMIC.search(text):
+        kind, days = "dynamic", thresholds.dynamic_days
+    else:
+        kind, days = "other", thresholds.default_days
+    return kind, override if override is not None else days
+
+
+def working_days_between(start: dt.date, end: dt.date) -> tuple[int, bool]:
+    """Working days after ``start`` up to and including ``end`` on the PRC calendar (holidays off,
+    调休 weekend working days on), and whether the holiday calendar covered every year (outside
+    it, Monday to Friday are counted)."""
+    if end <= start:
+        return 0, True
+    first = start + dt.timedelta(days=1)
+    try:
+        return len(chinese_calendar.get_workdays(first, end)), True
+    except NotImplementedError:  # a year the package has no notice for yet
+        days, day = 0, first
+        while day <= end:
+            try:
+                days += chinese_calendar.is_workday(day)
+            except NotImplementedError:
+                days += day.weekday() < 5
+            day += dt.timedelta(days=1)
+        return days, False
+
+
+# 服务不实用: the key elements of a 办事指南, with how each is read from the stored item
+GUIDE_ELEMENTS: dict[str, Any] = {
+    "设定依据": lambda g: g.get("legal_basis"),
+    "申请条件": lambda g: g.get("conditions"),
+    "办理材料": lambda g: g.get("materials"),
+    "办理地点": lambda g: (g.get("office") or {}).get("address"),
+    "办理机构": lambda g: (g.get("office") or {}).get("name"),
+    "收费标准": lambda g: (g.get("fee") or {}).get("standard") or (g.get("fee") or {}).get("charged") is not None,
+    "办理时间": lambda g: (g.get("office") or {}).get("hours"),
+    "联系电话": lambda g: g.get("consult_phone") or (g.get("office") or {}).get("phone"),
+    "办理流程": lambda g: g.get("procedure") or g.get("flowchart_url"),
+}
+
+
+def guide_missing(item: dict[str, Any]) -> list[str]:
+    """The key elements (besides 事项名称, which every stored guide has) a stored guide lacks."""
+    return [name for name, read in GUIDE_ELEMENTS.items() if not read(item)]
+
+
+def _when(value: object) -> dt.datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
+
+
+def _status(value: int, veto_at: int, *, warn_at: int | None = None) -> Status:
+    if value >= veto_at:
+        return "veto"
+    return "warn" if warn_at is not None and value >= warn_at else "pass"
+
+
+def _percentile(values: list[int], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))  # nearest rank
+    return float(ordered[rank])
+
+
+def site_health(session: Session, spec: SiteSpec, at: dt.datetime,
+                thresholds: Thresholds = Thresholds()) -> SiteHealth:
+    """The score card of one site at ``at`` (aware), from its active stored items."""
+    docs = session.execute(select(Document.id, Document.url, Document.column, Document.item)
+                           .where(Document.site_code == spec.code, Document.status == "active")).all()
+    listed: dict[str, set[str]] = {}
+    for doc_id, column in session.execute(select(DocumentListing.document_id, DocumentListing.column)
+                                          .where(DocumentListing.site_code == spec.code)):
+        listed.setdefault(column, set()).add(doc_id)
+    by_id = {d.id: d for d in docs}
+    for d in docs:
+        if d.column:
+            listed.setdefault(d.column, set()).add(d.id)
+    indicators = [*_update_indicators(spec, by_id, listed, at, thresholds),
+                  _letters_indicator([d for d in docs if (d.item or {}).get("item_type") == "letter"], at, thresholds),
+                  _guides_indicator([d for d in docs if (d.item or {}).get("item_type") == "service_guide"],
+                                    thresholds)]
+    return SiteHealth(spec.code, spec.site.name, at.astimezone(SHANGHAI).isoformat(), indicators)
+
+
+def _update_indicators(spec: SiteSpec, by_id: dict[str, Any], listed: dict[str, set[str]], at: dt.datetime,
+                       thresholds: Thresholds) -> list[Indicator]:
+    stale_key, stale_any, blank, newest_all = [], [], [], []
+    for column in spec.columns:
+        if column.layout == "page" or column.classification.item_type != "article":
+            continue
+        items = [by_id[i] for i in listed.get(column.name, ()) if i in by_id]
+        kind, days = column_window(column.name, column.column_path, thresholds, column.update_days)
+        if not items:
+            blank.append(f"{column.name} ({column.url}): no item")
+            continue
+        dated = [(w, d.url) for d in items if (w := _when((d.item or {}).get("published_at"))) is not None]
+        newest_all += dated
+        newest = max(dated, default=None)
+        age = (at - newest[0]).total_seconds() / 86400 if newest else None
+        if age is None or age > days:
+            line = (f"{column.name} ({kind}, window {days} d): "
+                    + (f"newest {newest[0].date()} ({age:.0f} d) {newest[1]}" if newest and age is not None
+                       else f"{len(items)} item(s), none dated"))
+            stale_any.append(line)
+            if kind != "other":
+                stale_key.append(line)
+    newest = max(newest_all, default=None)
+    home_age = (at - newest[0]).total_seconds() / 86400 if newest else None
+    return [
+        Indicator("home_update", "首页不更新", None if home_age is None else round(home_age, 1), thresholds.home_days,
+                  "veto" if home_age is None or home_age > thresholds.home_days else "pass",
+                  "the site's newest item is "
+                  + ("undated or missing" if home_age is None else f"{home_age:.0f} day(s) old"),
+                  [f"{newest[0].date()} {newest[1]}"] if newest else []),
+        Indicator("stale_key_columns", "栏目不更新（动态要闻 2 周、通知公告政策文件 6 个月）", len(stale_key),
+                  thresholds.stale_key_columns, _status(len(stale_key), thresholds.stale_key_columns, warn_at=1),
+                  f"{len(stale_key)} 动态/通知/政策 column(s) past their window", stale_key),
+        Indicator("stale_columns", "栏目不更新（应更新未更新）", len(stale_any), thresholds.stale_columns,
+                  _status(len(stale_any), thresholds.stale_columns, warn_at=1),
+                  f"{len(stale_any)} column(s) past their window", stale_any),
+        Indicator("blank_columns", "空白栏目", len(blank), thresholds.blank_columns,
+                  _status(len(blank), thresholds.blank_columns, warn_at=1), f"{len(blank)} blank column(s)", blank),
+    ]
+
+
+def _letters_indicator(letters: Iterable[Any], at: dt.datetime, thresholds: Thresholds) -> Indicator:
+    since = at - dt.timedelta(days=thresholds.letter_year_days)
+    unanswered, past_rule, days, total, answered, uncovered = [], [], [], 0, 0, False
+    for d in letters:
+        item = d.item or {}
+        asked = _when(item.get("asked_at"))
+        if asked is None or asked < since or asked > at:
+            continue
+        total += 1
+        replied = _when(item.get("replied_at"))
+        if replied is None and not item.get("reply"):
+            waited = (at - asked).total_seconds() / 86400
+            if waited > thresholds.unanswered_days:
+                unanswered.append(f"{asked.date()} unanswered for {waited:.0f} d: {d.url}")
+            continue
+        answered += 1
+        if replied is None:
+            continue  # a reply without its date: answered, time unknown
+        n, covered = working_days_between(asked.astimezone(SHANGHAI).date(), replied.astimezone(SHANGHAI).date())
+        uncovered |= not covered
+        days.append(n)
+        if n > thresholds.reply_rule_working_days:
+            past_rule.append(f"{asked.date()} → {replied.date()}: {n} working day(s): {d.url}")
+    median = statistics.median(days) if days else None
+    p90 = _percentile(days, 0.9)
+    rate = answered / total if total else None
+    summary = (f"{total} letter(s) in the last year, {answered} answered"
+               + (f" ({rate:.0%})" if rate is not None else "")
+               + (f", reply median {median:g} / p90 {p90:g} working days" if median is not None and p90 is not None
+                  else "")
+               + f", {len(past_rule)} past the local rule of {thresholds.reply_rule_working_days} working days"
+               + (" (years without a holiday notice counted Monday to Friday)" if uncovered else ""))
+    status: Status = "veto" if unanswered else "warn" if past_rule else "pass"
+    return Indicator("letters", "互动回应", len(unanswered), 1, status, summary, unanswered + past_rule)
+
+
+def _guides_indicator(guides: Iterable[Any], thresholds: Thresholds) -> Indicator:
+    incomplete, evidence, count = 0, [], 0
+    for d in guides:
+        count += 1
+        missing = guide_missing(d.item or {})
+        if missing:
+            evidence.append(f"{(d.item or {}).get('name') or d.url}: missing {'、'.join(missing)} ({d.url})")
+        if len(missing) >= thresholds.guide_missing_elements:
+            incomplete += 1
+    status: Status = _status(incomplete, thresholds.incomplete_guides, warn_at=1)
+    return Indicator("guides", "服务不实用（办事指南要素缺失）", incomplete, thresholds.incomplete_guides, status,
+                     f"{count} guide(s), {incomplete} missing {thresholds.guide_missing_elements} or more key elements",
+                     evidence)
+
+
+_MARK = {"pass": "PASS", "warn": "WARN", "veto": "VETO"}
+
+
+def format_health(health: SiteHealth, *, max_evidence: int = 5) -> str:
+    """The score card as text: a line per indicator, its evidence below it."""
+    lines = [f"{health.code} {health.name}: {_MARK[health.status]} (at {health.at})"]
+    for i in health.indicators:
+        threshold = "" if i.threshold is None else f" (threshold {i.threshold})"
+        lines.append(f"  {_MARK[i.status]:4}  {i.name}: {i.summary}{threshold}")
+        lines += [f"          {e}" for e in i.evidence[:max_evidence]]
+        if len(i.evidence) > max_evidence:
+            lines.append(f"          … and {len(i.evidence) - max_evidence} more")
+    return "\n".join(lines)

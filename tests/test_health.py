@@ -1,0 +1,212 @@
+"""Site health (检查指标) on a fixed clock: for each indicator a site that passes and one that fails,
+with the evidence named; working days on the PRC holiday calendar; ``blgw health`` exits 1 on a
+veto.  The items are stored as a crawl stores them (``upsert_article`` with their listing), on
+SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+
+import pytest
+from conftest import BLGW, WORKDIR
+
+from gateway.ops.health import SHANGHAI, Thresholds, column_window, guide_missing, site_health, working_days_between
+from gateway.store.repository import upsert_article, upsert_site
+from normalizers.models import Article, Category, Letter, ServiceGuide, document_id
+from plugins.declarative import parse_site_toml
+
+AT = dt.datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI)
+
+
+def _plugin(code: str, columns: list[tuple[str, str, int | None]]) -> str:
+    lines = [f'[site]\ncode = "{code}"\nname = "{code}测试站"\nbase_url = "http://{code}.bl.gov.cn/"\n',
+             '[list]\nitem = "li"\n\n[detail]\ntitle = "h1"\nbody = "div.content"\n']
+    for name, url, days in columns:
+        lines.append(f'[[columns]]\nname = "{name}"\nurl = "{url}"\n' + (f"update_days = {days}\n" if days else ""))
+    return "\n".join(lines)
+
+
+def _base(code: str, column: str, path: str, category: Category) -> dict:
+    url = f"http://{code}.bl.gov.cn{path}"
+    return {"id": document_id(url), "site_code": code, "column_path": [category.value, column], "category": category,
+            "source_url": url, "fetched_at": AT}
+
+
+def _article(code: str, column: str, n: int, age_days: float | None) -> Article:
+    published = None if age_days is None else AT - dt.timedelta(days=age_days)
+    return Article(**_base(code, column, f"/{column}/{n}.html", Category.GOVERNMENT_INFORMATION),
+                   title=f"{column}第{n}篇", published_at=published, body_text="正文。", body_html="<p>正文。</p>")
+
+
+def _letter(code: str, n: int, asked: dt.datetime, replied: dt.datetime | None) -> Letter:
+    return Letter(**_base(code, "咨询信箱", f"/xx/{n}.html", Category.INTERACTION), title=f"咨询第{n}件",
+                  asked_at=asked, question="请问如何办理？", reply="已答复。" if replied else None, replied_at=replied)
+
+
+COMPLETE_GUIDE = {"name": "最低生活保障申请", "legal_basis": ["《社会救助暂行办法》"], "conditions": "本区户籍",
+                  "materials": [{"name": "身份证"}], "office": {"name": "区民政局", "address": "新碶街道",
+                                                               "hours": "工作日 8:30-17:00", "phone": "0574-86788520"},
+                  "fee": {"charged": False}, "procedure": ["申请", "审核", "审批"]}
+
+
+def _guide(code: str, n: int, complete: bool) -> ServiceGuide:
+    fields = COMPLETE_GUIDE if complete else {"name": f"事项{n}", "conditions": "本区户籍"}
+    return ServiceGuide(**_base(code, "办事指南", f"/bszn/{n}.html", Category.ONLINE_SERVICES), **fields)
+
+
+def _store(session, code: str, items) -> None:
+    upsert_site(session, code=code, name=f"{code}测试站", base_url=f"http://{code}.bl.gov.cn/", platform="generic",
+                plugin_source=f"{code}.toml")
+    for item in items:
+        upsert_article(session, item, fetch_url=str(item.source_url), raw_body=b"<html></html>",
+                       content_type="text/html", http_status=200, run_id=None, seen_at=AT,
+                       listed_in=(item.column_path[-1], None))
+
+
+PASSING = ("hpa", [("工作动态", "/gzdt/", None), ("通知公告", "/tzgg/", None), ("政策文件", "/zcwj/", None),
+                   ("领导讲话", "/ldjh/", None), ("部门动态", "/bmdt/", 30)])
+FAILING = ("hfa", [*[(f"{n}动态", f"/dt{n}/", None) for n in "一二三四五"], ("通知公告", "/tzgg/", None),
+                   *[(f"专题{n}", f"/zt{n}/", None) for n in range(1, 6)]])
+
+
+def _passing_items():
+    code = PASSING[0]
+    return [_article(code, "工作动态", 1, 3), _article(code, "工作动态", 2, 40), _article(code, "通知公告", 1, 100),
+            _article(code, "政策文件", 1, 150), _article(code, "领导讲话", 1, 300), _article(code, "部门动态", 1, 20),
+            # answered within 2 working days (a Friday, answered the Tuesday after)
+            _letter(code, 1, dt.datetime(2026, 11, 20, 9, tzinfo=SHANGHAI), dt.datetime(2026, 11, 24, 9, tzinfo=SHANGHAI)),
+            _letter(code, 2, dt.datetime(2026, 11, 25, 9, tzinfo=SHANGHAI), dt.datetime(2026, 11, 26, 9, tzinfo=SHANGHAI)),
+            # older than a year and never answered: outside the indicator's year
+            _letter(code, 3, AT - dt.timedelta(days=400), None),
+            _guide(code, 1, True)]
+
+
+def _failing_items():
+    code = FAILING[0]
+    items = [_article(code, f"{n}动态", 1, 20) for n in "一二三四"]  # past 14 days
+    items.append(_article(code, "五动态", 1, None))  # undated: counts as not updated
+    items.append(_article(code, "通知公告", 1, 200))  # past 183 days
+    items += [_letter(code, 1, AT - dt.timedelta(days=120), None),  # unanswered over 3 months: veto
+              _letter(code, 2, dt.datetime(2026, 9, 28, 9, tzinfo=SHANGHAI), dt.datetime(2026, 10, 12, 9, tzinfo=SHANGHAI))]
+    items += [_guide(code, n, False) for n in range(1, 7)]
+    return items
+
+
+@pytest.fixture
+def any_store_url(store_url_any):
+    return store_url_any
+
+
+@pytest.fixture
+def stored(any_store_url, tmp_path):
+    from gateway.store.session import Store
+
+    store = Store(any_store_url)
+    store.migrate()
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    specs = {}
+    for (code, columns), items in ((PASSING, _passing_items()), (FAILING, _failing_items())):
+        text = _plugin(code, columns)
+        (plugins / f"{code}.toml").write_text(text, encoding="utf-8")
+        specs[code] = parse_site_toml(text, source=f"{code}.toml")
+        with store.session() as session, session.begin():
+            _store(session, code, items)
+    yield store, specs, plugins
+    store.dispose()
+
+
+def _card(stored, code):
+    store, specs, _ = stored
+    with store.session() as session:
+        health = site_health(session, specs[code], AT)
+    return health, {i.key: i for i in health.indicators}
+
+
+def test_a_site_that_keeps_up_passes_every_indicator(stored):
+    health, by_key = _card(stored, "hpa")
+    assert {k: i.status for k, i in by_key.items()} == {
+        "home_update": "pass", "stale_key_columns": "pass", "stale_columns": "pass", "blank_columns": "pass",
+        "letters": "pass", "guides": "pass"}
+    assert health.status == "pass"
+    assert by_key["home_update"].value == 3.0
+    assert "2 answered (100%)" in by_key["letters"].summary  # the letter of 400 days ago is outside the year
+    assert "median 1.5 / p90 2 working days" in by_key["letters"].summary
+
+
+def test_a_site_that_does_not_fails_each_indicator_with_its_evidence(stored):
+    health, by_key = _card(stored, "hfa")
+    assert health.status == "veto"
+    home = by_key["home_update"]
+    assert (home.status, home.value) == ("veto", 20.0)
+    stale = by_key["stale_key_columns"]
+    assert (stale.status, stale.value) == ("veto", 6)
+    assert any(e.startswith("五动态") and "none dated" in e for e in stale.evidence)
+    assert any(e.startswith("通知公告 (notice_policy, window 183 d)") for e in stale.evidence)
+    assert by_key["stale_columns"].value == 6 and by_key["stale_columns"].status == "warn"  # 6 < 10
+    blank = by_key["blank_columns"]
+    assert (blank.status, blank.value) == ("veto", 5)
+    assert sorted(e.split(" ")[0] for e in blank.evidence) == [f"专题{n}" for n in range(1, 6)]
+    letters = by_key["letters"]
+    assert letters.status == "veto" and letters.value == 1
+    assert any("unanswered for 120 d" in e and "/xx/1.html" in e for e in letters.evidence)
+    # 2026-09-28 → 10-12 across the National Day holiday: far fewer working days than calendar days
+    past = [e for e in letters.evidence if "/xx/2.html" in e]
+    days, _ = working_days_between(dt.date(2026, 9, 28), dt.date(2026, 10, 12))
+    assert past and f"{days} working day(s)" in past[0] and 5 < days < 14
+    guides = by_key["guides"]
+    assert (guides.status, guides.value) == ("veto", 6)
+    assert all("设定依据" in e and "办理流程" in e for e in guides.evidence)
+
+
+def test_a_columns_own_update_window_wins():
+    t = Thresholds()
+    assert column_window("部门动态", ["政务公开", "部门动态"], t) == ("dynamic", 14)
+    assert column_window("部门动态", ["政务公开", "部门动态"], t, 30) == ("dynamic", 30)
+    assert column_window("通知公告", ["政务公开", "通知公告"], t) == ("notice_policy", 183)
+    assert column_window("规范性文件", ["政务公开"], t) == ("notice_policy", 183)
+    assert column_window("领导讲话", ["政务公开"], Thresholds(default_days=90)) == ("other", 90)
+
+
+@pytest.mark.parametrize("start, end, expected", [
+    ((2024, 9, 27), (2024, 10, 8), 3),  # 9-29 (Sunday) a 调休 working day, Oct 1-7 off
+    ((2024, 11, 29), (2024, 12, 6), 5),  # an ordinary week
+    ((2024, 12, 6), (2024, 12, 6), 0),
+])
+def test_working_days_follow_the_holiday_calendar_and_its_adjusted_days(start, end, expected):
+    assert working_days_between(dt.date(*start), dt.date(*end)) == (expected, True)
+
+
+def test_a_year_without_a_holiday_notice_counts_weekdays_and_says_so():
+    days, covered = working_days_between(dt.date(2031, 3, 3), dt.date(2031, 3, 10))
+    assert (days, covered) == (5, False)
+
+
+def test_a_guide_lists_the_key_elements_it_lacks():
+    assert guide_missing(COMPLETE_GUIDE) == []
+    lacking = guide_missing({"name": "x", "office": {"name": "区民政局"}, "fee": {"standard": "不收费"}})
+    assert lacking == ["设定依据", "申请条件", "办理材料", "办理地点", "办理时间", "联系电话", "办理流程"]
+
+
+def test_blgw_health_prints_the_score_cards_and_exits_1_on_a_veto(stored, any_store_url, tmp_path):
+    _, _, plugins = stored
+    env = {**os.environ, "BLGW_DATA_DIR": str(tmp_path / "data"), "BLGW_PLUGIN_DIRS": str(plugins),
+           "BLGW_DATABASE_URL": any_store_url}
+    at = AT.isoformat()
+    good = subprocess.run([*BLGW, "health", "hpa", "--at", at], cwd=WORKDIR, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.startswith("hpa hpa测试站: PASS")
+    both = subprocess.run([*BLGW, "health", "--at", at], cwd=WORKDIR, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert both.returncode == 1, both.stderr
+    assert "hfa hfa测试站: VETO" in both.stdout and "VETO  空白栏目: 5 blank column(s)" in both.stdout
+    cards = json.loads(subprocess.run([*BLGW, "health", "--json", "--at", at], cwd=WORKDIR, env=env,
+                                      capture_output=True, text=True, timeout=120).stdout)
+    assert [(c["code"], c["status"]) for c in cards] == [("hfa", "veto"), ("hpa", "pass")]
+    bad = subprocess.run([*BLGW, "health", "nosuch"], cwd=WORKDIR, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode == 2 and "nosuch" in bad.stderr
