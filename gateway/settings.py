@@ -210,6 +210,18 @@ class GatewaySettings(BaseSettings):
     progress_interval: float = Field(2.0, gt=0, json_schema_extra=_group("crawl"),
                                      description="Seconds between progress lines")
 
+    # --- site health ------------------------------------------------------------------------
+    probes_per_day: int = Field(24, ge=1, le=1440, json_schema_extra=_group("health"),
+                                description="Availability probe rounds a day (`blgw scheduler` spreads them evenly; "
+                                            "the indicator asks for at least 20)")
+    probe_timeout: float = Field(15.0, gt=0, le=120, json_schema_extra=_group("health"),
+                                 description="Seconds a probe waits for an answer; longer is a failed probe")
+    probe_pages: int = Field(2, ge=0, le=10, json_schema_extra=_group("health"),
+                             description="Key pages probed per site besides the home page (its first columns' pages)")
+    probe_control_url: str = Field("", json_schema_extra=_group("health"),
+                                   description="A control target probed first in each round (e.g. the portal); when it "
+                                               "fails the round is discarded as the gateway's own network failure")
+
     @field_validator("plugin_dirs", mode="before")
     @classmethod
     def _split_dirs(cls, value: object) -> object:

@@ -14,6 +14,7 @@ import pytest
 from conftest import BLGW, WORKDIR
 
 from gateway.ops.health import SHANGHAI, Thresholds, column_window, guide_missing, site_health, working_days_between
+from gateway.store.models import Probe, ProbeRound
 from gateway.store.repository import upsert_article, upsert_site
 from normalizers.models import Article, Category, Letter, ServiceGuide, document_id
 from plugins.declarative import parse_site_toml
@@ -55,6 +56,17 @@ COMPLETE_GUIDE = {"name": "最低生活保障申请", "legal_basis": ["《社会
 def _guide(code: str, n: int, complete: bool) -> ServiceGuide:
     fields = COMPLETE_GUIDE if complete else {"name": f"事项{n}", "conditions": "本区户籍"}
     return ServiceGuide(**_base(code, "办事指南", f"/bszn/{n}.html", Category.ONLINE_SERVICES), **fields)
+
+
+def _probes(session, code: str, failed: int, total: int = 30) -> None:
+    """``total`` probe rounds of the site's home page over the last week, the first ``failed`` failed."""
+    for n in range(total):
+        when = AT - dt.timedelta(hours=5 * n + 1)
+        r = ProbeRound(started_at=when, control_ok=True)
+        session.add(r)
+        session.flush()
+        session.add(Probe(round_id=r.id, site_code=code, url=f"http://{code}.bl.gov.cn/", at=when, ok=n >= failed,
+                          error=None if n >= failed else "no answer within 15 s"))
 
 
 def _store(session, code: str, items) -> None:
@@ -115,6 +127,7 @@ def stored(any_store_url, tmp_path):
         specs[code] = parse_site_toml(text, source=f"{code}.toml")
         with store.session() as session, session.begin():
             _store(session, code, items)
+            _probes(session, code, failed=0 if code == "hpa" else 3)
     yield store, specs, plugins
     store.dispose()
 
@@ -129,7 +142,7 @@ def _card(stored, code):
 def test_a_site_that_keeps_up_passes_every_indicator(stored):
     health, by_key = _card(stored, "hpa")
     assert {k: i.status for k, i in by_key.items()} == {
-        "home_update": "pass", "stale_key_columns": "pass", "stale_columns": "pass", "blank_columns": "pass",
+        "availability": "pass", "home_update": "pass", "stale_key_columns": "pass", "stale_columns": "pass", "blank_columns": "pass",
         "letters": "pass", "guides": "pass"}
     assert health.status == "pass"
     assert by_key["home_update"].value == 3.0
@@ -140,6 +153,8 @@ def test_a_site_that_keeps_up_passes_every_indicator(stored):
 def test_a_site_that_does_not_fails_each_indicator_with_its_evidence(stored):
     health, by_key = _card(stored, "hfa")
     assert health.status == "veto"
+    availability = by_key["availability"]
+    assert (availability.status, availability.value, len(availability.evidence)) == ("veto", 0.1, 3)
     home = by_key["home_update"]
     assert (home.status, home.value) == ("veto", 20.0)
     stale = by_key["stale_key_columns"]

@@ -38,6 +38,7 @@ COMMANDS = {
     "db": "gateway.cli.index:db",
     "links": "gateway.cli.links:links",
     "health": "gateway.cli.health:health",
+    "probe": "gateway.cli.probe:probe",
     "serve": "gateway.cli.serve:serve",
     "demo": "gateway.cli.demo:demo",
 }

@@ -28,8 +28,10 @@ __all__ = ["scheduler"]
 @click.option("--site", "sites_", multiple=True, help="Only these sites (default: every site plugin).")
 @click.option("--origin", "origins", multiple=True, metavar="CODE=URL", help="Passed to each `blgw crawl`.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Passed to each `blgw crawl`.")
+@click.option("--no-probes", is_flag=True, help="Send no availability probes (default: BLGW_PROBES_PER_DAY rounds a "
+                                                "day, each a `blgw probe`; not with --once).")
 def scheduler(tick: float, once: bool, max_parallel: int, sites_: tuple[str, ...],
-                      origins: tuple[str, ...], overrides: tuple[str, ...]) -> None:
+                      origins: tuple[str, ...], overrides: tuple[str, ...], no_probes: bool) -> None:
     """Crawl each site when its schedule says (cron or interval, in its plugin), in one
     long-running process: every --tick seconds the due sites are crawled, each by a `blgw crawl
     CODE` subprocess, then the index is synced. SIGTERM or SIGINT stops it after forwarding the
@@ -70,7 +72,8 @@ def scheduler(tick: float, once: bool, max_parallel: int, sites_: tuple[str, ...
 
     scheduler = Scheduler(sites=sites, store=store(config), tick=tick, max_parallel=max_parallel,
                           crawl_args=crawl_args, codes=sites_ or None,
-                          lock_stale=dt.timedelta(seconds=config.lock_stale_seconds))
+                          lock_stale=dt.timedelta(seconds=config.lock_stale_seconds),
+                          probe_args=None if no_probes else [a for o in origins for a in ("--origin", o)])
     previous = {sig: signal.signal(sig, scheduler.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     logger.info("scheduler started: %s, tick %ss, at most %d crawls at once",
                 "one tick" if once else "until stopped", tick, max_parallel)

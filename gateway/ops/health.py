@@ -12,6 +12,8 @@ plugin's columns (no request to the site):
   working days on the PRC holiday calendar (:mod:`chinese_calendar`, which has the State
   Council's yearly holiday and 调休 working-day notices), the reply rate, the median and 90th
   percentile, and the letters past a local rule (default 5 working days);
+- 站点无法访问: the share of failed availability probes (:mod:`gateway.ops.probes`) over the
+  last week, a veto at 5 %;
 - 服务不实用: each 办事指南 checked for its key elements; a guide missing 4 or more is
   incomplete, and more than 5 incomplete guides are a veto.
 
@@ -34,6 +36,7 @@ import chinese_calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.ops.probes import availability_share
 from gateway.store.models import Document, DocumentListing
 from plugins.spec import SiteSpec
 
@@ -64,6 +67,8 @@ class Thresholds:
     reply_rule_working_days: int = 5  # the local rule (e.g. 5 working days); past it: warn
     guide_missing_elements: int = 4  # a guide missing this many key elements is incomplete
     incomplete_guides: int = 6  # veto when this many guides are incomplete (more than 5)
+    availability_days: float = 7  # 站点无法访问: the share of failed probes over a week
+    availability_veto_share: float = 0.05  # veto at 5 %
 
 
 @dataclass
@@ -184,11 +189,25 @@ def site_health(session: Session, spec: SiteSpec, at: dt.datetime,
     for d in docs:
         if d.column:
             listed.setdefault(d.column, set()).add(d.id)
-    indicators = [*_update_indicators(spec, by_id, listed, at, thresholds),
+    indicators = [_availability_indicator(session, spec.code, at, thresholds),
+                  *_update_indicators(spec, by_id, listed, at, thresholds),
                   _letters_indicator([d for d in docs if (d.item or {}).get("item_type") == "letter"], at, thresholds),
                   _guides_indicator([d for d in docs if (d.item or {}).get("item_type") == "service_guide"],
                                     thresholds)]
     return SiteHealth(spec.code, spec.site.name, at.astimezone(SHANGHAI).isoformat(), indicators)
+
+
+def _availability_indicator(session: Session, code: str, at: dt.datetime, thresholds: Thresholds) -> Indicator:
+    failed, total, evidence = availability_share(session, code, at, thresholds.availability_days)
+    share = failed / total if total else None
+    if share is None:
+        status: Status = "warn"
+        summary = f"no probe in the last {thresholds.availability_days:g} days (`blgw probe`, `blgw scheduler`)"
+    else:
+        status = "veto" if share >= thresholds.availability_veto_share else "warn" if failed else "pass"
+        summary = f"{failed} of {total} probe(s) failed in {thresholds.availability_days:g} days ({share:.1%})"
+    return Indicator("availability", "站点无法访问", None if share is None else round(share, 4),
+                     thresholds.availability_veto_share, status, summary, evidence)
 
 
 def _update_indicators(spec: SiteSpec, by_id: dict[str, Any], listed: dict[str, set[str]], at: dt.datetime,

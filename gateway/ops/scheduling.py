@@ -26,6 +26,7 @@ from types import FrameType
 from sqlalchemy import func, select
 
 from gateway.ops.exits import EXIT_ERRORS, EXIT_FAILED, EXIT_OK
+from gateway.ops.probes import probe_due
 from gateway.settings import get_settings
 from gateway.store.locks import LOCK_HOLDER_ENV, SiteBusy, claim_lock, lock_alive, release_lock
 from gateway.store.models import CrawlRun, SiteLock
@@ -195,8 +196,12 @@ class Scheduler:
                  max_parallel: int = 2, crawl_args: Sequence[str] = (), codes: Iterable[str] | None = None,
                  command: Sequence[str] | None = None, env: dict[str, str] | None = None,
                  clock: Callable[[], dt.datetime] | None = None, poll: float = 0.5,
-                 lock_stale: dt.timedelta | None = None, worker: str | None = None) -> None:
+                 lock_stale: dt.timedelta | None = None, worker: str | None = None,
+                 probe_args: Sequence[str] | None = None) -> None:
         self.sites = sites
+        # availability probes: `blgw probe` started when a round is due (None: no probes)
+        self.probe_args = list(probe_args) if probe_args is not None else None
+        self.prober: subprocess.Popen[bytes] | None = None
         self.store = store
         self.tick = tick
         self.max_parallel = max(1, max_parallel)
@@ -362,11 +367,37 @@ class Scheduler:
             self.reap()
             self.sync()
             self.tick_once()
+            self.probe()
             self._sleep(self.tick)
         self._wait_children()
+        if self.prober is not None:
+            self.prober.wait()
         self.sync()
         logger.info("scheduler stopped")
         return 0
+
+    def probe(self) -> None:
+        """Start an availability probe round (`blgw probe`, its own process: a hanging site
+        never holds up the schedule) when one is due by the store's last round and none runs."""
+        if self.probe_args is None:
+            return
+        if self.prober is not None:
+            if self.prober.poll() is None:
+                return
+            if self.prober.returncode not in (EXIT_OK, EXIT_ERRORS):
+                logger.error("probe round FAILED (exit %s)", self.prober.returncode)
+            self.prober = None
+        try:
+            with self.store.session() as session:
+                due = probe_due(session, self.clock(), get_settings().probes_per_day)
+        except Exception as exc:  # noqa: BLE001 - the store is down: the crawls say so; try next tick
+            logger.error("probe round not started: %s", exc)
+            return
+        codes = [s.code for s in self.sites() if self.codes is None or s.code in self.codes]
+        if due and codes:  # the sites this scheduler crawls
+            self.prober = subprocess.Popen([*self.command, "probe", *codes, *self.probe_args], env=self.env,
+                                           start_new_session=True)
+            logger.info("availability probe round started as pid %s", self.prober.pid)
 
     def _wait_children(self) -> None:
         while self.children:

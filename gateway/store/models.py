@@ -410,3 +410,33 @@ class DocumentAttachment(Base):
     __table_args__ = (
         Index("ix_document_attachments_attachment_id", "attachment_id"),
     )
+
+
+class ProbeRound(Base):
+    """One round of availability probes (站点无法访问). ``control_ok`` False: the control target
+    failed, so the gateway's own network was down and the round's site probes were not sent (the
+    round is discarded from every site's share)."""
+
+    __tablename__ = "probe_rounds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    control_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    control_ok: Mapped[bool] = mapped_column(Boolean, default=True)
+    control_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Probe(Base):
+    """One probe of one page of a site: one GET, redirects not followed, within the timeout."""
+
+    __tablename__ = "probes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("probe_rounds.id", ondelete="CASCADE"), index=True)
+    site_code: Mapped[str] = mapped_column(String(32), index=True)
+    url: Mapped[str] = mapped_column(Text)  # the public URL probed
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    elapsed_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
