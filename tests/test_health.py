@@ -14,6 +14,7 @@ import pytest
 from conftest import BLGW, WORKDIR
 
 from gateway.ops.health import SHANGHAI, Thresholds, column_window, guide_missing, site_health, working_days_between
+from gateway.store.links import due_link_targets, record_links, save_link_checks
 from gateway.store.models import Probe, ProbeRound
 from gateway.store.repository import upsert_article, upsert_site
 from normalizers.models import Article, Category, Letter, ServiceGuide, document_id
@@ -67,6 +68,23 @@ def _probes(session, code: str, failed: int, total: int = 30) -> None:
         session.flush()
         session.add(Probe(round_id=r.id, site_code=code, url=f"http://{code}.bl.gov.cn/", at=when, ok=n >= failed,
                           error=None if n >= failed else "no answer within 15 s"))
+
+
+def _links(session, code: str, broken: int, ok: int = 2) -> None:
+    """The home page links ``broken`` dead pages and ``ok`` live ones, as the link checker found."""
+    home = f"http://{code}.bl.gov.cn/"
+    urls = [f"{home}dead/{n}.html" for n in range(broken)] + [f"{home}live/{n}.html" for n in range(ok)]
+    record_links(session, code, home, urls, seen_at=AT)
+    session.flush()
+    rows = []
+    for due in due_link_targets(session, [code], now=AT, recheck_after=dt.timedelta(hours=24),
+                                 only_unchecked=False, limit=100):
+        dead = "/dead/" in due.url
+        rows.append({"id": due.id, "status": 404 if dead else 200, "ok": not dead, "error": None,
+                     "final_url": due.url, "method": "HEAD", "checked_at": AT, "failures": int(dead),
+                     "skip_kind": None, "skip_reason": None, "skipped_at": None})
+    assert len(rows) == broken + ok
+    save_link_checks(session, rows)
 
 
 def _store(session, code: str, items) -> None:
@@ -128,6 +146,7 @@ def stored(any_store_url, tmp_path):
         with store.session() as session, session.begin():
             _store(session, code, items)
             _probes(session, code, failed=0 if code == "hpa" else 3)
+            _links(session, code, broken=0 if code == "hpa" else 6)
     yield store, specs, plugins
     store.dispose()
 
@@ -143,7 +162,7 @@ def test_a_site_that_keeps_up_passes_every_indicator(stored):
     health, by_key = _card(stored, "hpa")
     assert {k: i.status for k, i in by_key.items()} == {
         "availability": "pass", "home_update": "pass", "stale_key_columns": "pass", "stale_columns": "pass", "blank_columns": "pass",
-        "letters": "pass", "guides": "pass"}
+        "letters": "pass", "guides": "pass", "links": "pass"}
     assert health.status == "pass"
     assert by_key["home_update"].value == 3.0
     assert "2 answered (100%)" in by_key["letters"].summary  # the letter of 400 days ago is outside the year
@@ -174,6 +193,10 @@ def test_a_site_that_does_not_fails_each_indicator_with_its_evidence(stored):
     assert past and f"{days} working day(s)" in past[0] and 5 < days < 14
     guides = by_key["guides"]
     assert (guides.status, guides.value) == ("veto", 6)
+    links = by_key["links"]
+    assert (links.status, links.value) == ("veto", 6)
+    assert links.summary == "6 broken link(s) on the home page, 6 of 8 checked on the whole site"
+    assert all("/dead/" in e and e.endswith("on the home page") for e in links.evidence)
     assert all("设定依据" in e and "办理流程" in e for e in guides.evidence)
 
 

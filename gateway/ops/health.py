@@ -14,6 +14,8 @@ plugin's columns (no request to the site):
   percentile, and the letters past a local rule (default 5 working days);
 - 站点无法访问: the share of failed availability probes (:mod:`gateway.ops.probes`) over the
   last week, a veto at 5 %;
+- 链接可用性: broken links on the home page (a veto at 5) and on the whole site, from the
+  dead-link checker's last results;
 - 服务不实用: each 办事指南 checked for its key elements; a guide missing 4 or more is
   incomplete, and more than 5 incomplete guides are a veto.
 
@@ -30,6 +32,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -37,6 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.ops.probes import availability_share
+from gateway.store.links import dead_link_report
 from gateway.store.models import Document, DocumentListing
 from plugins.spec import SiteSpec
 
@@ -69,6 +73,7 @@ class Thresholds:
     incomplete_guides: int = 6  # veto when this many guides are incomplete (more than 5)
     availability_days: float = 7  # 站点无法访问: the share of failed probes over a week
     availability_veto_share: float = 0.05  # veto at 5 %
+    home_broken_links: int = 5  # 链接可用性: veto at this many broken links on the home page
 
 
 @dataclass
@@ -193,7 +198,8 @@ def site_health(session: Session, spec: SiteSpec, at: dt.datetime,
                   *_update_indicators(spec, by_id, listed, at, thresholds),
                   _letters_indicator([d for d in docs if (d.item or {}).get("item_type") == "letter"], at, thresholds),
                   _guides_indicator([d for d in docs if (d.item or {}).get("item_type") == "service_guide"],
-                                    thresholds)]
+                                    thresholds),
+                  _links_indicator(session, spec, thresholds)]
     return SiteHealth(spec.code, spec.site.name, at.astimezone(SHANGHAI).isoformat(), indicators)
 
 
@@ -300,6 +306,26 @@ def _guides_indicator(guides: Iterable[Any], thresholds: Thresholds) -> Indicato
     return Indicator("guides", "服务不实用（办事指南要素缺失）", incomplete, thresholds.incomplete_guides, status,
                      f"{count} guide(s), {incomplete} missing {thresholds.guide_missing_elements} or more key elements",
                      evidence)
+
+
+def _links_indicator(session: Session, spec: SiteSpec, thresholds: Thresholds) -> Indicator:
+    report = dead_link_report(session, spec.code)
+    base = spec.site.base_url
+    homes = {base, base.rstrip("/"), *(urljoin(base, n) for n in ("index.html", "index.htm", "index.shtml",
+                                                                    "index.asp", "index.aspx", "index.php",
+                                                                    "default.aspx", "default.asp"))}
+    home_broken = [b for b in report["broken"] if any(p["url"] in homes for p in b["pages"])]
+    evidence = [f"{b['url']} ({b.get('error') or b.get('status')}) on the home page" for b in home_broken]
+    evidence += [f"{b['url']} ({b.get('error') or b.get('status')}) on {len(b['pages'])} page(s), e.g. "
+                 f"{b['pages'][0]['url'] if b['pages'] else '?'}" for b in report["broken"] if b not in home_broken]
+    status: Status = ("veto" if len(home_broken) >= thresholds.home_broken_links
+                      else "warn" if report["broken_count"] else "pass")
+    if not report["checked"]:
+        status = "warn"
+    summary = (f"{len(home_broken)} broken link(s) on the home page, {report['broken_count']} of "
+               f"{report['checked']} checked on the whole site" if report["checked"]
+               else "no link checked yet (`blgw links check`)")
+    return Indicator("links", "链接可用性", len(home_broken), thresholds.home_broken_links, status, summary, evidence)
 
 
 _MARK = {"pass": "PASS", "warn": "WARN", "veto": "VETO"}
