@@ -238,13 +238,61 @@ def test_blgw_health_prints_the_score_cards_and_exits_1_on_a_veto(stored, any_st
                           text=True, timeout=120)
     assert good.returncode == 0, good.stderr
     assert good.stdout.startswith("hpa hpa测试站: PASS")
-    both = subprocess.run([*BLGW, "health", "--at", at], cwd=WORKDIR, env=env, capture_output=True, text=True,
+    both = subprocess.run([*BLGW, "health", "--at", at, "--xlsx", str(tmp_path / "health.xlsx")], cwd=WORKDIR, env=env, capture_output=True, text=True,
                           timeout=120)
     assert both.returncode == 1, both.stderr
     assert "hfa hfa测试站: VETO" in both.stdout and "VETO  空白栏目: 5 blank column(s)" in both.stdout
+    from openpyxl import load_workbook
+
+    summary = list(load_workbook(tmp_path / "health.xlsx")["汇总"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[3]) for r in summary] == [("hfa", "单项否决"), ("hpa", "合格")]
     cards = json.loads(subprocess.run([*BLGW, "health", "--json", "--at", at], cwd=WORKDIR, env=env,
                                       capture_output=True, text=True, timeout=120).stdout)
     assert [(c["code"], c["status"]) for c in cards] == [("hfa", "veto"), ("hpa", "pass")]
     bad = subprocess.run([*BLGW, "health", "nosuch"], cwd=WORKDIR, env=env, capture_output=True, text=True,
                          timeout=120)
     assert bad.returncode == 2 and "nosuch" in bad.stderr
+
+
+def test_the_api_the_pages_and_the_xlsx_give_the_same_score_cards(stored, any_store_url, tmp_path):
+    import io
+    import warnings
+
+    from openpyxl import load_workbook
+
+    from gateway.api import create_app
+    from gateway.settings import GatewaySettings
+
+    warnings.simplefilter("ignore")  # starlette's TestClient warns about httpx
+    from fastapi.testclient import TestClient
+
+    _, _, plugins = stored
+    settings = GatewaySettings(data_dir=tmp_path / "data", database_url=any_store_url,
+                               index_url=f"sqlite:///{tmp_path / 'index.sqlite'}", plugin_dirs=[plugins],
+                               load_plugins=[])
+    at = {"at": AT.isoformat()}
+    with TestClient(create_app(settings)) as client:
+        body = client.get("/api/site-health", params=at).json()
+        assert [(c["code"], c["status"]) for c in body["sites"]] == [("hfa", "veto"), ("hpa", "pass")]
+        blank = next(r for r in body["rollup"]["indicators"] if r["key"] == "blank_columns")
+        assert (blank["pass"], blank["veto"], blank["veto_sites"]) == (1, 1, ["hfa"])
+        one = client.get("/api/site-health/hfa", params=at).json()
+        assert one == body["sites"][0]
+        assert client.get("/api/site-health/nosuch").status_code == 404
+        page = client.get("/site-health", params=at)
+        assert page.status_code == 200 and "<svg" in page.text and "hfa测试站" in page.text
+        assert "单项否决" in page.text and "cdn" not in page.text.lower()
+        site_page = client.get("/site-health/hfa", params=at).text
+        assert "专题1 (/zt1/): no item" in site_page and "空白栏目" in site_page
+        xlsx = client.get("/api/site-health.xlsx", params=at)
+        assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(io.BytesIO(xlsx.content))
+    assert book.sheetnames == ["汇总", "指标明细", "证据"]
+    rows = list(book["汇总"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("站点代码", "站点名称", "评估时间", "结论") and "空白栏目" in rows[0]
+    assert [(r[0], r[3]) for r in rows[1:]] == [("hfa", "单项否决"), ("hpa", "合格")]
+    details = {(r[0], r[2]): r for r in book["指标明细"].iter_rows(min_row=2, values_only=True)}
+    assert details[("hfa", "blank_columns")][3:6] == (5, 5, "单项否决")
+    assert details[("hpa", "letters")][5] == "合格"
+    evidence = [r for r in book["证据"].iter_rows(min_row=2, values_only=True) if r[0] == "hfa"]
+    assert any("/xx/1.html" in r[2] for r in evidence)

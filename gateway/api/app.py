@@ -22,7 +22,7 @@ from markupsafe import Markup
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.api import documents, emergency, health, links, metrics, navigation, pages, search
+from gateway.api import documents, emergency, health, links, metrics, navigation, pages, search, site_health
 from gateway.api.deps import Resources
 from gateway.api.search import InputError, safe_fragment
 from gateway.settings import GatewaySettings, get_settings
@@ -98,7 +98,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.state.resources = resources
     app.state.templates = templates()
-    for module in (search, navigation, documents, health, metrics, emergency, links, pages):
+    for module in (search, navigation, documents, health, metrics, emergency, links, site_health, pages):
         app.include_router(module.router)
     metrics.instrument(app)  # the app's metrics registry; counts and times /api/search and /api/suggest
     app.add_middleware(SecurityHeaders)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 
 import click
 from sqlalchemy import select
 
 from gateway.cli.common import registry, store
-from gateway.ops.health import SHANGHAI, Thresholds, format_health, site_health
+from gateway.ops.health import SHANGHAI, Thresholds, format_health, health_workbook, site_health
 from gateway.store.models import Site
 
 __all__ = ["health"]
@@ -35,10 +36,12 @@ def _moment(value: str | None) -> dt.datetime:
 @click.option("--reply-rule", type=click.IntRange(min=1), default=Thresholds.reply_rule_working_days,
               show_default=True, help="Local rule: letters answered within this many working days.")
 @click.option("--json", "as_json", is_flag=True, help="Print the score cards as JSON.")
+@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Also write the score cards as an XLSX workbook (汇总, 指标明细, 证据).")
 @click.option("--max-evidence", default=5, show_default=True, type=click.IntRange(min=0),
               help="Evidence lines printed per indicator (text output).")
 def health(codes: tuple[str, ...], at: str | None, default_days: int, reply_rule: int, as_json: bool,
-           max_evidence: int) -> None:
+           xlsx: Path | None, max_evidence: int) -> None:
     """Site health (检查指标): each site's score card from what the store holds.
 
     \b
@@ -64,6 +67,8 @@ def health(codes: tuple[str, ...], at: str | None, default_days: int, reply_rule
     when = _moment(at)
     with source.session() as session:
         cards = [site_health(session, sites.get(code), when, thresholds) for code in wanted]
+    if xlsx is not None:
+        xlsx.write_bytes(health_workbook(cards))
     if as_json:
         click.echo(json.dumps([c.to_dict() for c in cards], ensure_ascii=False, indent=1))
     else:

@@ -44,7 +44,8 @@ from gateway.store.links import dead_link_report
 from gateway.store.models import Document, DocumentListing
 from plugins.spec import SiteSpec
 
-__all__ = ["Indicator", "SiteHealth", "Thresholds", "column_window", "format_health", "guide_missing",
+__all__ = ["STATUS_ZH", "Indicator", "SiteHealth", "Thresholds", "column_window", "format_health", "guide_missing",
+           "health_workbook", "rollup",
            "site_health", "working_days_between"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -341,3 +342,59 @@ def format_health(health: SiteHealth, *, max_evidence: int = 5) -> str:
         if len(i.evidence) > max_evidence:
             lines.append(f"          … and {len(i.evidence) - max_evidence} more")
     return "\n".join(lines)
+
+
+STATUS_ZH = {"pass": "合格", "warn": "预警", "veto": "单项否决"}
+
+
+def rollup(cards: Sequence[SiteHealth]) -> dict[str, Any]:
+    """The district roll-up: per indicator, how many sites pass, warn and fail it (veto)."""
+    indicators: dict[str, dict[str, Any]] = {}
+    for card in cards:
+        for i in card.indicators:
+            row = indicators.setdefault(i.key, {"key": i.key, "name": i.name, "pass": 0, "warn": 0, "veto": 0,
+                                                "veto_sites": []})
+            row[i.status] += 1
+            if i.status == "veto":
+                row["veto_sites"].append(card.code)
+    return {"sites": len(cards), "veto_sites": sum(c.status == "veto" for c in cards),
+            "indicators": list(indicators.values())}
+
+
+def health_workbook(cards: Sequence[SiteHealth]) -> bytes:
+    """The score cards as an XLSX workbook (openpyxl) for the information centre: 汇总 (a row
+    per site, a column per indicator's status), 指标明细 (every indicator of every site with
+    its value, threshold, status and summary) and 证据 (every evidence line)."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    fills = {"pass": "C6EFCE", "warn": "FFEB9C", "veto": "FFC7CE"}
+    book = Workbook()
+    summary = book.active
+    summary.title = "汇总"
+    names = [i.name for i in cards[0].indicators] if cards else []
+    summary.append(["站点代码", "站点名称", "评估时间", "结论", *names])
+    for card in cards:
+        summary.append([card.code, card.name, card.at, STATUS_ZH[card.status],
+                        *[STATUS_ZH[i.status] for i in card.indicators]])
+        for cell, status in zip(summary[summary.max_row][3:], [card.status, *[i.status for i in card.indicators]],
+                                strict=True):
+            cell.fill = PatternFill("solid", fgColor=fills[status])
+    details = book.create_sheet("指标明细")
+    details.append(["站点代码", "指标", "键", "值", "阈值", "结论", "说明"])
+    evidence = book.create_sheet("证据")
+    evidence.append(["站点代码", "指标", "证据"])
+    for card in cards:
+        for i in card.indicators:
+            details.append([card.code, i.name, i.key, i.value, i.threshold, STATUS_ZH[i.status], i.summary])
+            for line in i.evidence:
+                evidence.append([card.code, i.name, line])
+    for sheet in book.worksheets:
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
