@@ -284,6 +284,10 @@ def test_the_api_the_pages_and_the_xlsx_give_the_same_score_cards(stored, any_st
         assert "单项否决" in page.text and "cdn" not in page.text.lower()
         site_page = client.get("/site-health/hfa", params=at).text
         assert "专题1 (/zt1/): no item" in site_page and "空白栏目" in site_page
+        metrics = client.get("/metrics").text  # evaluated now: blank columns do not depend on the day
+        assert 'blgw_site_health_status{indicator="blank_columns",site="hfa"} 2.0' in metrics
+        assert 'blgw_site_health_status{indicator="blank_columns",site="hpa"} 0.0' in metrics
+        assert 'blgw_site_health_value{indicator="guides",site="hfa"} 6.0' in metrics
         xlsx = client.get("/api/site-health.xlsx", params=at)
         assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     book = load_workbook(io.BytesIO(xlsx.content))

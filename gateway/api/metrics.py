@@ -23,6 +23,9 @@ nothing is counted in memory, so every API worker and every restart tells the sa
                                                     unsupported, error)
 ``blgw_site_links{site}``, ``blgw_site_dead_links``  links on the site's pages and the broken ones
                                                     (only once links have been recorded)
+``blgw_site_health_status{site,indicator}``         site health (检查指标): 0 pass, 1 warn, 2 veto
+``blgw_site_health_value{site,indicator}``          the indicator's value (computed at most every
+                                                    10 minutes: the cards read every item)
 ``blgw_index_outbox_length``                        changes waiting for the search index
 ``blgw_index_outbox_quarantined``                   changes the index refused
                                                     ``BLGW_OUTBOX_MAX_ATTEMPTS`` times, kept and no
@@ -61,8 +64,18 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api.deps import Resources
+from gateway.ops.health import SiteHealth, site_health
 from gateway.ops.scheduling import decide, store_state
-from gateway.store.models import AttachmentFile, CrawlError, CrawlRun, Document, IndexOutbox, LinkSource, LinkTarget
+from gateway.store.models import (
+    AttachmentFile,
+    CrawlError,
+    CrawlRun,
+    Document,
+    IndexOutbox,
+    LinkSource,
+    LinkTarget,
+    Site,
+)
 from gateway.store.session import Store
 
 __all__ = ["TIMED_PATHS", "StoreCollector", "instrument", "router"]
@@ -86,9 +99,12 @@ def metrics(request: Request) -> Response:
 class StoreCollector(Collector):
     """Reads the crawl, document, link and index figures at scrape time."""
 
+    HEALTH_SECONDS = 600.0  # the site-health cards are computed at most this often (they read every item)
+
     def __init__(self, resources: Resources):
         self.resources = resources  # the app's store, index and plugins
         self.lock_stale = dt.timedelta(seconds=resources.settings.lock_stale_seconds)
+        self._health: tuple[float, list[SiteHealth]] | None = None
 
     def describe(self) -> Iterable[Metric]:
         return []  # names vary with the store's contents; nothing to check at registration
@@ -204,12 +220,33 @@ class StoreCollector(Collector):
             yield _gauge("blgw_site_dead_links", "Links on the site's pages whose last check failed",
                          ["site"], [([site], dead.get(site, 0)) for site, _ in links])
 
+        yield from self._health_families(session)
+
         outbox = dict(session.execute(select(IndexOutbox.state, func.count()).group_by(IndexOutbox.state)).all())
         yield _gauge("blgw_index_outbox_length", "Document changes waiting for the search index", [],
                      [([], outbox.get("pending", 0))])
         yield _gauge("blgw_index_outbox_quarantined",
                      "Document changes the search index refused too often, kept and no longer sent", [],
                      [([], outbox.get("quarantined", 0))])
+
+
+    def _health_families(self, session: Session) -> Iterator[Metric]:
+        """Site health (检查指标) per crawled site and indicator: status 0 pass, 1 warn, 2 veto,
+        and the indicator's value (cached for HEALTH_SECONDS)."""
+        now = time.monotonic()
+        if self._health is None or now - self._health[0] > self.HEALTH_SECONDS:
+            known = set(session.scalars(select(Site.code)))
+            at = dt.datetime.now(dt.UTC)
+            self._health = (now, [site_health(session, s, at) for s in self.resources.sites() if s.code in known])
+        cards = self._health[1]
+        if not cards:
+            return
+        levels = {"pass": 0, "warn": 1, "veto": 2}
+        yield _gauge("blgw_site_health_status", "Site health (检查指标): 0 pass, 1 warn, 2 veto (单项否决)",
+                     ["site", "indicator"], [([c.code, i.key], levels[i.status]) for c in cards for i in c.indicators])
+        yield _gauge("blgw_site_health_value", "Site health: the indicator's value (counts, days, failed share)",
+                     ["site", "indicator"], [([c.code, i.key], float(i.value)) for c in cards for i in c.indicators
+                                             if i.value is not None])
 
 
 def _gauge(name: str, documentation: str, labels: list[str],
