@@ -13,7 +13,15 @@ import subprocess
 import pytest
 from conftest import BLGW, WORKDIR
 
-from gateway.ops.health import SHANGHAI, Thresholds, column_window, guide_missing, site_health, working_days_between
+from gateway.ops.health import (
+    SHANGHAI,
+    Thresholds,
+    column_window,
+    guide_missing,
+    identity_marks,
+    site_health,
+    working_days_between,
+)
 from gateway.store.links import due_link_targets, record_links, save_link_checks
 from gateway.store.models import Probe, ProbeRound
 from gateway.store.repository import upsert_article, upsert_site
@@ -87,11 +95,25 @@ def _links(session, code: str, broken: int, ok: int = 2) -> None:
     save_link_checks(session, rows)
 
 
+FOOTER = ("<div class='footer'>主办：北仑区测试局 网站标识码：3302060023 "
+          "<a href='https://beian.miit.gov.cn/'>浙ICP备05012345号-1</a> "
+          "<a href='http://www.beian.gov.cn/'>浙公网安备 33020602000123号</a> "
+          "<span id='_span_jiucuo'></span><script src='https://dcs.conac.cn/js/13/000/0000/60429971/CA130000000604299710002.js'>"
+          "</script></div>")
+
+
+def _raw(code: str, n: int) -> bytes:
+    footer = FOOTER
+    if code == "hfa":  # some pages without the marks, one with another ICP number
+        footer = "" if n % 3 == 0 else FOOTER.replace("05012345号-1", "05099999号") if n == 1 else FOOTER
+    return f"<html><head><meta charset='utf-8'></head><body><h1>页{n}</h1>{footer}</body></html>".encode()
+
+
 def _store(session, code: str, items) -> None:
     upsert_site(session, code=code, name=f"{code}测试站", base_url=f"http://{code}.bl.gov.cn/", platform="generic",
                 plugin_source=f"{code}.toml")
-    for item in items:
-        upsert_article(session, item, fetch_url=str(item.source_url), raw_body=b"<html></html>",
+    for n, item in enumerate(items):
+        upsert_article(session, item, fetch_url=str(item.source_url), raw_body=_raw(code, n),
                        content_type="text/html", http_status=200, run_id=None, seen_at=AT,
                        listed_in=(item.column_path[-1], None))
 
@@ -162,7 +184,7 @@ def test_a_site_that_keeps_up_passes_every_indicator(stored):
     health, by_key = _card(stored, "hpa")
     assert {k: i.status for k, i in by_key.items()} == {
         "availability": "pass", "home_update": "pass", "stale_key_columns": "pass", "stale_columns": "pass", "blank_columns": "pass",
-        "letters": "pass", "guides": "pass", "links": "pass"}
+        "letters": "pass", "guides": "pass", "links": "pass", "identity": "pass"}
     assert health.status == "pass"
     assert by_key["home_update"].value == 3.0
     assert "2 answered (100%)" in by_key["letters"].summary  # the letter of 400 days ago is outside the year
@@ -197,7 +219,37 @@ def test_a_site_that_does_not_fails_each_indicator_with_its_evidence(stored):
     assert (links.status, links.value) == ("veto", 6)
     assert links.summary == "6 broken link(s) on the home page, 6 of 8 checked on the whole site"
     assert all("/dead/" in e and e.endswith("on the home page") for e in links.evidence)
+    identity = by_key["identity"]
+    assert identity.status == "warn"
+    assert any(e.startswith("ICP 备案号: inconsistent, 浙ICP备05012345号-1 on") and "浙ICP备05099999号 on 1 page(s)" in e
+               for e in identity.evidence)
+    assert any(e.startswith("网站标识码: missing on 5 of 14 page(s)") for e in identity.evidence)
     assert all("设定依据" in e and "办理流程" in e for e in guides.evidence)
+
+
+@pytest.mark.parametrize("html, marks", [
+    (FOOTER, {"site_id": "3302060023", "icp": "浙ICP备05012345号-1", "police": "浙公网安备33020602000123号",
+              "conac": "yes"}),
+    ("网站标识码:3302060001 浙ICP 备 10000001 号 浙公网安备33020602000001号",
+     {"site_id": "3302060001", "icp": "浙ICP备10000001号", "police": "浙公网安备33020602000001号", "conac": None}),
+    ("<p>版权所有</p>", {"site_id": None, "icp": None, "police": None, "conac": None}),
+])
+def test_the_footer_marks_are_read_in_their_usual_forms(html, marks):
+    assert identity_marks(html) == marks
+
+
+def test_a_site_outside_the_districts_domain_is_named():
+    from gateway.ops.health import _identity_indicator  # the indicator alone, on an empty store
+
+    class _Empty:
+        def execute(self, _query):
+            return type("R", (), {"all": lambda self: []})()
+
+    spec = parse_site_toml(_plugin("ext", [("工作动态", "/gzdt/", None)]).replace("ext.bl.gov.cn", "www.example.org"),
+                           source="ext.toml")
+    indicator = _identity_indicator(_Empty(), spec, Thresholds())
+    assert indicator.status == "warn"
+    assert indicator.evidence[0] == "domain www.example.org is not of the pattern ○○○.bl.gov.cn"
 
 
 def test_a_columns_own_update_window_wins():

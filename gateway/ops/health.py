@@ -16,6 +16,9 @@ plugin's columns (no request to the site):
   last week, a veto at 5 %;
 - 链接可用性: broken links on the home page (a veto at 5) and on the whole site, from the
   dead-link checker's last results;
+- 网站标识: the footer's 网站标识码, ICP 备案号, 公安机关备案号 and 党政机关网站标识 present and the
+  same on the most recently seen pages, and the domain of the pattern ○○○.bl.gov.cn (a warning:
+  the indicators score these, they are no veto);
 - 服务不实用: each 办事指南 checked for its key elements; a guide missing 4 or more is
   incomplete, and more than 5 incomplete guides are a veto.
 
@@ -29,10 +32,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import statistics
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -42,10 +46,11 @@ from sqlalchemy.orm import Session
 from gateway.ops.probes import availability_share
 from gateway.store.links import dead_link_report
 from gateway.store.models import Document, DocumentListing
+from normalizers.encoding import decode_html
 from plugins.spec import SiteSpec
 
 __all__ = ["STATUS_ZH", "Indicator", "SiteHealth", "Thresholds", "column_window", "format_health", "guide_missing",
-           "health_workbook", "rollup",
+           "health_workbook", "identity_marks", "rollup",
            "site_health", "working_days_between"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -75,6 +80,8 @@ class Thresholds:
     availability_days: float = 7  # 站点无法访问: the share of failed probes over a week
     availability_veto_share: float = 0.05  # veto at 5 %
     home_broken_links: int = 5  # 链接可用性: veto at this many broken links on the home page
+    identity_pages: int = 30  # 网站标识: the most recently seen stored pages read for the footer marks
+    domain_suffix: str = ".bl.gov.cn"  # the district's domain pattern (○○○.bl.gov.cn)
 
 
 @dataclass
@@ -200,7 +207,8 @@ def site_health(session: Session, spec: SiteSpec, at: dt.datetime,
                   _letters_indicator([d for d in docs if (d.item or {}).get("item_type") == "letter"], at, thresholds),
                   _guides_indicator([d for d in docs if (d.item or {}).get("item_type") == "service_guide"],
                                     thresholds),
-                  _links_indicator(session, spec, thresholds)]
+                  _links_indicator(session, spec, thresholds),
+                  _identity_indicator(session, spec, thresholds)]
     return SiteHealth(spec.code, spec.site.name, at.astimezone(SHANGHAI).isoformat(), indicators)
 
 
@@ -327,6 +335,66 @@ def _links_indicator(session: Session, spec: SiteSpec, thresholds: Thresholds) -
                f"{report['checked']} checked on the whole site" if report["checked"]
                else "no link checked yet (`blgw links check`)")
     return Indicator("links", "链接可用性", len(home_broken), thresholds.home_broken_links, status, summary, evidence)
+
+
+# the footer's marks (国办发〔2017〕47号 网站标识码; ICP 备案; 公安机关备案; 党政机关网站标识 by CONAC)
+_SITE_ID = re.compile(r"网站标识码\s*[：:]?\s*([0-9A-Za-z]{10})")
+_ICP = re.compile(r"([京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼])\s*ICP\s*备\s*(\d{6,10})\s*号(?:\s*-\s*(\d+))?")
+_POLICE = re.compile(r"([京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼])\s*公网安备\s*(\d{14})\s*号?")
+_CONAC = re.compile(r"conac\.cn|dzjg\.|党政机关", re.I)
+
+
+def identity_marks(text: str) -> dict[str, str | None]:
+    """The identity marks of one page's HTML: 网站标识码, ICP 备案号, 公安机关备案号, and whether the
+    党政机关网站标识 (CONAC's seal, a script or link to conac.cn) is there."""
+    site_id = _SITE_ID.search(text)
+    icp = _ICP.search(text)
+    police = _POLICE.search(text)
+    return {"site_id": site_id.group(1) if site_id else None,
+            "icp": f"{icp.group(1)}ICP备{icp.group(2)}号" + (f"-{icp.group(3)}" if icp.group(3) else "") if icp else None,
+            "police": f"{police.group(1)}公网安备{police.group(2)}号" if police else None,
+            "conac": "yes" if _CONAC.search(text) else None}
+
+
+_MARK_NAMES = {"site_id": "网站标识码", "icp": "ICP 备案号", "police": "公安机关备案号", "conac": "党政机关网站标识"}
+
+
+def _identity_indicator(session: Session, spec: SiteSpec, thresholds: Thresholds) -> Indicator:
+    rows = session.execute(select(Document.url, Document.raw_page, Document.raw_content_type)
+                           .where(Document.site_code == spec.code, Document.status == "active")
+                           .order_by(Document.last_seen_at.desc()).limit(thresholds.identity_pages)).all()
+    seen: dict[str, dict[str, list[str]]] = {k: {} for k in _MARK_NAMES}
+    for url, raw, content_type in rows:
+        try:
+            text = decode_html(zlib.decompress(raw), content_type).text
+        except zlib.error:
+            continue
+        for key, value in identity_marks(text).items():
+            seen[key].setdefault(value or "", []).append(url)
+    evidence, problems = [], 0
+    host = urlsplit(spec.site.base_url).hostname or ""
+    if not host.endswith(thresholds.domain_suffix):
+        problems += 1
+        evidence.append(f"domain {host} is not of the pattern ○○○{thresholds.domain_suffix}")
+    for key, name in _MARK_NAMES.items():
+        values = {v: urls for v, urls in seen[key].items() if v}
+        missing = seen[key].get("", [])
+        if not values:
+            problems += 1
+            evidence.append(f"{name}: on none of {len(rows)} page(s) read")
+            continue
+        if len(values) > 1:
+            problems += 1
+            evidence.append(f"{name}: inconsistent, " + "; ".join(f"{v} on {len(u)} page(s), e.g. {u[0]}"
+                                                                  for v, u in sorted(values.items(), key=lambda vu: (-len(vu[1]), vu[0]))))
+        if missing:
+            problems += 1
+            evidence.append(f"{name}: missing on {len(missing)} of {len(rows)} page(s), e.g. {missing[0]}")
+    found = {name: next(iter(v for v in seen[key] if v), None) for key, name in _MARK_NAMES.items()}
+    summary = (f"{len(rows)} page(s) read: " + ", ".join(f"{n} {v or '—'}" for n, v in found.items() if n != "党政机关网站标识")
+               + f", 党政机关网站标识 {'present' if found['党政机关网站标识'] else 'absent'}") if rows else "no stored page"
+    return Indicator("identity", "网站标识（标识码、ICP 备案、公安备案、党政机关标识、域名）", problems, 0,
+                     "warn" if problems or not rows else "pass", summary, evidence)
 
 
 _MARK = {"pass": "PASS", "warn": "WARN", "veto": "VETO"}
