@@ -290,7 +290,8 @@ def test_blgw_health_prints_the_score_cards_and_exits_1_on_a_veto(stored, any_st
                           text=True, timeout=120)
     assert good.returncode == 0, good.stderr
     assert good.stdout.startswith("hpa hpa测试站: PASS")
-    both = subprocess.run([*BLGW, "health", "--at", at, "--xlsx", str(tmp_path / "health.xlsx")], cwd=WORKDIR, env=env, capture_output=True, text=True,
+    both = subprocess.run([*BLGW, "health", "--at", at, "--xlsx", str(tmp_path / "health.xlsx"),
+                           "--annual", str(tmp_path / "annual.xlsx"), "--year", "2026"], cwd=WORKDIR, env=env, capture_output=True, text=True,
                           timeout=120)
     assert both.returncode == 1, both.stderr
     assert "hfa hfa测试站: VETO" in both.stdout and "VETO  空白栏目: 5 blank column(s)" in both.stdout
@@ -298,6 +299,16 @@ def test_blgw_health_prints_the_score_cards_and_exits_1_on_a_veto(stored, any_st
 
     summary = list(load_workbook(tmp_path / "health.xlsx")["汇总"].iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[3]) for r in summary] == [("hfa", "单项否决"), ("hpa", "合格")]
+    annual = load_workbook(tmp_path / "annual.xlsx")["2026年度报表"]
+    header, *rows = annual.iter_rows(values_only=True)
+    hpa = dict(zip(header, rows[1], strict=True))
+    assert (hpa["站点代码"], hpa["信息发布总数"], hpa["其他公开信息"], hpa["办事指南"]) == ("hpa", 6, 6, 1)
+    # two letters of 2026 (the third is of 2025), both answered, in 2 and 1 working days
+    assert (hpa["互动交流：收到留言"], hpa["互动交流：办结留言"], hpa["互动交流：平均办理时间（工作日）"]) == (2, 2, 1.5)
+    assert hpa["站点可用率"] == 1.0
+    hfa = dict(zip(header, rows[0], strict=True))
+    assert (hfa["互动交流：收到留言"], hfa["互动交流：办结留言"], hfa["站点可用率"]) == (2, 1, 0.9)
+    assert rows[2][0] == "合计" and rows[2][2] == hpa["信息发布总数"] + hfa["信息发布总数"]
     cards = json.loads(subprocess.run([*BLGW, "health", "--json", "--at", at], cwd=WORKDIR, env=env,
                                       capture_output=True, text=True, timeout=120).stdout)
     assert [(c["code"], c["status"]) for c in cards] == [("hfa", "veto"), ("hpa", "pass")]

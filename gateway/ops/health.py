@@ -47,11 +47,26 @@ from gateway.ops.probes import availability_share
 from gateway.store.links import dead_link_report
 from gateway.store.models import Document, DocumentListing
 from normalizers.encoding import decode_html
+from normalizers.models import ArticleKind
 from plugins.spec import SiteSpec
 
-__all__ = ["STATUS_ZH", "Indicator", "SiteHealth", "Thresholds", "column_window", "format_health", "guide_missing",
-           "health_workbook", "identity_marks", "rollup",
-           "site_health", "working_days_between"]
+__all__ = [
+    "ANNUAL_COLUMNS",
+    "STATUS_ZH",
+    "Indicator",
+    "SiteHealth",
+    "Thresholds",
+    "annual_counts",
+    "annual_workbook",
+    "column_window",
+    "format_health",
+    "guide_missing",
+    "health_workbook",
+    "identity_marks",
+    "rollup",
+    "site_health",
+    "working_days_between",
+]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 Status = Literal["pass", "warn", "veto"]
@@ -463,6 +478,77 @@ def health_workbook(cards: Sequence[SiteHealth]) -> bytes:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+ANNUAL_COLUMNS = ["站点代码", "站点名称", "信息发布总数", *[k.value for k in ArticleKind], "解读回应", "办事指南",
+                  "互动交流：收到留言", "互动交流：办结留言", "互动交流：平均办理时间（工作日）", "站点可用率"]
+
+
+def annual_counts(session: Session, spec: SiteSpec, year: int) -> list[Any]:
+    """The counts of 《政府网站工作年度报表》 the store can give for one site and year: articles
+    published in the year by kind, 解读 articles, service guides, letters received in the year,
+    answered, their mean reply time in working days, and the share of probes that answered."""
+    start = dt.datetime(year, 1, 1, tzinfo=SHANGHAI)
+    end = dt.datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
+    kinds = dict.fromkeys((k.value for k in ArticleKind), 0)
+    interpretations = guides = received = answered = 0
+    reply_days: list[int] = []
+    for (item,) in session.execute(select(Document.item).where(Document.site_code == spec.code,
+                                                               Document.status == "active")):
+        item = item or {}
+        kind = item.get("item_type")
+        if kind == "service_guide":
+            guides += 1
+        elif kind == "article":
+            published = _when(item.get("published_at"))
+            if published is not None and start <= published < end:
+                k = item.get("kind") if item.get("kind") in kinds else ArticleKind.OTHER.value
+                kinds[k] += 1
+                interpretations += "解读" in (item.get("title") or "")
+        elif kind == "letter":
+            asked = _when(item.get("asked_at"))
+            if asked is None or not start <= asked < end:
+                continue
+            received += 1
+            replied = _when(item.get("replied_at"))
+            if replied is not None or item.get("reply"):
+                answered += 1
+            if replied is not None:
+                reply_days.append(working_days_between(asked.astimezone(SHANGHAI).date(),
+                                                       replied.astimezone(SHANGHAI).date())[0])
+    failed, total, _ = availability_share(session, spec.code, min(end, dt.datetime.now(dt.UTC)),
+                                          (min(end, dt.datetime.now(dt.UTC)) - start).total_seconds() / 86400)
+    return [spec.code, spec.site.name, sum(kinds.values()), *kinds.values(), interpretations, guides, received,
+            answered, round(statistics.mean(reply_days), 1) if reply_days else None,
+            round(1 - failed / total, 4) if total else None]
+
+
+def annual_workbook(session: Session, specs: Sequence[SiteSpec], year: int) -> bytes:
+    """《政府网站工作年度报表》's derivable counts as XLSX: a row per site, then 合计."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = f"{year}年度报表"
+    sheet.append(ANNUAL_COLUMNS)
+    rows = [annual_counts(session, s, year) for s in specs]
+    for row in rows:
+        sheet.append(row)
+    totals: list[Any] = ["合计", f"{len(rows)} 个网站"]
+    totals += [sum(r[i] for r in rows) for i in range(2, len(ANNUAL_COLUMNS) - 2)]
+    days = [r[-2] for r in rows if r[-2] is not None]
+    shares = [r[-1] for r in rows if r[-1] is not None]
+    totals += [round(statistics.mean(days), 1) if days else None, round(statistics.mean(shares), 4) if shares else None]
+    sheet.append(totals)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "C2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
