@@ -505,7 +505,8 @@ def annual_counts(session: Session, spec: SiteSpec, year: int) -> list[Any]:
         elif kind == "article":
             published = _when(item.get("published_at"))
             if published is not None and start <= published < end:
-                k = item.get("kind") if item.get("kind") in kinds else ArticleKind.OTHER.value
+                k = str(item.get("kind") or "")
+                k = k if k in kinds else ArticleKind.OTHER.value
                 kinds[k] += 1
                 interpretations += "解读" in (item.get("title") or "")
         elif kind == "letter":
