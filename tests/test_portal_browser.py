@@ -157,3 +157,30 @@ def test_xss_title_is_text_in_the_browser(server, page):
     page.get_by_label("搜索关键词").press_sequentially("医保<img src=x onerror=alert(2)>", delay=5)
     page.wait_for_timeout(500)
     assert dialogs == []
+
+
+def test_the_site_health_pages_render_with_their_chart(server, page, tmp_path):
+    """The district roll-up (检查指标) draws its chart as inline SVG (no CDN, no script), links
+    each site's card; the card lists every indicator with its status and evidence."""
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(f"{server}/site-health")
+    assert page.get_by_role("heading", level=1).inner_text() == "网站健康度（检查指标）"
+    chart = page.locator("figure.chart svg")
+    assert chart.is_visible() and chart.bounding_box()["width"] > 300
+    assert page.locator("figure.chart rect").count() >= 3
+    rows = page.locator("table.health-rollup tbody tr")
+    assert rows.count() == 2  # rsj and jyj, the sites in the store
+    shot = tmp_path / "site-health.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page.get_by_role("link", name="北仑区人力资源和社会保障局").first.click()
+    page.wait_for_url(f"{server}/site-health/rsj")
+    card = page.locator("table.health-card")
+    assert "空白栏目" in card.inner_text() and "站点无法访问" in card.inner_text()
+    assert card.locator("tbody tr").count() == 9
+    page.screenshot(path=str(tmp_path / "site-health-rsj.png"), full_page=True)
+    if os.environ.get("BLGW_SCREENSHOTS"):  # keep the screenshots (for a note or a review)
+        for name in ("site-health.png", "site-health-rsj.png"):
+            shutil.copy(tmp_path / name, Path(os.environ["BLGW_SCREENSHOTS"]) / name)
+    assert all(u.startswith(server) for u in requests)  # nothing from outside the portal
