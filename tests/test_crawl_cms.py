@@ -71,7 +71,7 @@ def crawled(request, tmp_path_factory):
         docs = {d.url: Article.model_validate(d.item) for d in s.query(Document).filter_by(site_code=code)}
         s.expunge_all()
     store.dispose()
-    yield {"cms": cms, "truth": truth, "plugin": plugin, "runs": runs, "docs": docs, "data_dir": data_dir}
+    yield {"cms": cms, "truth": truth, "plugin": plugin, "runs": runs, "docs": docs, "data_dir": data_dir, "env": env}
 
 
 def test_the_plugin_is_ten_lines_at_most(crawled):
@@ -154,3 +154,31 @@ def test_a_phpcms_install_linking_its_public_host_crawls_whole(tmp_path):
     with store.session() as s:
         assert s.query(Document).filter_by(site_code="fl").count() == len(truth["articles"])
     store.dispose()
+
+
+def test_site_health_on_the_crawled_site_matches_its_truth(crawled):
+    """``blgw health`` over what the crawl stored: each column's newest item from the site's
+    truth against its window, on a day 20 days after the site's newest article (so 动态 columns
+    are stale, 通知公告/政策文件 ones are not unless their newest is old), and no blank column."""
+    import datetime as dt
+
+    from gateway.ops.health import SHANGHAI, Thresholds, column_window
+
+    truth = crawled["truth"]
+    dates = {c["name"]: max(dt.datetime.fromisoformat(a["published_at"]) for a in truth["articles"]
+                            if a["column"] == c["name"]) for c in truth["columns"]}
+    at = max(dates.values()) + dt.timedelta(days=20)
+    at = at if at.tzinfo else at.replace(tzinfo=SHANGHAI)
+    stale = set()
+    for name, newest in dates.items():
+        newest = newest if newest.tzinfo else newest.replace(tzinfo=SHANGHAI)
+        if (at - newest).total_seconds() / 86400 > column_window(name, [], Thresholds())[1]:
+            stale.add(name)
+    out = subprocess.run([*BLGW, "health", truth["site"]["code"], "--json", "--at", at.isoformat()], cwd=WORKDIR,
+                         env=crawled["env"], capture_output=True, text=True, timeout=120)
+    assert out.returncode in (0, 1), out.stderr
+    card = json.loads(out.stdout)[0]
+    by_key = {i["key"]: i for i in card["indicators"]}
+    assert {e.split(" (")[0] for e in by_key["stale_columns"]["evidence"]} == stale
+    assert by_key["blank_columns"]["value"] == 0
+    assert by_key["home_update"]["value"] == 20.0 and by_key["home_update"]["status"] == "veto"
