@@ -184,7 +184,7 @@ def test_a_site_that_keeps_up_passes_every_indicator(stored):
     health, by_key = _card(stored, "hpa")
     assert {k: i.status for k, i in by_key.items()} == {
         "availability": "pass", "home_update": "pass", "stale_key_columns": "pass", "stale_columns": "pass", "blank_columns": "pass",
-        "letters": "pass", "guides": "pass", "links": "pass", "identity": "pass"}
+        "letters": "pass", "guides": "pass", "links": "pass", "outbound": "pass", "identity": "pass"}
     assert health.status == "pass"
     assert by_key["home_update"].value == 3.0
     assert "2 answered (100%)" in by_key["letters"].summary  # the letter of 400 days ago is outside the year

@@ -16,6 +16,8 @@ plugin's columns (no request to the site):
   last week, a veto at 5 %;
 - 链接可用性: broken links on the home page (a veto at 5) and on the whole site, from the
   dead-link checker's last results;
+- 外链变异: outbound links whose page now holds gambling, adult or parked content (a veto) or
+  whose final host changed since an earlier check, from the link checker;
 - 网站标识: the footer's 网站标识码, ICP 备案号, 公安机关备案号 and 党政机关网站标识 present and the
   same on the most recently seen pages, and the domain of the pattern ○○○.bl.gov.cn (a warning:
   the indicators score these, they are no veto);
@@ -45,7 +47,7 @@ from sqlalchemy.orm import Session
 
 from gateway.ops.probes import availability_share
 from gateway.store.links import dead_link_report
-from gateway.store.models import Document, DocumentListing
+from gateway.store.models import Document, DocumentListing, LinkSource, LinkTarget
 from normalizers.encoding import decode_html
 from normalizers.models import ArticleKind
 from plugins.spec import SiteSpec
@@ -223,6 +225,7 @@ def site_health(session: Session, spec: SiteSpec, at: dt.datetime,
                   _guides_indicator([d for d in docs if (d.item or {}).get("item_type") == "service_guide"],
                                     thresholds),
                   _links_indicator(session, spec, thresholds),
+                  _outbound_indicator(session, spec.code),
                   _identity_indicator(session, spec, thresholds)]
     return SiteHealth(spec.code, spec.site.name, at.astimezone(SHANGHAI).isoformat(), indicators)
 
@@ -350,6 +353,42 @@ def _links_indicator(session: Session, spec: SiteSpec, thresholds: Thresholds) -
                f"{report['checked']} checked on the whole site" if report["checked"]
                else "no link checked yet (`blgw links check`)")
     return Indicator("links", "链接可用性", len(home_broken), thresholds.home_broken_links, status, summary, evidence)
+
+
+_FLAG_ZH = {"gambling": "赌博", "adult": "色情", "parked": "域名停放/出售"}
+
+
+def _outbound_indicator(session: Session, code: str) -> Indicator:
+    """外链变异: outbound links whose page now holds gambling, adult or parked content (veto),
+    or whose final host changed since an earlier check and is not the link's own (warning), with
+    the pages linking them."""
+    rows = session.execute(
+        select(LinkTarget.url, LinkTarget.final_url, LinkTarget.content_flag, LinkTarget.content_words,
+               LinkTarget.previous_final_url, LinkSource.source_url)
+        .join(LinkSource, LinkSource.target_id == LinkTarget.id)
+        .where(LinkSource.site_code == code,
+               (LinkTarget.content_flag.is_not(None)) | (LinkTarget.previous_final_url.is_not(None)))
+        .order_by(LinkTarget.url, LinkSource.source_url)).all()
+    found: dict[str, dict[str, Any]] = {}
+    for url, final, flag, words, previous, page in rows:
+        if previous and not flag and urlsplit(final or url).hostname == urlsplit(url).hostname:
+            continue  # it ended elsewhere once, and ends at its own host again
+        entry = found.setdefault(url, {"final": final, "flag": flag, "words": words, "previous": previous,
+                                       "pages": []})
+        entry["pages"].append(page)
+    evidence, flagged = [], 0
+    for url, e in found.items():
+        what = []
+        if e["flag"]:
+            flagged += 1
+            what.append(f"{_FLAG_ZH.get(e['flag'], e['flag'])} ({e['words']})")
+        if e["previous"]:
+            what.append(f"ended at {e['previous']} before, now at {e['final']}")
+        evidence.append(f"{url}: {'; '.join(what)}; linked from {len(e['pages'])} page(s), e.g. {e['pages'][0]}")
+    status: Status = "veto" if flagged else "warn" if found else "pass"
+    return Indicator("outbound", "外链变异", flagged, 1, status,
+                     f"{flagged} outbound link(s) to gambling, adult or parked pages, "
+                     f"{len(found) - flagged} moved to another host", evidence)
 
 
 # the footer's marks (国办发〔2017〕47号 网站标识码; ICP 备案; 公安机关备案; 党政机关网站标识 by CONAC)

@@ -62,6 +62,7 @@ from gateway.settings import get_settings
 from gateway.store.links import DueLink, FetchedByCrawl, due_link_targets, fetched_recently, save_link_checks
 from gateway.store.models import Site
 from gateway.store.session import Store
+from normalizers.encoding import decode_html
 from normalizers.urls import rebase
 from plugins.manager import registry_from_settings
 from plugins.spec import SiteSpec
@@ -205,6 +206,31 @@ class _Skip(Exception):
         self.reason = reason
 
 
+CONTENT_READ = 32 * 1024  # what is read of an outbound page for 外链变异
+
+# what a government or partner domain that changed hands serves: gambling, adult or parked pages
+_CONTENT_WORDS = {
+    "gambling": re.compile(r"博彩|赌场|娱乐城|百家乐|六合彩|时时彩|真人视讯|棋牌游戏|老虎机|葡京|威尼斯人|太阳城|"
+                           r"澳门赌|彩票平台|体育投注|casino|baccarat|sportsbook|slot machines?|bet365|betting odds",
+                           re.I),
+    "adult": re.compile(r"色情|成人视频|成人电影|情色|黄色网站|激情视频|porn|xxx videos|adult videos|sex videos", re.I),
+    "parked": re.compile(r"域名(?:出售|转让|正在出售)|此域名可以出售|this domain (?:is|may be) for sale|"
+                         r"buy this domain|domain is parked|parked free|sedoparking|bodis\.com|dan\.com|"
+                         r"hugedomains|afternic|domain parking", re.I),
+}
+
+
+def content_flag(body: bytes) -> tuple[str, str] | None:
+    """What an outbound page now holds, from its first bytes: ``(kind, words)`` for gambling or
+    adult content (two different words at least) or a parked domain (one phrase), else None."""
+    text = decode_html(body[:CONTENT_READ]).text
+    for kind, pattern in _CONTENT_WORDS.items():
+        words = sorted({m.group(0).lower() for m in pattern.finditer(text)})
+        if len(words) >= (1 if kind == "parked" else 2):
+            return kind, "、".join(words[:8])
+    return None
+
+
 @dataclass
 class CheckResult:
     """The outcome of checking one link (recorded under its public URL)."""
@@ -221,16 +247,20 @@ class CheckResult:
     skip_kind: str | None = None  # not requested on purpose: robots | robots-unavailable | script | counter
     skip_reason: str | None = None
     reused: str | None = None  # ok from what the crawl fetched (page | document | attachment), not requested
+    content_flag: str | None = None  # an outbound page's content: gambling | adult | parked (外链变异)
+    content_words: str | None = None
 
     def row(self) -> dict[str, Any]:
         """The store's columns of this result (:func:`gateway.store.links.save_link_checks`)."""
         if self.skip_kind is not None:
             return {"id": self.target_id, "status": None, "ok": None, "error": None, "final_url": None,
                     "method": None, "checked_at": None, "failures": self.failures, "skip_kind": self.skip_kind,
-                    "skip_reason": self.skip_reason, "skipped_at": self.checked_at}
+                    "skip_reason": self.skip_reason, "skipped_at": self.checked_at, "content_flag": None,
+                    "content_words": None}
         return {"id": self.target_id, "status": self.status, "ok": self.ok, "error": self.error,
                 "final_url": self.final_url, "method": self.method, "checked_at": self.checked_at,
-                "failures": self.failures, "skip_kind": None, "skip_reason": None, "skipped_at": None}
+                "failures": self.failures, "skip_kind": None, "skip_reason": None, "skipped_at": None,
+                "content_flag": self.content_flag, "content_words": self.content_words}
 
 
 @dataclass
@@ -418,8 +448,9 @@ class _OriginMap:
 
 class _Checker:
     def __init__(self, client: httpx.AsyncClient, origin_map: _OriginMap, *, concurrency_per_host: int, delay: float,
-                 timeout: float, max_concurrency: int, agent: str = "*"):
+                 timeout: float, max_concurrency: int, agent: str = "*", own_hosts: frozenset[str] = frozenset()):
         self.client = client
+        self.own_hosts = own_hosts  # the site group's hosts: a link elsewhere is outbound (外链)
         self.origins = origin_map
         self.per_host = concurrency_per_host
         self.delay = delay
@@ -577,9 +608,24 @@ class _Checker:
             result.error = failure.message
         except Exception as exc:  # noqa: BLE001 - an odd URL or answer must not stop the run
             result.error = describe_error(exc).message
+        if result.ok and result.final_url and canonical_host(urlsplit(url).hostname or "") not in self.own_hosts:
+            await self._read_outbound(result)
         result.checked_at = dt.datetime.now(dt.UTC)
         result.failures = 0 if result.ok else failures + 1
         return result
+
+    async def _read_outbound(self, result: CheckResult) -> None:
+        """外链变异: read the first :data:`CONTENT_READ` bytes of an outbound link's final page
+        (one GET, robots.txt already obeyed on the way there) for what it now holds."""
+        assert result.final_url is not None
+        try:
+            status, _, body = await self._get(self.origins.to_fetch(result.final_url), CONTENT_READ)
+        except _Failure:
+            return
+        if 200 <= status < 300:
+            found = content_flag(body)
+            if found is not None:
+                result.content_flag, result.content_words = found
 
     async def _check(self, result: CheckResult, url: str) -> None:
         try:
@@ -639,6 +685,7 @@ async def check_links(
     user_agent: str | None = None,
     base_urls: Mapping[str, str] | None = None,
     progress: Callable[[CheckResult], None] | None = None,
+    own_hosts: Iterable[str] | None = None,
 ) -> CheckSummary:
     """Check every link of ``site_codes`` that is due, politely, and record the results.
 
@@ -654,6 +701,11 @@ async def check_links(
     any URL of a host whose robots.txt is unavailable (recorded as skipped, with the reason);
     a URL the crawl fetched successfully within ``recheck_after`` (ok from the store).
     ``progress`` is called with each result but the skipped ones.
+
+    An outbound link (its host none of ``own_hosts``, by default the hosts of ``base_urls``)
+    that answers is read once more, its final page's first 32 KB (:func:`content_flag`: gambling,
+    adult or parked content, 外链变异); the final URL of the check before is kept when the final
+    host has changed.
     """
     started = time.monotonic()
     codes = list(dict.fromkeys(site_codes))
@@ -725,8 +777,10 @@ async def check_links(
     async with httpx.AsyncClient(headers=headers, follow_redirects=False, timeout=httpx.Timeout(timeout),
                                  transport=_scoped_transport(limits, frozenset(trusted)),
                                  trust_env=False) as client:
+        hosts = own_hosts if own_hosts is not None else [urlsplit(b).hostname or "" for b in (base_urls or {}).values()]
         checker = _Checker(client, origin_map, concurrency_per_host=per_host, delay=delay, timeout=timeout,
-                           max_concurrency=max(1, max_concurrency), agent=agent_token(agent))
+                           max_concurrency=max(1, max_concurrency), agent=agent_token(agent),
+                           own_hosts=frozenset(canonical_host(h) for h in hosts if h))
 
         async def worker(queue: deque[DueLink]) -> None:
             while queue:

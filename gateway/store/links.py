@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from sqlalchemy import Table, bindparam, case, distinct, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -275,9 +276,27 @@ def save_link_checks(session: Session, rows: list[dict[str, Any]]) -> None:
     ``ok``, ``error``, ``final_url``, ``method``, ``checked_at``, ``failures``, ``skip_kind``,
     ``skip_reason`` and ``skipped_at`` (a link not requested on purpose: the check columns
     empty, the skip columns set; a link checked: the skip columns empty)."""
+    before: dict[str, tuple[str | None, str | None]] = {}
+    for chunk in _chunks(rows):
+        before.update({i: (f, p) for i, f, p in session.execute(
+            select(LinkTarget.id, LinkTarget.final_url, LinkTarget.previous_final_url)
+            .where(LinkTarget.id.in_([r["id"] for r in chunk])))})
+    rows = [{**r, "previous_final_url": _previous_final(r.get("final_url"), *before.get(r["id"], (None, None)))}
+            for r in rows]
     for chunk in _chunks(rows):
         if chunk:
             session.execute(update(LinkTarget), chunk)
+
+
+def _previous_final(new: str | None, old: str | None, previous: str | None) -> str | None:
+    """The final URL of an earlier check whose host differs from the new final URL's (外链变异:
+    the link now ends elsewhere), kept until the link ends there again."""
+    if new is None or old is None:
+        return previous
+    new_host, old_host = urlsplit(new).hostname, urlsplit(old).hostname
+    if new_host != old_host:
+        return old
+    return previous if previous is not None and urlsplit(previous).hostname != new_host else None
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -322,6 +322,11 @@ class LinkTarget(Base):
     skip_kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
     skip_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     skipped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # 外链变异: an outbound link's page read at its check (gambling | adult | parked, the words that
+    # said so), and the final URL of an earlier check when the final host has changed since
+    content_flag: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    content_words: Mapped[str | None] = mapped_column(Text, nullable=True)
+    previous_final_url: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class LinkSource(Base):
