@@ -363,3 +363,35 @@ def test_the_api_the_pages_and_the_xlsx_give_the_same_score_cards(stored, any_st
     assert details[("hpa", "letters")][5] == "合格"
     evidence = [r for r in book["证据"].iter_rows(min_row=2, values_only=True) if r[0] == "hfa"]
     assert any("/xx/1.html" in r[2] for r in evidence)
+
+
+def test_recorded_snapshots_are_the_trend_in_the_api_and_the_page(stored, any_store_url, tmp_path):
+    import warnings
+
+    from gateway.api import create_app
+    from gateway.settings import GatewaySettings
+
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+    _, _, plugins = stored
+    env = {**os.environ, "BLGW_DATA_DIR": str(tmp_path / "data"), "BLGW_PLUGIN_DIRS": str(plugins),
+           "BLGW_DATABASE_URL": any_store_url}
+    for days in (2, 1, 1, 0):  # the day before yesterday, yesterday (twice: replaced), today
+        day = (AT - dt.timedelta(days=days)).isoformat()
+        out = subprocess.run([*BLGW, "health", "--record", "--at", day], cwd=WORKDIR, env=env, capture_output=True,
+                             text=True, timeout=120)
+        assert out.returncode == 1, out.stderr
+    settings = GatewaySettings(data_dir=tmp_path / "data", database_url=any_store_url,
+                               index_url=f"sqlite:///{tmp_path / 'index.sqlite'}", plugin_dirs=[plugins],
+                               load_plugins=[])
+    with TestClient(create_app(settings)) as client:
+        card = client.get("/api/site-health/hfa", params={"at": AT.isoformat()}).json()
+        blank = next(i for i in card["indicators"] if i["key"] == "blank_columns")
+        assert [t["day"] for t in blank["trend"]] == ["2026-11-28", "2026-11-29", "2026-11-30"]
+        assert {t["status"] for t in blank["trend"]} == {"veto"} and blank["trend"][0]["value"] == 5.0
+        page = client.get("/site-health/hfa", params={"at": AT.isoformat()}).text
+        assert page.count('<svg class="trend"') == len(card["indicators"])
+        # a day before any record: no trend
+        early = client.get("/api/site-health/hfa", params={"at": (AT - dt.timedelta(days=30)).isoformat()}).json()
+        assert all(i["trend"] == [] for i in early["indicators"])

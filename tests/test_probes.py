@@ -22,7 +22,7 @@ from fixture_sites.servers import free_port, threaded_http_server
 from gateway.ops.health import SHANGHAI, Thresholds, site_health
 from gateway.ops.probes import availability_share, probe_due, probe_targets, run_round
 from gateway.ops.scheduling import Scheduler
-from gateway.store.models import Probe, ProbeRound
+from gateway.store.models import HealthSnapshot, Probe, ProbeRound
 from gateway.store.session import Store
 from plugins.declarative import parse_site_toml
 
@@ -203,5 +203,12 @@ def test_blgw_probe_records_a_round_and_the_scheduler_starts_one_when_due(tmp_pa
         scheduler.probe()  # the round just sent: no other is due (the store says so)
         with store.session() as session:
             assert session.query(ProbeRound).count() == 2 and session.query(Probe).count() == 4
+        scheduler.codes = {"good"}
+        scheduler.snapshot()  # the day's site-health snapshot, once
+        assert scheduler.snapshotter is not None and scheduler.snapshotter.wait(timeout=60) in (0, 1)
+        scheduler.snapshot()
+        assert scheduler.snapshotter.poll() is not None  # not started again: today's is recorded
+        with store.session() as session:
+            assert {r.site_code for r in session.query(HealthSnapshot)} == {"good"}
     finally:
         store.dispose()

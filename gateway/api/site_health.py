@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from gateway.api.deps import SitesDep, StoreDep, TemplatesDep
-from gateway.ops.health import SHANGHAI, STATUS_ZH, SiteHealth, health_workbook, rollup, site_health
+from gateway.ops.health import SHANGHAI, STATUS_ZH, SiteHealth, attach_trend, health_workbook, rollup, site_health
 from gateway.store.models import Site
 from normalizers.models import SITE_CODE_PATTERN
 from plugins.spec import SiteSpec
@@ -39,7 +39,9 @@ def _cards(store: StoreDep, sites: list[SiteSpec], at: dt.datetime, code: str | 
         chosen = [s for s in sites if (s.code == code if code else s.code in known)]
         if code and not chosen:
             raise HTTPException(404, detail=f"no site {code!r}")
-        return [site_health(session, s, at) for s in chosen]
+        cards = [site_health(session, s, at) for s in chosen]
+        attach_trend(session, cards)
+        return cards
 
 
 @router.get("/api/site-health", tags=["site health"], summary="检查指标: every crawled site's score card and the roll-up")

@@ -11,7 +11,16 @@ import click
 from sqlalchemy import select
 
 from gateway.cli.common import registry, store
-from gateway.ops.health import SHANGHAI, Thresholds, annual_workbook, format_health, health_workbook, site_health
+from gateway.ops.health import (
+    SHANGHAI,
+    Thresholds,
+    annual_workbook,
+    attach_trend,
+    format_health,
+    health_workbook,
+    record_snapshots,
+    site_health,
+)
 from gateway.store.models import Site
 
 __all__ = ["health"]
@@ -41,10 +50,12 @@ def _moment(value: str | None) -> dt.datetime:
 @click.option("--annual", "annual", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Also write the 《政府网站工作年度报表》 counts of --year as an XLSX workbook.")
 @click.option("--year", type=click.IntRange(2000, 2100), default=None, help="The annual report's year (default: this year).")
+@click.option("--record", is_flag=True, help="Keep the cards as the day's snapshot (the trend; `blgw scheduler` "
+                                            "records one a day).")
 @click.option("--max-evidence", default=5, show_default=True, type=click.IntRange(min=0),
               help="Evidence lines printed per indicator (text output).")
 def health(codes: tuple[str, ...], at: str | None, default_days: int, reply_rule: int, as_json: bool,
-           xlsx: Path | None, annual: Path | None, year: int | None, max_evidence: int) -> None:
+           xlsx: Path | None, annual: Path | None, year: int | None, record: bool, max_evidence: int) -> None:
     """Site health (检查指标): each site's score card from what the store holds.
 
     \b
@@ -70,6 +81,10 @@ def health(codes: tuple[str, ...], at: str | None, default_days: int, reply_rule
     when = _moment(at)
     with source.session() as session:
         cards = [site_health(session, sites.get(code), when, thresholds) for code in wanted]
+        if record:
+            record_snapshots(session, cards)
+            session.commit()
+        attach_trend(session, cards)
         if annual is not None:
             annual.write_bytes(annual_workbook(session, [sites.get(c) for c in wanted],
                                                year or when.astimezone(SHANGHAI).year))

@@ -42,12 +42,12 @@ from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gateway.ops.probes import availability_share
 from gateway.store.links import dead_link_report
-from gateway.store.models import Document, DocumentListing, LinkSource, LinkTarget
+from gateway.store.models import Document, DocumentListing, HealthSnapshot, LinkSource, LinkTarget
 from normalizers.encoding import decode_html
 from normalizers.models import ArticleKind
 from plugins.spec import SiteSpec
@@ -110,6 +110,7 @@ class Indicator:
     status: Status
     summary: str
     evidence: list[str] = field(default_factory=list)
+    trend: list[dict[str, Any]] = field(default_factory=list)  # recorded days (attach_trend)
 
 
 @dataclass
@@ -592,3 +593,39 @@ def annual_workbook(session: Session, specs: Sequence[SiteSpec], year: int) -> b
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def record_snapshots(session: Session, cards: Sequence[SiteHealth]) -> int:
+    """Keep each card's statuses as its day's snapshot (a second record of a day replaces it)."""
+    rows = 0
+    for card in cards:
+        day = dt.datetime.fromisoformat(card.at).astimezone(SHANGHAI).date().isoformat()
+        session.execute(delete(HealthSnapshot).where(HealthSnapshot.site_code == card.code,
+                                                     HealthSnapshot.day == day))
+        for i in card.indicators:
+            session.add(HealthSnapshot(site_code=card.code, indicator=i.key, day=day, status=i.status,
+                                       value=None if i.value is None else float(i.value)))
+            rows += 1
+    return rows
+
+
+def attach_trend(session: Session, cards: Sequence[SiteHealth], days: int = 14) -> None:
+    """Fill each indicator's ``trend`` with the recorded snapshots of the ``days`` days up to
+    the card's day, oldest first: ``[{"day", "status", "value"}]``."""
+    for card in cards:
+        end = dt.datetime.fromisoformat(card.at).astimezone(SHANGHAI).date()
+        start = (end - dt.timedelta(days=days - 1)).isoformat()
+        found: dict[str, list[dict[str, Any]]] = {}
+        for indicator, day, status, value in session.execute(
+                select(HealthSnapshot.indicator, HealthSnapshot.day, HealthSnapshot.status, HealthSnapshot.value)
+                .where(HealthSnapshot.site_code == card.code, HealthSnapshot.day >= start,
+                       HealthSnapshot.day <= end.isoformat()).order_by(HealthSnapshot.day)):
+            found.setdefault(indicator, []).append({"day": day, "status": status, "value": value})
+        for i in card.indicators:
+            i.trend = found.get(i.key, [])
+
+
+def snapshot_due(session: Session, now: dt.datetime) -> bool:
+    """Whether today's (Asia/Shanghai) snapshot has not been recorded yet."""
+    today = now.astimezone(SHANGHAI).date().isoformat()
+    return session.scalar(select(HealthSnapshot.day).where(HealthSnapshot.day == today).limit(1)) is None

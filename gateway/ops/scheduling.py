@@ -26,6 +26,7 @@ from types import FrameType
 from sqlalchemy import func, select
 
 from gateway.ops.exits import EXIT_ERRORS, EXIT_FAILED, EXIT_OK
+from gateway.ops.health import snapshot_due
 from gateway.ops.probes import probe_due
 from gateway.settings import get_settings
 from gateway.store.locks import LOCK_HOLDER_ENV, SiteBusy, claim_lock, lock_alive, release_lock
@@ -202,6 +203,7 @@ class Scheduler:
         # availability probes: `blgw probe` started when a round is due (None: no probes)
         self.probe_args = list(probe_args) if probe_args is not None else None
         self.prober: subprocess.Popen[bytes] | None = None
+        self.snapshotter: subprocess.Popen[bytes] | None = None  # `blgw health --record`, once a day
         self.store = store
         self.tick = tick
         self.max_parallel = max(1, max_parallel)
@@ -368,10 +370,12 @@ class Scheduler:
             self.sync()
             self.tick_once()
             self.probe()
+            self.snapshot()
             self._sleep(self.tick)
         self._wait_children()
-        if self.prober is not None:
-            self.prober.wait()
+        for helper in (self.prober, self.snapshotter):
+            if helper is not None:
+                helper.wait()
         self.sync()
         logger.info("scheduler stopped")
         return 0
@@ -398,6 +402,23 @@ class Scheduler:
             self.prober = subprocess.Popen([*self.command, "probe", *codes, *self.probe_args], env=self.env,
                                            start_new_session=True)
             logger.info("availability probe round started as pid %s", self.prober.pid)
+
+    def snapshot(self) -> None:
+        """Once a day, `blgw health --record` keeps the sites' score cards (the trend)."""
+        codes = [s.code for s in self.sites() if self.codes is None or s.code in self.codes]
+        if not codes or (self.snapshotter is not None and self.snapshotter.poll() is None):
+            return
+        try:
+            with self.store.session() as session:
+                due = snapshot_due(session, self.clock())
+        except Exception as exc:  # noqa: BLE001 - the store is down: try next tick
+            logger.error("health snapshot not recorded: %s", exc)
+            return
+        if due:
+            wanted = codes if self.codes is not None else []  # none: every site the store knows
+            self.snapshotter = subprocess.Popen([*self.command, "health", *wanted, "--record", "--max-evidence", "0"],
+                                                env=self.env, start_new_session=True, stdout=subprocess.DEVNULL)
+            logger.info("site health snapshot started as pid %s", self.snapshotter.pid)
 
     def _wait_children(self) -> None:
         while self.children:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -445,3 +446,16 @@ class Probe(Base):
     status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     elapsed_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class HealthSnapshot(Base):
+    """One day's status of one site-health indicator of one site (the trend of the score cards)."""
+
+    __tablename__ = "health_snapshots"
+
+    site_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, Asia/Shanghai
+    status: Mapped[str] = mapped_column(String(8))  # pass | warn | veto
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
