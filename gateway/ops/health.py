@@ -32,6 +32,7 @@ parameter, so tests run on a fixed clock.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import statistics
 import zlib
@@ -42,6 +43,8 @@ from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -488,11 +491,6 @@ def health_workbook(cards: Sequence[SiteHealth]) -> bytes:
     """The score cards as an XLSX workbook (openpyxl) for the information centre: 汇总 (a row
     per site, a column per indicator's status), 指标明细 (every indicator of every site with
     its value, threshold, status and summary) and 证据 (every evidence line)."""
-    import io
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-
     fills = {"pass": "C6EFCE", "warn": "FFEB9C", "veto": "FFC7CE"}
     book = Workbook()
     summary = book.active
@@ -569,11 +567,6 @@ def annual_counts(session: Session, spec: SiteSpec, year: int) -> list[Any]:
 
 def annual_workbook(session: Session, specs: Sequence[SiteSpec], year: int) -> bytes:
     """《政府网站工作年度报表》's derivable counts as XLSX: a row per site, then 合计."""
-    import io
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     book = Workbook()
     sheet = book.active
     sheet.title = f"{year}年度报表"
