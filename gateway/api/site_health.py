@@ -14,9 +14,17 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from gateway.api.deps import SitesDep, StoreDep, TemplatesDep
-from gateway.ops.health import SHANGHAI, STATUS_ZH, SiteHealth, attach_trend, health_workbook, rollup, site_health
+from gateway.ops.health import (
+    STATUS_ZH,
+    SiteHealth,
+    attach_trend,
+    aware,
+    health_workbook,
+    rollup,
+    site_health,
+)
 from gateway.store.models import Site
-from normalizers.models import SITE_CODE_PATTERN
+from normalizers.models import SHANGHAI, SITE_CODE_PATTERN
 from plugins.spec import SiteSpec
 
 __all__ = ["router"]
@@ -30,7 +38,7 @@ At = Annotated[dt.datetime | None, Query(description="Evaluate at this time (ISO
 def _at(at: dt.datetime | None) -> dt.datetime:
     if at is None:
         return dt.datetime.now(dt.UTC)
-    return at if at.tzinfo else at.replace(tzinfo=SHANGHAI)
+    return aware(at)
 
 
 def _cards(store: StoreDep, sites: list[SiteSpec], at: dt.datetime, code: str | None = None) -> list[SiteHealth]:

@@ -12,16 +12,17 @@ from sqlalchemy import select
 
 from gateway.cli.common import registry, store
 from gateway.ops.health import (
-    SHANGHAI,
     Thresholds,
     annual_workbook,
     attach_trend,
+    aware,
     format_health,
     health_workbook,
     record_snapshots,
     site_health,
 )
 from gateway.store.models import Site
+from normalizers.models import SHANGHAI
 
 __all__ = ["health"]
 
@@ -34,7 +35,7 @@ def _moment(value: str | None) -> dt.datetime:
     except ValueError:
         raise click.BadParameter(f"{value!r} is no ISO date or time (2026-12-01, 2026-12-01T08:00+08:00)",
                                  param_hint="--at") from None
-    return when if when.tzinfo else when.replace(tzinfo=SHANGHAI)
+    return aware(when)
 
 
 @click.command("health")

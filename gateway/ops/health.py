@@ -40,7 +40,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from openpyxl import Workbook
@@ -52,7 +51,7 @@ from gateway.ops.probes import availability_share
 from gateway.store.links import dead_link_report
 from gateway.store.models import Document, DocumentListing, HealthSnapshot, LinkSource, LinkTarget
 from normalizers.encoding import decode_html
-from normalizers.models import ArticleKind
+from normalizers.models import SHANGHAI, ArticleKind
 from plugins.spec import SiteSpec
 
 __all__ = [
@@ -73,7 +72,6 @@ __all__ = [
     "working_days_between",
 ]
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 Status = Literal["pass", "warn", "veto"]
 
 # the indicator's column kinds, read from the column's name (or its path's last names)
@@ -186,14 +184,18 @@ def guide_missing(item: dict[str, Any]) -> list[str]:
     return [name for name, read in GUIDE_ELEMENTS.items() if not read(item)]
 
 
+def aware(when: dt.datetime) -> dt.datetime:
+    """A time without an offset is Asia/Shanghai's (an evaluation time, a stored item's date)."""
+    return when if when.tzinfo else when.replace(tzinfo=SHANGHAI)
+
+
 def _when(value: object) -> dt.datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        parsed = dt.datetime.fromisoformat(value)
+        return aware(dt.datetime.fromisoformat(value))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
 
 
 def _status(value: int, veto_at: int, *, warn_at: int | None = None) -> Status:
@@ -512,13 +514,7 @@ def health_workbook(cards: Sequence[SiteHealth]) -> bytes:
             details.append([card.code, i.name, i.key, i.value, i.threshold, STATUS_ZH[i.status], i.summary])
             for line in i.evidence:
                 evidence.append([card.code, i.name, line])
-    for sheet in book.worksheets:
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return _saved(book, "A2")
 
 
 ANNUAL_COLUMNS = ["站点代码", "站点名称", "信息发布总数", *[k.value for k in ArticleKind], "解读回应", "办事指南",
@@ -580,9 +576,15 @@ def annual_workbook(session: Session, specs: Sequence[SiteSpec], year: int) -> b
     shares = [r[-1] for r in rows if r[-1] is not None]
     totals += [round(statistics.mean(days), 1) if days else None, round(statistics.mean(shares), 4) if shares else None]
     sheet.append(totals)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "C2"
+    return _saved(book, "C2")
+
+
+def _saved(book: Workbook, freeze: str) -> bytes:
+    """The workbook's bytes, each sheet's header row bold and frozen above ``freeze``."""
+    for sheet in book.worksheets:
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = freeze
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from types import FrameType
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from gateway.ops.exits import EXIT_ERRORS, EXIT_FAILED, EXIT_OK
 from gateway.ops.health import snapshot_due
@@ -227,7 +228,7 @@ class Scheduler:
 
     def decisions(self) -> list[Decision]:
         now = self.clock()
-        sites = [s for s in self.sites() if self.codes is None or s.code in self.codes]
+        sites = self._scheduled()
         starts, locks, unfinished = store_state(self.store, now, lock_stale=self.lock_stale)
         for code, when in self.attempted.items():
             if starts.get(code) is None or starts[code] < when:
@@ -380,6 +381,20 @@ class Scheduler:
         logger.info("scheduler stopped")
         return 0
 
+    def _scheduled(self) -> list[SiteSpec]:
+        """The site plugins this scheduler looks after (all, or --site's)."""
+        return [s for s in self.sites() if self.codes is None or s.code in self.codes]
+
+    def _store_says(self, question: Callable[[Session], bool], what: str) -> bool:
+        """The store's answer (probe or snapshot due); False when it cannot be read (next tick
+        asks again; the crawls report the store's outage)."""
+        try:
+            with self.store.session() as session:
+                return question(session)
+        except Exception as exc:  # noqa: BLE001 - the store is down: try next tick
+            logger.error("%s not started: %s", what, exc)
+            return False
+
     def probe(self) -> None:
         """Start an availability probe round (`blgw probe`, its own process: a hanging site
         never holds up the schedule) when one is due by the store's last round and none runs."""
@@ -391,30 +406,19 @@ class Scheduler:
             if self.prober.returncode not in (EXIT_OK, EXIT_ERRORS):
                 logger.error("probe round FAILED (exit %s)", self.prober.returncode)
             self.prober = None
-        try:
-            with self.store.session() as session:
-                due = probe_due(session, self.clock(), get_settings().probes_per_day)
-        except Exception as exc:  # noqa: BLE001 - the store is down: the crawls say so; try next tick
-            logger.error("probe round not started: %s", exc)
-            return
-        codes = [s.code for s in self.sites() if self.codes is None or s.code in self.codes]
-        if due and codes:  # the sites this scheduler crawls
+        codes = [s.code for s in self._scheduled()]  # the sites this scheduler crawls
+        if codes and self._store_says(lambda s: probe_due(s, self.clock(), get_settings().probes_per_day),
+                                      "probe round"):
             self.prober = subprocess.Popen([*self.command, "probe", *codes, *self.probe_args], env=self.env,
                                            start_new_session=True)
             logger.info("availability probe round started as pid %s", self.prober.pid)
 
     def snapshot(self) -> None:
         """Once a day, `blgw health --record` keeps the sites' score cards (the trend)."""
-        codes = [s.code for s in self.sites() if self.codes is None or s.code in self.codes]
+        codes = [s.code for s in self._scheduled()]
         if not codes or (self.snapshotter is not None and self.snapshotter.poll() is None):
             return
-        try:
-            with self.store.session() as session:
-                due = snapshot_due(session, self.clock())
-        except Exception as exc:  # noqa: BLE001 - the store is down: try next tick
-            logger.error("health snapshot not recorded: %s", exc)
-            return
-        if due:
+        if self._store_says(lambda s: snapshot_due(s, self.clock()), "site health snapshot"):
             wanted = codes if self.codes is not None else []  # none: every site the store knows
             self.snapshotter = subprocess.Popen([*self.command, "health", *wanted, "--record", "--max-evidence", "0"],
                                                 env=self.env, start_new_session=True, stdout=subprocess.DEVNULL)
