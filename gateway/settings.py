@@ -222,6 +222,10 @@ class GatewaySettings(BaseSettings):
                                    description="A control target probed first in each round (e.g. the portal); when it "
                                                "fails the round is discarded as the gateway's own network failure")
 
+    outbound_words: str = Field("", json_schema_extra=_group("health"),
+                                description="A TOML file of the words that flag an outbound page as gambling, adult "
+                                            "or parked (外链变异); empty: the packaged gateway/ops/outbound_words.toml")
+
     @field_validator("plugin_dirs", mode="before")
     @classmethod
     def _split_dirs(cls, value: object) -> object:

@@ -12,6 +12,7 @@ import subprocess
 
 import pytest
 from conftest import BLGW, WORKDIR
+from sqlalchemy import update
 
 from gateway.ops.health import (
     SHANGHAI,
@@ -20,10 +21,11 @@ from gateway.ops.health import (
     guide_missing,
     identity_marks,
     site_health,
+    snapshot_due,
     working_days_between,
 )
 from gateway.store.links import due_link_targets, record_links, save_link_checks
-from gateway.store.models import Probe, ProbeRound
+from gateway.store.models import HealthSnapshot, Probe, ProbeRound
 from gateway.store.repository import upsert_article, upsert_site
 from normalizers.models import Article, Category, Letter, ServiceGuide, document_id
 from plugins.declarative import parse_site_toml
@@ -233,6 +235,9 @@ def test_a_site_that_does_not_fails_each_indicator_with_its_evidence(stored):
     ("网站标识码:3302060001 浙ICP 备 10000001 号 浙公网安备33020602000001号",
      {"site_id": "3302060001", "icp": "浙ICP备10000001号", "police": "浙公网安备33020602000001号", "conac": None}),
     ("<p>版权所有</p>", {"site_id": None, "icp": None, "police": None, "conac": None}),
+    ("<p>党政机关网站标识</p><p>关于党政机关节能的通知</p>", {"site_id": None, "icp": None, "police": None, "conac": None}),
+    ("<script>document.write(unescape(\"%3Cspan id='_ideConac' %3E%3C/span%3E\"));</script>",
+     {"site_id": None, "icp": None, "police": None, "conac": "yes"}),
 ])
 def test_the_footer_marks_are_read_in_their_usual_forms(html, marks):
     assert identity_marks(html) == marks
@@ -250,6 +255,28 @@ def test_a_site_outside_the_districts_domain_is_named():
     indicator = _identity_indicator(_Empty(), spec, Thresholds())
     assert indicator.status == "warn"
     assert indicator.evidence[0] == "domain www.example.org is not of the pattern ○○○.bl.gov.cn"
+
+
+def test_the_home_page_age_is_the_sites_newest_item_listed_or_not_and_never_a_future_date():
+    from types import SimpleNamespace
+
+    from gateway.ops.health import _update_indicators
+
+    spec = parse_site_toml(_plugin("hom", [("工作动态", "/gzdt/", None)]), source="hom.toml")
+
+    def doc(n: int, when: dt.datetime | None) -> SimpleNamespace:
+        return SimpleNamespace(id=str(n), url=f"http://hom.bl.gov.cn/{n}.html",
+                               item={"published_at": when.isoformat() if when else None})
+
+    listed = {"工作动态": {"1"}}
+    old, unlisted, typo = doc(1, AT - dt.timedelta(days=40)), doc(2, AT - dt.timedelta(days=2)), doc(3, AT.replace(year=2062))
+    home = _update_indicators(spec, {"1": old, "2": unlisted}, listed, AT, Thresholds())[0]
+    assert (home.key, home.status, home.value, home.evidence) == ("home_update", "pass", 2.0,
+                                                                 [f"{(AT - dt.timedelta(days=2)).date()} {unlisted.url}"])
+    home = _update_indicators(spec, {"1": old, "3": typo}, listed, AT, Thresholds())[0]
+    assert (home.status, home.value) == ("veto", 40.0)  # the item dated 2062 makes nothing fresh
+    column = _update_indicators(spec, {"1": typo}, {"工作动态": {"1"}}, AT, Thresholds())[1]
+    assert column.value == 1 and "none dated" in column.evidence[0]  # its only date is past the evaluation
 
 
 def test_a_columns_own_update_window_wins():
@@ -395,3 +422,30 @@ def test_recorded_snapshots_are_the_trend_in_the_api_and_the_page(stored, any_st
         # a day before any record: no trend
         early = client.get("/api/site-health/hfa", params={"at": (AT - dt.timedelta(days=30)).isoformat()}).json()
         assert all(i["trend"] == [] for i in early["indicators"])
+        # the gauges read each site's newest snapshot (the scheduler's hourly record), not the items
+        from gateway.store.session import Store
+
+        store = Store(any_store_url)
+        try:
+            with store.session() as session:
+                session.execute(update(HealthSnapshot).where(HealthSnapshot.site_code == "hfa",
+                                                             HealthSnapshot.indicator == "guides",
+                                                             HealthSnapshot.day == AT.date().isoformat())
+                                .values(value=99.0))
+                session.commit()
+            metrics = client.get("/metrics").text
+            assert 'blgw_site_health_value{indicator="guides",site="hfa"} 99.0' in metrics
+            assert 'blgw_site_health_status{indicator="blank_columns",site="hfa"} 2.0' in metrics
+            age = next(line for line in metrics.splitlines()
+                       if line.startswith('blgw_site_health_age_seconds{site="hfa"}'))
+            assert 0 <= float(age.split()[-1]) < 600
+            # due again an hour after the day's newest record (which it then replaces)
+            with store.session() as session:
+                assert not snapshot_due(session, AT)
+                session.execute(update(HealthSnapshot).where(HealthSnapshot.day == AT.date().isoformat())
+                                .values(recorded_at=AT - dt.timedelta(minutes=61)))
+                session.commit()
+                assert snapshot_due(session, AT)
+                assert not snapshot_due(session, AT, every=dt.timedelta(hours=2))
+        finally:
+            store.dispose()

@@ -17,7 +17,7 @@ import pytest
 
 from fixture_sites.servers import threaded_http_server
 from gateway.ops.health import site_health
-from gateway.ops.linkcheck import check_links, content_flag
+from gateway.ops.linkcheck import check_links, content_flag, outbound_rules
 from gateway.store.links import record_links
 from gateway.store.session import Store
 from plugins.declarative import parse_site_toml
@@ -84,6 +84,44 @@ class Host:
 def test_content_flags_read_gambling_adult_and_parked_pages(html, flag):
     found = content_flag(html)
     assert (found[0] if found else None) == flag
+
+
+def test_the_word_lists_are_a_file_the_centre_edits(tmp_path):
+    words = tmp_path / "words.toml"
+    words.write_text('[lottery]\nmin = 1\nwords = ["福利彩票", "lottery  draw"]\n', encoding="utf-8")
+    rules = outbound_rules(str(words))
+    assert [r.kind for r in rules] == ["lottery"]
+    # the edited list flags what the packaged one lets pass, and a space in a word matches any white space
+    assert content_flag("<p>本站发布彩票中奖公告（福利彩票）</p>".encode(), rules) == ("lottery", "福利彩票")
+    assert content_flag(b"<p>the Lottery\n draw</p>", rules) == ("lottery", "lottery draw")
+    assert content_flag(GAMBLING.encode(), rules) is None
+    for bad, field in [('[x]\nmin = 0\nwords = ["a"]\n', "min"), ('[x]\nwords = []\n', "words"),
+                       ('x = 1\n', "table"), ('[x\n', "cannot read")]:
+        words.write_text(bad, encoding="utf-8")
+        outbound_rules.cache_clear()
+        with pytest.raises(ValueError, match=field) as raised:
+            outbound_rules(str(words))
+        assert str(words) in str(raised.value)
+    outbound_rules.cache_clear()
+
+
+def test_a_bad_word_list_stops_the_link_check_naming_the_file(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+    from gateway.settings import get_settings
+
+    words = tmp_path / "words.toml"
+    words.write_text('[x]\nmin = "two"\nwords = ["a"]\n', encoding="utf-8")
+    monkeypatch.setenv("BLGW_OUTBOUND_WORDS", str(words))
+    monkeypatch.setenv("BLGW_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["links", "check", "--all"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code != 0
+    assert f"{words}: [x] min must be" in result.output
 
 
 def test_outbound_links_that_changed_hands_are_named_with_their_pages(tmp_path):

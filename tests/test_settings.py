@@ -66,6 +66,7 @@ OTHER: dict[str, tuple[str, Any]] = {
     "probe_timeout": ("10", 10.0),
     "probe_pages": ("3", 3),
     "probe_control_url": ("http://www.bl.gov.cn/", "http://www.bl.gov.cn/"),
+    "outbound_words": ("/etc/blgw/outbound_words.toml", "/etc/blgw/outbound_words.toml"),
     "attachments_enabled": ("false", False),
     "blob_dir": ("/srv/blobs", Path("/srv/blobs")),
     "attachment_max_bytes": ("1000", 1000),

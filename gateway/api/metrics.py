@@ -24,8 +24,10 @@ nothing is counted in memory, so every API worker and every restart tells the sa
 ``blgw_site_links{site}``, ``blgw_site_dead_links``  links on the site's pages and the broken ones
                                                     (only once links have been recorded)
 ``blgw_site_health_status{site,indicator}``         site health (检查指标): 0 pass, 1 warn, 2 veto
-``blgw_site_health_value{site,indicator}``          the indicator's value (computed at most every
-                                                    10 minutes: the cards read every item)
+``blgw_site_health_age_seconds{site}``              seconds since the site's health figures were computed
+``blgw_site_health_value{site,indicator}``          the indicator's value (from the newest snapshot
+                                                    the scheduler records hourly; a site with none
+                                                    is evaluated, at most every 10 minutes)
 ``blgw_index_outbox_length``                        changes waiting for the search index
 ``blgw_index_outbox_quarantined``                   changes the index refused
                                                     ``BLGW_OUTBOX_MAX_ATTEMPTS`` times, kept and no
@@ -64,7 +66,7 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api.deps import Resources
-from gateway.ops.health import SiteHealth, site_health
+from gateway.ops.health import SiteHealth, latest_snapshots, site_health
 from gateway.ops.scheduling import decide, store_state
 from gateway.store.models import (
     AttachmentFile,
@@ -232,21 +234,38 @@ class StoreCollector(Collector):
 
     def _health_families(self, session: Session) -> Iterator[Metric]:
         """Site health (检查指标) per crawled site and indicator: status 0 pass, 1 warn, 2 veto,
-        and the indicator's value (cached for HEALTH_SECONDS)."""
+        and the indicator's value, from each site's newest snapshot (`blgw scheduler` records
+        one every hour); a site without one is evaluated here (cached for HEALTH_SECONDS).
+        ``blgw_site_health_age_seconds`` says how old each site's figures are."""
+        known = set(session.scalars(select(Site.code)))
+        recorded = latest_snapshots(session)
+        missing = [s for s in self.resources.sites() if s.code in known and s.code not in recorded]
         now = time.monotonic()
-        if self._health is None or now - self._health[0] > self.HEALTH_SECONDS:
-            known = set(session.scalars(select(Site.code)))
+        if missing and (self._health is None or now - self._health[0] > self.HEALTH_SECONDS
+                        or {c.code for c in self._health[1]} != {s.code for s in missing}):
             at = dt.datetime.now(dt.UTC)
-            self._health = (now, [site_health(session, s, at) for s in self.resources.sites() if s.code in known])
-        cards = self._health[1]
-        if not cards:
+            self._health = (now, [site_health(session, s, at) for s in missing])
+        wall = dt.datetime.now(dt.UTC)
+        rows: list[tuple[str, str, str, float | None]] = []
+        ages: list[tuple[list[str], float]] = []
+        for code, (at, values) in sorted(recorded.items()):
+            if code in known:
+                rows.extend((code, key, status, value) for key, (status, value) in values.items())
+                ages.append(([code], max(0.0, (wall - at).total_seconds())))
+        when, cards = self._health if missing and self._health else (now, [])
+        for card in cards:
+            rows.extend((card.code, i.key, i.status, None if i.value is None else float(i.value))
+                        for i in card.indicators)
+            ages.append(([card.code], max(0.0, now - when)))
+        if not rows:
             return
         levels = {"pass": 0, "warn": 1, "veto": 2}
         yield _gauge("blgw_site_health_status", "Site health (检查指标): 0 pass, 1 warn, 2 veto (单项否决)",
-                     ["site", "indicator"], [([c.code, i.key], levels[i.status]) for c in cards for i in c.indicators])
+                     ["site", "indicator"], [([c, k], levels[st]) for c, k, st, _ in rows])
         yield _gauge("blgw_site_health_value", "Site health: the indicator's value (counts, days, failed share)",
-                     ["site", "indicator"], [([c.code, i.key], float(i.value)) for c in cards for i in c.indicators
-                                             if i.value is not None])
+                     ["site", "indicator"], [([c, k], v) for c, k, _, v in rows if v is not None])
+        yield _gauge("blgw_site_health_age_seconds", "Site health: seconds since the site's figures were computed",
+                     ["site"], ages)
 
 
 def _gauge(name: str, documentation: str, labels: list[str],

@@ -9,7 +9,7 @@ import sys
 import click
 
 from gateway.cli.common import origins_option, registry, settings, store
-from gateway.ops.linkcheck import CheckResult, format_report, run_check, site_base_urls
+from gateway.ops.linkcheck import CheckResult, format_report, outbound_rules, run_check, site_base_urls
 from gateway.store.links import dead_link_report, site_has_links
 from gateway.store.session import Store
 
@@ -62,6 +62,10 @@ def links_check(codes: tuple[str, ...], all_sites: bool, origins: tuple[str, ...
         if code not in known:
             raise click.BadParameter(f"no site {code!r} (see `blgw sites`)", param_hint="CODES")
     overrides = {**settings().origins, **origins_option(origins)}
+    try:
+        outbound_rules(settings().outbound_words)
+    except ValueError as exc:
+        raise click.ClickException(f"BLGW_OUTBOUND_WORDS: {exc}") from exc
 
     def show(result: CheckResult) -> None:
         if not result.ok and not quiet:

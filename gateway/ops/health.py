@@ -44,7 +44,7 @@ from urllib.parse import urljoin, urlsplit
 import chinese_calendar
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from gateway.ops.probes import availability_share
@@ -251,7 +251,11 @@ def _availability_indicator(session: Session, code: str, at: dt.datetime, thresh
 
 def _update_indicators(spec: SiteSpec, by_id: dict[str, Any], listed: dict[str, set[str]], at: dt.datetime,
                        thresholds: Thresholds) -> list[Indicator]:
-    stale_key, stale_any, blank, newest_all = [], [], [], []
+    stale_key, stale_any, blank = [], [], []
+    horizon = at + dt.timedelta(days=1)  # a date past the evaluation (a typo, or a later item) makes nothing fresh
+    # 首页不更新: the site's newest dated item, listed in a column or not (its home page shows the newest)
+    newest_all = [(w, d.url) for d in by_id.values()
+                  if (w := _when((d.item or {}).get("published_at"))) is not None and w <= horizon]
     for column in spec.columns:
         if column.layout == "page" or column.classification.item_type != "article":
             continue
@@ -260,8 +264,8 @@ def _update_indicators(spec: SiteSpec, by_id: dict[str, Any], listed: dict[str, 
         if not items:
             blank.append(f"{column.name} ({column.url}): no item")
             continue
-        dated = [(w, d.url) for d in items if (w := _when((d.item or {}).get("published_at"))) is not None]
-        newest_all += dated
+        dated = [(w, d.url) for d in items
+                 if (w := _when((d.item or {}).get("published_at"))) is not None and w <= horizon]
         newest = max(dated, default=None)
         age = (at - newest[0]).total_seconds() / 86400 if newest else None
         if age is None or age > days:
@@ -401,7 +405,9 @@ def _outbound_indicator(session: Session, code: str) -> Indicator:
 _SITE_ID = re.compile(r"网站标识码\s*[：:]?\s*([0-9A-Za-z]{10})")
 _ICP = re.compile(r"([京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼])\s*ICP\s*备\s*(\d{6,10})\s*号(?:\s*-\s*(\d+))?")
 _POLICE = re.compile(r"([京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼])\s*公网安备\s*(\d{14})\s*号?")
-_CONAC = re.compile(r"conac\.cn|dzjg\.|党政机关", re.I)
+# CONAC's seal is its script (dcs.conac.cn, written into span#_ideConac) or a link to bszs.conac.cn;
+# the words 党政机关 on a page are no seal
+_CONAC = re.compile(r"\bconac\.cn\b|_ideConac", re.I)
 
 
 def identity_marks(text: str) -> dict[str, str | None]:
@@ -475,13 +481,21 @@ def format_health(health: SiteHealth, *, max_evidence: int = 5) -> str:
 STATUS_ZH = {"pass": "合格", "warn": "预警", "veto": "单项否决"}
 
 
+# the indicators' names where space is short (a chart's axis); the full name goes in its tooltip
+SHORT_NAMES = {"availability": "站点无法访问", "home_update": "首页不更新", "stale_key_columns": "重点栏目不更新",
+               "stale_columns": "栏目不更新", "blank_columns": "空白栏目", "letters": "互动回应",
+               "guides": "办事指南要素", "links": "链接可用性", "outbound": "外链变异", "identity": "网站标识"}
+
+
 def rollup(cards: Sequence[SiteHealth]) -> dict[str, Any]:
-    """The district roll-up: per indicator, how many sites pass, warn and fail it (veto)."""
+    """The district roll-up: per indicator, how many sites pass, warn and fail it (veto), with
+    its full and its short name (:data:`SHORT_NAMES`)."""
     indicators: dict[str, dict[str, Any]] = {}
     for card in cards:
         for i in card.indicators:
-            row = indicators.setdefault(i.key, {"key": i.key, "name": i.name, "pass": 0, "warn": 0, "veto": 0,
-                                                "veto_sites": []})
+            row = indicators.setdefault(i.key, {"key": i.key, "name": i.name,
+                                                "short": SHORT_NAMES.get(i.key, i.name.split("（")[0]),
+                                                "pass": 0, "warn": 0, "veto": 0, "veto_sites": []})
             row[i.status] += 1
             if i.status == "veto":
                 row["veto_sites"].append(card.code)
@@ -620,7 +634,30 @@ def attach_trend(session: Session, cards: Sequence[SiteHealth], days: int = 14) 
             i.trend = found.get(i.key, [])
 
 
-def snapshot_due(session: Session, now: dt.datetime) -> bool:
-    """Whether today's (Asia/Shanghai) snapshot has not been recorded yet."""
+def snapshot_due(session: Session, now: dt.datetime, every: dt.timedelta = dt.timedelta(hours=1)) -> bool:
+    """Whether the snapshot is due: none recorded today (Asia/Shanghai), or the newest is older
+    than ``every`` (today's is then replaced: the trend keeps a day's last state, the gauges the
+    hour's)."""
     today = now.astimezone(SHANGHAI).date().isoformat()
-    return session.scalar(select(HealthSnapshot.day).where(HealthSnapshot.day == today).limit(1)) is None
+    newest = session.scalar(select(func.max(HealthSnapshot.recorded_at)).where(HealthSnapshot.day == today))
+    return newest is None or _utc(newest) <= now - every
+
+
+def _utc(when: dt.datetime) -> dt.datetime:
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)  # a stored UTC time read back without its zone
+
+
+def latest_snapshots(session: Session) -> dict[str, tuple[dt.datetime, dict[str, tuple[str, float | None]]]]:
+    """Each site's newest recorded snapshot: {site: (recorded at, {indicator: (status, value)})}."""
+    newest = (select(HealthSnapshot.site_code, func.max(HealthSnapshot.day).label("day"))
+              .group_by(HealthSnapshot.site_code).subquery())
+    found: dict[str, tuple[dt.datetime, dict[str, tuple[str, float | None]]]] = {}
+    for code, indicator, status, value, recorded in session.execute(
+            select(HealthSnapshot.site_code, HealthSnapshot.indicator, HealthSnapshot.status, HealthSnapshot.value,
+                   HealthSnapshot.recorded_at)
+            .join(newest, (newest.c.site_code == HealthSnapshot.site_code) & (newest.c.day == HealthSnapshot.day))
+            .order_by(HealthSnapshot.site_code, HealthSnapshot.indicator)):
+        at, values = found.setdefault(code, (_utc(recorded), {}))
+        values[indicator] = (status, value)
+        found[code] = (min(at, _utc(recorded)), values)
+    return found

@@ -42,13 +42,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import re
 import socket
 import ssl
 import time
+import tomllib
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -208,26 +211,54 @@ class _Skip(Exception):
 
 CONTENT_READ = 32 * 1024  # what is read of an outbound page for 外链变异
 
-# what a government or partner domain that changed hands serves: gambling, adult or parked pages
-_CONTENT_WORDS = {
-    "gambling": re.compile(r"博彩|赌场|娱乐城|百家乐|六合彩|时时彩|真人视讯|棋牌游戏|老虎机|葡京|威尼斯人|太阳城|"
-                           r"澳门赌|彩票平台|体育投注|casino|baccarat|sportsbook|slot machines?|bet365|betting odds",
-                           re.I),
-    "adult": re.compile(r"色情|成人视频|成人电影|情色|黄色网站|激情视频|porn|xxx videos|adult videos|sex videos", re.I),
-    "parked": re.compile(r"域名(?:出售|转让|正在出售)|此域名可以出售|this domain (?:is|may be) for sale|"
-                         r"buy this domain|domain is parked|parked free|sedoparking|bodis\.com|dan\.com|"
-                         r"hugedomains|afternic|domain parking", re.I),
-}
+DEFAULT_OUTBOUND_WORDS = Path(__file__).with_name("outbound_words.toml")
 
 
-def content_flag(body: bytes) -> tuple[str, str] | None:
-    """What an outbound page now holds, from its first bytes: ``(kind, words)`` for gambling or
-    adult content (two different words at least) or a parked domain (one phrase), else None."""
+@dataclass(frozen=True)
+class ContentRule:
+    """One kind of content an outbound page that changed hands serves: ``min`` different ``words``."""
+
+    kind: str
+    min: int
+    pattern: re.Pattern[str]
+
+
+@functools.cache
+def outbound_rules(path: str = "") -> tuple[ContentRule, ...]:
+    """The 外链变异 word lists: the file ``BLGW_OUTBOUND_WORDS`` names, else the packaged
+    ``outbound_words.toml`` (kinds in file order, each ``min`` and ``words``). A bad file raises
+    ValueError naming the file and the field."""
+    source = Path(path) if path else DEFAULT_OUTBOUND_WORDS
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{source}: cannot read the outbound word list: {exc}") from exc
+    rules = []
+    for kind, table in data.items():
+        if not isinstance(table, dict):
+            raise ValueError(f"{source}: [{kind}] must be a table with min and words")
+        words, least = table.get("words"), table.get("min", 1)
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):
+            raise ValueError(f"{source}: [{kind}] words must be a non-empty list of strings")
+        if not isinstance(least, int) or isinstance(least, bool) or least < 1:
+            raise ValueError(f"{source}: [{kind}] min must be a whole number of at least 1")
+        alternatives = "|".join(re.escape(w.strip()).replace(r"\ ", r"\s+") for w in
+                                sorted(words, key=len, reverse=True))
+        rules.append(ContentRule(kind, least, re.compile(alternatives, re.I)))
+    if not rules:
+        raise ValueError(f"{source}: no kind of content is defined")
+    return tuple(rules)
+
+
+def content_flag(body: bytes, rules: tuple[ContentRule, ...] | None = None) -> tuple[str, str] | None:
+    """What an outbound page now holds, from its first bytes: ``(kind, words)`` for the first kind of
+    :func:`outbound_rules` whose ``min`` different words it holds (gambling and adult 2, parked 1 by
+    default), else None."""
     text = decode_html(body[:CONTENT_READ]).text
-    for kind, pattern in _CONTENT_WORDS.items():
-        words = sorted({m.group(0).lower() for m in pattern.finditer(text)})
-        if len(words) >= (1 if kind == "parked" else 2):
-            return kind, "、".join(words[:8])
+    for rule in rules if rules is not None else outbound_rules(get_settings().outbound_words):
+        words = sorted({re.sub(r"\s+", " ", m.group(0).lower()) for m in rule.pattern.finditer(text)})
+        if len(words) >= rule.min:
+            return rule.kind, "、".join(words[:8])
     return None
 
 
@@ -705,9 +736,11 @@ async def check_links(
     An outbound link (its host none of ``own_hosts``, by default the hosts of ``base_urls``)
     that answers is read once more, its final page's first 32 KB (:func:`content_flag`: gambling,
     adult or parked content, 外链变异); the final URL of the check before is kept when the final
-    host has changed.
+    host has changed. The word lists are read first (:func:`outbound_rules`), so a bad
+    ``BLGW_OUTBOUND_WORDS`` file stops the check before any request, naming the file.
     """
     started = time.monotonic()
+    outbound_rules(get_settings().outbound_words)
     codes = list(dict.fromkeys(site_codes))
     summary = CheckSummary(sites=codes)
     origins = dict(origins or {})

@@ -414,7 +414,8 @@ class Scheduler:
             logger.info("availability probe round started as pid %s", self.prober.pid)
 
     def snapshot(self) -> None:
-        """Once a day, `blgw health --record` keeps the sites' score cards (the trend)."""
+        """Every hour, `blgw health --record` keeps the sites' score cards: the day's trend square (its
+        last record of the day) and the figures `/metrics` serves."""
         codes = [s.code for s in self._scheduled()]
         if not codes or (self.snapshotter is not None and self.snapshotter.poll() is None):
             return
