@@ -226,6 +226,17 @@ class GatewaySettings(BaseSettings):
                                 description="A TOML file of the words that flag an outbound page as gambling, adult "
                                             "or parked (外链变异); empty: the packaged gateway/ops/outbound_words.toml")
 
+    log_key: SecretStr | None = Field(None, json_schema_extra=_group("logs"),
+                                      description="The key of the visitor hashes (HMAC-SHA256 of address and "
+                                                  "User-Agent); unset: a random key kept in BLGW_DATA_DIR/log.key")
+    log_batch_lines: int = Field(50_000, ge=100, le=10_000_000, json_schema_extra=_group("logs"),
+                                 description="Log lines counted per transaction (the offset is saved with them)")
+    log_flood_per_minute: int = Field(300, ge=10, json_schema_extra=_group("logs"),
+                                      description="Requests of one client in one minute above which the minute "
+                                                  "is a flood (security signal)")
+    log_ingest_minutes: int = Field(15, ge=1, le=1440, json_schema_extra=_group("logs"),
+                                    description="How often `blgw scheduler` reads the sites' watched log folders")
+
     @field_validator("plugin_dirs", mode="before")
     @classmethod
     def _split_dirs(cls, value: object) -> object:
@@ -283,10 +294,10 @@ class GatewaySettings(BaseSettings):
         """Every setting as a Scrapy setting (``BLGW_<NAME>``), in the text form the
         environment would give it; a derived default (the store and index in the data dir) is
         left empty, so that a crawl given another ``BLGW_DATA_DIR`` derives it from that one.
-        The secret ``es_api_key`` is left out: crawls never use the index."""
+        The secrets ``es_api_key`` and ``log_key`` are left out: crawls never use them."""
         out: dict[str, Any] = {}
         for name in type(self).model_fields:
-            if name == "es_api_key":
+            if name in ("es_api_key", "log_key"):
                 continue
             value = getattr(self, name)
             if name in ("database_url", "index_url") and not self._explicit(name):

@@ -358,13 +358,52 @@ class SiteInfo(_Strict):
         return validate_schedule(value)
 
 
+LOG_FORMATS = ("auto", "w3c", "iis", "combined", "common")
+
+
+class LogRules(_Strict):
+    """``[logs]``: where the site's access logs are delivered and how they are written (docs/logs.md)."""
+
+    format: str = Field("auto", description="w3c, iis, combined, common, auto, 'apache:LOGFORMAT' or "
+                                            "'nginx:LOG_FORMAT'")
+    folder: str | None = Field(None, description="A folder watched by `blgw scheduler` for the site's log files")
+    pattern: str = Field("*", min_length=1, description="The files of the folder that are logs (a glob)")
+    timezone: str = Field("Asia/Shanghai", description="The zone of formats that log local time without an offset "
+                                                       "(iis)")
+    forwarded: bool = Field(False, description="Behind a proxy: the client is the first address of X-Forwarded-For")
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        name, colon, layout = value.partition(":")
+        if colon and name in ("apache", "nginx") and layout.strip():
+            return value
+        if not colon and value in LOG_FORMATS:
+            return value
+        raise ValueError(f"unknown log format {value!r}: one of {', '.join(LOG_FORMATS)}, "
+                         "'apache:LOGFORMAT' or 'nginx:LOG_FORMAT'")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
 class SiteSpec(_Strict):
-    """A whole site plugin: ``[site]``, default ``[list]``/``[detail]`` rules, ``[[columns]]``."""
+    """A whole site plugin: ``[site]``, default ``[list]``/``[detail]`` rules, ``[[columns]]``,
+    and where its access logs come from (``[logs]``)."""
 
     site: SiteInfo
     list: ListRules | None = None
     detail: DetailRules = Field(default_factory=DetailRules)
     columns: builtins.list[Column] = Field(min_length=1)
+    logs: LogRules = Field(default_factory=LogRules)
     source: str = Field("<python>", exclude=True, description="Where the spec came from")
 
     @model_validator(mode="before")

@@ -42,6 +42,7 @@ TEST_VARIABLES = {
     "BLGW_TEST_POSTGRES_URL": "an existing PostgreSQL server for the store tests (default: a throwaway one)",
     "BLGW_TEST_ELASTICSEARCH_URL": "an Elasticsearch cluster for the index conformance suite (default: not run)",
     "BLGW_FIXTURE_CACHE": "a folder where generated fixture data is kept between runs",
+    "BLGW_SCREENSHOTS": "a folder where the browser tests keep their screenshots (the site-health pages)",
 }
 """The test suite's environment variables, with what each does."""
 

@@ -66,6 +66,10 @@ OTHER: dict[str, tuple[str, Any]] = {
     "probe_timeout": ("10", 10.0),
     "probe_pages": ("3", 3),
     "probe_control_url": ("http://www.bl.gov.cn/", "http://www.bl.gov.cn/"),
+    "log_key": ("s3cret", "s3cret"),
+    "log_batch_lines": ("1000", 1000),
+    "log_flood_per_minute": ("60", 60),
+    "log_ingest_minutes": ("5", 5),
     "outbound_words": ("/etc/blgw/outbound_words.toml", "/etc/blgw/outbound_words.toml"),
     "attachments_enabled": ("false", False),
     "blob_dir": ("/srv/blobs", Path("/srv/blobs")),
@@ -76,9 +80,12 @@ OTHER: dict[str, tuple[str, Any]] = {
 }
 
 
+SECRETS = {"es_api_key", "log_key"}
+
+
 def typed(config: GatewaySettings, field: str) -> Any:
     value = getattr(config, field)
-    return value.get_secret_value() if field == "es_api_key" and value is not None else value
+    return value.get_secret_value() if field in SECRETS and value is not None else value
 
 
 @pytest.fixture
@@ -162,7 +169,7 @@ def test_the_default_the_environment_and_scrapy_set_give_one_value(field, clean_
     clean_env.setenv(setting_name(field), text)
     get_settings.cache_clear()
     assert typed(get_settings(), field) == value  # the environment, read by the process
-    if field == "es_api_key":  # a secret: never a Scrapy setting (crawls do not use the index)
+    if field in SECRETS:  # a secret: never a Scrapy setting (crawls do not use it)
         assert setting_name(field) not in get_settings().as_scrapy()
         return
     # blgw crawl: the process's settings carried into the crawl's Scrapy settings

@@ -459,3 +459,68 @@ class HealthSnapshot(Base):
     status: Mapped[str] = mapped_column(String(8))  # pass | warn | veto
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LogFile(Base):
+    """One access-log file ingested (or being ingested), known by its identity: the SHA-256 of
+    its first line (decompressed), so a file renamed by rotation, gzipped or delivered again is
+    the same file. ``offset`` is how far its decompressed bytes are counted (always at a line's
+    end), written in the same transaction as the counts of those lines: a line is counted once,
+    whatever stops the ingest. ``state`` holds what the next line needs (the W3C ``#Fields``
+    layout in force, the open flood windows)."""
+
+    __tablename__ = "log_files"
+
+    identity: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_code: Mapped[str] = mapped_column(String(32))
+    path: Mapped[str] = mapped_column(Text)  # where it was last read
+    format: Mapped[str] = mapped_column(String(16))
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    lines: Mapped[int] = mapped_column(BigInteger, default=0)  # lines counted (directives included)
+    malformed: Mapped[int] = mapped_column(BigInteger, default=0)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LogCount(Base):
+    """One counter of one site's access logs on one day (Asia/Shanghai): ``kind`` and ``key``
+    say what is counted (docs/logs.md lists them), ``hits`` the requests and ``bytes`` the bytes
+    sent to them."""
+
+    __tablename__ = "log_counts"
+
+    site_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    hits: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (
+        Index("ix_log_counts_site_kind", "site_code", "kind", "day"),
+    )
+
+
+class LogVisitor(Base):
+    """A visitor (a keyed hash of the client address and User-Agent, never the address) seen
+    on a site on a day: the unique visitors are these rows."""
+
+    __tablename__ = "log_visitors"
+
+    site_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    visitor: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class LogMalformed(Base):
+    """A sample of the lines of a log file that could not be read (the first few per file)."""
+
+    __tablename__ = "log_malformed"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    identity: Mapped[str] = mapped_column(String(64))
+    site_code: Mapped[str] = mapped_column(String(32))
+    line_no: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(200))
+    sample: Mapped[str] = mapped_column(Text)
