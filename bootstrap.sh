@@ -11,8 +11,9 @@ cd "$(dirname "$0")"
 # poppler-utils: pdftotext and pdfinfo read the text of PDF attachments (poppler-data: the CMaps
 # of CID-keyed Chinese fonts, without which their text comes out empty); tesseract-ocr with
 # tesseract-ocr-chi-sim: OCR of scanned PDF attachments (a site's opt-in); fonts-wqy-zenhei: a CJK
-# font the fixtures render their scanned pages with.
-DEBIAN_PACKAGES=(php-cli php-sqlite3 php-mbstring chromium mono-runtime mono-mcs libmono-system-web4.0-cil libmono-i18n-cjk4.0-cil postgresql poppler-utils poppler-data tesseract-ocr tesseract-ocr-chi-sim fonts-wqy-zenhei)
+# font the fixtures render their scanned pages with; goaccess: the baseline bench/logs.py compares the
+# access-log ingest with.
+DEBIAN_PACKAGES=(php-cli php-sqlite3 php-mbstring chromium mono-runtime mono-mcs libmono-system-web4.0-cil libmono-i18n-cjk4.0-cil postgresql poppler-utils poppler-data tesseract-ocr tesseract-ocr-chi-sim fonts-wqy-zenhei goaccess)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

@@ -227,7 +227,7 @@ class GatewaySettings(BaseSettings):
                                             "or parked (外链变异); empty: the packaged gateway/ops/outbound_words.toml")
 
     log_key: SecretStr | None = Field(None, json_schema_extra=_group("logs"),
-                                      description="The key of the visitor hashes (HMAC-SHA256 of address and "
+                                      description="The key of the visitor hashes (keyed BLAKE2b of address and "
                                                   "User-Agent); unset: a random key kept in BLGW_DATA_DIR/log.key")
     log_batch_lines: int = Field(50_000, ge=100, le=10_000_000, json_schema_extra=_group("logs"),
                                  description="Log lines counted per transaction (the offset is saved with them)")

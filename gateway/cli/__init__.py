@@ -39,6 +39,7 @@ COMMANDS = {
     "links": "gateway.cli.links:links",
     "health": "gateway.cli.health:health",
     "probe": "gateway.cli.probe:probe",
+    "logs": "gateway.cli.logs:logs",
     "serve": "gateway.cli.serve:serve",
     "demo": "gateway.cli.demo:demo",
 }
