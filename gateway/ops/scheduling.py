@@ -204,7 +204,9 @@ class Scheduler:
         # availability probes: `blgw probe` started when a round is due (None: no probes)
         self.probe_args = list(probe_args) if probe_args is not None else None
         self.prober: subprocess.Popen[bytes] | None = None
-        self.snapshotter: subprocess.Popen[bytes] | None = None  # `blgw health --record`, once a day
+        self.snapshotter: subprocess.Popen[bytes] | None = None  # `blgw health --record`, hourly
+        self.log_reader: subprocess.Popen[bytes] | None = None  # `blgw logs ingest --watched`
+        self.logs_read_at: float | None = None  # monotonic time the last one started
         self.store = store
         self.tick = tick
         self.max_parallel = max(1, max_parallel)
@@ -372,9 +374,10 @@ class Scheduler:
             self.tick_once()
             self.probe()
             self.snapshot()
+            self.read_logs()
             self._sleep(self.tick)
         self._wait_children()
-        for helper in (self.prober, self.snapshotter):
+        for helper in (self.prober, self.snapshotter, self.log_reader):
             if helper is not None:
                 helper.wait()
         self.sync()
@@ -424,6 +427,26 @@ class Scheduler:
             self.snapshotter = subprocess.Popen([*self.command, "health", *wanted, "--record", "--max-evidence", "0"],
                                                 env=self.env, start_new_session=True, stdout=subprocess.DEVNULL)
             logger.info("site health snapshot started as pid %s", self.snapshotter.pid)
+
+    def read_logs(self) -> None:
+        """Every BLGW_LOG_INGEST_MINUTES, `blgw logs ingest --watched` reads the [logs] folders
+        of the site plugins that declare one (its own process; an ingest is incremental, so one
+        that overruns simply continues the next time)."""
+        if self.log_reader is not None:
+            if self.log_reader.poll() is None:
+                return
+            if self.log_reader.returncode not in (EXIT_OK, EXIT_ERRORS):
+                logger.error("log ingest FAILED (exit %s)", self.log_reader.returncode)
+            self.log_reader = None
+        if not any(s.logs.folder for s in self.sites()):
+            return
+        now = time.monotonic()
+        if self.logs_read_at is not None and now - self.logs_read_at < get_settings().log_ingest_minutes * 60:
+            return
+        self.logs_read_at = now
+        self.log_reader = subprocess.Popen([*self.command, "logs", "ingest", "--watched"], env=self.env,
+                                           start_new_session=True, stdout=subprocess.DEVNULL)
+        logger.info("access-log ingest started as pid %s", self.log_reader.pid)
 
     def _wait_children(self) -> None:
         while self.children:
