@@ -3,9 +3,10 @@ navigation map, the emergency copy of every item and the data-sharing feed (ä¿¡æ
 portal's pages.
 
 One router per area (:mod:`.search`, :mod:`.navigation`, :mod:`.documents`, :mod:`.health`,
-:mod:`.metrics`, :mod:`.emergency`, :mod:`.links`, :mod:`.pages`); the store, the index and the
-plugins reach them through the dependencies of :mod:`.deps`, so a resource that was down when
-the app started is picked up when it comes back, and a test overrides one dependency.
+:mod:`.metrics`, :mod:`.emergency`, :mod:`.links`, :mod:`.site_health`, :mod:`.traffic`,
+:mod:`.pages`); the store, the index and the plugins reach them through the dependencies of
+:mod:`.deps`, so a resource that was down when the app started is picked up when it comes back,
+and a test overrides one dependency.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from markupsafe import Markup
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.api import documents, emergency, health, links, metrics, navigation, pages, search, site_health
+from gateway.api import documents, emergency, health, links, metrics, navigation, pages, search, site_health, traffic
 from gateway.api.deps import Resources
 from gateway.api.search import InputError, safe_fragment
 from gateway.settings import GatewaySettings, get_settings
@@ -98,7 +99,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.state.resources = resources
     app.state.templates = templates()
-    for module in (search, navigation, documents, health, metrics, emergency, links, site_health, pages):
+    for module in (search, navigation, documents, health, metrics, emergency, links, site_health, traffic, pages):
         app.include_router(module.router)
     metrics.instrument(app)  # the app's metrics registry; counts and times /api/search and /api/suggest
     app.add_middleware(SecurityHeaders)

@@ -28,6 +28,15 @@ nothing is counted in memory, so every API worker and every restart tells the sa
 ``blgw_site_health_value{site,indicator}``          the indicator's value (from the newest snapshot
                                                     the scheduler records hourly; a site with none
                                                     is evaluated, at most every 10 minutes)
+``blgw_log_pageviews{site}``                        access logs (访问日志) of each site whose logs
+                                                    were read, the last complete day (yesterday,
+                                                    Asia/Shanghai): page views (PV)
+``blgw_log_visitors{site}``                         … unique visitors (UV)
+``blgw_log_hits{site,class}``                       … requests by class (human, bot, crawler)
+``blgw_log_notfound{site}``                         … 404 answers to non-crawler requests
+``blgw_log_security{site,signal}``                  … scan and injection requests, flood minutes
+``blgw_log_ingested_lines{site}``                   lines of the site's log files counted so far
+``blgw_log_malformed_lines{site}``                  … of which could not be read
 ``blgw_index_outbox_length``                        changes waiting for the search index
 ``blgw_index_outbox_quarantined``                   changes the index refused
                                                     ``BLGW_OUTBOX_MAX_ATTEMPTS`` times, kept and no
@@ -66,6 +75,7 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api.deps import Resources
+from gateway.ops.accesslog.report import SIGNALS, today_shanghai
 from gateway.ops.health import SiteHealth, latest_snapshots, site_health
 from gateway.ops.scheduling import decide, store_state
 from gateway.store.models import (
@@ -76,6 +86,9 @@ from gateway.store.models import (
     IndexOutbox,
     LinkSource,
     LinkTarget,
+    LogCount,
+    LogFile,
+    LogVisitor,
     Site,
 )
 from gateway.store.session import Store
@@ -223,6 +236,7 @@ class StoreCollector(Collector):
                          ["site"], [([site], dead.get(site, 0)) for site, _ in links])
 
         yield from self._health_families(session)
+        yield from self._log_families(session)
 
         outbox = dict(session.execute(select(IndexOutbox.state, func.count()).group_by(IndexOutbox.state)).all())
         yield _gauge("blgw_index_outbox_length", "Document changes waiting for the search index", [],
@@ -231,6 +245,52 @@ class StoreCollector(Collector):
                      "Document changes the search index refused too often, kept and no longer sent", [],
                      [([], outbox.get("quarantined", 0))])
 
+
+    def _log_families(self, session: Session) -> Iterator[Metric]:
+        """Access logs: yesterday's (Asia/Shanghai: the last complete day) PV, UV, hits by class,
+        404s and security signals of each site whose logs were read, and the lines of its files.
+        A few indexed queries on the day's counters (their keys start with the site)."""
+        files = session.execute(select(LogFile.site_code, func.sum(LogFile.lines), func.sum(LogFile.malformed))
+                                .group_by(LogFile.site_code).order_by(LogFile.site_code)).all()
+        if not files:
+            return
+        codes = [code for code, _, _ in files]
+        day = (today_shanghai() - dt.timedelta(days=1)).isoformat()
+        traffic: dict[str, dict[str, int]] = {c: {} for c in codes}
+        security: dict[str, dict[str, int]] = {c: dict.fromkeys(SIGNALS, 0) for c in codes}
+        notfound = dict.fromkeys(codes, 0)
+        for code, kind, key, hits in session.execute(
+                select(LogCount.site_code, LogCount.kind, LogCount.key, LogCount.hits)
+                .where(LogCount.site_code.in_(codes), LogCount.day == day, LogCount.kind.in_(("traffic", "security")))):
+            if kind == "traffic":
+                traffic[code][key] = int(hits)
+            else:
+                signal = key.partition("\t")[0]
+                security[code][signal] = security[code].get(signal, 0) + int(hits)
+        for code, hits in session.execute(
+                select(LogCount.site_code, func.sum(LogCount.hits))
+                .where(LogCount.site_code.in_(codes), LogCount.day == day, LogCount.kind == "notfound")
+                .group_by(LogCount.site_code)):
+            notfound[code] = int(hits or 0)
+        visitors = dict(session.execute(
+            select(LogVisitor.site_code, func.count()).where(LogVisitor.site_code.in_(codes), LogVisitor.day == day)
+            .group_by(LogVisitor.site_code)).all())
+        yield _gauge("blgw_log_pageviews", "Access logs: page views (PV) of the last complete day (Asia/Shanghai)",
+                     ["site"], [([c], traffic[c].get("pageviews", 0)) for c in codes])
+        yield _gauge("blgw_log_visitors", "Access logs: unique visitors (UV) of the last complete day", ["site"],
+                     [([c], visitors.get(c, 0)) for c in codes])
+        yield _gauge("blgw_log_hits", "Access logs: requests of the last complete day by class (human, bot, crawler)",
+                     ["site", "class"], [([c, k], traffic[c].get(k, 0)) for c in codes
+                                         for k in ("human", "bot", "crawler")])
+        yield _gauge("blgw_log_notfound", "Access logs: 404 answers to non-crawler requests of the last complete day",
+                     ["site"], [([c], notfound[c]) for c in codes])
+        yield _gauge("blgw_log_security", "Access logs: scan and injection requests, flood minutes, of the last "
+                     "complete day", ["site", "signal"],
+                     [([c, signal], n) for c in codes for signal, n in sorted(security[c].items())])
+        yield _gauge("blgw_log_ingested_lines", "Access logs: lines of the site's log files counted", ["site"],
+                     [([c], int(lines or 0)) for c, lines, _ in files])
+        yield _gauge("blgw_log_malformed_lines", "Access logs: lines of the site's log files that could not be read",
+                     ["site"], [([c], int(bad or 0)) for c, _, bad in files])
 
     def _health_families(self, session: Session) -> Iterator[Metric]:
         """Site health (检查指标) per crawled site and indicator: status 0 pass, 1 warn, 2 veto,

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from gateway.cli.common import registry, settings, store
+from gateway.cli.logs_report import report
 from gateway.ops.accesslog.ingest import (
     FileResult,
     IngestSummary,
@@ -114,3 +115,6 @@ def files(code: str, as_json: bool) -> None:
     for r in rows:
         click.echo(f"{r['identity']}  {r['format']:<9} {r['lines']:>10} lines {r['malformed']:>6} malformed  "
                    f"{r['path']}")
+
+
+logs.add_command(report)
