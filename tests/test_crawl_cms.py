@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from conftest import BLGW, WORKDIR
@@ -179,3 +180,54 @@ def test_site_health_on_the_crawled_site_matches_its_truth(crawled):
     assert {e.split(" (")[0] for e in by_key["stale_columns"]["evidence"]} == stale
     assert by_key["blank_columns"]["value"] == 0
     assert by_key["home_update"]["value"] == 20.0 and by_key["home_update"]["status"] == "veto"
+
+
+def test_the_access_logs_join_finds_the_never_crawled_pages_and_the_unvisited_columns(crawled, tmp_path):
+    """Logs of the crawled site, written as its Apache/nginx would: every column but the last
+    and its articles viewed (some paths in GBK escapes, as old servers log them), planted
+    pages the plugin does not reach viewed, and the last column fetched by bots only. The join
+    with the store names exactly the planted pages and the last column."""
+    import datetime as dt
+
+    from gateway.ops.accesslog.ingest import LogSite, ingest_paths
+    from gateway.ops.accesslog.report import site_traffic
+    from normalizers.urls import canonicalize_url
+    from plugins.declarative import parse_site_toml
+
+    truth = crawled["truth"]
+    spec = parse_site_toml(crawled["plugin"], source="plugin.toml")
+    origin = truth["site"]["origin"]
+    browser = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+    bot = "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)"
+    planted = ["/about/jgzn.html", "/index.php?s=/zt/2026/", "/%B9%D8%D3%DA%CE%D2%C3%C7.html"]  # the last: 关于我们, GBK
+    lines = []
+
+    def hit(n: int, target: str, agent: str = browser) -> None:
+        lines.append(f'10.1.{n % 7}.{n % 250} - - [01/Dec/2026:{9 + n // 3600 % 12:02d}:{n // 60 % 60:02d}:'
+                     f'{n % 60:02d} +0800] "GET {target} HTTP/1.1" 200 4096 "-" "{agent}"\n')
+
+    columns = truth["columns"]
+    viewed = [a for a in truth["articles"] if a["column"] != columns[-1]["name"]]  # nothing of the last column
+    for n, article in enumerate(viewed):
+        hit(n, article["path"])
+    for n, column in enumerate(columns[:-1]):
+        hit(1000 + n, column["url"])
+    for n, path in enumerate(planted):
+        hit(2000 + n, path)
+        hit(2100 + n, path)
+    hit(3000, columns[-1]["url"], bot)  # a bot's visit is no visit
+    log = tmp_path / "access.log"
+    log.write_text("".join(lines), encoding="utf-8")
+    store = Store(f"sqlite:///{Path(crawled['env']['BLGW_DATA_DIR']) / 'gateway.sqlite'}")
+    try:
+        summary = ingest_paths(store, LogSite(spec.code, spec.site.base_url), [log], key=b"k")
+        assert summary.malformed == 0
+        with store.session() as session:
+            report = site_traffic(session, spec, dt.date(2026, 12, 1), dt.date(2026, 12, 1))
+    finally:
+        store.dispose()
+    want = {canonicalize_url(origin + p.replace("%B9%D8%D3%DA%CE%D2%C3%C7", "关于我们")) for p in planted}
+    assert {row["url"] for row in report["never_crawled"]} == want
+    assert [c["name"] for c in report["unvisited_columns"]] == [columns[-1]["name"]]
+    assert report["totals"]["pageviews"] == len(viewed) + len(columns) - 1 + 2 * len(planted)
+    assert report["old_content"]["pageviews_documents"] == len(viewed)  # each matched its document

@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import unquote_to_bytes, urljoin, urlsplit
+from urllib.parse import quote, unquote_to_bytes, urljoin, urlsplit
 
 import crawleruseragents
 from ua_parser import parse as parse_agent
@@ -23,14 +23,15 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 PAGE_EXTENSIONS = frozenset({"", "html", "htm", "shtml", "shtm", "xhtml", "asp", "aspx", "php", "jsp", "do", "action",
-                             "cgi"})
+                             "cgi"})  # docs/logs.md lists them
 DOWNLOAD_EXTENSIONS = frozenset({"pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "wps", "et", "dps", "ofd", "zip",
                                  "rar", "7z", "txt", "csv"})
 
-_SCAN = re.compile(r"\.(?:mdb|bak|sql|old|swp|env)$|\.tar\.gz$|/\.git(?:/|$)|/\.env$|(?:^|/)web\.config$|"
-                   r"^/(?:admin|manage|manager|phpmyadmin|pma|wp-admin)(?:/|$)|/wp-login\.php$", re.I)
+_SCAN = re.compile(r"\.(?:mdb|bak|sql|old|swp|env)$|\.tar\.gz$|/\.git(?:/|$)|(?:^|/)web\.config$|"
+                   r"^/(?:admin|manage|phpmyadmin|wp-login\.php|wp-admin)", re.I)
 _INJECTION = re.compile(r"union(?:\s|/\*.*?\*/)+(?:all\s+)?select|'\s*or\s*'?1'?\s*=\s*'?1|sleep\s*\(|xp_cmdshell|;\s*--|"
-                        r"<script|javascript:|\.\./|\.\.\\", re.I)
+                        r"<script|javascript:|\.\./|\.\.%2f|\.\.\\", re.I)
+_HIGH_ESCAPES = re.compile(r"(?:%[89A-Fa-f][0-9A-Fa-f])+")
 
 # search engines' result pages: host suffix → the parameters holding the phrase
 ENGINES = (("baidu.com", "baidu", ("wd", "word")), ("sogou.com", "sogou", ("query", "keyword")),
@@ -68,6 +69,22 @@ def decode_escapes(text: str) -> str:
         return raw.decode("gb18030", errors="replace")
 
 
+def utf8_path(target: str) -> str:
+    """The target with a path percent-encoded in GBK re-encoded as UTF-8 (what the crawl's keys
+    hold: a browser encodes a path in UTF-8), its ASCII escapes (``%2F``, ``%20``) and its query
+    untouched (a query is encoded in the page's charset, and kept so by the canonical key)."""
+    path, sep, query = target.partition("?")
+    if "%" not in path:
+        return target
+    try:
+        unquote_to_bytes(path).decode("utf-8")
+        return target
+    except UnicodeDecodeError:
+        path = _HIGH_ESCAPES.sub(lambda m: quote(unquote_to_bytes(m.group()).decode("gb18030", errors="replace"),
+                                                 safe=""), path)
+    return path + sep + query
+
+
 def decode_query_value(text: str) -> str:
     return decode_escapes(text.replace("+", " ")).strip()
 
@@ -80,8 +97,8 @@ def bot_name(agent: str) -> str:
     for index in crawleruseragents.matching_crawlers(agent):
         pattern = crawleruseragents.CRAWLER_USER_AGENTS_DATA[index]["pattern"]
         found = re.search(pattern, agent)
-        if found:
-            return found.group(0)
+        if found and found.group(0).strip(" /;,"):
+            return found.group(0).strip(" /;,")
     return "bot"
 
 
@@ -132,23 +149,27 @@ class Classifier:
         kind, os_family, browser = device_of(agent)
         return "human", "", kind, os_family, browser
 
-    def _target(self, target: str) -> tuple[str, str, str | None]:
-        """``(page | download | asset, canonical URL, security signal or None)``."""
-        decoded = decode_escapes(target)
-        path, _, query = decoded.partition("?")
+    def _target(self, target: str) -> tuple[str, str, tuple[str, ...]]:
+        """``(page | download | asset, canonical URL, security signals)``: the type from the
+        extension of the decoded path's last segment; the URL the site's base URL joined with
+        the target (its GBK path re-encoded: :func:`utf8_path`) in canonical form; the signals
+        ``scan<TAB>path`` and ``injection<TAB>path`` (both may hold)."""
+        raw_path = target.partition("?")[0]
+        path = decode_escapes(raw_path)
         last = path.rsplit("/", 1)[-1]
-        extension = last.rsplit(".", 1)[-1].lower() if "." in last else ""
+        extension = last.rsplit(".", 1)[-1].lower() if "." in last.lstrip(".") else ""
         kind = "page" if extension in PAGE_EXTENSIONS else "download" if extension in DOWNLOAD_EXTENSIONS else "asset"
-        signal = None
-        if _SCAN.search(path):
-            signal = f"scan\t{path[:300]}"
-        elif _INJECTION.search(decoded) or (query and _INJECTION.search(decode_query_value(query))):
-            signal = f"injection\t{path[:300]}"
+        signals = []
+        if not path.lower().startswith("/.well-known/") and _SCAN.search(path):
+            signals.append(f"scan\t{path[:300]}")
+        if _INJECTION.search(" ".join(decode_escapes(target).replace("+", " ").split())):
+            signals.append(f"injection\t{path[:300]}")
+        fixed = utf8_path(target)
         try:
-            url = canonicalize_url(urljoin(self.base_url, decoded if decoded.startswith("/") else "/" + decoded))
+            url = canonicalize_url(urljoin(self.base_url, fixed if fixed.startswith("/") else "/" + fixed))
         except ValueError:
-            url = decoded
-        return kind, url[:400], signal
+            url = fixed
+        return kind, url[:400], tuple(signals)
 
     def _referrer(self, referrer: str | None) -> tuple[bool, str | None, str | None]:
         """``(internal, external host, engine<TAB>phrase)``."""

@@ -95,7 +95,8 @@ class _Clock:
             else:
                 year, month, day = date.split("-")
             hour, minute = time.split(":")[:2]
-            when = dt.datetime(int(year), int(month), int(day), int(hour), int(minute), tzinfo=zone)
+            century = 2000 if len(year) == 2 else 0  # IIS native may write 03/20/01
+            when = dt.datetime(century + int(year), int(month), int(day), int(hour), int(minute), tzinfo=zone)
         except ValueError as exc:
             raise Malformed(f"bad time {date} {time}") from exc
         return self._keep(key, _day_minute(when))
@@ -126,8 +127,10 @@ def _bytes(text: str) -> int:
 # ---- Apache / nginx ------------------------------------------------------------------------
 
 _QUOTED = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
+# further fields after the User-Agent (nginx's "$http_x_forwarded_for", a time): each quoted whole or
+# unquoted, so a line cut inside a quote is no line
 _COMBINED = re.compile(r'(\S+) \S+ (?:\S+|"[^"]*") \[([^\]]+)\] ' + _QUOTED + r' (\d{3}) (\d+|-)'
-                       r'(?: ' + _QUOTED + ' ' + _QUOTED + r')?((?: .*)?)$')
+                       r'(?: ' + _QUOTED + ' ' + _QUOTED + r')?((?: (?:' + _QUOTED[:1] + r'[^"\\]*(?:\\.[^"\\]*)*"|[^" ]+))*) *$')
 _EXTRA_QUOTED = re.compile(_QUOTED)
 
 

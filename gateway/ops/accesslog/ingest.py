@@ -313,8 +313,8 @@ class _FileCounter:
                             if time_ms is not None:
                                 add((day, "time", _bucket(time_ms)), size)
                             if cls != "crawler":
-                                kind, url, signal = target_of(target)
-                                if signal is not None:
+                                kind, url, signals = target_of(target)
+                                for signal in signals:
                                     add((day, "security", signal), size)
                                 if status == 404:
                                     add((day, "notfound", f"{url}\t{referrer or '-'}"[:400]), size)
