@@ -45,6 +45,7 @@ def server(tmp_path_factory):
     store.migrate()
     index_url = f"sqlite:///{tmp / 'index.sqlite'}"
     populate(store, index_url)
+    _ingest_logs(store, tmp)
     store.dispose()
     app = create_app(GatewaySettings(data_dir=tmp, database_url=store.url, index_url=index_url,
                                      plugin_dirs=[], load_plugins=[]))
@@ -60,6 +61,18 @@ def server(tmp_path_factory):
     yield f"http://127.0.0.1:{port}"
     uv.should_exit = True
     thread.join(timeout=10)
+
+
+def _ingest_logs(store, tmp: Path) -> None:
+    """Two days of rsj's access logs (the generated scenario: humans, bots, 404s, a scan, a flood)."""
+    import datetime as dt
+
+    from fixture_sites.access_logs import scenario, write_combined
+    from gateway.ops.accesslog.ingest import LogSite, ingest_paths
+
+    log = tmp / "access.log"
+    write_combined(log, scenario(3, dt.date(2026, 11, 20), 3000, "http://rsj.bl.gov.cn/"), xff=True)
+    ingest_paths(store, LogSite("rsj", "http://rsj.bl.gov.cn/"), [log], key=b"portal-test")
 
 
 @pytest.fixture(scope="module")
@@ -184,3 +197,23 @@ def test_the_site_health_pages_render_with_their_chart(server, page, tmp_path):
         for name in ("site-health.png", "site-health-rsj.png"):
             shutil.copy(tmp_path / name, Path(os.environ["BLGW_SCREENSHOTS"]) / name)
     assert all(u.startswith(server) for u in requests)  # nothing from outside the portal
+
+
+def test_the_access_log_pages_render_with_their_charts(server, page, tmp_path):
+    """The district's and a site's access-log pages (访问统计) draw their charts as inline SVG with
+    nothing fetched from outside the portal."""
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(f"{server}/logs?start=2026-11-20&end=2026-11-21")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("访问统计")
+    assert page.locator("figure.chart svg").first.is_visible()
+    page.screenshot(path=str(tmp_path / "logs.png"), full_page=True)
+    page.goto(f"{server}/logs/rsj?start=2026-11-20&end=2026-11-21")
+    charts = page.locator("figure.chart svg")
+    assert charts.count() >= 2 and charts.first.bounding_box()["width"] > 300
+    assert "Baiduspider" in page.content()
+    page.screenshot(path=str(tmp_path / "logs-rsj.png"), full_page=True)
+    if os.environ.get("BLGW_SCREENSHOTS"):
+        for name in ("logs.png", "logs-rsj.png"):
+            shutil.copy(tmp_path / name, Path(os.environ["BLGW_SCREENSHOTS"]) / name)
+    assert all(u.startswith(server) for u in requests)

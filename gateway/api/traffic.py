@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.api.deps import SitesDep, StoreDep, TemplatesDep
@@ -54,7 +54,7 @@ def _chosen(session: Session, sites: list[SiteSpec], code: str | None) -> list[S
         if not chosen:
             raise HTTPException(404, detail=f"no site {code!r}")
         return chosen
-    known = set(session.scalars(select(Site.code))) | set(session.scalars(select(distinct(LogFile.site_code))))
+    known = set(session.scalars(select(Site.code))) | set(session.scalars(select(LogFile.site_code).distinct()))
     return [s for s in sites if s.code in known]
 
 

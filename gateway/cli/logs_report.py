@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import click
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from gateway.cli.common import registry, store
 from gateway.ops.accesslog.report import (
@@ -66,7 +66,7 @@ def report(codes: tuple[str, ...], start: str | None, end: str | None, days: int
         wanted = list(codes)
     else:
         with source.session() as session:
-            logged = set(session.scalars(select(distinct(LogFile.site_code))))
+            logged = set(session.scalars(select(LogFile.site_code).distinct()))
         wanted = [s.code for s in sites if s.code in logged]
     unknown = [c for c in wanted if c not in sites.sites]
     if unknown:
