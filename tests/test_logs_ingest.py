@@ -216,3 +216,33 @@ def test_the_counters_add_up_on_sqlite_and_postgresql(store_url_any, tmp_path):
     assert ingest_paths(store, site, [log], key=b"k").requests == 0  # a second ingest changes nothing
     assert _totals(store) == once
     store.dispose()
+
+
+def test_the_dead_links_visitors_met_join_the_dead_link_report(tmp_path):
+    import datetime as dt
+
+    from gateway.ops.linkcheck import format_report
+    from gateway.store.links import dead_link_report
+    from gateway.store.repository import upsert_site
+
+    store = Store(f"sqlite:///{tmp_path / 's.sqlite'}")
+    store.migrate()
+    with store.session() as session, session.begin():
+        upsert_site(session, code="lgs", name="日志站", base_url="http://lgs.bl.gov.cn/", platform="generic",
+                    plugin_source="lgs.toml")
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).strftime("%d/%b/%Y")
+    agent = AGENTS[0]
+    log = tmp_path / "access.log"
+    log.write_text(
+        f'1.1.1.1 - - [{today}:10:00:00 +0800] "GET /old/1.html HTTP/1.1" 404 0 "http://lgs.bl.gov.cn/gzdt/" "{agent}"\n'
+        f'1.1.1.2 - - [{today}:10:00:01 +0800] "GET /old/1.html HTTP/1.1" 404 0 "http://lgs.bl.gov.cn/gzdt/" "{agent}"\n'
+        f'1.1.1.3 - - [{today}:10:00:02 +0800] "GET /old/2.html HTTP/1.1" 404 0 "https://www.baidu.com/s?wd=x" "{agent}"\n',
+        encoding="utf-8")
+    ingest_paths(store, LogSite("lgs", "http://lgs.bl.gov.cn/"), [log], key=b"k")
+    with store.session() as session:
+        report = dead_link_report(session, "lgs")
+    # the external referrer is a candidate redirect, not a dead link of the site
+    assert report["visitor_404s"] == [{"url": "http://lgs.bl.gov.cn/old/1.html",
+                                       "referrer": "http://lgs.bl.gov.cn/gzdt/", "hits": 2}]
+    assert "dead links visitors met" in format_report(report)
+    store.dispose()

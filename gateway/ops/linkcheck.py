@@ -62,7 +62,14 @@ from sqlalchemy import select
 
 from gateway.scope import Origin, Refusal, Scope, address_refusal, canonical_host, parse_origin, resolve
 from gateway.settings import get_settings
-from gateway.store.links import DueLink, FetchedByCrawl, due_link_targets, fetched_recently, save_link_checks
+from gateway.store.links import (
+    VISITOR_404_DAYS,
+    DueLink,
+    FetchedByCrawl,
+    due_link_targets,
+    fetched_recently,
+    save_link_checks,
+)
 from gateway.store.models import Site
 from gateway.store.session import Store
 from normalizers.encoding import decode_html
@@ -893,4 +900,12 @@ def format_report(report: dict[str, Any], *, max_pages: int = 5) -> str:
             lines.append(f"{'':21}on {page['url']}")
         if len(pages) > max_pages:
             lines.append(f"{'':21}… and {len(pages) - max_pages} more pages")
+    met = report.get("visitor_404s") or []
+    if met:
+        lines.append("")
+        lines.append(f"dead links visitors met (access logs, {VISITOR_404_DAYS} days: a 404 from a page of the site):")
+        for entry in met[:20]:
+            lines.append(f"  {entry['hits']:>6}  {entry['url']}  ← {entry['referrer']}")
+        if len(met) > 20:
+            lines.append(f"  … and {len(met) - 20} more (blgw links report --json)")
     return "\n".join(lines)

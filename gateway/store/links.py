@@ -25,10 +25,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import Table, bindparam, case, distinct, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from gateway.store.models import AttachmentFile, Document, LinkSource, LinkTarget, Site, UrlState, utcnow
+from gateway.store.models import AttachmentFile, Document, LinkSource, LinkTarget, LogCount, Site, UrlState, utcnow
 from gateway.store.session import dialect_insert
 from normalizers.links import Link, collapse_anchor, most_navigational, served_link
-from normalizers.models import document_id
+from normalizers.models import SHANGHAI, document_id
 from normalizers.urls import canonicalize_url, served_url
 
 __all__ = ["DueLink", "FetchedByCrawl", "RecordResult", "dead_link_report", "due_link_targets", "fetched_recently",
@@ -378,7 +378,38 @@ def dead_link_report(session: Session, site_code: str) -> dict[str, Any]:
         "last_checked_at": _iso(last_checked),
         "broken": ordered,
         "skipped": not_checked,
+        "visitor_404s": visitor_404s(session, site_code),
     }
+
+
+VISITOR_404_DAYS = 30
+
+
+def visitor_404s(session: Session, site_code: str, days: int = VISITOR_404_DAYS,
+                 limit: int = 100) -> list[dict[str, Any]]:
+    """Dead links the site's visitors met (its access logs, docs/logs.md): the 404s of the last
+    ``days`` days whose referrer is a page of the site itself, most met first:
+    ``[{"url", "referrer", "hits"}]``. The link checker may not know them (a link in a page the
+    crawl never reached, a script-built link)."""
+    base = session.scalar(select(Site.base_url).where(Site.code == site_code))
+    host = (urlsplit(base).hostname or "").lower() if base else ""
+    if not host:
+        return []
+    since = (dt.datetime.now(SHANGHAI) - dt.timedelta(days=days)).date().isoformat()
+    found: list[dict[str, Any]] = []
+    for key, hits in session.execute(
+            select(LogCount.key, func.sum(LogCount.hits)).where(
+                LogCount.site_code == site_code, LogCount.kind == "notfound", LogCount.day >= since)
+            .group_by(LogCount.key)):
+        url, _, referrer = key.partition("\t")
+        try:
+            internal = (urlsplit(referrer).hostname or "").lower() == host
+        except ValueError:
+            internal = False
+        if internal:
+            found.append({"url": url, "referrer": referrer, "hits": int(hits)})
+    found.sort(key=lambda e: (-e["hits"], e["url"], e["referrer"]))
+    return found[:limit]
 
 
 def site_has_links(session: Session, site_code: str) -> bool:

@@ -92,6 +92,16 @@ def report_range(start: dt.date | None, end: dt.date | None, today: dt.date, day
     count = DEFAULT_DAYS if days is None else days
     if count < 1:
         raise ValueError("days must be at least 1")
+    if count > MAX_DAYS:
+        raise ValueError(f"{count} days: a report covers at most {MAX_DAYS}")
+    try:
+        return _range(start, end, today, days, count)
+    except OverflowError as exc:  # a date near year 1 or 9999
+        raise ValueError(f"the range {start} – {end} is out of the calendar") from exc
+
+
+def _range(start: dt.date | None, end: dt.date | None, today: dt.date, days: int | None,
+           count: int) -> tuple[dt.date, dt.date]:
     if start is None and end is None:
         start, end = default_range(today, count)
     elif start is None:
