@@ -44,6 +44,7 @@ from openpyxl.styles import Font
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
+from gateway.ops.accesslog.ingest import TIME_BUCKETS as INGEST_BUCKETS
 from gateway.store.models import AttachmentFile, Document, DocumentListing, LogCount, LogVisitor
 from normalizers.models import SHANGHAI, document_id
 from normalizers.urls import canonicalize_url
@@ -69,7 +70,7 @@ DEFAULT_DAYS = 30  # the default range: the 30 days up to yesterday
 MAX_DAYS = 366  # the longest range a report reads
 OLD_DAYS = 365  # a document published more than this many days before a view is old content
 LIST_LIMIT = 1000  # the most rows of the long lists (404s, never crawled, security) a report carries
-TIME_BUCKETS = ("10", "25", "50", "100", "250", "500", "1000", "2500", "5000", "10000", "30000", "inf")
+TIME_BUCKETS = (*(str(bound) for bound in INGEST_BUCKETS), "inf")  # the ingest's bucket keys
 SIGNALS = ("scan", "injection", "flood")
 _CHUNK = 500  # ids per IN (…) query
 
