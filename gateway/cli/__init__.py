@@ -10,6 +10,7 @@ status :data:`~gateway.ops.exits.EXIT_FAILED`; ``blgw -v`` adds the traceback to
 from __future__ import annotations
 
 import importlib
+import sys
 import traceback
 from typing import Any
 
@@ -72,6 +73,9 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:  # the reader went away (`blgw sites | head`): nothing more to say
+            sys.stderr.close()  # nor a second error when Python flushes the closed pipe at exit
+            ctx.exit(0)
         except Exception as exc:  # noqa: BLE001 - the end of every command that cannot go on
             line = outage(exc)
             if line is None or ctx.params.get("verbose"):
